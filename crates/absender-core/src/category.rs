@@ -1,0 +1,105 @@
+//! Mail categories and identity scopes: which kind of mail a custom sender may carry.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of mail the platform sends (DESIGN.md, "Mail categories").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Mails to bookers.
+    Booking,
+    /// The email manager: invitations and campaigns.
+    Invitation,
+    /// Automated account notifications (event created, payout, export finished).
+    AccountNotification,
+    /// The platform's own mail (verification, status notices): never a custom sender.
+    System,
+}
+
+impl Category {
+    /// Every category, in the order they are shown.
+    pub const ALL: [Category; 4] = [
+        Category::Booking,
+        Category::Invitation,
+        Category::AccountNotification,
+        Category::System,
+    ];
+
+    /// The name used in JSON, config and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Booking => "booking",
+            Category::Invitation => "invitation",
+            Category::AccountNotification => "account_notification",
+            Category::System => "system",
+        }
+    }
+}
+
+/// Which categories an identity may send, as requested by the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Only mails to bookers and invitees.
+    Recipients,
+    /// Also the automated account notifications.
+    All,
+}
+
+impl Scope {
+    /// The name used in JSON and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Recipients => "recipients",
+            Scope::All => "all",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "recipients" => Some(Scope::Recipients),
+            "all" => Some(Scope::All),
+            _ => None,
+        }
+    }
+
+    /// Whether an identity of this scope may be the sender of `category`.
+    pub fn allows(self, category: Category) -> bool {
+        match category {
+            Category::Booking | Category::Invitation => true,
+            Category::AccountNotification => self == Scope::All,
+            Category::System => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_decides_which_categories_a_custom_sender_may_carry() {
+        use Category::*;
+        let table = [
+            (Scope::Recipients, [true, true, false, false]),
+            (Scope::All, [true, true, true, false]),
+        ];
+        for (scope, expected) in table {
+            for (category, allowed) in [Booking, Invitation, AccountNotification, System]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(scope.allows(category), allowed, "{scope:?} {category:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scope_names_round_trip() {
+        for scope in [Scope::Recipients, Scope::All] {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("everything"), None);
+    }
+}

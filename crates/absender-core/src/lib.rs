@@ -1,0 +1,21 @@
+//! absender's domain core: the types, rules and state machines of custom sender
+//! identities. Pure and synchronous: no IO, no clock, no randomness (callers pass
+//! the time and any generated tokens in), so every rule is unit-testable.
+
+pub mod address;
+pub mod category;
+pub mod identity;
+pub mod locale;
+pub mod rate_limit;
+pub mod records;
+pub mod selector;
+pub mod status;
+pub mod verification;
+
+pub use address::{AddressError, Domain, EmailAddress};
+pub use category::{Category, Scope};
+pub use identity::IdentityParts;
+pub use locale::Locale;
+pub use records::{DnsRecord, PlatformDns, RecordPurpose, RecordType};
+pub use selector::Selector;
+pub use status::{IllegalTransition, Status};

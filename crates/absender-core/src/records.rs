@@ -1,0 +1,121 @@
+//! The DNS records an organization must publish for an identity (Easy DKIM + SPF).
+
+use crate::{Domain, Selector};
+use serde::Serialize;
+
+/// The platform's DNS names that customer records point at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformDns {
+    /// The zone absender serves DKIM keys from (`dkim.absender.test`).
+    pub dkim_zone: Domain,
+    /// The domain customers `include:` in their SPF record (`spf.absender.test`).
+    pub spf_domain: Domain,
+}
+
+/// DNS record types absender asks customers to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RecordType {
+    /// An alias to the platform's key.
+    #[serde(rename = "CNAME")]
+    Cname,
+    /// A text record (SPF).
+    #[serde(rename = "TXT")]
+    Txt,
+    /// A mail exchanger (custom MAIL FROM).
+    #[serde(rename = "MX")]
+    Mx,
+}
+
+impl RecordType {
+    /// The type's name as DNS providers show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Cname => "CNAME",
+            RecordType::Txt => "TXT",
+            RecordType::Mx => "MX",
+        }
+    }
+}
+
+/// What a record is for; each identity part has its own records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordPurpose {
+    /// One of the three Easy DKIM selectors.
+    Dkim,
+    /// The SPF policy of the sending domain.
+    Spf,
+}
+
+/// One record to publish, names without trailing dot as in the seed's CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsRecord {
+    /// The full name of the record.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub record_type: RecordType,
+    /// Its value (CNAME target or TXT text).
+    pub value: String,
+    /// Which part of the identity it verifies.
+    pub purpose: RecordPurpose,
+}
+
+/// The SPF policy absender asks for at a customer domain.
+pub fn spf_policy(platform: &PlatformDns) -> String {
+    format!("v=spf1 include:{} ~all", platform.spf_domain)
+}
+
+/// The name a selector's key is published under in the platform zone.
+pub fn platform_key_name(selector: &Selector, platform: &PlatformDns) -> String {
+    format!("{selector}.{}", platform.dkim_zone)
+}
+
+/// The records for `domain` with its DKIM `selectors`: one CNAME per selector,
+/// then the SPF TXT record.
+pub fn required_records(
+    domain: &Domain,
+    selectors: &[Selector],
+    platform: &PlatformDns,
+) -> Vec<DnsRecord> {
+    let dkim = selectors.iter().map(|selector| DnsRecord {
+        name: format!("{selector}._domainkey.{domain}"),
+        record_type: RecordType::Cname,
+        value: platform_key_name(selector, platform),
+        purpose: RecordPurpose::Dkim,
+    });
+    let spf = DnsRecord {
+        name: domain.to_string(),
+        record_type: RecordType::Txt,
+        value: spf_policy(platform),
+        purpose: RecordPurpose::Spf,
+    };
+    dkim.chain(std::iter::once(spf)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_three_cnames_and_an_spf_policy() {
+        let platform = PlatformDns {
+            dkim_zone: Domain::parse("dkim.absender.test").unwrap(),
+            spf_domain: Domain::parse("spf.absender.test").unwrap(),
+        };
+        let selectors: Vec<Selector> = ["a", "b", "c"]
+            .iter()
+            .map(|c| Selector::parse(&c.repeat(32)).unwrap())
+            .collect();
+        let records = required_records(&Domain::parse("Acme.test").unwrap(), &selectors, &platform);
+        assert_eq!(records.len(), 4);
+        let a = "a".repeat(32);
+        assert_eq!(records[0].name, format!("{a}._domainkey.acme.test"));
+        assert_eq!(records[0].record_type, RecordType::Cname);
+        assert_eq!(records[0].value, format!("{a}.dkim.absender.test"));
+        assert_eq!(records[3].name, "acme.test");
+        assert_eq!(records[3].record_type, RecordType::Txt);
+        assert_eq!(records[3].value, "v=spf1 include:spf.absender.test ~all");
+        assert_eq!(records[3].purpose, RecordPurpose::Spf);
+    }
+}

@@ -1,0 +1,119 @@
+//! Sender identities. Every read and write that an organization can trigger is
+//! scoped by its id, so one organization can never reach another's rows.
+
+use crate::{IdentityRow, Store, StoreError};
+
+const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at";
+const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+     FROM identities WHERE org_id = $1 ORDER BY created_at, id";
+const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+     FROM identities WHERE org_id = $1 AND id = $2";
+const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+     FROM identities WHERE id = $1";
+const DELETE: &str = "DELETE FROM identities WHERE org_id = $1 AND id = $2";
+const COUNT_DOMAIN: &str = "SELECT COUNT(*) FROM identities WHERE org_id = $1 AND domain = $2";
+const SET_ADDRESS_STATUS: &str =
+    "UPDATE identities SET address_status = $2, updated_at = $3 WHERE id = $1";
+
+/// A new identity with the statuses its parts start in.
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    pub id: String,
+    pub org_id: String,
+    pub address: String,
+    pub domain: String,
+    pub scope: String,
+    pub address_status: String,
+    pub dkim_status: String,
+    pub spf_status: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Creates an identity; `Conflict` if the organization has the address already.
+    pub async fn insert_identity(&self, new: &NewIdentity) -> Result<IdentityRow, StoreError> {
+        Ok(sqlx::query_as(INSERT)
+            .bind(&new.id)
+            .bind(&new.org_id)
+            .bind(&new.address)
+            .bind(&new.domain)
+            .bind(&new.scope)
+            .bind(&new.address_status)
+            .bind(&new.dkim_status)
+            .bind(&new.spf_status)
+            .bind(new.created_at)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// The organization's identities, oldest first.
+    pub async fn list_identities(&self, org_id: &str) -> Result<Vec<IdentityRow>, StoreError> {
+        Ok(sqlx::query_as(LIST)
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One identity of the organization.
+    pub async fn identity(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<IdentityRow>, StoreError> {
+        Ok(sqlx::query_as(GET)
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// One identity whatever its organization: only for flows that start from a
+    /// secret (a verification token) rather than from a tenant's request.
+    pub async fn identity_unscoped(&self, id: &str) -> Result<Option<IdentityRow>, StoreError> {
+        Ok(sqlx::query_as(GET_UNSCOPED)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Deletes an identity (its tokens go with it); whether it existed.
+    pub async fn delete_identity(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(DELETE)
+            .bind(org_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many of the organization's identities use `domain`.
+    pub async fn count_identities_for_domain(
+        &self,
+        org_id: &str,
+        domain: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(COUNT_DOMAIN)
+            .bind(org_id)
+            .bind(domain)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Records the address part's new status.
+    pub async fn set_address_status(
+        &self,
+        id: &str,
+        status: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(SET_ADDRESS_STATUS)
+            .bind(id)
+            .bind(status)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

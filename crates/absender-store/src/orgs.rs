@@ -1,0 +1,75 @@
+//! Organizations and the lookup of their API keys.
+
+use crate::{NewOrg, OrgChanges, OrgRow, Store, StoreError};
+
+const COLUMNS: &str =
+    "id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
+const INSERT: &str = "INSERT INTO orgs (id, name, contact_email, locale, custom_sender_enabled, api_key_hash, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, 0, $5, $6, $6) \
+     RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
+const LIST: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs ORDER BY created_at, id";
+const GET: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE id = $1";
+const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE api_key_hash = $1";
+const UPDATE: &str = "UPDATE orgs SET \
+     name = COALESCE($2, name), \
+     contact_email = COALESCE($3, contact_email), \
+     locale = COALESCE($4, locale), \
+     custom_sender_enabled = COALESCE($5, custom_sender_enabled), \
+     updated_at = $6 \
+     WHERE id = $1 \
+     RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
+
+impl Store {
+    /// Creates an organization.
+    pub async fn insert_org(&self, org: &NewOrg) -> Result<OrgRow, StoreError> {
+        debug_assert!(INSERT.ends_with(COLUMNS));
+        Ok(sqlx::query_as(INSERT)
+            .bind(&org.id)
+            .bind(&org.name)
+            .bind(&org.contact_email)
+            .bind(&org.locale)
+            .bind(&org.api_key_hash)
+            .bind(org.created_at)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// All organizations, oldest first.
+    pub async fn list_orgs(&self) -> Result<Vec<OrgRow>, StoreError> {
+        Ok(sqlx::query_as(LIST).fetch_all(&self.pool).await?)
+    }
+
+    /// One organization.
+    pub async fn org(&self, id: &str) -> Result<Option<OrgRow>, StoreError> {
+        Ok(sqlx::query_as(GET)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The organization whose API key has this hash.
+    pub async fn org_by_key_hash(&self, key_hash: &str) -> Result<Option<OrgRow>, StoreError> {
+        Ok(sqlx::query_as(BY_KEY)
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Applies `changes`; `None` when there is no such organization.
+    pub async fn update_org(
+        &self,
+        id: &str,
+        changes: &OrgChanges,
+        now_ms: i64,
+    ) -> Result<Option<OrgRow>, StoreError> {
+        Ok(sqlx::query_as(UPDATE)
+            .bind(id)
+            .bind(changes.name.as_deref())
+            .bind(changes.contact_email.as_deref())
+            .bind(changes.locale.as_deref())
+            .bind(changes.custom_sender_enabled.map(i64::from))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,66 @@
+//! The capture outbox: final messages that were kept instead of delivered.
+
+use crate::{OutboxRow, Store, StoreError};
+
+const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const LIST_ALL: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at \
+     FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1";
+const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at \
+     FROM outbox WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at FROM outbox WHERE id = $1";
+
+impl Store {
+    /// Keeps a message.
+    pub async fn insert_outbox(&self, row: &OutboxRow) -> Result<(), StoreError> {
+        sqlx::query(INSERT)
+            .bind(&row.id)
+            .bind(row.org_id.as_deref())
+            .bind(&row.category)
+            .bind(&row.mail_from)
+            .bind(&row.rcpt_to)
+            .bind(&row.subject)
+            .bind(&row.raw)
+            .bind(row.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest messages: all of them, or one organization's.
+    pub async fn list_outbox(
+        &self,
+        org_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = match org_id {
+            Some(org) => {
+                sqlx::query_as(LIST_ORG)
+                    .bind(org)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(LIST_ALL)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    /// One message, if `org_id` (when given) owns it.
+    pub async fn outbox_message(
+        &self,
+        id: &str,
+        org_id: Option<&str>,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        let row: Option<OutboxRow> = sqlx::query_as(GET)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.filter(|r| org_id.is_none() || r.org_id.as_deref() == org_id))
+    }
+}

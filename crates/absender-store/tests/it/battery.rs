@@ -1,0 +1,281 @@
+//! Store behaviour that must hold on every backend.
+
+use absender_store::*;
+
+crate::battery!(
+    settings_are_written_once,
+    orgs_round_trip_and_update,
+    identities_are_unique_per_org_and_scoped,
+    tokens_are_single_use_and_superseded_by_newer_ones,
+    dkim_keys_keep_the_first_writer_and_are_withdrawn,
+    outbox_is_scoped_by_org,
+);
+
+fn new_org(id: &str) -> NewOrg {
+    NewOrg {
+        id: id.into(),
+        name: format!("Org {id}"),
+        contact_email: format!("contact@{id}.test"),
+        locale: "de".into(),
+        api_key_hash: format!("hash-{id}"),
+        created_at: 1_000,
+    }
+}
+
+fn new_identity(id: &str, org: &str, address: &str) -> NewIdentity {
+    NewIdentity {
+        id: id.into(),
+        org_id: org.into(),
+        address: address.into(),
+        domain: address.split('@').nth(1).unwrap().into(),
+        scope: "recipients".into(),
+        address_status: "PENDING".into(),
+        dkim_status: "PENDING".into(),
+        spf_status: "PENDING".into(),
+        created_at: 2_000,
+    }
+}
+
+async fn settings_are_written_once(store: &Store) {
+    assert!(
+        store
+            .insert_setting_if_absent("admin", "first")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_setting_if_absent("admin", "second")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.setting("admin").await.unwrap().as_deref(),
+        Some("first")
+    );
+    assert_eq!(store.setting("absent").await.unwrap(), None);
+}
+
+async fn orgs_round_trip_and_update(store: &Store) {
+    let created = store.insert_org(&new_org("acme")).await.unwrap();
+    assert!(!created.custom_sender_enabled);
+    assert_eq!(created.locale, "de");
+    store.insert_org(&new_org("beta")).await.unwrap();
+    assert!(matches!(
+        store.insert_org(&new_org("acme")).await,
+        Err(StoreError::Conflict)
+    ));
+
+    assert_eq!(
+        store
+            .org_by_key_hash("hash-acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "acme"
+    );
+    assert_eq!(store.org_by_key_hash("nope").await.unwrap(), None);
+
+    let changes = OrgChanges {
+        custom_sender_enabled: Some(true),
+        ..Default::default()
+    };
+    let updated = store
+        .update_org("acme", &changes, 5_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(updated.custom_sender_enabled);
+    assert_eq!(updated.name, "Org acme");
+    assert_eq!(updated.updated_at, 5_000);
+    assert_eq!(
+        store.update_org("missing", &changes, 5_000).await.unwrap(),
+        None
+    );
+
+    let ids: Vec<String> = store
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(ids, ["acme", "beta"]);
+}
+
+async fn identities_are_unique_per_org_and_scoped(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store.insert_org(&new_org("beta")).await.unwrap();
+    store
+        .insert_identity(&new_identity("i1", "acme", "events@acme.test"))
+        .await
+        .unwrap();
+    let dup = store
+        .insert_identity(&new_identity("i2", "acme", "events@acme.test"))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict)));
+    store
+        .insert_identity(&new_identity("i3", "beta", "events@acme.test"))
+        .await
+        .unwrap();
+
+    assert!(store.identity("acme", "i1").await.unwrap().is_some());
+    assert_eq!(
+        store.identity("beta", "i1").await.unwrap(),
+        None,
+        "cross-tenant read"
+    );
+    assert!(
+        !store.delete_identity("beta", "i1").await.unwrap(),
+        "cross-tenant delete"
+    );
+    assert_eq!(
+        store
+            .count_identities_for_domain("acme", "acme.test")
+            .await
+            .unwrap(),
+        1
+    );
+
+    store
+        .set_address_status("i1", "SUCCESS", 3_000)
+        .await
+        .unwrap();
+    let row = store.identity("acme", "i1").await.unwrap().unwrap();
+    assert_eq!(
+        (row.address_status.as_str(), row.updated_at),
+        ("SUCCESS", 3_000)
+    );
+
+    assert!(store.delete_identity("acme", "i1").await.unwrap());
+    assert_eq!(
+        store
+            .count_identities_for_domain("acme", "acme.test")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.list_identities("beta").await.unwrap().len(), 1);
+}
+
+async fn tokens_are_single_use_and_superseded_by_newer_ones(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .insert_identity(&new_identity("i1", "acme", "events@acme.test"))
+        .await
+        .unwrap();
+    store
+        .insert_token("old", "i1", 1_000, 10_000)
+        .await
+        .unwrap();
+    store
+        .insert_token("new", "i1", 2_000, 20_000)
+        .await
+        .unwrap();
+    assert!(store.token("old").await.unwrap().unwrap().superseded);
+    assert!(!store.use_token("old", 3_000).await.unwrap());
+
+    assert!(!store.use_token("new", 20_000).await.unwrap(), "expired");
+    assert!(store.use_token("new", 3_000).await.unwrap());
+    assert!(!store.use_token("new", 3_001).await.unwrap(), "second use");
+    assert_eq!(
+        store.token("new").await.unwrap().unwrap().used_at,
+        Some(3_000)
+    );
+    assert_eq!(store.token_send_times("i1", 1_500).await.unwrap(), [2_000]);
+
+    store.delete_identity("acme", "i1").await.unwrap();
+    assert_eq!(
+        store.token("new").await.unwrap(),
+        None,
+        "tokens go with their identity"
+    );
+}
+
+async fn dkim_keys_keep_the_first_writer_and_are_withdrawn(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    let key = |slot: i64, selector: &str| DkimKeyRow {
+        id: format!("k-{selector}"),
+        org_id: "acme".into(),
+        domain: "acme.test".into(),
+        slot,
+        selector: selector.into(),
+        algorithm: "rsa-sha256".into(),
+        private_key_enc: vec![1, 2, 3, 0, 255],
+        public_key: "MIIB".into(),
+        created_at: 1_000,
+    };
+    store
+        .insert_dkim_keys_if_absent(&[key(0, "a"), key(1, "b")])
+        .await
+        .unwrap();
+    store
+        .insert_dkim_keys_if_absent(&[key(1, "x"), key(2, "c")])
+        .await
+        .unwrap();
+    let keys = store.dkim_keys("acme", "acme.test").await.unwrap();
+    let selectors: Vec<&str> = keys.iter().map(|k| k.selector.as_str()).collect();
+    assert_eq!(selectors, ["a", "b", "c"]);
+    assert_eq!(keys[0].private_key_enc, [1, 2, 3, 0, 255]);
+    assert_eq!(
+        store.dkim_key_by_selector("b").await.unwrap().unwrap().slot,
+        1
+    );
+    assert_eq!(
+        store.delete_dkim_keys("acme", "acme.test").await.unwrap(),
+        3
+    );
+    assert_eq!(store.dkim_key_by_selector("b").await.unwrap(), None);
+}
+
+async fn outbox_is_scoped_by_org(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store.insert_org(&new_org("beta")).await.unwrap();
+    let message = |id: &str, org: Option<&str>, at: i64| OutboxRow {
+        id: id.into(),
+        org_id: org.map(Into::into),
+        category: "system".into(),
+        mail_from: "noreply@absender.test".into(),
+        rcpt_to: "a@acme.test".into(),
+        subject: "Hallo".into(),
+        raw: b"Subject: Hallo\r\n\r\nBody\r\n".to_vec(),
+        created_at: at,
+    };
+    store
+        .insert_outbox(&message("m1", Some("acme"), 1))
+        .await
+        .unwrap();
+    store
+        .insert_outbox(&message("m2", Some("beta"), 2))
+        .await
+        .unwrap();
+    store.insert_outbox(&message("m3", None, 3)).await.unwrap();
+    let all: Vec<String> = store
+        .list_outbox(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(all, ["m3", "m2", "m1"]);
+    let acme: Vec<String> = store
+        .list_outbox(Some("acme"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(acme, ["m1"]);
+    assert!(
+        store
+            .outbox_message("m2", Some("acme"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.outbox_message("m2", None).await.unwrap().unwrap().raw,
+        message("m2", None, 2).raw
+    );
+}
