@@ -1,0 +1,157 @@
+//! Request and response bodies of the native API, shared by server and CLI.
+
+use absender_core::{Category, Locale, Scope, Status};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/orgs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    pub name: String,
+    pub contact_email: String,
+    #[serde(default)]
+    pub locale: Locale,
+}
+
+/// `PATCH /api/v1/orgs/{id}`: fields left out stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrg {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_sender_enabled: Option<bool>,
+}
+
+/// An organization as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Org {
+    pub id: String,
+    pub name: String,
+    pub contact_email: String,
+    pub locale: Locale,
+    pub custom_sender_enabled: bool,
+    pub created_at: String,
+}
+
+/// The answer to creating an organization: the only time its key is shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedOrg {
+    #[serde(flatten)]
+    pub org: Org,
+    pub api_key: String,
+}
+
+/// `POST /api/v1/identities`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIdentity {
+    pub address: String,
+    pub scope: Scope,
+}
+
+/// A diagnostic on a part that is not `SUCCESS` (filled by DNS checking).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+}
+
+/// The address part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddressPart {
+    pub status: Status,
+}
+
+/// A DNS-checked part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsPart {
+    pub status: Status,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The parts of an identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Parts {
+    pub address: AddressPart,
+    pub dkim: DnsPart,
+    pub spf: DnsPart,
+}
+
+/// A sender identity as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: String,
+    pub org_id: String,
+    pub address: String,
+    /// The domain as A-labels.
+    pub domain: String,
+    /// The domain for people, in Unicode.
+    pub domain_unicode: String,
+    pub scope: Scope,
+    pub status: Status,
+    pub parts: Parts,
+    /// The mail categories this identity may send once verified.
+    pub categories: Vec<Category>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One record to publish, with the status of the part it verifies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub value: String,
+    pub purpose: String,
+    pub status: Status,
+}
+
+/// `GET /api/v1/identities/{id}/dns-records`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsRecords {
+    pub records: Vec<DnsRecord>,
+}
+
+/// A captured message in a listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub category: Category,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub size_bytes: usize,
+    pub created_at: String,
+}
+
+/// A captured message with its decoded content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    #[serde(flatten)]
+    pub entry: OutboxEntry,
+    pub headers: Vec<Header>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+}
+
+/// One header line of a message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// A list response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+}

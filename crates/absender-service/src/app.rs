@@ -1,0 +1,176 @@
+//! The application state: one value built in `main` and shared by every interface.
+
+use crate::secrets::{hash_secret, new_admin_key};
+use crate::{Clock, MasterKey, ServiceError, Settings};
+use absender_core::rate_limit::ResendPolicy;
+use absender_core::{Domain, EmailAddress, PlatformDns};
+use absender_store::{OrgRow, Store};
+use std::sync::Arc;
+
+const ADMIN_KEY_HASH_SETTING: &str = "admin_key_hash";
+
+/// Who is calling: the operator, or one organization.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The platform operator (admin key).
+    Operator,
+    /// An organization (its API key).
+    Org(OrgRow),
+}
+
+/// Cheap to clone; every clone shares the same state.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub settings: Settings,
+    pub platform_dns: PlatformDns,
+    pub system_sender: EmailAddress,
+    pub public_url: String,
+    pub resend_policy: ResendPolicy,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub admin_key_hash: String,
+}
+
+impl App {
+    /// Builds the state; fails when a setting does not parse.
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        public_url: &str,
+        master_key: MasterKey,
+        admin_key_hash: String,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
+        let domain = |field: &'static str, value: &str| {
+            Domain::parse(value).map_err(|source| ServiceError::InvalidAddress { field, source })
+        };
+        let platform_dns = PlatformDns {
+            dkim_zone: domain("platform.dkim_zone", &settings.platform.dkim_zone)?,
+            spf_domain: domain("platform.spf_domain", &settings.platform.spf_domain)?,
+        };
+        domain("platform.domain", &settings.platform.domain)?;
+        let senders = &settings.platform.senders;
+        for (field, value) in [
+            ("platform.senders.booking", &senders.booking),
+            ("platform.senders.invitation", &senders.invitation),
+            (
+                "platform.senders.account_notification",
+                &senders.account_notification,
+            ),
+            ("platform.senders.system", &senders.system),
+            (
+                "platform.upgrade_contact",
+                &settings.platform.upgrade_contact,
+            ),
+        ] {
+            EmailAddress::parse(value)
+                .map_err(|source| ServiceError::InvalidAddress { field, source })?;
+        }
+        let system_sender = EmailAddress::parse(&senders.system).expect("checked above");
+        let resend_policy = ResendPolicy {
+            min_interval: settings.verification.resend_interval,
+            daily_limit: settings.verification.resend_daily_limit,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                platform_dns,
+                system_sender,
+                public_url: public_url.trim_end_matches('/').to_string(),
+                resend_policy,
+                settings,
+                clock,
+                master_key,
+                admin_key_hash,
+            }),
+        })
+    }
+
+    /// The store behind the app.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Identifies the holder of `key` (without the `Bearer ` prefix).
+    pub async fn authenticate(&self, key: &str) -> Result<Caller, ServiceError> {
+        let hash = hash_secret(key);
+        if constant_time_eq(hash.as_bytes(), self.inner.admin_key_hash.as_bytes()) {
+            return Ok(Caller::Operator);
+        }
+        match self.inner.store.org_by_key_hash(&hash).await? {
+            Some(org) => Ok(Caller::Org(org)),
+            None => Err(ServiceError::Unauthorized),
+        }
+    }
+
+    /// The hash of the operator key. With `configured` (ABSENDER_ADMIN_KEY) that
+    /// key is used; otherwise the stored one, or a new key is generated, stored as
+    /// a hash and returned once so that the caller can print it.
+    pub async fn admin_key_hash(
+        store: &Store,
+        configured: Option<&str>,
+    ) -> Result<(String, Option<String>), ServiceError> {
+        if let Some(key) = configured {
+            return Ok((hash_secret(key), None));
+        }
+        if let Some(hash) = store.setting(ADMIN_KEY_HASH_SETTING).await? {
+            return Ok((hash, None));
+        }
+        let key = new_admin_key();
+        let hash = hash_secret(&key);
+        if store
+            .insert_setting_if_absent(ADMIN_KEY_HASH_SETTING, &hash)
+            .await?
+        {
+            Ok((hash, Some(key)))
+        } else {
+            // Another node stored one first: use that.
+            let hash = store
+                .setting(ADMIN_KEY_HASH_SETTING)
+                .await?
+                .ok_or_else(|| ServiceError::Internal("admin key vanished".into()))?;
+            Ok((hash, None))
+        }
+    }
+}
+
+/// Compares without an early exit, so timing tells nothing about the key.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Caller {
+    /// The organization the caller acts as, or `Forbidden` for the operator.
+    pub fn org(&self) -> Result<&OrgRow, ServiceError> {
+        match self {
+            Caller::Org(org) => Ok(org),
+            Caller::Operator => Err(ServiceError::Forbidden(
+                "this needs an organization's key (or the operator key with the X-Absender-Org header)".into(),
+            )),
+        }
+    }
+
+    /// `Ok` for the operator, `Forbidden` for an organization.
+    pub fn require_operator(&self) -> Result<(), ServiceError> {
+        match self {
+            Caller::Operator => Ok(()),
+            Caller::Org(_) => Err(ServiceError::Forbidden(
+                "this needs the operator key".into(),
+            )),
+        }
+    }
+}

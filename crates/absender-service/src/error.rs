@@ -1,0 +1,63 @@
+//! What a use case can answer besides success. Interfaces map each variant to
+//! an HTTP status and a stable code.
+
+use absender_core::AddressError;
+use std::time::Duration;
+
+/// A refused or failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The key is missing or unknown.
+    #[error("a valid API key is required")]
+    Unauthorized,
+    /// The key is valid but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The organization has not bought the custom-sender upgrade.
+    #[error(
+        "custom sender addresses are a paid upgrade that is not enabled for this organization; ask {contact} to enable it"
+    )]
+    UpgradeRequired {
+        /// Whom to ask.
+        contact: String,
+    },
+    /// Nothing of that kind with that id is visible to the caller.
+    #[error("no {0} with this id")]
+    NotFound(&'static str),
+    /// An address or domain does not parse.
+    #[error("{field}: {source}")]
+    InvalidAddress {
+        /// The field that held it.
+        field: &'static str,
+        /// Why.
+        source: AddressError,
+    },
+    /// Another field is not acceptable.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The thing exists already or is in a state that forbids this.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code for the case.
+        code: &'static str,
+        /// Words for people.
+        message: String,
+    },
+    /// Too many requests of this kind; try again later.
+    #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] absender_store::StoreError),
+    /// Something that should not fail did.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

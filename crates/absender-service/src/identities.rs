@@ -1,0 +1,285 @@
+//! Sender identities: requested by an organization, verified by the address
+//! owner and (later) by DNS checks, withdrawn on delete.
+
+use crate::api::{AddressPart, DnsPart, DnsRecord, DnsRecords, Identity, Parts, RequestIdentity};
+use crate::clock::rfc3339;
+use crate::dkim_keys::{self, SELECTORS_PER_DOMAIN};
+use crate::secrets::new_id;
+use crate::{App, Caller, ServiceError};
+use absender_core::records::required_records;
+use absender_core::{
+    Category, Domain, EmailAddress, IdentityParts, RecordPurpose, Scope, Selector, Status,
+};
+use absender_store::{IdentityRow, NewIdentity, OrgRow, StoreError};
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Store(StoreError::Corrupt(what.to_string()))
+}
+
+pub(crate) struct LoadedIdentity {
+    pub row: IdentityRow,
+    pub scope: Scope,
+    pub parts: IdentityParts,
+}
+
+pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
+    let status = |s: &str| Status::parse(s).ok_or_else(|| corrupt("identity status"));
+    let parts = IdentityParts {
+        address: status(&row.address_status)?,
+        dkim: status(&row.dkim_status)?,
+        spf: status(&row.spf_status)?,
+    };
+    let scope = Scope::parse(&row.scope).ok_or_else(|| corrupt("identity scope"))?;
+    Ok(LoadedIdentity { row, scope, parts })
+}
+
+fn identity_view(identity: &LoadedIdentity) -> Identity {
+    let LoadedIdentity { row, scope, parts } = identity;
+    let domain_unicode = Domain::parse(&row.domain)
+        .map(|d| d.to_unicode())
+        .unwrap_or_else(|_| row.domain.clone());
+    Identity {
+        id: row.id.clone(),
+        org_id: row.org_id.clone(),
+        address: row.address.clone(),
+        domain: row.domain.clone(),
+        domain_unicode,
+        scope: *scope,
+        status: parts.overall(),
+        parts: Parts {
+            address: AddressPart {
+                status: parts.address,
+            },
+            dkim: DnsPart {
+                status: parts.dkim,
+                diagnostics: Vec::new(),
+            },
+            spf: DnsPart {
+                status: parts.spf,
+                diagnostics: Vec::new(),
+            },
+        },
+        categories: Category::ALL
+            .into_iter()
+            .filter(|c| scope.allows(*c))
+            .collect(),
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    }
+}
+
+/// The seed's CSV: a header line, then one fully quoted row per record.
+pub fn records_csv(records: &DnsRecords) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer
+        .write_record(["Record name", "Record type", "Record Value"])
+        .expect("writing to memory");
+    for r in &records.records {
+        writer
+            .write_record([&r.name, &r.record_type, &r.value])
+            .expect("writing to memory");
+    }
+    String::from_utf8(writer.into_inner().expect("flushing to memory"))
+        .expect("UTF-8 in, UTF-8 out")
+}
+
+impl App {
+    pub(crate) async fn identity_of(
+        &self,
+        org: &OrgRow,
+        id: &str,
+    ) -> Result<LoadedIdentity, ServiceError> {
+        let row = self
+            .inner
+            .store
+            .identity(&org.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("identity"))?;
+        load(row)
+    }
+
+    /// Requests a sender identity: stores it, makes sure the domain has its DKIM
+    /// keys, and mails the verification link to the address.
+    pub async fn request_identity(
+        &self,
+        caller: &Caller,
+        request: RequestIdentity,
+    ) -> Result<Identity, ServiceError> {
+        let org = caller.org()?;
+        if !org.custom_sender_enabled {
+            return Err(ServiceError::UpgradeRequired {
+                contact: self.inner.settings.platform.upgrade_contact.clone(),
+            });
+        }
+        let address = EmailAddress::parse(&request.address).map_err(|source| {
+            ServiceError::InvalidAddress {
+                field: "address",
+                source,
+            }
+        })?;
+        let parts = IdentityParts::requested();
+        let row = self
+            .inner
+            .store
+            .insert_identity(&NewIdentity {
+                id: new_id("idn"),
+                org_id: org.id.clone(),
+                address: address.to_string(),
+                domain: address.domain().to_string(),
+                scope: request.scope.as_str().to_string(),
+                address_status: parts.address.as_str().to_string(),
+                dkim_status: parts.dkim.as_str().to_string(),
+                spf_status: parts.spf.as_str().to_string(),
+                created_at: self.now_ms(),
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => ServiceError::Conflict {
+                    code: "identity_exists",
+                    message: format!("{address} is already a sender identity of this organization"),
+                },
+                other => other.into(),
+            })?;
+        if let Err(err) = self
+            .ensure_dkim_keys(&org.id, address.domain().as_str())
+            .await
+        {
+            self.inner.store.delete_identity(&org.id, &row.id).await?;
+            return Err(err);
+        }
+        tracing::info!(org_id = %org.id, identity_id = %row.id, domain = %address.domain(), "identity requested");
+        self.send_verification(org, &row).await?;
+        Ok(identity_view(&load(row)?))
+    }
+
+    async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
+        let existing = self.inner.store.dkim_keys(org_id, domain).await?;
+        let missing: Vec<i64> = (0..SELECTORS_PER_DOMAIN)
+            .filter(|slot| !existing.iter().any(|k| k.slot == *slot))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let app = self.clone();
+        let (org_id, domain) = (org_id.to_string(), domain.to_string());
+        let now = self.now_ms();
+        let keys = tokio::task::spawn_blocking(move || {
+            missing
+                .into_iter()
+                .map(|slot| dkim_keys::generate(&app.inner.master_key, &org_id, &domain, slot, now))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
+        self.inner.store.insert_dkim_keys_if_absent(&keys).await?;
+        Ok(())
+    }
+
+    /// The organization's identities.
+    pub async fn list_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
+        let org = caller.org()?;
+        let rows = self.inner.store.list_identities(&org.id).await?;
+        rows.into_iter()
+            .map(|row| Ok(identity_view(&load(row)?)))
+            .collect()
+    }
+
+    /// One identity of the organization.
+    pub async fn get_identity(&self, caller: &Caller, id: &str) -> Result<Identity, ServiceError> {
+        Ok(identity_view(&self.identity_of(caller.org()?, id).await?))
+    }
+
+    /// Deletes an identity at once; the domain's keys go when no identity of the
+    /// organization uses the domain any more.
+    pub async fn delete_identity(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+        let org = caller.org()?;
+        let identity = self.identity_of(org, id).await?;
+        if !self.inner.store.delete_identity(&org.id, id).await? {
+            return Err(ServiceError::NotFound("identity"));
+        }
+        let domain = &identity.row.domain;
+        if self
+            .inner
+            .store
+            .count_identities_for_domain(&org.id, domain)
+            .await?
+            == 0
+        {
+            let withdrawn = self.inner.store.delete_dkim_keys(&org.id, domain).await?;
+            tracing::info!(org_id = %org.id, %domain, withdrawn, "DKIM keys withdrawn");
+        }
+        tracing::info!(org_id = %org.id, identity_id = %id, "identity deleted");
+        Ok(())
+    }
+
+    /// The records the organization must publish, each with its part's status.
+    pub async fn dns_records(&self, caller: &Caller, id: &str) -> Result<DnsRecords, ServiceError> {
+        let org = caller.org()?;
+        let identity = self.identity_of(org, id).await?;
+        let keys = self
+            .inner
+            .store
+            .dkim_keys(&org.id, &identity.row.domain)
+            .await?;
+        let selectors = keys
+            .iter()
+            .map(|k| Selector::parse(&k.selector).map_err(|_| corrupt("selector")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let domain = Domain::parse(&identity.row.domain).map_err(|_| corrupt("identity domain"))?;
+        let records = required_records(&domain, &selectors, &self.inner.platform_dns)
+            .into_iter()
+            .map(|r| DnsRecord {
+                status: match r.purpose {
+                    RecordPurpose::Dkim => identity.parts.dkim,
+                    RecordPurpose::Spf => identity.parts.spf,
+                },
+                purpose: match r.purpose {
+                    RecordPurpose::Dkim => "dkim",
+                    RecordPurpose::Spf => "spf",
+                }
+                .to_string(),
+                name: r.name,
+                record_type: r.record_type.as_str().to_string(),
+                value: r.value,
+            })
+            .collect();
+        Ok(DnsRecords { records })
+    }
+
+    /// Sends a new verification link; older links stop working. Rate limited.
+    pub async fn resend_verification(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Identity, ServiceError> {
+        let org = caller.org()?;
+        let identity = self.identity_of(org, id).await?;
+        if identity.parts.address == Status::Success {
+            return Err(ServiceError::Conflict {
+                code: "already_verified",
+                message: format!("{} is already confirmed", identity.row.address),
+            });
+        }
+        if !identity.parts.address.can_become(Status::Success) {
+            return Err(ServiceError::Conflict {
+                code: "verification_failed",
+                message: "the address verification has failed; restart the identity first".into(),
+            });
+        }
+        let now = self.now_ms();
+        let previous = self
+            .inner
+            .store
+            .token_send_times(id, now - 24 * 60 * 60 * 1000)
+            .await?;
+        self.inner
+            .resend_policy
+            .check(&previous, now)
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        self.send_verification(org, &identity.row).await?;
+        Ok(identity_view(&identity))
+    }
+}

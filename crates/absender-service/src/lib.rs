@@ -1,0 +1,25 @@
+//! absender's use cases. Each public function of [`App`] is one thing an
+//! interface can ask for: it checks who asks, lets the core decide, and has the
+//! adapters (store, mail) do the IO. Interfaces map its results to HTTP, SMTP or CLI.
+
+pub mod api;
+mod app;
+mod clock;
+pub mod crypto;
+mod dkim_keys;
+mod error;
+mod identities;
+mod notices;
+mod orgs;
+mod outbox;
+pub mod secrets;
+pub mod settings;
+mod verification;
+
+pub use app::{App, Caller};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use crypto::MasterKey;
+pub use error::ServiceError;
+pub use identities::records_csv;
+pub use settings::Settings;
+pub use verification::{VerifyPage, VerifyRefusal};

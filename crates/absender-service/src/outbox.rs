@@ -1,0 +1,119 @@
+//! The capture outbox: where mail goes while no delivery is configured.
+
+use crate::api::{Header, OutboxEntry, OutboxMessage};
+use crate::clock::rfc3339;
+use crate::{App, Caller, ServiceError};
+use absender_core::Category;
+use absender_store::OutboxRow;
+
+/// The most messages one listing returns.
+pub const MAX_LIST: i64 = 500;
+
+fn entry(row: &OutboxRow) -> OutboxEntry {
+    let category = match row.category.as_str() {
+        "booking" => Category::Booking,
+        "invitation" => Category::Invitation,
+        "account_notification" => Category::AccountNotification,
+        _ => Category::System,
+    };
+    OutboxEntry {
+        id: row.id.clone(),
+        org_id: row.org_id.clone(),
+        category,
+        from: row.mail_from.clone(),
+        to: row
+            .rcpt_to
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        subject: row.subject.clone(),
+        size_bytes: row.raw.len(),
+        created_at: rfc3339(row.created_at),
+    }
+}
+
+/// The organization whose messages the caller may see; `None` is all (operator).
+fn visible_org(caller: &Caller) -> Option<&str> {
+    match caller {
+        Caller::Operator => None,
+        Caller::Org(org) => Some(&org.id),
+    }
+}
+
+impl App {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn capture(
+        &self,
+        id: &str,
+        org_id: Option<&str>,
+        category: Category,
+        from: &str,
+        to: &[String],
+        subject: &str,
+        raw: Vec<u8>,
+    ) -> Result<(), ServiceError> {
+        self.inner
+            .store
+            .insert_outbox(&OutboxRow {
+                id: id.to_string(),
+                org_id: org_id.map(str::to_string),
+                category: category.as_str().to_string(),
+                mail_from: from.to_string(),
+                rcpt_to: to.join(","),
+                subject: subject.to_string(),
+                raw,
+                created_at: self.now_ms(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The newest captured messages the caller may see.
+    pub async fn list_outbox(
+        &self,
+        caller: &Caller,
+        limit: Option<i64>,
+    ) -> Result<Vec<OutboxEntry>, ServiceError> {
+        let limit = limit.unwrap_or(100).clamp(1, MAX_LIST);
+        let rows = self
+            .inner
+            .store
+            .list_outbox(visible_org(caller), limit)
+            .await?;
+        Ok(rows.iter().map(entry).collect())
+    }
+
+    async fn outbox_row(&self, caller: &Caller, id: &str) -> Result<OutboxRow, ServiceError> {
+        self.inner
+            .store
+            .outbox_message(id, visible_org(caller))
+            .await?
+            .ok_or(ServiceError::NotFound("message"))
+    }
+
+    /// One captured message with its decoded content.
+    pub async fn outbox_message(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<OutboxMessage, ServiceError> {
+        let row = self.outbox_row(caller, id).await?;
+        let summary = absender_mail::inspect::summarize(&row.raw);
+        Ok(OutboxMessage {
+            entry: entry(&row),
+            headers: summary
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header { name, value })
+                .collect(),
+            text: summary.text,
+            html: summary.html,
+        })
+    }
+
+    /// One captured message as its RFC 5322 bytes.
+    pub async fn outbox_raw(&self, caller: &Caller, id: &str) -> Result<Vec<u8>, ServiceError> {
+        Ok(self.outbox_row(caller, id).await?.raw)
+    }
+}

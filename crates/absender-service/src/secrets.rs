@@ -1,0 +1,69 @@
+//! Random secrets and ids, and the hashes under which secrets are stored.
+//! API keys and tokens carry 256 random bits, so a fast hash (SHA-256) is safe:
+//! there is nothing to brute-force that a slow password hash would protect.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A random string of `len` characters from `alphabet`.
+pub fn random_string(alphabet: &[u8], len: usize) -> String {
+    let mut rng = OsRng;
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// A new public id such as `org_k3…`: 20 characters, about 103 bits.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_string(ID_ALPHABET, 20))
+}
+
+/// 256 random bits, URL-safe base64.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = OsRng.r#gen();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new organization API key.
+pub fn new_org_key() -> String {
+    format!("abs_org_{}", random_token())
+}
+
+/// A new operator (admin) key.
+pub fn new_admin_key() -> String {
+    format!("abs_admin_{}", random_token())
+}
+
+/// The stored form of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_url_safe() {
+        let a = random_token();
+        assert_eq!(a.len(), 43, "256 bits in base64");
+        assert_ne!(a, random_token());
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+    }
+
+    #[test]
+    fn hash_is_stable_and_not_the_secret() {
+        let key = new_org_key();
+        assert_eq!(hash_secret(&key), hash_secret(&key));
+        assert_ne!(hash_secret(&key), key);
+        assert_eq!(hash_secret(&key).len(), 64);
+    }
+}

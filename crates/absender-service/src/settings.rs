@@ -1,0 +1,112 @@
+//! The platform's settings that the use cases need: who the platform is, its
+//! default senders, its DNS names, the verification policy. Every key has a
+//! default, so the embedded demo runs without a config file.
+
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Settings of the use cases (the binary adds listeners and storage).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// The platform and its DNS names.
+    pub platform: PlatformSettings,
+    /// Address verification.
+    pub verification: VerificationSettings,
+}
+
+/// Who the platform is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    /// Display name used in mails and pages.
+    pub name: String,
+    /// The platform's own domain.
+    pub domain: String,
+    /// Default sender per category.
+    pub senders: Senders,
+    /// The zone absender serves DKIM keys from; customers' CNAMEs point here.
+    pub dkim_zone: String,
+    /// The domain customers include in their SPF record.
+    pub spf_domain: String,
+    /// The IPs the platform sends from; SPF must authorize them.
+    pub sending_ips: Vec<IpAddr>,
+    /// Whom organizations ask for the custom-sender upgrade.
+    pub upgrade_contact: String,
+}
+
+/// Default sender addresses, one per mail category.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Senders {
+    /// Mails to bookers.
+    pub booking: String,
+    /// The email manager's invitations.
+    pub invitation: String,
+    /// Account notifications.
+    pub account_notification: String,
+    /// absender's own mail (verification, notices).
+    pub system: String,
+}
+
+/// How address verification behaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerificationSettings {
+    /// How long a verification link works.
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+    /// The least time between two verification mails for one identity.
+    #[serde(with = "humantime_serde")]
+    pub resend_interval: Duration,
+    /// The most verification mails for one identity within 24 hours.
+    pub resend_daily_limit: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            platform: PlatformSettings::default(),
+            verification: VerificationSettings::default(),
+        }
+    }
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            name: "absender".into(),
+            domain: "absender.test".into(),
+            senders: Senders::default(),
+            dkim_zone: "dkim.absender.test".into(),
+            spf_domain: "spf.absender.test".into(),
+            sending_ips: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+            ],
+            upgrade_contact: "upgrade@absender.test".into(),
+        }
+    }
+}
+
+impl Default for Senders {
+    fn default() -> Self {
+        Self {
+            booking: "buchung@absender.test".into(),
+            invitation: "einladung@absender.test".into(),
+            account_notification: "konto@absender.test".into(),
+            system: "noreply@absender.test".into(),
+        }
+    }
+}
+
+impl Default for VerificationSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(24 * 60 * 60),
+            resend_interval: Duration::from_secs(60),
+            resend_daily_limit: 10,
+        }
+    }
+}

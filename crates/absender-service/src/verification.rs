@@ -1,0 +1,184 @@
+//! Address verification: the link in the mail, the page behind it, and the
+//! confirmation, which only a POST performs (link scanners only GET).
+
+use crate::notices;
+use crate::secrets::{hash_secret, random_token};
+use crate::{App, ServiceError};
+use absender_core::verification::{TokenRefusal, TokenState};
+use absender_core::{Category, IdentityParts, Locale, Status};
+use absender_mail::compose::{Notice, notice};
+use absender_store::{IdentityRow, OrgRow};
+
+/// What the verification page shows.
+#[derive(Debug, Clone)]
+pub struct VerifyPage {
+    /// The organization that wants to send.
+    pub org_name: String,
+    /// The address it wants to send from.
+    pub address: String,
+    /// The organization's language.
+    pub locale: Locale,
+    /// Whether the address is confirmed (after POST).
+    pub confirmed: bool,
+}
+
+/// Why a link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyRefusal {
+    /// No such link (never existed, or its identity was deleted).
+    Unknown,
+    /// The link was used already.
+    Used,
+    /// The link expired.
+    Expired,
+    /// A newer link was sent.
+    Superseded,
+}
+
+impl From<TokenRefusal> for VerifyRefusal {
+    fn from(r: TokenRefusal) -> Self {
+        match r {
+            TokenRefusal::Used => VerifyRefusal::Used,
+            TokenRefusal::Expired => VerifyRefusal::Expired,
+            TokenRefusal::Superseded => VerifyRefusal::Superseded,
+        }
+    }
+}
+
+/// A refused link, with the language to explain it in.
+pub type Refused = (VerifyRefusal, Locale);
+
+impl App {
+    pub(crate) async fn send_verification(
+        &self,
+        org: &OrgRow,
+        identity: &IdentityRow,
+    ) -> Result<(), ServiceError> {
+        let token = random_token();
+        let now = self.now_ms();
+        let ttl_ms = self.inner.settings.verification.token_ttl.as_millis() as i64;
+        self.inner
+            .store
+            .insert_token(&hash_secret(&token), &identity.id, now, now + ttl_ms)
+            .await?;
+        let link = format!("{}/verify/{token}", self.inner.public_url);
+        let locale = Locale::parse(&org.locale).unwrap_or_default();
+        let platform = &self.inner.settings.platform.name;
+        let hours = self
+            .inner
+            .settings
+            .verification
+            .token_ttl
+            .as_secs()
+            .div_ceil(3600);
+        let text =
+            notices::verification(locale, &org.name, &identity.address, platform, &link, hours);
+        let sender = &self.inner.system_sender;
+        let message_id = crate::secrets::new_id("msg");
+        let raw = notice(&Notice {
+            from_name: platform,
+            from: &sender.to_string(),
+            to: &identity.address,
+            subject: &text.subject,
+            text: &text.text,
+            html: &text.html,
+            message_id_local: &message_id,
+            message_id_domain: sender.domain().as_str(),
+            date_unix: now / 1000,
+        });
+        self.capture(
+            &message_id,
+            Some(&org.id),
+            Category::System,
+            &sender.to_string(),
+            &[identity.address.clone()],
+            &text.subject,
+            raw,
+        )
+        .await?;
+        tracing::info!(org_id = %org.id, identity_id = %identity.id, "verification mail sent");
+        Ok(())
+    }
+
+    /// Finds the token's identity and organization, or why the link does not work.
+    async fn redeemable(
+        &self,
+        token: &str,
+    ) -> Result<Result<(OrgRow, IdentityRow), Refused>, ServiceError> {
+        let store = &self.inner.store;
+        let Some(row) = store.token(&hash_secret(token)).await? else {
+            return Ok(Err((VerifyRefusal::Unknown, Locale::default())));
+        };
+        let identity = store.identity_unscoped(&row.identity_id).await?;
+        let org = match &identity {
+            Some(identity) => store.org(&identity.org_id).await?,
+            None => None,
+        };
+        let (Some(identity), Some(org)) = (identity, org) else {
+            return Ok(Err((VerifyRefusal::Unknown, Locale::default())));
+        };
+        let locale = Locale::parse(&org.locale).unwrap_or_default();
+        let state = TokenState {
+            expires_at_ms: row.expires_at,
+            used_at_ms: row.used_at,
+            superseded: row.superseded,
+        };
+        Ok(state
+            .check(self.now_ms())
+            .map(|()| (org, identity))
+            .map_err(|r| (r.into(), locale)))
+    }
+
+    /// What `GET /verify/{token}` shows; changes nothing.
+    pub async fn verification_page(
+        &self,
+        token: &str,
+    ) -> Result<Result<VerifyPage, Refused>, ServiceError> {
+        Ok(self
+            .redeemable(token)
+            .await?
+            .map(|(org, identity)| page(&org, &identity, false)))
+    }
+
+    /// `POST /verify/{token}`: confirms the address, once.
+    pub async fn confirm_verification(
+        &self,
+        token: &str,
+    ) -> Result<Result<VerifyPage, Refused>, ServiceError> {
+        let (org, identity) = match self.redeemable(token).await? {
+            Ok(found) => found,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let now = self.now_ms();
+        if !self.inner.store.use_token(&hash_secret(token), now).await? {
+            // Another request used it between our read and our write.
+            let locale = Locale::parse(&org.locale).unwrap_or_default();
+            return Ok(Err((VerifyRefusal::Used, locale)));
+        }
+        let loaded = crate::identities::load(identity.clone())?;
+        let parts: IdentityParts =
+            loaded
+                .parts
+                .confirm_address()
+                .map_err(|e| ServiceError::Conflict {
+                    code: "verification_failed",
+                    message: e.to_string(),
+                })?;
+        self.inner
+            .store
+            .set_address_status(&identity.id, parts.address.as_str(), now)
+            .await?;
+        tracing::info!(org_id = %org.id, identity_id = %identity.id, "address confirmed");
+        debug_assert_eq!(parts.address, Status::Success);
+        Ok(Ok(page(&org, &identity, true)))
+    }
+}
+
+fn page(org: &OrgRow, identity: &IdentityRow, confirmed: bool) -> VerifyPage {
+    VerifyPage {
+        org_name: org.name.clone(),
+        address: identity.address.clone(),
+        locale: Locale::parse(&org.locale).unwrap_or_default(),
+        confirmed,
+    }
+}
