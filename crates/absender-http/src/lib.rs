@@ -1,1 +1,28 @@
-//! placeholder
+//! absender's HTTP interface: the native JSON API under `/api/v1`, the
+//! verification pages and the health check. Handlers are thin: they parse the
+//! request, call one `App` use case and map its outcome to a response.
+
+mod error;
+mod extract;
+mod routes;
+
+pub use error::ApiError;
+
+use absender_service::App;
+use axum::Router;
+
+/// The largest request body the API accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Every route of the HTTP interface, ready to serve.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::orgs::router())
+        .merge(routes::identities::router())
+        .merge(routes::outbox::router())
+        .merge(routes::verify::router())
+        .fallback(|| async { ApiError::not_found_route() })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 /// Settings of the use cases (the binary adds listeners and storage).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// The platform and its DNS names.
@@ -62,15 +62,6 @@ pub struct VerificationSettings {
     pub resend_interval: Duration,
     /// The most verification mails for one identity within 24 hours.
     pub resend_daily_limit: u32,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            platform: PlatformSettings::default(),
-            verification: VerificationSettings::default(),
-        }
-    }
 }
 
 impl Default for PlatformSettings {

@@ -91,7 +91,7 @@ impl App {
             Some(&org.id),
             Category::System,
             &sender.to_string(),
-            &[identity.address.clone()],
+            std::slice::from_ref(&identity.address),
             &text.subject,
             raw,
         )

@@ -1,0 +1,99 @@
+//! `/api/v1/identities`: an organization's sender identities and their records.
+
+use crate::ApiError;
+use crate::extract::{Auth, Json};
+use absender_service::api::{DnsRecords, Identity, List, RequestIdentity};
+use absender_service::{App, records_csv};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/identities", get(list).post(request))
+        .route("/api/v1/identities/{id}", get(show).delete(remove))
+        .route("/api/v1/identities/{id}/dns-records", get(records))
+        .route(
+            "/api/v1/identities/{id}/dns-records.csv",
+            get(records_as_csv),
+        )
+        .route("/api/v1/identities/{id}/resend-verification", post(resend))
+}
+
+async fn request(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Json(body): Json<RequestIdentity>,
+) -> Result<(StatusCode, Json<Identity>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.request_identity(&caller, body).await?),
+    ))
+}
+
+async fn list(
+    State(app): State<App>,
+    Auth(caller): Auth,
+) -> Result<Json<List<Identity>>, ApiError> {
+    Ok(Json(List {
+        items: app.list_identities(&caller).await?,
+    }))
+}
+
+async fn show(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Identity>, ApiError> {
+    Ok(Json(app.get_identity(&caller, &id).await?))
+}
+
+async fn remove(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.delete_identity(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn records(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<DnsRecords>, ApiError> {
+    Ok(Json(app.dns_records(&caller, &id).await?))
+}
+
+async fn records_as_csv(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let identity = app.get_identity(&caller, &id).await?;
+    let csv = records_csv(&app.dns_records(&caller, &id).await?);
+    let disposition = format!(
+        "attachment; filename=\"dns-records-{}.csv\"",
+        identity.domain
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    ))
+}
+
+async fn resend(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Identity>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app.resend_verification(&caller, &id).await?),
+    ))
+}

@@ -1,0 +1,7 @@
+//! One module per resource, each with its own `router()`.
+
+pub mod health;
+pub mod identities;
+pub mod orgs;
+pub mod outbox;
+pub mod verify;

@@ -1,0 +1,99 @@
+//! `absender identity …`: sender identities of one organization.
+
+use super::{ApiClient, CliError, Remote, output};
+use absender_core::Scope;
+use absender_service::api::{DnsRecords, Identity, List, RequestIdentity};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum IdentityCommand {
+    /// Request a sender identity; a verification mail goes to the address.
+    Request {
+        /// The address to send from.
+        address: String,
+        /// recipients: only mails to bookers and invitees; all: also account notifications.
+        #[arg(long, default_value = "recipients", value_parser = parse_scope)]
+        scope: Scope,
+    },
+    /// List the organization's identities.
+    List,
+    /// Show one identity with the status of each part.
+    Show { id: String },
+    /// The DNS records to publish.
+    Records {
+        id: String,
+        /// In the seed's CSV shape.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    Scope::parse(s).ok_or_else(|| "the scope is recipients or all".to_string())
+}
+
+pub fn describe(identity: &Identity) -> String {
+    let p = &identity.parts;
+    format!(
+        "{}  {}  scope {}  {}\n  address {}  dkim {}  spf {}",
+        identity.id,
+        identity.address,
+        identity.scope.as_str(),
+        identity.status.as_str(),
+        p.address.status.as_str(),
+        p.dkim.status.as_str(),
+        p.spf.status.as_str()
+    )
+}
+
+pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliError> {
+    let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
+    match command {
+        IdentityCommand::Request { address, scope } => {
+            let identity: Identity = client
+                .post("/api/v1/identities", &RequestIdentity { address, scope })
+                .await?;
+            output(remote, &identity, |i| {
+                format!("{}\nverification mail sent to {}", describe(i), i.address)
+            })
+        }
+        IdentityCommand::List => {
+            let list: List<Identity> = client.get("/api/v1/identities").await?;
+            output(remote, &list, |l| {
+                l.items.iter().map(describe).collect::<Vec<_>>().join("\n")
+            })
+        }
+        IdentityCommand::Show { id } => {
+            let identity: Identity = client.get(&format!("/api/v1/identities/{id}")).await?;
+            output(remote, &identity, describe)
+        }
+        IdentityCommand::Records { id, csv: true } => {
+            print!(
+                "{}",
+                client
+                    .get_text(&format!("/api/v1/identities/{id}/dns-records.csv"))
+                    .await?
+            );
+            Ok(())
+        }
+        IdentityCommand::Records { id, csv: false } => {
+            let records: DnsRecords = client
+                .get(&format!("/api/v1/identities/{id}/dns-records"))
+                .await?;
+            output(remote, &records, |r| {
+                r.records
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{:<5} {}  ->  {}  [{}]",
+                            r.record_type,
+                            r.name,
+                            r.value,
+                            r.status.as_str()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Configuration: one TOML file, every key optional, with `ABSENDER_*`
+//! environment overrides on top. Validated once at start-up.
+
+use absender_service::Settings;
+use absender_service::settings::{PlatformSettings, VerificationSettings};
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything `absender serve` needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Holds the SQLite file and generated keys (`ABSENDER_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of SQLite (`ABSENDER_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// The URL people reach absender at, for links in mails (`ABSENDER_PUBLIC_URL`).
+    pub public_url: Option<String>,
+    /// The operator key (`ABSENDER_ADMIN_KEY`); generated on first start if unset.
+    pub admin_key: Option<SecretString>,
+    /// Encrypts DKIM private keys (`ABSENDER_MASTER_KEY`); generated into the data dir if unset.
+    pub master_key: Option<SecretString>,
+    /// The HTTP listener.
+    pub http: HttpConfig,
+    /// The platform: its name, domain, default senders, DNS names.
+    pub platform: PlatformSettings,
+    /// Address verification.
+    pub verification: VerificationSettings,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address and port; port 0 picks a free one (`ABSENDER_HTTP_LISTEN`).
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./absender-data"),
+            database_url: None,
+            public_url: None,
+            admin_key: None,
+            master_key: None,
+            http: HttpConfig::default(),
+            platform: PlatformSettings::default(),
+            verification: VerificationSettings::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `file` (if given), then applies the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                Self::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+            }
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; unknown keys are errors.
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Applies `ABSENDER_*` overrides read through `var`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        if let Some(dir) = var("ABSENDER_DATA_DIR") {
+            self.data_dir = dir.into();
+        }
+        if let Some(url) = var("ABSENDER_DATABASE_URL") {
+            self.database_url = Some(url);
+        }
+        if let Some(listen) = var("ABSENDER_HTTP_LISTEN") {
+            self.http.listen = listen.parse().with_context(|| {
+                format!("ABSENDER_HTTP_LISTEN={listen:?} is not an address:port")
+            })?;
+        }
+        if let Some(url) = var("ABSENDER_PUBLIC_URL") {
+            self.public_url = Some(url);
+        }
+        if let Some(key) = var("ABSENDER_ADMIN_KEY") {
+            self.admin_key = Some(key.into());
+        }
+        if let Some(key) = var("ABSENDER_MASTER_KEY") {
+            self.master_key = Some(key.into());
+        }
+        Ok(())
+    }
+
+    /// The use cases' settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            platform: self.platform.clone(),
+            verification: self.verification.clone(),
+        }
+    }
+
+    /// The database URL in force: PostgreSQL if configured, else SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("absender.db").display()
+            ),
+        }
+    }
+
+    /// The public URL for links, given the address the listener got.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn an_empty_file_gives_the_embedded_defaults() {
+        let config = Config::from_toml("").unwrap();
+        assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.platform.senders.booking, "buchung@absender.test");
+        assert_eq!(config.platform.senders.system, "noreply@absender.test");
+        assert_eq!(config.platform.dkim_zone, "dkim.absender.test");
+        assert_eq!(config.platform.sending_ips.len(), 2);
+        assert_eq!(config.verification.token_ttl.as_secs(), 24 * 3600);
+        assert!(
+            config
+                .database_url()
+                .starts_with("sqlite://./absender-data/absender.db")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::from_toml("[platform]\ndomian = \"x.test\"\n").unwrap_err();
+        assert!(format!("{err:#}").contains("domian"), "{err:#}");
+    }
+
+    #[test]
+    fn durations_use_humantime_and_environment_wins_over_file() {
+        let mut config = Config::from_toml(
+            "[verification]\ntoken_ttl = \"2h\"\n[http]\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.verification.token_ttl.as_secs(), 7200);
+        let env: HashMap<&str, &str> = [
+            ("ABSENDER_HTTP_LISTEN", "127.0.0.1:0"),
+            ("ABSENDER_DATA_DIR", "/tmp/x"),
+        ]
+        .into();
+        config
+            .apply_env(|k| env.get(k).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(config.http.listen.port(), 0);
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        let bad: HashMap<&str, &str> = [("ABSENDER_HTTP_LISTEN", "nonsense")].into();
+        assert!(
+            config
+                .apply_env(|k| bad.get(k).map(|v| v.to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../../../absender.example.toml");
+        Config::from_toml(text).unwrap();
+    }
+}

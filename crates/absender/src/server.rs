@@ -1,0 +1,149 @@
+//! Start-up in order: data dir, database and migrations, keys, the app state,
+//! then the listeners; and a handle to stop it all.
+
+use crate::config::Config;
+use absender_service::{App, Clock, MasterKey};
+use absender_store::Store;
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const MASTER_KEY_FILE: &str = "master.key";
+
+/// A started server.
+pub struct Running {
+    /// Where the HTTP listener is bound.
+    pub http_addr: SocketAddr,
+    /// The base of links in mails.
+    pub public_url: String,
+    /// The operator key, when this start generated it (shown once).
+    pub new_admin_key: Option<String>,
+    /// The application state, for in-process callers.
+    pub app: App,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes requests in flight, closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await??;
+        self.app.store().close().await;
+        Ok(())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully.
+    pub async fn serve_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+/// Opens the database, prepares keys and binds the listeners.
+pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let master_key = master_key(config)?;
+    let configured_admin = config
+        .admin_key
+        .as_ref()
+        .map(|k| k.expose_secret().to_string());
+    let (admin_key_hash, new_admin_key) =
+        App::admin_key_hash(&store, configured_admin.as_deref()).await?;
+
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("binding HTTP to {}", config.http.listen))?;
+    let http_addr = listener.local_addr()?;
+    let public_url = config.public_url_for(http_addr);
+    let app = App::new(
+        store,
+        config.settings(),
+        &public_url,
+        master_key,
+        admin_key_hash,
+        clock,
+    )?;
+
+    let router = absender_http::router(app.clone());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(http = %http_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
+    Ok(Running {
+        http_addr,
+        public_url,
+        new_admin_key,
+        app,
+        shutdown,
+        task,
+    })
+}
+
+/// The configured master key, or the one in the data dir, made on first start.
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(text) = &config.master_key {
+        return MasterKey::parse(text.expose_secret()).context("ABSENDER_MASTER_KEY");
+    }
+    let path = config.data_dir.join(MASTER_KEY_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::parse(&text).with_context(|| format!("in {}", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_private(&path, &key.to_base64())?;
+    tracing::warn!(
+        path = %path.display(),
+        "no master key configured: generated one in the data dir. Back it up, or set ABSENDER_MASTER_KEY; \
+         without it the DKIM private keys cannot be decrypted, and every node must share it"
+    );
+    Ok(key)
+}
+
+/// Writes a secret readable by the owner only.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
