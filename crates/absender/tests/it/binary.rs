@@ -1,0 +1,197 @@
+//! Black-box tests of the shipped binary: `serve`, the operator CLI and `demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_absender");
+
+/// A `absender serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    new_admin_key: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command() -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ABSENDER_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[allow(clippy::zombie_processes)] // Server's Drop waits for it.
+fn serve(data_dir: &std::path::Path) -> Server {
+    let mut child = command()
+        .arg("serve")
+        .env("ABSENDER_DATA_DIR", data_dir)
+        .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut new_admin_key = None;
+    loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(key) = line.strip_prefix("admin key (shown once, store it now): ") {
+            new_admin_key = Some(key.to_string());
+        }
+        if let Some(rest) = line.strip_prefix("absender listening http=") {
+            let addr = rest.split_whitespace().next().unwrap();
+            return Server {
+                child,
+                url: format!("http://{addr}"),
+                new_admin_key,
+            };
+        }
+    }
+}
+
+fn cli(url: &str, key: Option<&str>, args: &[&str]) -> Output {
+    let mut command = command();
+    command.env("ABSENDER_URL", url).args(args);
+    if let Some(key) = key {
+        command.env("ABSENDER_KEY", key);
+    }
+    command.output().unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+    let admin = server
+        .new_admin_key
+        .clone()
+        .expect("first start prints the admin key");
+    let url = server.url.clone();
+
+    let created = json(&cli(
+        &url,
+        Some(&admin),
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--contact",
+            "team@acme.test",
+            "--locale",
+            "de",
+            "--json",
+        ],
+    ));
+    let org_id = created["id"].as_str().unwrap();
+    let org_key = created["api_key"].as_str().unwrap();
+    let enabled = json(&cli(
+        &url,
+        Some(&admin),
+        &["org", "enable-custom-sender", org_id, "--json"],
+    ));
+    assert_eq!(enabled["custom_sender_enabled"], true);
+    let list = json(&cli(&url, Some(&admin), &["org", "list", "--json"]));
+    assert_eq!(list["items"][0]["id"], org_id);
+
+    let identity = json(&cli(
+        &url,
+        Some(org_key),
+        &["identity", "request", "events@acme.test", "--json"],
+    ));
+    let identity_id = identity["id"].as_str().unwrap();
+    assert_eq!(identity["scope"], "recipients");
+    let shown = json(&cli(
+        &url,
+        Some(&admin),
+        &["identity", "show", identity_id, "--org", org_id, "--json"],
+    ));
+    assert_eq!(shown["address"], "events@acme.test");
+    let csv = cli(
+        &url,
+        Some(org_key),
+        &["identity", "records", identity_id, "--csv"],
+    );
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        r#""Record name","Record type","Record Value""#
+    );
+    assert_eq!(csv.lines().count(), 5);
+
+    let outbox = json(&cli(&url, Some(org_key), &["outbox", "list", "--json"]));
+    let mail_id = outbox["items"][0]["id"].as_str().unwrap();
+    let raw = cli(&url, Some(org_key), &["outbox", "show", mail_id, "--raw"]);
+    assert!(
+        String::from_utf8(raw.stdout)
+            .unwrap()
+            .contains("Message-ID:")
+    );
+
+    // Restarting on the same data dir keeps the key and prints none.
+    drop(server);
+    let again = serve(dir.path());
+    assert_eq!(again.new_admin_key, None);
+    let list = json(&cli(&again.url, Some(&admin), &["org", "list", "--json"]));
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn cli_exit_codes_tell_scripts_what_went_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+
+    let no_key = cli(&server.url, None, &["org", "list"]);
+    assert_eq!(no_key.status.code(), Some(2));
+    let wrong_key = cli(&server.url, Some("abs_admin_wrong"), &["org", "list"]);
+    assert_eq!(wrong_key.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("unauthorized"));
+    let unreachable = cli("http://127.0.0.1:9", Some("k"), &["org", "list"]);
+    assert_eq!(unreachable.status.code(), Some(3));
+    let bad_usage = cli(
+        &server.url,
+        Some("k"),
+        &["identity", "request", "a@b.test", "--scope", "some"],
+    );
+    assert_eq!(bad_usage.status.code(), Some(2));
+}
+
+#[test]
+fn demo_walks_the_setup_and_prints_the_records() {
+    let output = command()
+        .args(["demo", "--no-serve"])
+        .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("address SUCCESS"), "{stdout}");
+    assert!(stdout.contains(r#""Record name","Record type","Record Value""#));
+    assert_eq!(
+        stdout.matches("._domainkey.acme.test\",\"CNAME\"").count(),
+        3
+    );
+    assert!(stdout.contains(r#""acme.test","TXT","v=spf1 include:spf.absender.test ~all""#));
+}

@@ -1,0 +1,198 @@
+//! `spawn_app()` and the small steps tests are made of.
+
+use absender::config::Config;
+use absender::server::{self, Running};
+use absender_service::{Clock, ManualClock, SystemClock};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ADMIN_KEY: &str = "abs_admin_test-operator-key";
+
+/// A running server on its own data dir, with a clock the test can move.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    running: Option<Running>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A server on a fresh SQLite file.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    spawn_with(config, Some(dir)).await
+}
+
+/// A server with the given config; port 0 and the test admin key are forced.
+pub async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.admin_key = Some(ADMIN_KEY.to_string().into());
+    let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
+    let running = server::start(&config, clock.clone())
+        .await
+        .expect("server starts");
+    TestApp {
+        base: format!("http://{}", running.http_addr),
+        http: reqwest::Client::new(),
+        clock,
+        config,
+        running: Some(running),
+        _dir: dir,
+    }
+}
+
+/// An organization created by the operator, with its key.
+pub struct Org {
+    pub id: String,
+    pub key: String,
+}
+
+impl TestApp {
+    pub fn app(&self) -> &absender_service::App {
+        &self.running.as_ref().unwrap().app
+    }
+
+    /// Stops the server; the data dir lives on in what is returned.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        self.running.take().unwrap().stop().await.unwrap();
+        self._dir.take()
+    }
+
+    /// Sends a request with `key` as bearer (if any) and a JSON body (if any).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Like `call`, expecting `status`, returning the JSON body.
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        status: StatusCode,
+    ) -> Value {
+        let response = self.call(method.clone(), path, key, body).await;
+        let got = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(got, status, "{method} {path}: {text}");
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    pub async fn create_org(&self, name: &str, locale: &str) -> Org {
+        let body = json!({"name": name, "contact_email": "team@example.test", "locale": locale});
+        let created = self
+            .json(
+                Method::POST,
+                "/api/v1/orgs",
+                Some(ADMIN_KEY),
+                Some(body),
+                StatusCode::CREATED,
+            )
+            .await;
+        Org {
+            id: created["id"].as_str().unwrap().to_string(),
+            key: created["api_key"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// An organization with the custom-sender upgrade switched on.
+    pub async fn upgraded_org(&self, name: &str, locale: &str) -> Org {
+        let org = self.create_org(name, locale).await;
+        let body = json!({"custom_sender_enabled": true});
+        self.json(
+            Method::PATCH,
+            &format!("/api/v1/orgs/{}", org.id),
+            Some(ADMIN_KEY),
+            Some(body),
+            StatusCode::OK,
+        )
+        .await;
+        org
+    }
+
+    /// Requests an identity, expecting success; returns its JSON.
+    pub async fn request_identity(&self, org: &Org, address: &str, scope: &str) -> Value {
+        let body = json!({"address": address, "scope": scope});
+        self.json(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(body),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// The newest verification link mailed to `address`, read from the outbox.
+    pub async fn verification_link(&self, address: &str) -> String {
+        let list = self
+            .json(
+                Method::GET,
+                "/api/v1/outbox",
+                Some(ADMIN_KEY),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let message = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["to"].as_array().unwrap().iter().any(|t| t == address))
+            .unwrap_or_else(|| panic!("no mail to {address} in {list}"));
+        let id = message["id"].as_str().unwrap();
+        let full = self
+            .json(
+                Method::GET,
+                &format!("/api/v1/outbox/{id}"),
+                Some(ADMIN_KEY),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let text = full["text"].as_str().unwrap();
+        let link = text
+            .split_whitespace()
+            .find(|w| w.contains("/verify/"))
+            .expect("a link in the mail");
+        link.strip_prefix(&self.base)
+            .expect("link on the public URL")
+            .to_string()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+/// The error code of an error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}

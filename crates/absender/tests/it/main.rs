@@ -1,0 +1,13 @@
+//! Integration tests: the real server on 127.0.0.1 port 0 over a real SQLite
+//! file (and PostgreSQL where configured), spoken to over HTTP.
+
+mod binary;
+mod cross_tenant;
+mod dns_records;
+mod helpers;
+mod identities;
+mod orgs;
+mod outbox;
+mod postgres;
+mod requests;
+mod verification;

@@ -1,0 +1,67 @@
+//! The same workflow on PostgreSQL (when `ABSENDER_TEST_POSTGRES_URL` is set).
+
+use crate::helpers::spawn_with;
+use absender::config::Config;
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use sqlx::Connection;
+
+#[tokio::test]
+async fn the_setup_works_on_postgresql() {
+    let Ok(admin_url) = std::env::var("ABSENDER_TEST_POSTGRES_URL") else {
+        eprintln!("ABSENDER_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+        return;
+    };
+    let name = format!("absender_it_{:016x}", rand::thread_rng().r#gen::<u64>());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(format!("{base}/{name}")),
+        ..Config::default()
+    };
+    let app = spawn_with(config, Some(dir)).await;
+    assert_eq!(
+        app.app().store().backend(),
+        absender_store::Backend::Postgres
+    );
+
+    let org = app.upgraded_org("Acme", "en").await;
+    let identity = app
+        .request_identity(&org, "events@acme.test", "recipients")
+        .await;
+    let link = app.verification_link("events@acme.test").await;
+    assert_eq!(
+        app.call(Method::POST, &link, None, None).await.status(),
+        StatusCode::OK
+    );
+    let path = format!("/api/v1/identities/{}", identity["id"].as_str().unwrap());
+    let shown = app
+        .json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+        .await;
+    assert_eq!(shown["parts"]["address"]["status"], "SUCCESS");
+    let records = app
+        .json(
+            Method::GET,
+            &format!("{path}/dns-records"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(records["records"].as_array().unwrap().len(), 4);
+    app.stop().await;
+
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}
