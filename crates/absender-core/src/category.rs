@@ -34,6 +34,11 @@ impl Category {
             Category::System => "system",
         }
     }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Which categories an identity may send, as requested by the organization.
@@ -101,5 +106,9 @@ mod tests {
             assert_eq!(Scope::parse(scope.as_str()), Some(scope));
         }
         assert_eq!(Scope::parse("everything"), None);
+        for category in Category::ALL {
+            assert_eq!(Category::parse(category.as_str()), Some(category));
+        }
+        assert_eq!(Category::parse("newsletter"), None);
     }
 }

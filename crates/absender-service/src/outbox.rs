@@ -4,19 +4,15 @@ use crate::api::{Header, OutboxEntry, OutboxMessage};
 use crate::clock::rfc3339;
 use crate::{App, Caller, ServiceError};
 use absender_core::Category;
-use absender_store::OutboxRow;
+use absender_store::{OutboxRow, OutboxSummaryRow, StoreError};
 
 /// The most messages one listing returns.
 pub const MAX_LIST: i64 = 500;
 
-fn entry(row: &OutboxRow) -> OutboxEntry {
-    let category = match row.category.as_str() {
-        "booking" => Category::Booking,
-        "invitation" => Category::Invitation,
-        "account_notification" => Category::AccountNotification,
-        _ => Category::System,
-    };
-    OutboxEntry {
+fn entry(row: &OutboxSummaryRow) -> Result<OutboxEntry, ServiceError> {
+    let category = Category::parse(&row.category)
+        .ok_or_else(|| ServiceError::Store(StoreError::Corrupt("outbox category".into())))?;
+    Ok(OutboxEntry {
         id: row.id.clone(),
         org_id: row.org_id.clone(),
         category,
@@ -28,9 +24,9 @@ fn entry(row: &OutboxRow) -> OutboxEntry {
             .map(str::to_string)
             .collect(),
         subject: row.subject.clone(),
-        size_bytes: row.raw.len(),
+        size_bytes: usize::try_from(row.size_bytes).unwrap_or_default(),
         created_at: rfc3339(row.created_at),
-    }
+    })
 }
 
 /// The organization whose messages the caller may see; `None` is all (operator).
@@ -81,7 +77,7 @@ impl App {
             .store
             .list_outbox(visible_org(caller), limit)
             .await?;
-        Ok(rows.iter().map(entry).collect())
+        rows.iter().map(entry).collect()
     }
 
     async fn outbox_row(&self, caller: &Caller, id: &str) -> Result<OutboxRow, ServiceError> {
@@ -100,8 +96,18 @@ impl App {
     ) -> Result<OutboxMessage, ServiceError> {
         let row = self.outbox_row(caller, id).await?;
         let summary = absender_mail::inspect::summarize(&row.raw);
+        let listed = OutboxSummaryRow {
+            id: row.id,
+            org_id: row.org_id,
+            category: row.category,
+            mail_from: row.mail_from,
+            rcpt_to: row.rcpt_to,
+            subject: row.subject,
+            size_bytes: row.raw.len() as i64,
+            created_at: row.created_at,
+        };
         Ok(OutboxMessage {
-            entry: entry(&row),
+            entry: entry(&listed)?,
             headers: summary
                 .headers
                 .into_iter()

@@ -1,12 +1,13 @@
 //! The capture outbox: final messages that were kept instead of delivered.
 
-use crate::{OutboxRow, Store, StoreError};
+use crate::{OutboxRow, OutboxSummaryRow, Store, StoreError};
 
 const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const LIST_ALL: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at \
+// Listings leave the message bytes in the database; only their size is needed.
+const LIST_ALL: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
      FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1";
-const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at \
+const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
      FROM outbox WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
 const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at FROM outbox WHERE id = $1";
 
@@ -32,7 +33,7 @@ impl Store {
         &self,
         org_id: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
+    ) -> Result<Vec<OutboxSummaryRow>, StoreError> {
         let rows = match org_id {
             Some(org) => {
                 sqlx::query_as(LIST_ORG)

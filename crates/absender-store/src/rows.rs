@@ -98,3 +98,16 @@ pub struct OutboxRow {
     pub raw: Vec<u8>,
     pub created_at: i64,
 }
+
+/// A message in an outbox listing: everything but the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxSummaryRow {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub category: String,
+    pub mail_from: String,
+    pub rcpt_to: String,
+    pub subject: String,
+    pub size_bytes: i64,
+    pub created_at: i64,
+}

@@ -29,10 +29,15 @@ fn command() -> Command {
     command
 }
 
-#[allow(clippy::zombie_processes)] // Server's Drop waits for it.
 fn serve(data_dir: &std::path::Path) -> Server {
+    serve_with(data_dir, &[])
+}
+
+#[allow(clippy::zombie_processes)] // Server's Drop waits for it.
+fn serve_with(data_dir: &std::path::Path, args: &[&str]) -> Server {
     let mut child = command()
         .arg("serve")
+        .args(args)
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_LOG", "warn")
@@ -152,6 +157,53 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
     assert_eq!(again.new_admin_key, None);
     let list = json(&cli(&again.url, Some(&admin), &["org", "list", "--json"]));
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn serve_reads_a_config_file_and_refuses_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absender.toml");
+    std::fs::write(
+        &config,
+        "[platform]\nupgrade_contact = \"sales@platform.test\"\n",
+    )
+    .unwrap();
+    let server = serve_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let admin = server.new_admin_key.clone().unwrap();
+    let created = json(&cli(
+        &server.url,
+        Some(&admin),
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--contact",
+            "a@acme.test",
+            "--json",
+        ],
+    ));
+    let refused = cli(
+        &server.url,
+        created["api_key"].as_str(),
+        &["identity", "request", "events@acme.test"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("upgrade_required") && stderr.contains("sales@platform.test"),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "[platfrom]\nname = \"x\"\n").unwrap();
+    let bad = command()
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("ABSENDER_DATA_DIR", dir.path())
+        .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("platfrom"));
 }
 
 #[test]

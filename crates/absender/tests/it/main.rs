@@ -6,6 +6,7 @@ mod cross_tenant;
 mod dns_records;
 mod helpers;
 mod identities;
+mod master_key;
 mod orgs;
 mod outbox;
 mod postgres;

@@ -239,3 +239,43 @@ async fn the_verification_mail_is_german_for_a_german_organization() {
             .contains("Der Link ist 24 Stunden gültig")
     );
 }
+
+#[tokio::test]
+async fn links_start_with_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        public_url: Some("https://absender.example.test/".into()),
+        ..Default::default()
+    };
+    let app = crate::helpers::spawn_with(config, Some(dir)).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    app.request_identity(&org, "events@acme.test", "recipients")
+        .await;
+    let list = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let id = list["items"][0]["id"].as_str().unwrap();
+    let mail = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/outbox/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert!(
+        mail["text"]
+            .as_str()
+            .unwrap()
+            .contains("https://absender.example.test/verify/"),
+        "{mail}"
+    );
+}
