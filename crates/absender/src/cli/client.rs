@@ -126,13 +126,7 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<T, CliError> {
-        let response = self
-            .send(self.request(reqwest::Method::POST, path).json(body))
-            .await?;
-        response
-            .json()
-            .await
-            .map_err(|e| CliError::BadAnswer(e.to_string()))
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -140,9 +134,16 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<T, CliError> {
-        let response = self
-            .send(self.request(reqwest::Method::PATCH, path).json(body))
-            .await?;
+        self.send_json(reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        let response = self.send(self.request(method, path).json(body)).await?;
         response
             .json()
             .await
