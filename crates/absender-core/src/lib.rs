@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod category;
+pub mod dns;
 pub mod identity;
 pub mod locale;
 pub mod rate_limit;
@@ -14,6 +15,7 @@ pub mod verification;
 
 pub use address::{AddressError, Domain, EmailAddress};
 pub use category::{Category, Scope};
+pub use dns::{DnsName, LocalRecordData, LocalRecordType};
 pub use identity::IdentityParts;
 pub use locale::Locale;
 pub use records::{DnsRecord, PlatformDns, RecordPurpose, RecordType};

@@ -111,3 +111,23 @@ pub struct OutboxSummaryRow {
     pub size_bytes: i64,
     pub created_at: i64,
 }
+
+/// A local DNS zone.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DnsZoneRow {
+    pub name: String,
+    pub serial: i64,
+    pub created_at: i64,
+}
+
+/// A record in a local zone; `value` in canonical text (names without trailing dot).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DnsRecordRow {
+    pub id: String,
+    pub zone: String,
+    pub name: String,
+    pub rtype: String,
+    pub value: String,
+    pub ttl: i64,
+    pub created_at: i64,
+}

@@ -9,6 +9,7 @@ crate::battery!(
     tokens_are_single_use_and_superseded_by_newer_ones,
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
     outbox_is_scoped_by_org,
+    local_dns_zones_keep_records_and_bump_serials,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -278,4 +279,85 @@ async fn outbox_is_scoped_by_org(store: &Store) {
         store.outbox_message("m2", None).await.unwrap().unwrap().raw,
         message("m2", None, 2).raw
     );
+}
+
+async fn local_dns_zones_keep_records_and_bump_serials(store: &Store) {
+    let zone = store.insert_dns_zone("acme.test", 1).await.unwrap();
+    assert_eq!(zone.serial, 1);
+    assert!(matches!(
+        store.insert_dns_zone("acme.test", 2).await,
+        Err(StoreError::Conflict)
+    ));
+    let record = |id: &str, name: &str, rtype: &str, value: &str| DnsRecordRow {
+        id: id.into(),
+        zone: "acme.test".into(),
+        name: name.into(),
+        rtype: rtype.into(),
+        value: value.into(),
+        ttl: 60,
+        created_at: 5,
+    };
+    store
+        .insert_dns_record(&record(
+            "r1",
+            "sel._domainkey.acme.test",
+            "CNAME",
+            "sel.dkim.absender.test",
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_dns_record(&record("r2", "acme.test", "TXT", "v=spf1 -all"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.dns_zone("acme.test").await.unwrap().unwrap().serial,
+        3
+    );
+    assert_eq!(
+        store.dns_records_at("acme.test").await.unwrap()[0].value,
+        "v=spf1 -all"
+    );
+    assert!(
+        store
+            .dns_name_has_descendants("acme.test", "_domainkey.acme.test")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .dns_name_has_descendants("acme.test", "xdomainkey.acme.test")
+            .await
+            .unwrap(),
+        "_ is no wildcard"
+    );
+    assert!(
+        !store
+            .dns_name_has_descendants("acme.test", "sel._domainkey.acme.test")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.dns_records_in_zone("acme.test").await.unwrap().len(),
+        2
+    );
+
+    assert!(
+        !store.delete_dns_record("other.test", "r2").await.unwrap(),
+        "scoped by zone"
+    );
+    assert!(store.delete_dns_record("acme.test", "r2").await.unwrap());
+    assert_eq!(
+        store.dns_zone("acme.test").await.unwrap().unwrap().serial,
+        4
+    );
+    assert!(store.delete_dns_zone("acme.test").await.unwrap());
+    assert!(
+        store
+            .dns_records_at("sel._domainkey.acme.test")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.dns_zones().await.unwrap().is_empty());
 }

@@ -1,0 +1,292 @@
+//! What the server answers for a name and type: the zone that holds the name,
+//! then its records, NXDOMAIN or NODATA (both with the zone's SOA), or REFUSED
+//! for names outside every zone.
+
+use absender_core::dns::{DnsName, LocalRecordData, LocalRecordType, txt_chunks};
+use absender_store::{DnsRecordRow, Store, StoreError};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+/// TTL of the platform's own records: short, as keys rotate behind CNAMEs.
+const PLATFORM_TTL_SECS: u32 = 300;
+/// The SOA minimum, which resolvers use as the negative-caching TTL: short,
+/// so that a record published after a failed lookup is seen quickly.
+const NEGATIVE_TTL_SECS: u32 = 60;
+/// Platform zones are answered from the store, never transferred, so their
+/// serial has nothing to announce.
+const PLATFORM_SERIAL: u32 = 1;
+
+/// The platform's zones, as configured.
+#[derive(Debug, Clone)]
+pub struct PlatformZones {
+    /// The zone of DKIM keys: `<selector>.<dkim_zone> TXT "v=DKIM1; …"`.
+    pub dkim_zone: DnsName,
+    /// The SPF include domain.
+    pub spf_domain: DnsName,
+    /// The SPF policy served there (`v=spf1 ip4:… ~all`).
+    pub spf_policy: String,
+    /// The name server named in SOA and NS records.
+    pub nameserver: DnsName,
+    /// The mailbox of the zones' administrator, as a DNS name.
+    pub hostmaster: DnsName,
+}
+
+/// The answer to one question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// Records of the asked type (or a CNAME leading elsewhere).
+    Records(Vec<Record>),
+    /// The name exists but has no records of that type; the SOA goes in the authority section.
+    NoData(Record),
+    /// The name does not exist in the zone; the SOA goes in the authority section.
+    NxDomain(Record),
+    /// Not a zone of ours.
+    Refused,
+}
+
+/// Where the name lies.
+enum Zone {
+    Dkim(DnsName),
+    Spf(DnsName),
+    Local { apex: DnsName, serial: i64 },
+}
+
+/// Answers questions from the store.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    store: Store,
+    zones: PlatformZones,
+}
+
+fn name(dns: &DnsName) -> Name {
+    Name::from_ascii(format!("{dns}.")).expect("a parsed DnsName is a valid DNS name")
+}
+
+impl Authority {
+    /// Answers from `store` for the platform `zones` and the local zones.
+    pub fn new(store: Store, zones: PlatformZones) -> Self {
+        Self { store, zones }
+    }
+
+    /// Answers `qname`/`qtype`.
+    pub async fn lookup(&self, qname: &DnsName, qtype: RecordType) -> Result<Lookup, StoreError> {
+        let Some(zone) = self.zone_of(qname).await? else {
+            return Ok(Lookup::Refused);
+        };
+        match zone {
+            Zone::Dkim(apex) => self.dkim(&apex, qname, qtype).await,
+            Zone::Spf(apex) => Ok(self.spf(&apex, qname, qtype)),
+            Zone::Local { apex, serial } => self.local(&apex, serial, qname, qtype).await,
+        }
+    }
+
+    /// The most specific zone holding `qname`.
+    async fn zone_of(&self, qname: &DnsName) -> Result<Option<Zone>, StoreError> {
+        let mut best: Option<Zone> = None;
+        let mut best_len = 0;
+        let mut consider = |zone: Zone, apex_len: usize| {
+            if apex_len > best_len {
+                best_len = apex_len;
+                best = Some(zone);
+            }
+        };
+        if qname.is_within(&self.zones.dkim_zone) {
+            consider(
+                Zone::Dkim(self.zones.dkim_zone.clone()),
+                self.zones.dkim_zone.as_str().len(),
+            );
+        }
+        if qname.is_within(&self.zones.spf_domain) {
+            consider(
+                Zone::Spf(self.zones.spf_domain.clone()),
+                self.zones.spf_domain.as_str().len(),
+            );
+        }
+        for row in self.store.dns_zones().await? {
+            let Ok(apex) = DnsName::parse(&row.name) else {
+                continue;
+            };
+            if qname.is_within(&apex) {
+                let len = apex.as_str().len();
+                consider(
+                    Zone::Local {
+                        apex,
+                        serial: row.serial,
+                    },
+                    len,
+                );
+            }
+        }
+        Ok(best)
+    }
+
+    fn soa(&self, apex: &DnsName, serial: u32) -> Record {
+        let soa = SOA::new(
+            name(&self.zones.nameserver),
+            name(&self.zones.hostmaster),
+            serial,
+            3600,
+            600,
+            604_800,
+            NEGATIVE_TTL_SECS,
+        );
+        Record::from_rdata(name(apex), NEGATIVE_TTL_SECS, RData::SOA(soa))
+    }
+
+    /// SOA and NS at a zone apex; `None` for other types.
+    fn apex_records(&self, apex: &DnsName, serial: u32, qtype: RecordType) -> Option<Vec<Record>> {
+        match qtype {
+            RecordType::SOA => Some(vec![self.soa(apex, serial)]),
+            RecordType::NS => Some(vec![Record::from_rdata(
+                name(apex),
+                PLATFORM_TTL_SECS,
+                RData::NS(NS(name(&self.zones.nameserver))),
+            )]),
+            _ => None,
+        }
+    }
+
+    async fn dkim(
+        &self,
+        apex: &DnsName,
+        qname: &DnsName,
+        qtype: RecordType,
+    ) -> Result<Lookup, StoreError> {
+        if qname == apex {
+            return Ok(self.apex_records(apex, PLATFORM_SERIAL, qtype).map_or_else(
+                || Lookup::NoData(self.soa(apex, PLATFORM_SERIAL)),
+                Lookup::Records,
+            ));
+        }
+        let selector = qname
+            .as_str()
+            .strip_suffix(apex.as_str())
+            .and_then(|s| s.strip_suffix('.'));
+        let key = match selector {
+            Some(selector) if !selector.contains('.') => {
+                self.store.dkim_key_by_selector(selector).await?
+            }
+            _ => None,
+        };
+        let Some(key) = key else {
+            return Ok(Lookup::NxDomain(self.soa(apex, PLATFORM_SERIAL)));
+        };
+        if !matches!(qtype, RecordType::TXT | RecordType::ANY) {
+            return Ok(Lookup::NoData(self.soa(apex, PLATFORM_SERIAL)));
+        }
+        let text = format!("v=DKIM1; k=rsa; p={}", key.public_key);
+        Ok(Lookup::Records(vec![txt_record(
+            qname,
+            PLATFORM_TTL_SECS,
+            &text,
+        )]))
+    }
+
+    fn spf(&self, apex: &DnsName, qname: &DnsName, qtype: RecordType) -> Lookup {
+        if qname != apex {
+            return Lookup::NxDomain(self.soa(apex, PLATFORM_SERIAL));
+        }
+        if let Some(records) = self.apex_records(apex, PLATFORM_SERIAL, qtype) {
+            return Lookup::Records(records);
+        }
+        match qtype {
+            RecordType::TXT | RecordType::ANY => Lookup::Records(vec![txt_record(
+                qname,
+                PLATFORM_TTL_SECS,
+                &self.zones.spf_policy,
+            )]),
+            _ => Lookup::NoData(self.soa(apex, PLATFORM_SERIAL)),
+        }
+    }
+
+    async fn local(
+        &self,
+        apex: &DnsName,
+        serial: i64,
+        qname: &DnsName,
+        qtype: RecordType,
+    ) -> Result<Lookup, StoreError> {
+        let serial = u32::try_from(serial).unwrap_or(u32::MAX);
+        if qname == apex
+            && let Some(records) = self.apex_records(apex, serial, qtype)
+        {
+            return Ok(Lookup::Records(records));
+        }
+        let rows: Vec<DnsRecordRow> = self
+            .store
+            .dns_records_at(qname.as_str())
+            .await?
+            .into_iter()
+            .filter(|r| r.zone == apex.as_str())
+            .collect();
+        if rows.is_empty() {
+            let exists = qname == apex
+                || self
+                    .store
+                    .dns_name_has_descendants(apex.as_str(), qname.as_str())
+                    .await?;
+            let soa = self.soa(apex, serial);
+            return Ok(if exists {
+                Lookup::NoData(soa)
+            } else {
+                Lookup::NxDomain(soa)
+            });
+        }
+        let records: Vec<(LocalRecordData, u32)> = rows
+            .iter()
+            .filter_map(|row| {
+                let rtype = LocalRecordType::parse(&row.rtype).ok()?;
+                let data = LocalRecordData::parse(rtype, &row.value).ok()?;
+                Some((data, u32::try_from(row.ttl).unwrap_or(300)))
+            })
+            .collect();
+        // Records of the asked type win; otherwise a CNAME answers for the name.
+        // (A CNAME beside other data is a customer mistake that the checker must
+        // be able to see, so both are served as published.)
+        let wanted: Vec<Record> = records
+            .iter()
+            .filter(|(data, _)| {
+                qtype == RecordType::ANY || hickory_type(data.record_type()) == qtype
+            })
+            .map(|(data, ttl)| to_record(qname, *ttl, data))
+            .collect();
+        if !wanted.is_empty() {
+            return Ok(Lookup::Records(wanted));
+        }
+        let cname: Vec<Record> = records
+            .iter()
+            .filter(|(data, _)| data.record_type() == LocalRecordType::Cname)
+            .map(|(data, ttl)| to_record(qname, *ttl, data))
+            .collect();
+        if !cname.is_empty() {
+            return Ok(Lookup::Records(cname));
+        }
+        Ok(Lookup::NoData(self.soa(apex, serial)))
+    }
+}
+
+fn hickory_type(t: LocalRecordType) -> RecordType {
+    match t {
+        LocalRecordType::A => RecordType::A,
+        LocalRecordType::Aaaa => RecordType::AAAA,
+        LocalRecordType::Mx => RecordType::MX,
+        LocalRecordType::Txt => RecordType::TXT,
+        LocalRecordType::Cname => RecordType::CNAME,
+    }
+}
+
+fn txt_record(owner: &DnsName, ttl: u32, text: &str) -> Record {
+    let strings = txt_chunks(text).into_iter().map(str::to_string).collect();
+    Record::from_rdata(name(owner), ttl, RData::TXT(TXT::new(strings)))
+}
+
+fn to_record(owner: &DnsName, ttl: u32, data: &LocalRecordData) -> Record {
+    let rdata = match data {
+        LocalRecordData::A(ip) => RData::A(A(*ip)),
+        LocalRecordData::Aaaa(ip) => RData::AAAA(AAAA(*ip)),
+        LocalRecordData::Mx(preference, host) => RData::MX(MX::new(*preference, name(host))),
+        LocalRecordData::Cname(target) => RData::CNAME(CNAME(name(target))),
+        LocalRecordData::Txt(text) => return txt_record(owner, ttl, text),
+    };
+    Record::from_rdata(name(owner), ttl, rdata)
+}

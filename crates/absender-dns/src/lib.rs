@@ -1,0 +1,10 @@
+//! absender's DNS adapter: an authoritative server (hickory-server) that
+//! answers the platform's DKIM key zone, its SPF include domain and the local
+//! zones, always from the store, so that every node answers alike and a key
+//! published or withdrawn is visible at once. It decides nothing about identities.
+
+mod authority;
+mod server;
+
+pub use authority::{Authority, Lookup, PlatformZones};
+pub use server::DnsServer;
