@@ -66,6 +66,18 @@ pub fn spf_policy(platform: &PlatformDns) -> String {
     format!("v=spf1 include:{} ~all", platform.spf_domain)
 }
 
+/// The policy absender serves at its SPF include domain: the sending IPs.
+pub fn include_domain_policy(sending_ips: &[std::net::IpAddr]) -> String {
+    let mechanisms: Vec<String> = sending_ips
+        .iter()
+        .map(|ip| match ip {
+            std::net::IpAddr::V4(v4) => format!("ip4:{v4}"),
+            std::net::IpAddr::V6(v6) => format!("ip6:{v6}"),
+        })
+        .collect();
+    format!("v=spf1 {} ~all", mechanisms.join(" "))
+}
+
 /// The name a selector's key is published under in the platform zone.
 pub fn platform_key_name(selector: &Selector, platform: &PlatformDns) -> String {
     format!("{selector}.{}", platform.dkim_zone)
@@ -96,6 +108,15 @@ pub fn required_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn include_domain_policy_lists_every_sending_ip() {
+        let ips = ["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(
+            include_domain_policy(&ips),
+            "v=spf1 ip4:127.0.0.1 ip6:::1 ~all"
+        );
+    }
 
     #[test]
     fn records_are_three_cnames_and_an_spf_policy() {

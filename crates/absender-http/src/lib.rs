@@ -22,6 +22,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::identities::router())
         .merge(routes::outbox::router())
         .merge(routes::verify::router())
+        .merge(routes::zones::router())
         .fallback(|| async { ApiError::not_found_route() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)

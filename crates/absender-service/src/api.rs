@@ -155,3 +155,44 @@ pub struct Header {
 pub struct List<T> {
     pub items: Vec<T>,
 }
+
+/// `POST /api/v1/dns/zones`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateZone {
+    pub name: String,
+}
+
+/// A local DNS zone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Zone {
+    pub name: String,
+    pub serial: i64,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/dns/zones/{zone}/records`: `name` is the full domain name;
+/// names in values may end with a dot or not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateZoneRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+}
+
+/// A record of a local zone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ZoneRecord {
+    pub id: String,
+    pub zone: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub value: String,
+    pub ttl: u32,
+    pub created_at: String,
+}

@@ -15,6 +15,7 @@ mod outbox;
 pub mod secrets;
 pub mod settings;
 mod verification;
+mod zones;
 
 pub use app::{App, Caller};
 pub use clock::{Clock, ManualClock, SystemClock};

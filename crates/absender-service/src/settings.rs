@@ -3,7 +3,7 @@
 //! default, so the embedded demo runs without a config file.
 
 use serde::Deserialize;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Settings of the use cases (the binary adds listeners and storage).
@@ -14,6 +14,81 @@ pub struct Settings {
     pub platform: PlatformSettings,
     /// Address verification.
     pub verification: VerificationSettings,
+    /// absender's DNS server and the DNS checks.
+    pub dns: DnsSettings,
+}
+
+/// absender's DNS server and how it checks customers' records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsSettings {
+    /// Where the authoritative server listens, UDP and TCP (`ABSENDER_DNS_LISTEN`).
+    pub listen: SocketAddr,
+    /// The resolvers that find customers' name servers (`ABSENDER_DNS_RESOLVERS`).
+    pub resolvers: Resolvers,
+    /// The name server named in the platform zones' SOA and NS records.
+    pub nameserver: String,
+    /// The zones' administrator mailbox, written as a DNS name.
+    pub hostmaster: String,
+}
+
+/// Which resolvers the checker uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolvers {
+    /// The machine's (`/etc/resolv.conf`).
+    System,
+    /// Exactly these; no query goes to any other server found by them
+    /// unless it is one of them.
+    Explicit(Vec<SocketAddr>),
+}
+
+impl Resolvers {
+    /// Parses `system` or a comma-separated list of `ip:port`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("system") {
+            return Ok(Self::System);
+        }
+        let list = text
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<SocketAddr>()
+                    .map_err(|_| format!("{s:?} is not ip:port"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            return Err("name at least one resolver, or system".into());
+        }
+        Ok(Self::Explicit(list))
+    }
+}
+
+impl<'de> Deserialize<'de> for Resolvers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            List(Vec<String>),
+        }
+        let text = match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => text,
+            Raw::List(list) => list.join(","),
+        };
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5353)),
+            resolvers: Resolvers::System,
+            nameserver: "ns1.absender.test".into(),
+            hostmaster: "hostmaster.absender.test".into(),
+        }
+    }
 }
 
 /// Who the platform is.

@@ -2,7 +2,7 @@
 //! environment overrides on top. Validated once at start-up.
 
 use absender_service::Settings;
-use absender_service::settings::{PlatformSettings, VerificationSettings};
+use absender_service::settings::{DnsSettings, PlatformSettings, Resolvers, VerificationSettings};
 use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -29,6 +29,8 @@ pub struct Config {
     pub platform: PlatformSettings,
     /// Address verification.
     pub verification: VerificationSettings,
+    /// absender's DNS server and the DNS checks.
+    pub dns: DnsSettings,
 }
 
 /// The HTTP listener.
@@ -58,6 +60,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             platform: PlatformSettings::default(),
             verification: VerificationSettings::default(),
+            dns: DnsSettings::default(),
         }
     }
 }
@@ -96,6 +99,16 @@ impl Config {
                 format!("ABSENDER_HTTP_LISTEN={listen:?} is not an address:port")
             })?;
         }
+        if let Some(listen) = var("ABSENDER_DNS_LISTEN") {
+            self.dns.listen = listen.parse().with_context(|| {
+                format!("ABSENDER_DNS_LISTEN={listen:?} is not an address:port")
+            })?;
+        }
+        if let Some(resolvers) = var("ABSENDER_DNS_RESOLVERS") {
+            self.dns.resolvers = Resolvers::parse(&resolvers)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("ABSENDER_DNS_RESOLVERS={resolvers:?}"))?;
+        }
         if let Some(url) = var("ABSENDER_PUBLIC_URL") {
             self.public_url = Some(url);
         }
@@ -113,6 +126,7 @@ impl Config {
         Settings {
             platform: self.platform.clone(),
             verification: self.verification.clone(),
+            dns: self.dns.clone(),
         }
     }
 
@@ -179,6 +193,23 @@ mod tests {
             .unwrap();
         assert_eq!(config.http.listen.port(), 0);
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        let dns: HashMap<&str, &str> =
+            [("ABSENDER_DNS_RESOLVERS", "127.0.0.1:5300, 127.0.0.1:5301")].into();
+        config
+            .apply_env(|k| dns.get(k).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(
+            config.dns.resolvers,
+            Resolvers::Explicit(vec![
+                "127.0.0.1:5300".parse().unwrap(),
+                "127.0.0.1:5301".parse().unwrap()
+            ])
+        );
+        let listed = Config::from_toml("[dns]\nresolvers = [\"127.0.0.1:53\"]\n").unwrap();
+        assert_eq!(
+            listed.dns.resolvers,
+            Resolvers::Explicit(vec!["127.0.0.1:53".parse().unwrap()])
+        );
         let bad: HashMap<&str, &str> = [("ABSENDER_HTTP_LISTEN", "nonsense")].into();
         assert!(
             config

@@ -2,6 +2,9 @@
 //! then the listeners; and a handle to stop it all.
 
 use crate::config::Config;
+use absender_core::dns::DnsName;
+use absender_core::records::include_domain_policy;
+use absender_dns::{Authority, DnsServer, PlatformZones};
 use absender_service::{App, Clock, MasterKey};
 use absender_store::Store;
 use anyhow::Context;
@@ -18,12 +21,15 @@ const MASTER_KEY_FILE: &str = "master.key";
 pub struct Running {
     /// Where the HTTP listener is bound.
     pub http_addr: SocketAddr,
+    /// Where the DNS server is bound (UDP and TCP).
+    pub dns_addr: SocketAddr,
     /// The base of links in mails.
     pub public_url: String,
     /// The operator key, when this start generated it (shown once).
     pub new_admin_key: Option<String>,
     /// The application state, for in-process callers.
     pub app: App,
+    dns: DnsServer,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -33,6 +39,7 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
     }
@@ -66,13 +73,20 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let http_addr = listener.local_addr()?;
     let public_url = config.public_url_for(http_addr);
     let app = App::new(
-        store,
+        store.clone(),
         config.settings(),
         &public_url,
         master_key,
         admin_key_hash,
         clock,
     )?;
+    let dns = DnsServer::start(
+        config.dns.listen,
+        Authority::new(store, platform_zones(config)?),
+    )
+    .await
+    .with_context(|| format!("binding DNS to {}", config.dns.listen))?;
+    let dns_addr = dns.local_addr();
 
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -83,14 +97,30 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             })
             .await
     });
-    tracing::info!(http = %http_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
+    tracing::info!(http = %http_addr, dns = %dns_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
     Ok(Running {
         http_addr,
+        dns_addr,
+        dns,
         public_url,
         new_admin_key,
         app,
         shutdown,
         task,
+    })
+}
+
+/// The platform's zones that the DNS server answers.
+fn platform_zones(config: &Config) -> anyhow::Result<PlatformZones> {
+    let name = |key: &str, value: &str| {
+        DnsName::parse(value).with_context(|| format!("{key} = {value:?}"))
+    };
+    Ok(PlatformZones {
+        dkim_zone: name("platform.dkim_zone", &config.platform.dkim_zone)?,
+        spf_domain: name("platform.spf_domain", &config.platform.spf_domain)?,
+        spf_policy: include_domain_policy(&config.platform.sending_ips),
+        nameserver: name("dns.nameserver", &config.dns.nameserver)?,
+        hostmaster: name("dns.hostmaster", &config.dns.hostmaster)?,
     })
 }
 

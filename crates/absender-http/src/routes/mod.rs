@@ -5,3 +5,4 @@ pub mod identities;
 pub mod orgs;
 pub mod outbox;
 pub mod verify;
+pub mod zones;

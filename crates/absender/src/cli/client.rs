@@ -137,6 +137,12 @@ impl ApiClient {
         self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
+    pub async fn delete(&self, path: &str) -> Result<(), CliError> {
+        self.send(self.request(reqwest::Method::DELETE, path))
+            .await?;
+        Ok(())
+    }
+
     async fn send_json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: reqwest::Method,

@@ -4,6 +4,7 @@
 
 mod client;
 mod demo;
+mod dns;
 mod identity;
 mod org;
 mod outbox;
@@ -64,6 +65,13 @@ enum Command {
         #[command(subcommand)]
         command: identity::IdentityCommand,
     },
+    /// Local DNS zones that absender serves itself (operator key).
+    Dns {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: dns::DnsCommand,
+    },
     /// Look into the capture outbox.
     Outbox {
         #[command(flatten)]
@@ -80,6 +88,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Org { remote, command } => org::run(&remote, command).await,
         Command::Identity { remote, command } => identity::run(&remote, command).await,
         Command::Outbox { remote, command } => outbox::run(&remote, command).await,
+        Command::Dns { remote, command } => dns::run(&remote, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

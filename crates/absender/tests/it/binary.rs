@@ -40,6 +40,7 @@ fn serve_with(data_dir: &std::path::Path, args: &[&str]) -> Server {
         .args(args)
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -151,6 +152,59 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
             .contains("Message-ID:")
     );
 
+    let zone = json(&cli(
+        &url,
+        Some(&admin),
+        &["dns", "zone", "create", "acme.test", "--json"],
+    ));
+    assert_eq!(zone["name"], "acme.test");
+    let record = json(&cli(
+        &url,
+        Some(&admin),
+        &[
+            "dns",
+            "record",
+            "add",
+            "acme.test",
+            "acme.test",
+            "TXT",
+            "v=spf1 -all",
+            "--ttl",
+            "60",
+            "--json",
+        ],
+    ));
+    let listed = json(&cli(
+        &url,
+        Some(&admin),
+        &["dns", "record", "list", "acme.test", "--json"],
+    ));
+    assert_eq!(listed["items"][0]["value"], "v=spf1 -all");
+    let removed = cli(
+        &url,
+        Some(&admin),
+        &[
+            "dns",
+            "record",
+            "remove",
+            "acme.test",
+            record["id"].as_str().unwrap(),
+        ],
+    );
+    assert!(removed.status.success());
+    let again = cli(
+        &url,
+        Some(&admin),
+        &[
+            "dns",
+            "record",
+            "remove",
+            "acme.test",
+            record["id"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1), "already gone");
+
     // Restarting on the same data dir keeps the key and prints none.
     drop(server);
     let again = serve(dir.path());
@@ -200,6 +254,7 @@ fn serve_reads_a_config_file_and_refuses_unknown_keys() {
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("ABSENDER_DATA_DIR", dir.path())
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(4));
@@ -231,6 +286,7 @@ fn demo_walks_the_setup_and_prints_the_records() {
     let output = command()
         .args(["demo", "--no-serve"])
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -13,6 +13,7 @@ pub const ADMIN_KEY: &str = "abs_admin_test-operator-key";
 /// A running server on its own data dir, with a clock the test can move.
 pub struct TestApp {
     pub base: String,
+    pub dns_addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub config: Config,
@@ -33,6 +34,7 @@ pub async fn spawn_app() -> TestApp {
 /// A server with the given config; port 0 and the test admin key are forced.
 pub async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.dns.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_key = Some(ADMIN_KEY.to_string().into());
     let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
     let running = server::start(&config, clock.clone())
@@ -40,6 +42,7 @@ pub async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> T
         .expect("server starts");
     TestApp {
         base: format!("http://{}", running.http_addr),
+        dns_addr: running.dns_addr,
         http: reqwest::Client::new(),
         clock,
         config,

@@ -4,6 +4,7 @@
 mod binary;
 mod cross_tenant;
 mod dns_records;
+mod dns_zones;
 mod helpers;
 mod identities;
 mod master_key;

@@ -1,0 +1,175 @@
+//! Local DNS zones (operator only): absender serves them itself, playing the
+//! customer's DNS provider in development, demos and tests.
+
+use crate::api::{CreateZone, CreateZoneRecord, Zone, ZoneRecord};
+use crate::clock::rfc3339;
+use crate::secrets::new_id;
+use crate::{App, Caller, ServiceError};
+use absender_core::dns::{DnsError, DnsName, LocalRecordData, LocalRecordType, parse_ttl};
+use absender_store::{DnsRecordRow, DnsZoneRow, StoreError};
+
+fn zone_view(row: &DnsZoneRow) -> Zone {
+    Zone {
+        name: row.name.clone(),
+        serial: row.serial,
+        created_at: rfc3339(row.created_at),
+    }
+}
+
+fn record_view(row: &DnsRecordRow) -> ZoneRecord {
+    ZoneRecord {
+        id: row.id.clone(),
+        zone: row.zone.clone(),
+        name: row.name.clone(),
+        record_type: row.rtype.clone(),
+        value: row.value.clone(),
+        ttl: u32::try_from(row.ttl).unwrap_or_default(),
+        created_at: rfc3339(row.created_at),
+    }
+}
+
+fn invalid(field: &'static str) -> impl Fn(DnsError) -> ServiceError {
+    move |e| ServiceError::Invalid {
+        field,
+        message: e.to_string(),
+    }
+}
+
+impl App {
+    async fn zone_row(&self, name: &str) -> Result<DnsZoneRow, ServiceError> {
+        let name = DnsName::parse(name).map_err(|_| ServiceError::NotFound("zone"))?;
+        self.inner
+            .store
+            .dns_zone(name.as_str())
+            .await?
+            .ok_or(ServiceError::NotFound("zone"))
+    }
+
+    /// Declares a local zone. Zones of the platform itself cannot be shadowed.
+    pub async fn create_zone(
+        &self,
+        caller: &Caller,
+        request: CreateZone,
+    ) -> Result<Zone, ServiceError> {
+        caller.require_operator()?;
+        let name = DnsName::parse(&request.name).map_err(invalid("name"))?;
+        if !name.as_str().contains('.') {
+            return Err(ServiceError::Invalid {
+                field: "name",
+                message: "a zone needs at least two labels, such as acme.test".into(),
+            });
+        }
+        let dns = &self.inner.platform_dns;
+        for platform in [dns.dkim_zone.as_str(), dns.spf_domain.as_str()] {
+            let platform = DnsName::parse(platform).expect("validated at start-up");
+            if name.is_within(&platform) || platform.is_within(&name) {
+                return Err(ServiceError::Conflict {
+                    code: "zone_overlaps_platform",
+                    message: format!(
+                        "{name} overlaps the platform's zone {platform}, which absender answers itself"
+                    ),
+                });
+            }
+        }
+        let row = self
+            .inner
+            .store
+            .insert_dns_zone(name.as_str(), self.now_ms())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => ServiceError::Conflict {
+                    code: "zone_exists",
+                    message: format!("the zone {name} exists already"),
+                },
+                other => other.into(),
+            })?;
+        Ok(zone_view(&row))
+    }
+
+    /// Every local zone.
+    pub async fn list_zones(&self, caller: &Caller) -> Result<Vec<Zone>, ServiceError> {
+        caller.require_operator()?;
+        Ok(self
+            .inner
+            .store
+            .dns_zones()
+            .await?
+            .iter()
+            .map(zone_view)
+            .collect())
+    }
+
+    /// Deletes a local zone with all its records.
+    pub async fn delete_zone(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
+        caller.require_operator()?;
+        let zone = self.zone_row(name).await?;
+        self.inner.store.delete_dns_zone(&zone.name).await?;
+        Ok(())
+    }
+
+    /// Adds a record to a local zone.
+    pub async fn add_zone_record(
+        &self,
+        caller: &Caller,
+        zone: &str,
+        request: CreateZoneRecord,
+    ) -> Result<ZoneRecord, ServiceError> {
+        caller.require_operator()?;
+        let zone = self.zone_row(zone).await?;
+        let apex = DnsName::parse(&zone.name).expect("stored zones are valid");
+        let name = DnsName::parse(&request.name).map_err(invalid("name"))?;
+        if !name.is_within(&apex) {
+            return Err(invalid("name")(DnsError::OutsideZone {
+                name: name.to_string(),
+                zone: zone.name,
+            }));
+        }
+        let rtype = LocalRecordType::parse(&request.record_type).map_err(invalid("type"))?;
+        let data = LocalRecordData::parse(rtype, &request.value).map_err(invalid("value"))?;
+        let ttl = parse_ttl(request.ttl).map_err(invalid("ttl"))?;
+        let row = DnsRecordRow {
+            id: new_id("rr"),
+            zone: zone.name,
+            name: name.to_string(),
+            rtype: rtype.as_str().to_string(),
+            value: data.to_value(),
+            ttl: i64::from(ttl),
+            created_at: self.now_ms(),
+        };
+        self.inner.store.insert_dns_record(&row).await?;
+        Ok(record_view(&row))
+    }
+
+    /// The records of a local zone.
+    pub async fn list_zone_records(
+        &self,
+        caller: &Caller,
+        zone: &str,
+    ) -> Result<Vec<ZoneRecord>, ServiceError> {
+        caller.require_operator()?;
+        let zone = self.zone_row(zone).await?;
+        Ok(self
+            .inner
+            .store
+            .dns_records_in_zone(&zone.name)
+            .await?
+            .iter()
+            .map(record_view)
+            .collect())
+    }
+
+    /// Removes a record from a local zone.
+    pub async fn remove_zone_record(
+        &self,
+        caller: &Caller,
+        zone: &str,
+        id: &str,
+    ) -> Result<(), ServiceError> {
+        caller.require_operator()?;
+        let zone = self.zone_row(zone).await?;
+        if !self.inner.store.delete_dns_record(&zone.name, id).await? {
+            return Err(ServiceError::NotFound("record"));
+        }
+        Ok(())
+    }
+}
