@@ -4,8 +4,12 @@
 
 pub mod address;
 pub mod category;
+pub mod check;
+pub mod diagnostic;
 pub mod dns;
+pub mod freemail;
 pub mod identity;
+pub mod lifecycle;
 pub mod locale;
 pub mod rate_limit;
 pub mod records;

@@ -1,0 +1,473 @@
+//! Verdicts on what a DNS check observed: is each DKIM selector and the SPF
+//! policy as required, and if not, which mistake is it. Pure: the DNS adapter
+//! gathers the observations, this module judges them.
+
+use crate::Locale;
+use crate::diagnostic::{Diagnostic, ErrorType};
+
+/// What a DNS server said about one name and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer<T> {
+    /// Records were found.
+    Records(T),
+    /// The name does not exist.
+    NxDomain,
+    /// The name exists without records of this type.
+    NoData,
+    /// No answer in time.
+    Timeout,
+    /// The server failed (SERVFAIL, REFUSED, garbage).
+    ServFail,
+}
+
+impl<T> Answer<T> {
+    /// Whether the lookup itself failed, so nothing can be concluded.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Answer::Timeout | Answer::ServFail)
+    }
+
+    /// The records, or none.
+    pub fn records(&self) -> Option<&T> {
+        match self {
+            Answer::Records(records) => Some(records),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of judging one part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything required is there.
+    Verified,
+    /// Something required is missing or wrong.
+    NotVerified,
+    /// A lookup failed; nothing can be concluded, try again.
+    Temporary,
+}
+
+/// A part's verdict with its findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartCheck {
+    /// Verified, not, or unknown.
+    pub verdict: Verdict,
+    /// What is wrong (empty when verified).
+    pub diagnostics: Vec<Diagnostic>,
+    /// SES's classification of the first problem.
+    pub error_type: Option<ErrorType>,
+}
+
+impl PartCheck {
+    fn verified() -> Self {
+        Self { verdict: Verdict::Verified, diagnostics: Vec::new(), error_type: None }
+    }
+}
+
+/// What was seen at one DKIM selector's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorObservation {
+    /// `<selector>._domainkey.<domain>`.
+    pub name: String,
+    /// `<selector>.<dkim_zone>`, where the CNAME must point.
+    pub expected_target: String,
+    /// The public key published at the target (base64), for the TXT alternative.
+    pub public_key: String,
+    /// CNAME targets at the name.
+    pub cnames: Answer<Vec<String>>,
+    /// TXT values at the name itself (character-strings joined).
+    pub txts: Answer<Vec<String>>,
+    /// Whether records exist at `<name>.<domain>` (the provider appended the domain twice).
+    pub doubled_exists: bool,
+}
+
+fn temporary(answer_timeout: bool, locale: Locale, name: &str) -> Diagnostic {
+    if answer_timeout {
+        Diagnostic::new(
+            "dns_timeout",
+            locale,
+            format!("Der DNS-Server für {name} hat nicht rechtzeitig geantwortet. Wir versuchen es automatisch erneut."),
+            format!("The DNS server for {name} did not answer in time. We will try again automatically."),
+            None,
+        )
+    } else {
+        Diagnostic::new(
+            "dns_servfail",
+            locale,
+            format!("Der DNS-Server für {name} hat mit einem Fehler geantwortet (SERVFAIL). Wir versuchen es automatisch erneut; hält das an, fragen Sie Ihren DNS-Anbieter."),
+            format!("The DNS server for {name} answered with an error (SERVFAIL). We will try again automatically; if it persists, ask your DNS provider."),
+            None,
+        )
+    }
+}
+
+/// DKIM tag `tag` of a key record (`v=DKIM1; k=rsa; p=…`), whitespace ignored.
+fn dkim_tag(record: &str, tag: &str) -> Option<String> {
+    record.split(';').find_map(|part| {
+        let (key, value) = part.split_once('=')?;
+        (key.trim() == tag).then(|| value.chars().filter(|c| !c.is_whitespace()).collect())
+    })
+}
+
+fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnostic, ErrorType, bool)> {
+    let cname_record = format!("{} CNAME {}", obs.name, obs.expected_target);
+    let name = &obs.name;
+    let target = &obs.expected_target;
+    if obs.cnames.is_temporary() || obs.txts.is_temporary() {
+        let timeout = matches!(obs.cnames, Answer::Timeout) || matches!(obs.txts, Answer::Timeout);
+        return Some((temporary(timeout, locale, name), ErrorType::DnsServerError, true));
+    }
+    let cnames = obs.cnames.records().cloned().unwrap_or_default();
+    let txts = obs.txts.records().cloned().unwrap_or_default();
+    if !cnames.is_empty() {
+        if !txts.is_empty() {
+            return Some((
+                Diagnostic::new(
+                    "cname_with_other_data",
+                    locale,
+                    format!("Bei {name} steht neben dem CNAME-Eintrag noch ein TXT-Eintrag. Ein CNAME darf nicht neben anderen Einträgen stehen: löschen Sie den TXT-Eintrag."),
+                    format!("{name} has a TXT record beside its CNAME record. A CNAME must stand alone: delete the TXT record."),
+                    Some(cname_record),
+                ),
+                ErrorType::InvalidValue,
+                false,
+            ));
+        }
+        if cnames.iter().any(|c| c.trim_end_matches('.').eq_ignore_ascii_case(target)) {
+            return None;
+        }
+        let found = cnames.join(", ");
+        return Some((
+            Diagnostic::new(
+                "cname_wrong_target",
+                locale,
+                format!("Der CNAME-Eintrag {name} zeigt auf {found}, muss aber auf {target} zeigen."),
+                format!("The CNAME record {name} points to {found} but must point to {target}."),
+                Some(cname_record),
+            ),
+            ErrorType::InvalidValue,
+            false,
+        ));
+    }
+    match txts.len() {
+        0 => {}
+        1 => {
+            let published = dkim_tag(&txts[0], "p");
+            if published.as_deref() == Some(obs.public_key.as_str()) {
+                return None;
+            }
+            return Some((
+                Diagnostic::new(
+                    "txt_instead_of_cname",
+                    locale,
+                    format!("Bei {name} steht ein TXT-Eintrag. Dort gehört ein CNAME-Eintrag hin, der auf {target} zeigt: ersetzen Sie den TXT-Eintrag."),
+                    format!("{name} has a TXT record. A CNAME record pointing to {target} belongs there: replace the TXT record."),
+                    Some(cname_record),
+                ),
+                ErrorType::InvalidValue,
+                false,
+            ));
+        }
+        n => {
+            return Some((
+                Diagnostic::new(
+                    "dkim_multiple_records",
+                    locale,
+                    format!("Bei {name} stehen {n} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an."),
+                    format!("{name} has {n} TXT records; a key needs exactly one record. Delete them and create the CNAME record."),
+                    Some(cname_record),
+                ),
+                ErrorType::InvalidValue,
+                false,
+            ));
+        }
+    }
+    if obs.doubled_exists {
+        return Some((
+            Diagnostic::new(
+                "domain_appended_twice",
+                locale,
+                format!("Der Eintrag steht unter {name} mit doppelt angehängter Domain. Ihr DNS-Anbieter hängt die Domain selbst an: tragen Sie als Namen nur den Teil vor der Domain ein."),
+                format!("The record was created with the domain appended twice (under {name} plus the domain again). Your DNS provider appends the domain itself: enter only the part before the domain as the name."),
+                Some(cname_record),
+            ),
+            ErrorType::HostNotFound,
+            false,
+        ));
+    }
+    let error_type = if obs.cnames == Answer::NxDomain { ErrorType::HostNotFound } else { ErrorType::TypeNotFound };
+    Some((
+        Diagnostic::new(
+            "record_missing",
+            locale,
+            format!("Der CNAME-Eintrag {name} fehlt. Legen Sie ihn bei Ihrem DNS-Anbieter an."),
+            format!("The CNAME record {name} is missing. Create it at your DNS provider."),
+            Some(cname_record),
+        ),
+        error_type,
+        false,
+    ))
+}
+
+/// Judges the three DKIM selectors together.
+pub fn check_dkim(selectors: &[SelectorObservation], locale: Locale) -> PartCheck {
+    let findings: Vec<(Diagnostic, ErrorType, bool)> = selectors.iter().filter_map(|s| check_selector(s, locale)).collect();
+    verdict_of(findings)
+}
+
+fn verdict_of(findings: Vec<(Diagnostic, ErrorType, bool)>) -> PartCheck {
+    if findings.is_empty() {
+        return PartCheck::verified();
+    }
+    // A definite mistake outweighs a failed lookup elsewhere.
+    let verdict = if findings.iter().all(|(_, _, temp)| *temp) { Verdict::Temporary } else { Verdict::NotVerified };
+    let error_type = findings.iter().find(|(_, _, temp)| !temp).or(findings.first()).map(|(_, t, _)| *t);
+    PartCheck {
+        verdict,
+        error_type,
+        diagnostics: findings.into_iter().map(|(d, _, _)| d).collect(),
+    }
+}
+
+/// The result of evaluating an SPF policy for one IP (RFC 7208 §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpfEval {
+    /// The IP is authorized.
+    Pass,
+    /// Explicitly not authorized (`-all`).
+    Fail,
+    /// Probably not authorized (`~all`).
+    SoftFail,
+    /// No statement (`?all`).
+    Neutral,
+    /// No policy.
+    None,
+    /// A lookup failed.
+    TempError,
+    /// The policy is broken (syntax, too many lookups).
+    PermError,
+}
+
+/// What the SPF linter found in the single policy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpfLint {
+    /// The record does not parse.
+    pub syntax_error: bool,
+    /// It has `include:<platform spf domain>`.
+    pub includes_platform: bool,
+    /// An `all` term (`~all`, `-all`, …) that stands before the platform's include.
+    pub all_before_include: Option<String>,
+    /// DNS lookups the policy causes, counted through includes and redirects.
+    pub lookups: u32,
+}
+
+/// What was seen of a domain's SPF policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpfObservation {
+    /// The domain checked.
+    pub domain: String,
+    /// Every TXT value at the domain.
+    pub txts: Answer<Vec<String>>,
+    /// The lint of the one SPF record, if there is exactly one.
+    pub lint: Option<SpfLint>,
+    /// The evaluation for each sending IP.
+    pub evaluations: Vec<(std::net::IpAddr, SpfEval)>,
+}
+
+/// RFC 7208 §4.6.4: at most 10 mechanisms and modifiers that cause DNS lookups.
+pub const SPF_MAX_LOOKUPS: u32 = 10;
+
+/// Whether a TXT value is an SPF policy.
+pub fn is_spf(txt: &str) -> bool {
+    let lower = txt.trim_start().to_ascii_lowercase();
+    lower == "v=spf1" || lower.starts_with("v=spf1 ")
+}
+
+/// Judges the SPF policy; `expected` is the record absender asks for.
+pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str, locale: Locale) -> PartCheck {
+    let domain = &obs.domain;
+    let record = Some(format!("{domain} TXT \"{expected}\""));
+    let one = |code: &str, de: String, en: String, error_type: ErrorType| PartCheck {
+        verdict: Verdict::NotVerified,
+        diagnostics: vec![Diagnostic::new(code, locale, de, en, record.clone())],
+        error_type: Some(error_type),
+    };
+    let txts = match &obs.txts {
+        Answer::Timeout | Answer::ServFail => {
+            return verdict_of(vec![(temporary(obs.txts == Answer::Timeout, locale, domain), ErrorType::DnsServerError, true)]);
+        }
+        Answer::Records(txts) => txts.clone(),
+        Answer::NxDomain | Answer::NoData => Vec::new(),
+    };
+    let policies: Vec<&String> = txts.iter().filter(|t| is_spf(t)).collect();
+    if policies.is_empty() {
+        let error_type = if obs.txts == Answer::NxDomain { ErrorType::HostNotFound } else { ErrorType::TypeNotFound };
+        return one(
+            "spf_missing",
+            format!("{domain} hat keinen SPF-Eintrag. Legen Sie diesen TXT-Eintrag an."),
+            format!("{domain} has no SPF record. Create this TXT record."),
+            error_type,
+        );
+    }
+    if policies.len() > 1 {
+        return one(
+            "spf_multiple_records",
+            format!("{domain} hat {} SPF-Einträge; erlaubt ist genau einer, sonst ist keiner gültig. Fassen Sie sie zu einem Eintrag zusammen, der include:{include_domain} enthält.", policies.len()),
+            format!("{domain} has {} SPF records; exactly one is allowed, otherwise none counts. Merge them into one record that contains include:{include_domain}.", policies.len()),
+            ErrorType::InvalidValue,
+        );
+    }
+    let lint = obs.lint.clone().unwrap_or_default();
+    if lint.syntax_error {
+        return one(
+            "spf_syntax",
+            format!("Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.", policies[0]),
+            format!("The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.", policies[0]),
+            ErrorType::InvalidValue,
+        );
+    }
+    if lint.lookups > SPF_MAX_LOOKUPS {
+        return one(
+            "spf_too_many_lookups",
+            format!("Der SPF-Eintrag von {domain} braucht {} DNS-Abfragen; erlaubt sind höchstens {SPF_MAX_LOOKUPS}, darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben.", lint.lookups),
+            format!("The SPF record of {domain} needs {} DNS lookups; at most {SPF_MAX_LOOKUPS} are allowed, beyond that it is invalid. Remove includes that are no longer needed.", lint.lookups),
+            ErrorType::InvalidValue,
+        );
+    }
+    let evaluations_pass = !obs.evaluations.is_empty() && obs.evaluations.iter().all(|(_, e)| *e == SpfEval::Pass);
+    if evaluations_pass {
+        return PartCheck::verified();
+    }
+    if obs.evaluations.iter().any(|(_, e)| *e == SpfEval::TempError) {
+        return verdict_of(vec![(temporary(false, locale, domain), ErrorType::DnsServerError, true)]);
+    }
+    let (de, en) = match (&lint.all_before_include, lint.includes_platform) {
+        (Some(all), true) => (
+            format!("Im SPF-Eintrag von {domain} steht „{all}“ vor include:{include_domain}. Alles nach „{all}“ wird ignoriert: setzen Sie include:{include_domain} davor."),
+            format!("The SPF record of {domain} has \"{all}\" before include:{include_domain}. Everything after \"{all}\" is ignored: put include:{include_domain} before it."),
+        ),
+        _ => (
+            format!("Der SPF-Eintrag von {domain} erlaubt unseren Servern nicht, für Sie zu senden. Ergänzen Sie include:{include_domain} vor der all-Angabe."),
+            format!("The SPF record of {domain} does not allow our servers to send for you. Add include:{include_domain} before the all term."),
+        ),
+    };
+    one("spf_not_authorized", de, en, ErrorType::InvalidValue)
+}
+
+/// Advice about DMARC: never blocks verification.
+pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>, locale: Locale) -> Vec<Diagnostic> {
+    let has_policy = answer
+        .records()
+        .is_some_and(|txts| txts.iter().any(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1")));
+    if has_policy || answer.is_temporary() {
+        return Vec::new();
+    }
+    vec![Diagnostic::new(
+        "dmarc_missing",
+        locale,
+        format!("Empfehlung: {domain} hat keinen DMARC-Eintrag. Mit einem DMARC-Eintrag erkennen Postfächer gefälschte Mails Ihrer Domain besser. Die Einrichtung blockiert das nicht."),
+        format!("Advice: {domain} has no DMARC record. With one, mailboxes recognise forged mail from your domain better. This does not block the setup."),
+        Some(format!("_dmarc.{domain} TXT \"v=DMARC1; p=none\"")),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Answer::*;
+
+    const KEY: &str = "MIIBIjANBgkq";
+
+    fn selector(cnames: Answer<Vec<String>>, txts: Answer<Vec<String>>) -> SelectorObservation {
+        SelectorObservation {
+            name: "s1._domainkey.acme.test".into(),
+            expected_target: "s1.dkim.absender.test".into(),
+            public_key: KEY.into(),
+            cnames,
+            txts,
+            doubled_exists: false,
+        }
+    }
+
+    fn dkim_code(obs: SelectorObservation) -> (Verdict, Option<String>) {
+        let check = check_dkim(&[obs], Locale::En);
+        (check.verdict, check.diagnostics.first().map(|d| d.code.clone()))
+    }
+
+    #[test]
+    fn each_dkim_mistake_has_its_code() {
+        let ok = Records(vec!["s1.dkim.absender.test.".to_string()]);
+        assert_eq!(dkim_code(selector(ok.clone(), NoData)), (Verdict::Verified, None));
+        let cases = [
+            (selector(NxDomain, NxDomain), "record_missing"),
+            (selector(Records(vec!["other.example.".into()]), NoData), "cname_wrong_target"),
+            (selector(NoData, Records(vec!["v=DKIM1; k=rsa; p=OTHER".into()])), "txt_instead_of_cname"),
+            (selector(ok.clone(), Records(vec!["v=DKIM1; p=x".into()])), "cname_with_other_data"),
+            (selector(NoData, Records(vec!["a".into(), "b".into()])), "dkim_multiple_records"),
+            (SelectorObservation { doubled_exists: true, ..selector(NxDomain, NxDomain) }, "domain_appended_twice"),
+        ];
+        for (obs, code) in cases {
+            assert_eq!(dkim_code(obs), (Verdict::NotVerified, Some(code.to_string())));
+        }
+    }
+
+    #[test]
+    fn our_key_as_txt_is_accepted_compared_by_tags() {
+        let txt = Records(vec![format!("v=DKIM1;  k=rsa;\tp={}  {}", &KEY[..6], &KEY[6..])]);
+        assert_eq!(dkim_code(selector(NoData, txt)), (Verdict::Verified, None));
+    }
+
+    #[test]
+    fn failed_lookups_are_temporary_unless_another_selector_is_definitely_wrong() {
+        let timeout = selector(Timeout, Timeout);
+        assert_eq!(dkim_code(timeout.clone()), (Verdict::Temporary, Some("dns_timeout".into())));
+        assert_eq!(dkim_code(selector(ServFail, NoData)), (Verdict::Temporary, Some("dns_servfail".into())));
+        let check = check_dkim(&[timeout, selector(NxDomain, NxDomain)], Locale::En);
+        assert_eq!(check.verdict, Verdict::NotVerified);
+        assert_eq!(check.error_type, Some(ErrorType::HostNotFound));
+    }
+
+    fn spf(txts: Answer<Vec<String>>, lint: SpfLint, eval: SpfEval) -> (Verdict, Option<String>) {
+        let obs = SpfObservation {
+            domain: "acme.test".into(),
+            txts,
+            lint: Some(lint),
+            evaluations: vec![("127.0.0.1".parse().unwrap(), eval)],
+        };
+        let check = check_spf(&obs, "spf.absender.test", "v=spf1 include:spf.absender.test ~all", Locale::De);
+        (check.verdict, check.diagnostics.first().map(|d| d.code.clone()))
+    }
+
+    #[test]
+    fn each_spf_mistake_has_its_code() {
+        let one = |s: &str| Records(vec![s.to_string(), "google-site-verification=x".to_string()]);
+        let good = SpfLint { includes_platform: true, lookups: 1, ..Default::default() };
+        assert_eq!(spf(one("v=spf1 include:spf.absender.test ~all"), good.clone(), SpfEval::Pass), (Verdict::Verified, None));
+        let cases = [
+            (Records(vec!["other=1".into()]), good.clone(), SpfEval::None, "spf_missing"),
+            (NxDomain, good.clone(), SpfEval::None, "spf_missing"),
+            (Records(vec!["v=spf1 -all".into(), "v=spf1 ~all".into()]), good.clone(), SpfEval::PermError, "spf_multiple_records"),
+            (one("v=spf1 includ:x ~all"), SpfLint { syntax_error: true, ..Default::default() }, SpfEval::PermError, "spf_syntax"),
+            (one("v=spf1 include:a … ~all"), SpfLint { includes_platform: true, lookups: 11, ..Default::default() }, SpfEval::PermError, "spf_too_many_lookups"),
+            (one("v=spf1 -all"), SpfLint::default(), SpfEval::Fail, "spf_not_authorized"),
+            (one("v=spf1 ~all include:spf.absender.test"), SpfLint { includes_platform: true, all_before_include: Some("~all".into()), lookups: 1, ..Default::default() }, SpfEval::SoftFail, "spf_not_authorized"),
+        ];
+        for (txts, lint, eval, code) in cases {
+            assert_eq!(spf(txts, lint, eval), (Verdict::NotVerified, Some(code.to_string())), "{code}");
+        }
+        assert_eq!(spf(Timeout, good, SpfEval::TempError).0, Verdict::Temporary);
+    }
+
+    #[test]
+    fn dmarc_is_advice_only() {
+        assert_eq!(check_dmarc("acme.test", &NxDomain, Locale::En)[0].code, "dmarc_missing");
+        assert!(check_dmarc("acme.test", &Records(vec!["v=DMARC1; p=none".into()]), Locale::En).is_empty());
+        assert!(check_dmarc("acme.test", &Timeout, Locale::En).is_empty());
+    }
+
+    #[test]
+    fn messages_speak_the_locale_and_name_the_fixing_record() {
+        let check = check_dkim(&[selector(NxDomain, NxDomain)], Locale::De);
+        assert!(check.diagnostics[0].message.contains("fehlt"));
+        assert_eq!(check.diagnostics[0].record.as_deref(), Some("s1._domainkey.acme.test CNAME s1.dkim.absender.test"));
+    }
+}
