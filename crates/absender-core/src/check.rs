@@ -59,7 +59,11 @@ pub struct PartCheck {
 
 impl PartCheck {
     fn verified() -> Self {
-        Self { verdict: Verdict::Verified, diagnostics: Vec::new(), error_type: None }
+        Self {
+            verdict: Verdict::Verified,
+            diagnostics: Vec::new(),
+            error_type: None,
+        }
     }
 }
 
@@ -85,16 +89,24 @@ fn temporary(answer_timeout: bool, locale: Locale, name: &str) -> Diagnostic {
         Diagnostic::new(
             "dns_timeout",
             locale,
-            format!("Der DNS-Server für {name} hat nicht rechtzeitig geantwortet. Wir versuchen es automatisch erneut."),
-            format!("The DNS server for {name} did not answer in time. We will try again automatically."),
+            format!(
+                "Der DNS-Server für {name} hat nicht rechtzeitig geantwortet. Wir versuchen es automatisch erneut."
+            ),
+            format!(
+                "The DNS server for {name} did not answer in time. We will try again automatically."
+            ),
             None,
         )
     } else {
         Diagnostic::new(
             "dns_servfail",
             locale,
-            format!("Der DNS-Server für {name} hat mit einem Fehler geantwortet (SERVFAIL). Wir versuchen es automatisch erneut; hält das an, fragen Sie Ihren DNS-Anbieter."),
-            format!("The DNS server for {name} answered with an error (SERVFAIL). We will try again automatically; if it persists, ask your DNS provider."),
+            format!(
+                "Der DNS-Server für {name} hat mit einem Fehler geantwortet (SERVFAIL). Wir versuchen es automatisch erneut; hält das an, fragen Sie Ihren DNS-Anbieter."
+            ),
+            format!(
+                "The DNS server for {name} answered with an error (SERVFAIL). We will try again automatically; if it persists, ask your DNS provider."
+            ),
             None,
         )
     }
@@ -108,13 +120,20 @@ fn dkim_tag(record: &str, tag: &str) -> Option<String> {
     })
 }
 
-fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnostic, ErrorType, bool)> {
+fn check_selector(
+    obs: &SelectorObservation,
+    locale: Locale,
+) -> Option<(Diagnostic, ErrorType, bool)> {
     let cname_record = format!("{} CNAME {}", obs.name, obs.expected_target);
     let name = &obs.name;
     let target = &obs.expected_target;
     if obs.cnames.is_temporary() || obs.txts.is_temporary() {
         let timeout = matches!(obs.cnames, Answer::Timeout) || matches!(obs.txts, Answer::Timeout);
-        return Some((temporary(timeout, locale, name), ErrorType::DnsServerError, true));
+        return Some((
+            temporary(timeout, locale, name),
+            ErrorType::DnsServerError,
+            true,
+        ));
     }
     let cnames = obs.cnames.records().cloned().unwrap_or_default();
     let txts = obs.txts.records().cloned().unwrap_or_default();
@@ -124,15 +143,22 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
                 Diagnostic::new(
                     "cname_with_other_data",
                     locale,
-                    format!("Bei {name} steht neben dem CNAME-Eintrag noch ein TXT-Eintrag. Ein CNAME darf nicht neben anderen Einträgen stehen: löschen Sie den TXT-Eintrag."),
-                    format!("{name} has a TXT record beside its CNAME record. A CNAME must stand alone: delete the TXT record."),
+                    format!(
+                        "Bei {name} steht neben dem CNAME-Eintrag noch ein TXT-Eintrag. Ein CNAME darf nicht neben anderen Einträgen stehen: löschen Sie den TXT-Eintrag."
+                    ),
+                    format!(
+                        "{name} has a TXT record beside its CNAME record. A CNAME must stand alone: delete the TXT record."
+                    ),
                     Some(cname_record),
                 ),
                 ErrorType::InvalidValue,
                 false,
             ));
         }
-        if cnames.iter().any(|c| c.trim_end_matches('.').eq_ignore_ascii_case(target)) {
+        if cnames
+            .iter()
+            .any(|c| c.trim_end_matches('.').eq_ignore_ascii_case(target))
+        {
             return None;
         }
         let found = cnames.join(", ");
@@ -140,7 +166,9 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
             Diagnostic::new(
                 "cname_wrong_target",
                 locale,
-                format!("Der CNAME-Eintrag {name} zeigt auf {found}, muss aber auf {target} zeigen."),
+                format!(
+                    "Der CNAME-Eintrag {name} zeigt auf {found}, muss aber auf {target} zeigen."
+                ),
                 format!("The CNAME record {name} points to {found} but must point to {target}."),
                 Some(cname_record),
             ),
@@ -159,8 +187,12 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
                 Diagnostic::new(
                     "txt_instead_of_cname",
                     locale,
-                    format!("Bei {name} steht ein TXT-Eintrag. Dort gehört ein CNAME-Eintrag hin, der auf {target} zeigt: ersetzen Sie den TXT-Eintrag."),
-                    format!("{name} has a TXT record. A CNAME record pointing to {target} belongs there: replace the TXT record."),
+                    format!(
+                        "Bei {name} steht ein TXT-Eintrag. Dort gehört ein CNAME-Eintrag hin, der auf {target} zeigt: ersetzen Sie den TXT-Eintrag."
+                    ),
+                    format!(
+                        "{name} has a TXT record. A CNAME record pointing to {target} belongs there: replace the TXT record."
+                    ),
                     Some(cname_record),
                 ),
                 ErrorType::InvalidValue,
@@ -172,8 +204,12 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
                 Diagnostic::new(
                     "dkim_multiple_records",
                     locale,
-                    format!("Bei {name} stehen {n} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an."),
-                    format!("{name} has {n} TXT records; a key needs exactly one record. Delete them and create the CNAME record."),
+                    format!(
+                        "Bei {name} stehen {n} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an."
+                    ),
+                    format!(
+                        "{name} has {n} TXT records; a key needs exactly one record. Delete them and create the CNAME record."
+                    ),
                     Some(cname_record),
                 ),
                 ErrorType::InvalidValue,
@@ -186,15 +222,23 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
             Diagnostic::new(
                 "domain_appended_twice",
                 locale,
-                format!("Der Eintrag steht unter {name} mit doppelt angehängter Domain. Ihr DNS-Anbieter hängt die Domain selbst an: tragen Sie als Namen nur den Teil vor der Domain ein."),
-                format!("The record was created with the domain appended twice (under {name} plus the domain again). Your DNS provider appends the domain itself: enter only the part before the domain as the name."),
+                format!(
+                    "Der Eintrag steht unter {name} mit doppelt angehängter Domain. Ihr DNS-Anbieter hängt die Domain selbst an: tragen Sie als Namen nur den Teil vor der Domain ein."
+                ),
+                format!(
+                    "The record was created with the domain appended twice (under {name} plus the domain again). Your DNS provider appends the domain itself: enter only the part before the domain as the name."
+                ),
                 Some(cname_record),
             ),
             ErrorType::HostNotFound,
             false,
         ));
     }
-    let error_type = if obs.cnames == Answer::NxDomain { ErrorType::HostNotFound } else { ErrorType::TypeNotFound };
+    let error_type = if obs.cnames == Answer::NxDomain {
+        ErrorType::HostNotFound
+    } else {
+        ErrorType::TypeNotFound
+    };
     Some((
         Diagnostic::new(
             "record_missing",
@@ -210,7 +254,10 @@ fn check_selector(obs: &SelectorObservation, locale: Locale) -> Option<(Diagnost
 
 /// Judges the three DKIM selectors together.
 pub fn check_dkim(selectors: &[SelectorObservation], locale: Locale) -> PartCheck {
-    let findings: Vec<(Diagnostic, ErrorType, bool)> = selectors.iter().filter_map(|s| check_selector(s, locale)).collect();
+    let findings: Vec<(Diagnostic, ErrorType, bool)> = selectors
+        .iter()
+        .filter_map(|s| check_selector(s, locale))
+        .collect();
     verdict_of(findings)
 }
 
@@ -219,8 +266,16 @@ fn verdict_of(findings: Vec<(Diagnostic, ErrorType, bool)>) -> PartCheck {
         return PartCheck::verified();
     }
     // A definite mistake outweighs a failed lookup elsewhere.
-    let verdict = if findings.iter().all(|(_, _, temp)| *temp) { Verdict::Temporary } else { Verdict::NotVerified };
-    let error_type = findings.iter().find(|(_, _, temp)| !temp).or(findings.first()).map(|(_, t, _)| *t);
+    let verdict = if findings.iter().all(|(_, _, temp)| *temp) {
+        Verdict::Temporary
+    } else {
+        Verdict::NotVerified
+    };
+    let error_type = findings
+        .iter()
+        .find(|(_, _, temp)| !temp)
+        .or(findings.first())
+        .map(|(_, t, _)| *t);
     PartCheck {
         verdict,
         error_type,
@@ -282,8 +337,60 @@ pub fn is_spf(txt: &str) -> bool {
     lower == "v=spf1" || lower.starts_with("v=spf1 ")
 }
 
+/// The first term of an SPF policy that RFC 7208's grammar does not allow
+/// (receivers answer such a policy with PermError), if any.
+pub fn spf_syntax_error(policy: &str) -> Option<String> {
+    let mut terms = policy.split_whitespace();
+    terms.next(); // v=spf1
+    terms.find(|term| !spf_term_ok(term)).map(str::to_string)
+}
+
+fn spf_term_ok(term: &str) -> bool {
+    let lower = term.to_ascii_lowercase();
+    if let Some((name, value)) = lower.split_once('=') {
+        let name_ok = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        return name_ok && (!value.is_empty() || !matches!(name, "redirect" | "exp"));
+    }
+    let mechanism = lower.strip_prefix(['+', '-', '~', '?']).unwrap_or(&lower);
+    let (name, rest) = mechanism.split_at(mechanism.find([':', '/']).unwrap_or(mechanism.len()));
+    let cidr_ok = |cidr: &str, max: u8| cidr.parse::<u8>().is_ok_and(|n| n <= max);
+    match name {
+        "all" => rest.is_empty(),
+        "include" | "exists" => rest.len() > 1 && rest.starts_with(':'),
+        "a" | "mx" => {
+            let rest = rest
+                .strip_prefix(':')
+                .map_or(rest, |r| r.find('/').map_or("", |i| &r[i..]));
+            let mut cidrs = rest.split('/').skip(1);
+            let v4 = cidrs.next().is_none_or(|c| c.is_empty() || cidr_ok(c, 32));
+            let v6 = cidrs
+                .find(|c| !c.is_empty())
+                .is_none_or(|c| cidr_ok(c, 128));
+            v4 && v6
+        }
+        "ptr" => rest.is_empty() || (rest.starts_with(':') && rest.len() > 1),
+        "ip4" => rest.strip_prefix(':').is_some_and(|v| {
+            let (ip, cidr) = v.split_once('/').map_or((v, None), |(i, c)| (i, Some(c)));
+            ip.parse::<std::net::Ipv4Addr>().is_ok() && cidr.is_none_or(|c| cidr_ok(c, 32))
+        }),
+        "ip6" => rest.strip_prefix(':').is_some_and(|v| {
+            let (ip, cidr) = v.split_once('/').map_or((v, None), |(i, c)| (i, Some(c)));
+            ip.parse::<std::net::Ipv6Addr>().is_ok() && cidr.is_none_or(|c| cidr_ok(c, 128))
+        }),
+        _ => false,
+    }
+}
+
 /// Judges the SPF policy; `expected` is the record absender asks for.
-pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str, locale: Locale) -> PartCheck {
+pub fn check_spf(
+    obs: &SpfObservation,
+    include_domain: &str,
+    expected: &str,
+    locale: Locale,
+) -> PartCheck {
     let domain = &obs.domain;
     let record = Some(format!("{domain} TXT \"{expected}\""));
     let one = |code: &str, de: String, en: String, error_type: ErrorType| PartCheck {
@@ -293,14 +400,22 @@ pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str, loc
     };
     let txts = match &obs.txts {
         Answer::Timeout | Answer::ServFail => {
-            return verdict_of(vec![(temporary(obs.txts == Answer::Timeout, locale, domain), ErrorType::DnsServerError, true)]);
+            return verdict_of(vec![(
+                temporary(obs.txts == Answer::Timeout, locale, domain),
+                ErrorType::DnsServerError,
+                true,
+            )]);
         }
         Answer::Records(txts) => txts.clone(),
         Answer::NxDomain | Answer::NoData => Vec::new(),
     };
     let policies: Vec<&String> = txts.iter().filter(|t| is_spf(t)).collect();
     if policies.is_empty() {
-        let error_type = if obs.txts == Answer::NxDomain { ErrorType::HostNotFound } else { ErrorType::TypeNotFound };
+        let error_type = if obs.txts == Answer::NxDomain {
+            ErrorType::HostNotFound
+        } else {
+            ErrorType::TypeNotFound
+        };
         return one(
             "spf_missing",
             format!("{domain} hat keinen SPF-Eintrag. Legen Sie diesen TXT-Eintrag an."),
@@ -311,43 +426,97 @@ pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str, loc
     if policies.len() > 1 {
         return one(
             "spf_multiple_records",
-            format!("{domain} hat {} SPF-Einträge; erlaubt ist genau einer, sonst ist keiner gültig. Fassen Sie sie zu einem Eintrag zusammen, der include:{include_domain} enthält.", policies.len()),
-            format!("{domain} has {} SPF records; exactly one is allowed, otherwise none counts. Merge them into one record that contains include:{include_domain}.", policies.len()),
+            format!(
+                "{domain} hat {} SPF-Einträge; erlaubt ist genau einer, sonst ist keiner gültig. Fassen Sie sie zu einem Eintrag zusammen, der include:{include_domain} enthält.",
+                policies.len()
+            ),
+            format!(
+                "{domain} has {} SPF records; exactly one is allowed, otherwise none counts. Merge them into one record that contains include:{include_domain}.",
+                policies.len()
+            ),
             ErrorType::InvalidValue,
         );
     }
     let lint = obs.lint.clone().unwrap_or_default();
-    if lint.syntax_error {
+    if lint.syntax_error || spf_syntax_error(policies[0]).is_some() {
         return one(
             "spf_syntax",
-            format!("Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.", policies[0]),
-            format!("The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.", policies[0]),
+            format!(
+                "Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.",
+                policies[0]
+            ),
+            format!(
+                "The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.",
+                policies[0]
+            ),
             ErrorType::InvalidValue,
         );
     }
     if lint.lookups > SPF_MAX_LOOKUPS {
         return one(
             "spf_too_many_lookups",
-            format!("Der SPF-Eintrag von {domain} braucht {} DNS-Abfragen; erlaubt sind höchstens {SPF_MAX_LOOKUPS}, darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben.", lint.lookups),
-            format!("The SPF record of {domain} needs {} DNS lookups; at most {SPF_MAX_LOOKUPS} are allowed, beyond that it is invalid. Remove includes that are no longer needed.", lint.lookups),
+            format!(
+                "Der SPF-Eintrag von {domain} braucht {} DNS-Abfragen; erlaubt sind höchstens {SPF_MAX_LOOKUPS}, darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben.",
+                lint.lookups
+            ),
+            format!(
+                "The SPF record of {domain} needs {} DNS lookups; at most {SPF_MAX_LOOKUPS} are allowed, beyond that it is invalid. Remove includes that are no longer needed.",
+                lint.lookups
+            ),
             ErrorType::InvalidValue,
         );
     }
-    let evaluations_pass = !obs.evaluations.is_empty() && obs.evaluations.iter().all(|(_, e)| *e == SpfEval::Pass);
+    if obs
+        .evaluations
+        .iter()
+        .any(|(_, e)| *e == SpfEval::PermError)
+    {
+        // The evaluator refused the policy: a term it cannot read.
+        return one(
+            "spf_syntax",
+            format!(
+                "Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.",
+                policies[0]
+            ),
+            format!(
+                "The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.",
+                policies[0]
+            ),
+            ErrorType::InvalidValue,
+        );
+    }
+    let evaluations_pass =
+        !obs.evaluations.is_empty() && obs.evaluations.iter().all(|(_, e)| *e == SpfEval::Pass);
     if evaluations_pass {
         return PartCheck::verified();
     }
-    if obs.evaluations.iter().any(|(_, e)| *e == SpfEval::TempError) {
-        return verdict_of(vec![(temporary(false, locale, domain), ErrorType::DnsServerError, true)]);
+    if obs
+        .evaluations
+        .iter()
+        .any(|(_, e)| *e == SpfEval::TempError)
+    {
+        return verdict_of(vec![(
+            temporary(false, locale, domain),
+            ErrorType::DnsServerError,
+            true,
+        )]);
     }
     let (de, en) = match (&lint.all_before_include, lint.includes_platform) {
         (Some(all), true) => (
-            format!("Im SPF-Eintrag von {domain} steht „{all}“ vor include:{include_domain}. Alles nach „{all}“ wird ignoriert: setzen Sie include:{include_domain} davor."),
-            format!("The SPF record of {domain} has \"{all}\" before include:{include_domain}. Everything after \"{all}\" is ignored: put include:{include_domain} before it."),
+            format!(
+                "Im SPF-Eintrag von {domain} steht „{all}“ vor include:{include_domain}. Alles nach „{all}“ wird ignoriert: setzen Sie include:{include_domain} davor."
+            ),
+            format!(
+                "The SPF record of {domain} has \"{all}\" before include:{include_domain}. Everything after \"{all}\" is ignored: put include:{include_domain} before it."
+            ),
         ),
         _ => (
-            format!("Der SPF-Eintrag von {domain} erlaubt unseren Servern nicht, für Sie zu senden. Ergänzen Sie include:{include_domain} vor der all-Angabe."),
-            format!("The SPF record of {domain} does not allow our servers to send for you. Add include:{include_domain} before the all term."),
+            format!(
+                "Der SPF-Eintrag von {domain} erlaubt unseren Servern nicht, für Sie zu senden. Ergänzen Sie include:{include_domain} vor der all-Angabe."
+            ),
+            format!(
+                "The SPF record of {domain} does not allow our servers to send for you. Add include:{include_domain} before the all term."
+            ),
         ),
     };
     one("spf_not_authorized", de, en, ErrorType::InvalidValue)
@@ -355,17 +524,22 @@ pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str, loc
 
 /// Advice about DMARC: never blocks verification.
 pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>, locale: Locale) -> Vec<Diagnostic> {
-    let has_policy = answer
-        .records()
-        .is_some_and(|txts| txts.iter().any(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1")));
+    let has_policy = answer.records().is_some_and(|txts| {
+        txts.iter()
+            .any(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1"))
+    });
     if has_policy || answer.is_temporary() {
         return Vec::new();
     }
     vec![Diagnostic::new(
         "dmarc_missing",
         locale,
-        format!("Empfehlung: {domain} hat keinen DMARC-Eintrag. Mit einem DMARC-Eintrag erkennen Postfächer gefälschte Mails Ihrer Domain besser. Die Einrichtung blockiert das nicht."),
-        format!("Advice: {domain} has no DMARC record. With one, mailboxes recognise forged mail from your domain better. This does not block the setup."),
+        format!(
+            "Empfehlung: {domain} hat keinen DMARC-Eintrag. Mit einem DMARC-Eintrag erkennen Postfächer gefälschte Mails Ihrer Domain besser. Die Einrichtung blockiert das nicht."
+        ),
+        format!(
+            "Advice: {domain} has no DMARC record. With one, mailboxes recognise forged mail from your domain better. This does not block the setup."
+        ),
         Some(format!("_dmarc.{domain} TXT \"v=DMARC1; p=none\"")),
     )]
 }
@@ -390,37 +564,74 @@ mod tests {
 
     fn dkim_code(obs: SelectorObservation) -> (Verdict, Option<String>) {
         let check = check_dkim(&[obs], Locale::En);
-        (check.verdict, check.diagnostics.first().map(|d| d.code.clone()))
+        (
+            check.verdict,
+            check.diagnostics.first().map(|d| d.code.clone()),
+        )
     }
 
     #[test]
     fn each_dkim_mistake_has_its_code() {
         let ok = Records(vec!["s1.dkim.absender.test.".to_string()]);
-        assert_eq!(dkim_code(selector(ok.clone(), NoData)), (Verdict::Verified, None));
+        assert_eq!(
+            dkim_code(selector(ok.clone(), NoData)),
+            (Verdict::Verified, None)
+        );
         let cases = [
             (selector(NxDomain, NxDomain), "record_missing"),
-            (selector(Records(vec!["other.example.".into()]), NoData), "cname_wrong_target"),
-            (selector(NoData, Records(vec!["v=DKIM1; k=rsa; p=OTHER".into()])), "txt_instead_of_cname"),
-            (selector(ok.clone(), Records(vec!["v=DKIM1; p=x".into()])), "cname_with_other_data"),
-            (selector(NoData, Records(vec!["a".into(), "b".into()])), "dkim_multiple_records"),
-            (SelectorObservation { doubled_exists: true, ..selector(NxDomain, NxDomain) }, "domain_appended_twice"),
+            (
+                selector(Records(vec!["other.example.".into()]), NoData),
+                "cname_wrong_target",
+            ),
+            (
+                selector(NoData, Records(vec!["v=DKIM1; k=rsa; p=OTHER".into()])),
+                "txt_instead_of_cname",
+            ),
+            (
+                selector(ok.clone(), Records(vec!["v=DKIM1; p=x".into()])),
+                "cname_with_other_data",
+            ),
+            (
+                selector(NoData, Records(vec!["a".into(), "b".into()])),
+                "dkim_multiple_records",
+            ),
+            (
+                SelectorObservation {
+                    doubled_exists: true,
+                    ..selector(NxDomain, NxDomain)
+                },
+                "domain_appended_twice",
+            ),
         ];
         for (obs, code) in cases {
-            assert_eq!(dkim_code(obs), (Verdict::NotVerified, Some(code.to_string())));
+            assert_eq!(
+                dkim_code(obs),
+                (Verdict::NotVerified, Some(code.to_string()))
+            );
         }
     }
 
     #[test]
     fn our_key_as_txt_is_accepted_compared_by_tags() {
-        let txt = Records(vec![format!("v=DKIM1;  k=rsa;\tp={}  {}", &KEY[..6], &KEY[6..])]);
+        let txt = Records(vec![format!(
+            "v=DKIM1;  k=rsa;\tp={}  {}",
+            &KEY[..6],
+            &KEY[6..]
+        )]);
         assert_eq!(dkim_code(selector(NoData, txt)), (Verdict::Verified, None));
     }
 
     #[test]
     fn failed_lookups_are_temporary_unless_another_selector_is_definitely_wrong() {
         let timeout = selector(Timeout, Timeout);
-        assert_eq!(dkim_code(timeout.clone()), (Verdict::Temporary, Some("dns_timeout".into())));
-        assert_eq!(dkim_code(selector(ServFail, NoData)), (Verdict::Temporary, Some("dns_servfail".into())));
+        assert_eq!(
+            dkim_code(timeout.clone()),
+            (Verdict::Temporary, Some("dns_timeout".into()))
+        );
+        assert_eq!(
+            dkim_code(selector(ServFail, NoData)),
+            (Verdict::Temporary, Some("dns_servfail".into()))
+        );
         let check = check_dkim(&[timeout, selector(NxDomain, NxDomain)], Locale::En);
         assert_eq!(check.verdict, Verdict::NotVerified);
         assert_eq!(check.error_type, Some(ErrorType::HostNotFound));
@@ -433,34 +644,139 @@ mod tests {
             lint: Some(lint),
             evaluations: vec![("127.0.0.1".parse().unwrap(), eval)],
         };
-        let check = check_spf(&obs, "spf.absender.test", "v=spf1 include:spf.absender.test ~all", Locale::De);
-        (check.verdict, check.diagnostics.first().map(|d| d.code.clone()))
+        let check = check_spf(
+            &obs,
+            "spf.absender.test",
+            "v=spf1 include:spf.absender.test ~all",
+            Locale::De,
+        );
+        (
+            check.verdict,
+            check.diagnostics.first().map(|d| d.code.clone()),
+        )
     }
 
     #[test]
     fn each_spf_mistake_has_its_code() {
-        let one = |s: &str| Records(vec![s.to_string(), "google-site-verification=x".to_string()]);
-        let good = SpfLint { includes_platform: true, lookups: 1, ..Default::default() };
-        assert_eq!(spf(one("v=spf1 include:spf.absender.test ~all"), good.clone(), SpfEval::Pass), (Verdict::Verified, None));
+        let one = |s: &str| {
+            Records(vec![
+                s.to_string(),
+                "google-site-verification=x".to_string(),
+            ])
+        };
+        let good = SpfLint {
+            includes_platform: true,
+            lookups: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            spf(
+                one("v=spf1 include:spf.absender.test ~all"),
+                good.clone(),
+                SpfEval::Pass
+            ),
+            (Verdict::Verified, None)
+        );
         let cases = [
-            (Records(vec!["other=1".into()]), good.clone(), SpfEval::None, "spf_missing"),
+            (
+                Records(vec!["other=1".into()]),
+                good.clone(),
+                SpfEval::None,
+                "spf_missing",
+            ),
             (NxDomain, good.clone(), SpfEval::None, "spf_missing"),
-            (Records(vec!["v=spf1 -all".into(), "v=spf1 ~all".into()]), good.clone(), SpfEval::PermError, "spf_multiple_records"),
-            (one("v=spf1 includ:x ~all"), SpfLint { syntax_error: true, ..Default::default() }, SpfEval::PermError, "spf_syntax"),
-            (one("v=spf1 include:a … ~all"), SpfLint { includes_platform: true, lookups: 11, ..Default::default() }, SpfEval::PermError, "spf_too_many_lookups"),
-            (one("v=spf1 -all"), SpfLint::default(), SpfEval::Fail, "spf_not_authorized"),
-            (one("v=spf1 ~all include:spf.absender.test"), SpfLint { includes_platform: true, all_before_include: Some("~all".into()), lookups: 1, ..Default::default() }, SpfEval::SoftFail, "spf_not_authorized"),
+            (
+                Records(vec!["v=spf1 -all".into(), "v=spf1 ~all".into()]),
+                good.clone(),
+                SpfEval::PermError,
+                "spf_multiple_records",
+            ),
+            (
+                one("v=spf1 includ:x ~all"),
+                SpfLint {
+                    syntax_error: true,
+                    ..Default::default()
+                },
+                SpfEval::PermError,
+                "spf_syntax",
+            ),
+            (
+                one("v=spf1 include:a.test ~all"),
+                SpfLint {
+                    includes_platform: true,
+                    lookups: 11,
+                    ..Default::default()
+                },
+                SpfEval::PermError,
+                "spf_too_many_lookups",
+            ),
+            (
+                one("v=spf1 -all"),
+                SpfLint::default(),
+                SpfEval::Fail,
+                "spf_not_authorized",
+            ),
+            (
+                one("v=spf1 ~all include:spf.absender.test"),
+                SpfLint {
+                    includes_platform: true,
+                    all_before_include: Some("~all".into()),
+                    lookups: 1,
+                    ..Default::default()
+                },
+                SpfEval::SoftFail,
+                "spf_not_authorized",
+            ),
         ];
         for (txts, lint, eval, code) in cases {
-            assert_eq!(spf(txts, lint, eval), (Verdict::NotVerified, Some(code.to_string())), "{code}");
+            assert_eq!(
+                spf(txts, lint, eval),
+                (Verdict::NotVerified, Some(code.to_string())),
+                "{code}"
+            );
         }
         assert_eq!(spf(Timeout, good, SpfEval::TempError).0, Verdict::Temporary);
     }
 
     #[test]
+    fn spf_grammar_is_checked_term_by_term() {
+        for ok in [
+            "v=spf1 include:spf.absender.test ~all",
+            "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx/24 a:mail.acme.test/24//64 ptr -all",
+            "v=spf1 exists:%{i}.x.test redirect=_spf.acme.test",
+            "v=spf1 ?all",
+        ] {
+            assert_eq!(spf_syntax_error(ok), None, "{ok}");
+        }
+        for (bad, term) in [
+            (
+                "v=spf1 includ:spf.absender.test ~all",
+                "includ:spf.absender.test",
+            ),
+            ("v=spf1 ip4:300.1.1.1 -all", "ip4:300.1.1.1"),
+            ("v=spf1 ip4:192.0.2.1/33 -all", "ip4:192.0.2.1/33"),
+            ("v=spf1 include: -all", "include:"),
+            ("v=spf1 redirect= -all", "redirect="),
+            ("v=spf1 allow", "allow"),
+        ] {
+            assert_eq!(spf_syntax_error(bad).as_deref(), Some(term), "{bad}");
+        }
+    }
+
+    #[test]
     fn dmarc_is_advice_only() {
-        assert_eq!(check_dmarc("acme.test", &NxDomain, Locale::En)[0].code, "dmarc_missing");
-        assert!(check_dmarc("acme.test", &Records(vec!["v=DMARC1; p=none".into()]), Locale::En).is_empty());
+        assert_eq!(
+            check_dmarc("acme.test", &NxDomain, Locale::En)[0].code,
+            "dmarc_missing"
+        );
+        assert!(
+            check_dmarc(
+                "acme.test",
+                &Records(vec!["v=DMARC1; p=none".into()]),
+                Locale::En
+            )
+            .is_empty()
+        );
         assert!(check_dmarc("acme.test", &Timeout, Locale::En).is_empty());
     }
 
@@ -468,6 +784,9 @@ mod tests {
     fn messages_speak_the_locale_and_name_the_fixing_record() {
         let check = check_dkim(&[selector(NxDomain, NxDomain)], Locale::De);
         assert!(check.diagnostics[0].message.contains("fehlt"));
-        assert_eq!(check.diagnostics[0].record.as_deref(), Some("s1._domainkey.acme.test CNAME s1.dkim.absender.test"));
+        assert_eq!(
+            check.diagnostics[0].record.as_deref(),
+            Some("s1._domainkey.acme.test CNAME s1.dkim.absender.test")
+        );
     }
 }

@@ -17,7 +17,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(code: &str, locale: Locale, de: String, en: String, record: Option<String>) -> Self {
+    pub(crate) fn new(
+        code: &str,
+        locale: Locale,
+        de: String,
+        en: String,
+        record: Option<String>,
+    ) -> Self {
         Self {
             code: code.to_string(),
             message: match locale {
@@ -56,8 +62,13 @@ impl ErrorType {
 
     /// Parses the SES name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::HostNotFound, Self::TypeNotFound, Self::InvalidValue, Self::DnsServerError]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::HostNotFound,
+            Self::TypeNotFound,
+            Self::InvalidValue,
+            Self::DnsServerError,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }

@@ -20,34 +20,59 @@ fn older_than(since_ms: i64, now_ms: i64, limit: Duration) -> bool {
 /// The status after a check with `verdict`, for a part that has had `current`
 /// since `since_ms`. Failed lookups (`Temporary`) never change a status: they
 /// are retried, and never turn anything `FAILED` by themselves.
-pub fn next_status(current: Status, since_ms: i64, verdict: Verdict, now_ms: i64, deadlines: &Deadlines) -> Status {
+pub fn next_status(
+    current: Status,
+    since_ms: i64,
+    verdict: Verdict,
+    now_ms: i64,
+    deadlines: &Deadlines,
+) -> Status {
     use Status::*;
     match (current, verdict) {
         (_, Verdict::Temporary) | (Failed, _) => current,
         // A check of a part not yet started starts it; the next check may verify it.
         (NotStarted, _) => Pending,
         (Pending | Success | TemporaryFailure, Verdict::Verified) => Success,
-        (Pending, Verdict::NotVerified) if older_than(since_ms, now_ms, deadlines.verify_within) => Failed,
+        (Pending, Verdict::NotVerified)
+            if older_than(since_ms, now_ms, deadlines.verify_within) =>
+        {
+            Failed
+        }
         (Pending, Verdict::NotVerified) => Pending,
         (Success, Verdict::NotVerified) => TemporaryFailure,
-        (TemporaryFailure, Verdict::NotVerified) if older_than(since_ms, now_ms, deadlines.repair_within) => Failed,
+        (TemporaryFailure, Verdict::NotVerified)
+            if older_than(since_ms, now_ms, deadlines.repair_within) =>
+        {
+            Failed
+        }
         (TemporaryFailure, Verdict::NotVerified) => TemporaryFailure,
     }
 }
 
 /// Backoff while waiting for records: soon after the request, then hourly.
-const WAITING_SCHEDULE: [Duration; 3] = [Duration::from_secs(60), Duration::from_secs(5 * 60), Duration::from_secs(15 * 60)];
+const WAITING_SCHEDULE: [Duration; 3] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(15 * 60),
+];
 const WAITING_MAX: Duration = Duration::from_secs(60 * 60);
 
 /// When to check again, after `checks_in_status` checks since the status was
 /// entered; `None` for parts that are no longer checked.
-pub fn next_check_in(status: Status, checks_in_status: u32, recheck_verified: Duration) -> Option<Duration> {
+pub fn next_check_in(
+    status: Status,
+    checks_in_status: u32,
+    recheck_verified: Duration,
+) -> Option<Duration> {
     match status {
         Status::Failed | Status::NotStarted => None,
         Status::Success => Some(recheck_verified),
-        Status::Pending | Status::TemporaryFailure => {
-            Some(WAITING_SCHEDULE.get(checks_in_status as usize).copied().unwrap_or(WAITING_MAX))
-        }
+        Status::Pending | Status::TemporaryFailure => Some(
+            WAITING_SCHEDULE
+                .get(checks_in_status as usize)
+                .copied()
+                .unwrap_or(WAITING_MAX),
+        ),
     }
 }
 
@@ -72,10 +97,22 @@ mod tests {
 
     #[test]
     fn a_verified_part_that_breaks_is_temporary_then_failed_unless_repaired() {
-        assert_eq!(next_status(Success, 0, NotVerified, 100 * H, &D), TemporaryFailure);
-        assert_eq!(next_status(TemporaryFailure, 10 * H, NotVerified, 81 * H, &D), TemporaryFailure);
-        assert_eq!(next_status(TemporaryFailure, 10 * H, Verified, 81 * H, &D), Success);
-        assert_eq!(next_status(TemporaryFailure, 10 * H, NotVerified, 82 * H, &D), Failed);
+        assert_eq!(
+            next_status(Success, 0, NotVerified, 100 * H, &D),
+            TemporaryFailure
+        );
+        assert_eq!(
+            next_status(TemporaryFailure, 10 * H, NotVerified, 81 * H, &D),
+            TemporaryFailure
+        );
+        assert_eq!(
+            next_status(TemporaryFailure, 10 * H, Verified, 81 * H, &D),
+            Success
+        );
+        assert_eq!(
+            next_status(TemporaryFailure, 10 * H, NotVerified, 82 * H, &D),
+            Failed
+        );
     }
 
     #[test]
@@ -101,7 +138,9 @@ mod tests {
     #[test]
     fn checks_back_off_and_are_capped() {
         let day = Duration::from_secs(86_400);
-        let waits: Vec<Duration> = (0..6).map(|n| next_check_in(Pending, n, day).unwrap()).collect();
+        let waits: Vec<Duration> = (0..6)
+            .map(|n| next_check_in(Pending, n, day).unwrap())
+            .collect();
         assert!(waits.windows(2).all(|w| w[0] <= w[1]), "monotonic");
         assert_eq!(waits[0], Duration::from_secs(60));
         assert_eq!(*waits.last().unwrap(), WAITING_MAX);

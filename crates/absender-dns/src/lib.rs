@@ -4,7 +4,10 @@
 //! published or withdrawn is visible at once. It decides nothing about identities.
 
 mod authority;
+mod checker;
 mod server;
+mod spf;
 
 pub use authority::{Authority, Lookup, PlatformZones};
+pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};
 pub use server::DnsServer;

@@ -59,6 +59,7 @@ impl From<ServiceError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
             }
             E::Conflict { code, .. } => Self::new(StatusCode::CONFLICT, code, message),
+            E::Refused { code, .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             E::RateLimited { retry_after } => Self {
                 retry_after_secs: Some(retry_after.as_secs().max(1)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)

@@ -54,13 +54,14 @@ pub struct RequestIdentity {
     pub scope: Scope,
 }
 
-/// A diagnostic on a part that is not `SUCCESS` (filled by DNS checking).
+pub use absender_core::diagnostic::Diagnostic;
+
+/// The SOA of the zone whose server answered a check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    pub code: String,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
+pub struct Soa {
+    pub zone: String,
+    pub primary_ns: String,
+    pub serial: u32,
 }
 
 /// The address part.
@@ -74,6 +75,18 @@ pub struct AddressPart {
 pub struct DnsPart {
     pub status: Status,
     pub diagnostics: Vec<Diagnostic>,
+    /// SES's error type of the first problem.
+    pub error_type: Option<String>,
+    pub last_checked_at: Option<String>,
+    pub last_success_at: Option<String>,
+    /// The zone that answered.
+    pub soa: Option<Soa>,
+}
+
+/// Advice that never blocks verification (DMARC).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdvicePart {
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// The parts of an identity.
@@ -82,6 +95,7 @@ pub struct Parts {
     pub address: AddressPart,
     pub dkim: DnsPart,
     pub spf: DnsPart,
+    pub dmarc: AdvicePart,
 }
 
 /// A sender identity as the API shows it.
@@ -101,6 +115,19 @@ pub struct Identity {
     pub categories: Vec<Category>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the next automatic DNS check is due, if any.
+    pub next_check_at: Option<String>,
+}
+
+/// A status change of an identity (`part` = `identity`) or one of its parts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub part: String,
+    pub from: Status,
+    pub to: Status,
+    pub detail: String,
+    pub created_at: String,
 }
 
 /// One record to publish, with the status of the part it verifies.

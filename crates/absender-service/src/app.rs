@@ -4,8 +4,10 @@ use crate::secrets::{hash_secret, new_admin_key};
 use crate::{Clock, MasterKey, ServiceError, Settings};
 use absender_core::rate_limit::ResendPolicy;
 use absender_core::{Domain, EmailAddress, PlatformDns};
+use absender_dns::Checker;
 use absender_store::{OrgRow, Store};
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 const ADMIN_KEY_HASH_SETTING: &str = "admin_key_hash";
 
@@ -34,10 +36,14 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
     pub admin_key_hash: String,
+    pub checker: Checker,
+    /// Wakes the check scheduler when a check is due at once.
+    pub wake_checks: Notify,
 }
 
 impl App {
     /// Builds the state; fails when a setting does not parse.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         settings: Settings,
@@ -45,6 +51,7 @@ impl App {
         master_key: MasterKey,
         admin_key_hash: String,
         clock: Arc<dyn Clock>,
+        checker: Checker,
     ) -> Result<Self, ServiceError> {
         let domain = |field: &'static str, value: &str| {
             Domain::parse(value).map_err(|source| ServiceError::InvalidAddress { field, source })
@@ -87,6 +94,8 @@ impl App {
                 clock,
                 master_key,
                 admin_key_hash,
+                checker,
+                wake_checks: Notify::new(),
             }),
         })
     }

@@ -48,6 +48,14 @@ pub enum ServiceError {
         /// Words for people.
         message: String,
     },
+    /// A well-formed request that absender will not carry out.
+    #[error("{message}")]
+    Refused {
+        /// Stable code for the case.
+        code: &'static str,
+        /// Words for people.
+        message: String,
+    },
     /// Too many requests of this kind; try again later.
     #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited {

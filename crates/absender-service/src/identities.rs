@@ -1,16 +1,19 @@
 //! Sender identities: requested by an organization, verified by the address
 //! owner and (later) by DNS checks, withdrawn on delete.
 
-use crate::api::{AddressPart, DnsPart, DnsRecord, DnsRecords, Identity, Parts, RequestIdentity};
+use crate::api::{
+    AddressPart, AdvicePart, DnsPart, DnsRecord, DnsRecords, Identity, Parts, RequestIdentity, Soa,
+};
 use crate::clock::rfc3339;
 use crate::dkim_keys::{self, SELECTORS_PER_DOMAIN};
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
+use absender_core::freemail::is_freemail;
 use absender_core::records::required_records;
 use absender_core::{
     Category, Domain, EmailAddress, IdentityParts, RecordPurpose, Scope, Selector, Status,
 };
-use absender_store::{IdentityRow, NewIdentity, OrgRow, StoreError};
+use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow, StoreError};
 
 fn corrupt(what: &str) -> ServiceError {
     ServiceError::Store(StoreError::Corrupt(what.to_string()))
@@ -33,8 +36,32 @@ pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
     Ok(LoadedIdentity { row, scope, parts })
 }
 
-fn identity_view(identity: &LoadedIdentity) -> Identity {
+fn dns_part(status: Status, check: Option<&IdentityCheckRow>) -> DnsPart {
+    DnsPart {
+        status,
+        // Findings of the last check, shown while the part is not verified.
+        diagnostics: check
+            .filter(|_| status != Status::Success)
+            .and_then(|c| serde_json::from_str(&c.diagnostics).ok())
+            .unwrap_or_default(),
+        error_type: check
+            .filter(|_| status != Status::Success)
+            .and_then(|c| c.error_type.clone()),
+        last_checked_at: check.and_then(|c| c.last_checked_at).map(rfc3339),
+        last_success_at: check.and_then(|c| c.last_success_at).map(rfc3339),
+        soa: check.and_then(|c| {
+            Some(Soa {
+                zone: c.soa_zone.clone()?,
+                primary_ns: c.soa_mname.clone()?,
+                serial: u32::try_from(c.soa_serial?).ok()?,
+            })
+        }),
+    }
+}
+
+pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRow]) -> Identity {
     let LoadedIdentity { row, scope, parts } = identity;
+    let check = |part: &str| checks.iter().find(|c| c.part == part);
     let domain_unicode = Domain::parse(&row.domain)
         .map(|d| d.to_unicode())
         .unwrap_or_else(|_| row.domain.clone());
@@ -50,13 +77,12 @@ fn identity_view(identity: &LoadedIdentity) -> Identity {
             address: AddressPart {
                 status: parts.address,
             },
-            dkim: DnsPart {
-                status: parts.dkim,
-                diagnostics: Vec::new(),
-            },
-            spf: DnsPart {
-                status: parts.spf,
-                diagnostics: Vec::new(),
+            dkim: dns_part(parts.dkim, check("dkim")),
+            spf: dns_part(parts.spf, check("spf")),
+            dmarc: AdvicePart {
+                diagnostics: check("dmarc")
+                    .and_then(|c| serde_json::from_str(&c.diagnostics).ok())
+                    .unwrap_or_default(),
             },
         },
         categories: Category::ALL
@@ -65,6 +91,7 @@ fn identity_view(identity: &LoadedIdentity) -> Identity {
             .collect(),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
+        next_check_at: row.next_check_at.map(rfc3339),
     }
 }
 
@@ -101,6 +128,11 @@ impl App {
         load(row)
     }
 
+    async fn view(&self, identity: &LoadedIdentity) -> Result<Identity, ServiceError> {
+        let checks = self.inner.store.identity_checks(&identity.row.id).await?;
+        Ok(identity_view(identity, &checks))
+    }
+
     /// Requests a sender identity: stores it, makes sure the domain has its DKIM
     /// keys, and mails the verification link to the address.
     pub async fn request_identity(
@@ -120,6 +152,15 @@ impl App {
                 source,
             }
         })?;
+        if is_freemail(address.domain().as_str()) {
+            return Err(ServiceError::Refused {
+                code: "freemail_domain",
+                message: format!(
+                    "{} belongs to a free mail provider; nobody but the provider can publish DNS records for it. Use an address at your own domain.",
+                    address.domain()
+                ),
+            });
+        }
         let parts = IdentityParts::requested();
         let row = self
             .inner
@@ -152,7 +193,13 @@ impl App {
         }
         tracing::info!(org_id = %org.id, identity_id = %row.id, domain = %address.domain(), "identity requested");
         self.send_verification(org, &row).await?;
-        Ok(identity_view(&load(row)?))
+        // The first DNS check runs at once, now that the keys exist.
+        self.inner
+            .store
+            .schedule_check(&row.id, self.now_ms())
+            .await?;
+        self.wake_checks();
+        self.get_identity(caller, &row.id).await
     }
 
     async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
@@ -182,14 +229,16 @@ impl App {
     pub async fn list_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
         let org = caller.org()?;
         let rows = self.inner.store.list_identities(&org.id).await?;
-        rows.into_iter()
-            .map(|row| Ok(identity_view(&load(row)?)))
-            .collect()
+        let mut identities = Vec::with_capacity(rows.len());
+        for row in rows {
+            identities.push(self.view(&load(row)?).await?);
+        }
+        Ok(identities)
     }
 
     /// One identity of the organization.
     pub async fn get_identity(&self, caller: &Caller, id: &str) -> Result<Identity, ServiceError> {
-        Ok(identity_view(&self.identity_of(caller.org()?, id).await?))
+        self.view(&self.identity_of(caller.org()?, id).await?).await
     }
 
     /// Deletes an identity at once; the domain's keys go when no identity of the
@@ -280,6 +329,6 @@ impl App {
             .check(&previous, now)
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
         self.send_verification(org, &identity.row).await?;
-        Ok(identity_view(&identity))
+        self.view(&identity).await
     }
 }

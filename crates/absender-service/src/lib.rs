@@ -4,6 +4,7 @@
 
 pub mod api;
 mod app;
+mod checks;
 mod clock;
 pub mod crypto;
 mod dkim_keys;
@@ -18,6 +19,7 @@ mod verification;
 mod zones;
 
 pub use app::{App, Caller};
+pub use checks::CHECK_LEASE;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::MasterKey;
 pub use error::ServiceError;

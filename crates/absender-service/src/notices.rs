@@ -1,6 +1,7 @@
 //! The words of absender's own mails, in German and English.
 
-use absender_core::Locale;
+use absender_core::diagnostic::Diagnostic;
+use absender_core::{Locale, Status};
 use askama::Template;
 
 /// A notice ready for composition.
@@ -71,6 +72,115 @@ pub(crate) fn verification(
     }
 }
 
+#[derive(Template)]
+#[template(path = "notice_mail.html")]
+struct NoticeHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    paragraphs: &'a [String],
+    findings: Vec<(String, Option<String>)>,
+    platform: &'a str,
+}
+
+/// A notice made of paragraphs and findings (message, fixing record).
+fn notice(
+    locale: Locale,
+    platform: &str,
+    subject: String,
+    paragraphs: Vec<String>,
+    findings: &[Diagnostic],
+) -> NoticeText {
+    let findings: Vec<(String, Option<String>)> = findings
+        .iter()
+        .map(|d| (d.message.clone(), d.record.clone()))
+        .collect();
+    let mut text = paragraphs.join("\n\n");
+    for (message, record) in &findings {
+        text.push_str(&format!("\n\n- {message}"));
+        if let Some(record) = record {
+            text.push_str(&format!("\n  {record}"));
+        }
+    }
+    text.push_str(&format!("\n\n-- \n{platform}\n"));
+    let html = NoticeHtml {
+        lang: locale.as_str(),
+        subject: &subject,
+        paragraphs: &paragraphs,
+        findings,
+        platform,
+    };
+    NoticeText {
+        html: html.render().expect("template renders"),
+        text,
+        subject,
+    }
+}
+
+/// The mail telling an organization that its identity changed status, or
+/// `None` for changes that need no mail.
+pub(crate) fn status_change(
+    locale: Locale,
+    platform: &str,
+    address: &str,
+    from: Status,
+    to: Status,
+    findings: &[Diagnostic],
+) -> Option<NoticeText> {
+    let de = locale == Locale::De;
+    let (subject, paragraphs) = match (from, to) {
+        (_, Status::Success) => (
+            if de {
+                format!("{address} ist eingerichtet")
+            } else {
+                format!("{address} is ready")
+            },
+            vec![if de {
+                format!(
+                    "Die Absenderadresse {address} ist bestätigt und alle DNS-Einträge sind geprüft. Sie können sie jetzt in den Versandeinstellungen auswählen; Ihre Mails werden dann für Ihre Domain signiert."
+                )
+            } else {
+                format!(
+                    "The sender address {address} is confirmed and all DNS records are verified. You can now choose it in your send settings; your mail will then be signed for your domain."
+                )
+            }],
+        ),
+        (Status::Success, Status::TemporaryFailure) => (
+            if de {
+                format!("Problem mit {address}")
+            } else {
+                format!("Problem with {address}")
+            },
+            vec![if de {
+                format!(
+                    "Bei der regelmäßigen Prüfung von {address} fehlen DNS-Einträge oder sind falsch. Bis das behoben ist, gehen Ihre Mails vom Standardabsender aus, mit {address} als Antwortadresse. Bitte korrigieren Sie diese Einträge innerhalb von 72 Stunden:"
+                )
+            } else {
+                format!(
+                    "The regular check of {address} found DNS records missing or wrong. Until this is fixed, your mail goes out from the default sender with {address} as reply-to address. Please correct these records within 72 hours:"
+                )
+            }],
+        ),
+        (_, Status::Failed) => (
+            if de {
+                format!("{address} konnte nicht eingerichtet werden")
+            } else {
+                format!("{address} could not be set up")
+            },
+            vec![if de {
+                format!(
+                    "Die DNS-Einträge für {address} wurden nicht rechtzeitig gefunden. Korrigieren Sie diese Einträge und starten Sie die Prüfung danach neu:"
+                )
+            } else {
+                format!(
+                    "The DNS records for {address} were not found in time. Correct these records, then restart the verification:"
+                )
+            }],
+        ),
+        _ => return None,
+    };
+    Some(notice(locale, platform, subject, paragraphs, findings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +206,51 @@ mod tests {
             24,
         );
         assert!(en.text.contains("24 hours"));
+    }
+
+    #[test]
+    fn status_notices_name_the_fixing_records_and_escape_them() {
+        let finding = Diagnostic {
+            code: "record_missing".into(),
+            message: "The CNAME record <x> is missing.".into(),
+            record: Some("x._domainkey.acme.test CNAME x.dkim.absender.test".into()),
+        };
+        let n = status_change(
+            Locale::En,
+            "absender",
+            "events@acme.test",
+            Status::Success,
+            Status::TemporaryFailure,
+            &[finding],
+        )
+        .unwrap();
+        assert!(n.subject.contains("Problem"));
+        assert!(
+            n.text
+                .contains("x._domainkey.acme.test CNAME x.dkim.absender.test")
+        );
+        assert!(n.html.contains("&#60;x&#62;") || n.html.contains("&lt;x&gt;"));
+        let ok = status_change(
+            Locale::De,
+            "absender",
+            "events@acme.test",
+            Status::Pending,
+            Status::Success,
+            &[],
+        )
+        .unwrap();
+        assert!(ok.subject.contains("eingerichtet"));
+        assert!(
+            status_change(
+                Locale::En,
+                "absender",
+                "a@b.test",
+                Status::NotStarted,
+                Status::Pending,
+                &[]
+            )
+            .is_none()
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 use crate::api::{Header, OutboxEntry, OutboxMessage};
 use crate::clock::rfc3339;
+use crate::notices::NoticeText;
 use crate::{App, Caller, ServiceError};
 use absender_core::Category;
-use absender_store::{OutboxRow, OutboxSummaryRow, StoreError};
+use absender_mail::compose::{Notice, notice};
+use absender_store::{OrgRow, OutboxRow, OutboxSummaryRow, StoreError};
 
 /// The most messages one listing returns.
 pub const MAX_LIST: i64 = 500;
@@ -63,6 +65,40 @@ impl App {
             })
             .await?;
         Ok(())
+    }
+
+    /// Sends one of absender's own mails (category `system`, from the system
+    /// sender) to `to` on behalf of `org`. Until delivery exists it is captured.
+    pub(crate) async fn send_system_mail(
+        &self,
+        org: &OrgRow,
+        to: &str,
+        text: &NoticeText,
+    ) -> Result<(), ServiceError> {
+        let sender = &self.inner.system_sender;
+        let platform = &self.inner.settings.platform.name;
+        let message_id = crate::secrets::new_id("msg");
+        let raw = notice(&Notice {
+            from_name: platform,
+            from: &sender.to_string(),
+            to,
+            subject: &text.subject,
+            text: &text.text,
+            html: &text.html,
+            message_id_local: &message_id,
+            message_id_domain: sender.domain().as_str(),
+            date_unix: self.now_ms() / 1000,
+        });
+        self.capture(
+            &message_id,
+            Some(&org.id),
+            Category::System,
+            &sender.to_string(),
+            &[to.to_string()],
+            &text.subject,
+            raw,
+        )
+        .await
     }
 
     /// The newest captured messages the caller may see.

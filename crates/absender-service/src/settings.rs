@@ -16,6 +16,36 @@ pub struct Settings {
     pub verification: VerificationSettings,
     /// absender's DNS server and the DNS checks.
     pub dns: DnsSettings,
+    /// When identities are checked and given up.
+    pub checks: CheckSettings,
+}
+
+/// The DNS check schedule and deadlines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckSettings {
+    /// A pending identity not verified within this turns FAILED.
+    #[serde(with = "humantime_serde")]
+    pub verify_within: Duration,
+    /// A broken identity not repaired within this turns FAILED.
+    #[serde(with = "humantime_serde")]
+    pub repair_within: Duration,
+    /// How often a verified identity is checked again.
+    #[serde(with = "humantime_serde")]
+    pub recheck_interval: Duration,
+    /// How many identities are checked at once.
+    pub concurrency: usize,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        Self {
+            verify_within: Duration::from_secs(72 * 3600),
+            repair_within: Duration::from_secs(72 * 3600),
+            recheck_interval: Duration::from_secs(24 * 3600),
+            concurrency: 64,
+        }
+    }
 }
 
 /// absender's DNS server and how it checks customers' records.
@@ -30,6 +60,9 @@ pub struct DnsSettings {
     pub nameserver: String,
     /// The zones' administrator mailbox, written as a DNS name.
     pub hostmaster: String,
+    /// How long one DNS question of a check may take (each is tried twice).
+    #[serde(with = "humantime_serde")]
+    pub query_timeout: Duration,
 }
 
 /// Which resolvers the checker uses.
@@ -37,17 +70,23 @@ pub struct DnsSettings {
 pub enum Resolvers {
     /// The machine's (`/etc/resolv.conf`).
     System,
+    /// Only absender's own DNS server: names outside its zones are not found.
+    /// For development, demos and tests, where nothing may leave the machine.
+    Local,
     /// Exactly these; no query goes to any other server found by them
     /// unless it is one of them.
     Explicit(Vec<SocketAddr>),
 }
 
 impl Resolvers {
-    /// Parses `system` or a comma-separated list of `ip:port`.
+    /// Parses `system`, `local` or a comma-separated list of `ip:port`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("system") {
             return Ok(Self::System);
+        }
+        if text.eq_ignore_ascii_case("local") {
+            return Ok(Self::Local);
         }
         let list = text
             .split(',')
@@ -58,7 +97,7 @@ impl Resolvers {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if list.is_empty() {
-            return Err("name at least one resolver, or system".into());
+            return Err("name at least one resolver, or system, or local".into());
         }
         Ok(Self::Explicit(list))
     }
@@ -87,6 +126,7 @@ impl Default for DnsSettings {
             resolvers: Resolvers::System,
             nameserver: "ns1.absender.test".into(),
             hostmaster: "hostmaster.absender.test".into(),
+            query_timeout: Duration::from_secs(2),
         }
     }
 }

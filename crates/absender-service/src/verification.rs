@@ -2,12 +2,12 @@
 //! confirmation, which only a POST performs (link scanners only GET).
 
 use crate::notices;
+use crate::secrets::new_id;
 use crate::secrets::{hash_secret, random_token};
 use crate::{App, ServiceError};
 use absender_core::verification::{TokenRefusal, TokenState};
-use absender_core::{Category, IdentityParts, Locale, Status};
-use absender_mail::compose::{Notice, notice};
-use absender_store::{IdentityRow, OrgRow};
+use absender_core::{IdentityParts, Locale, Status};
+use absender_store::{IdentityEventRow, IdentityRow, OrgRow};
 
 /// What the verification page shows.
 #[derive(Debug, Clone)]
@@ -73,29 +73,7 @@ impl App {
             .div_ceil(3600);
         let text =
             notices::verification(locale, &org.name, &identity.address, platform, &link, hours);
-        let sender = &self.inner.system_sender;
-        let message_id = crate::secrets::new_id("msg");
-        let raw = notice(&Notice {
-            from_name: platform,
-            from: &sender.to_string(),
-            to: &identity.address,
-            subject: &text.subject,
-            text: &text.text,
-            html: &text.html,
-            message_id_local: &message_id,
-            message_id_domain: sender.domain().as_str(),
-            date_unix: now / 1000,
-        });
-        self.capture(
-            &message_id,
-            Some(&org.id),
-            Category::System,
-            &sender.to_string(),
-            std::slice::from_ref(&identity.address),
-            &text.subject,
-            raw,
-        )
-        .await?;
+        self.send_system_mail(org, &identity.address, &text).await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "verification mail sent");
         Ok(())
     }
@@ -169,7 +147,28 @@ impl App {
             .set_address_status(&identity.id, parts.address.as_str(), now)
             .await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "address confirmed");
-        debug_assert_eq!(parts.address, Status::Success);
+        let event = |part: &str, from: Status, to: Status| IdentityEventRow {
+            id: new_id("evt"),
+            identity_id: identity.id.clone(),
+            org_id: org.id.clone(),
+            part: part.to_string(),
+            from_status: from.as_str().to_string(),
+            to_status: to.as_str().to_string(),
+            detail: "address confirmed by its owner".to_string(),
+            created_at: now,
+        };
+        let store = &self.inner.store;
+        store
+            .insert_event(&event("address", loaded.parts.address, parts.address))
+            .await?;
+        let (before, after) = (loaded.parts.overall(), parts.overall());
+        if before != after {
+            store
+                .insert_event(&event("identity", before, after))
+                .await?;
+            self.notify_status(&org, &identity, before, after, &[])
+                .await?;
+        }
         Ok(Ok(page(&org, &identity, true)))
     }
 }

@@ -3,14 +3,14 @@
 
 use crate::{IdentityRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at";
-const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL) \
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
+const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
      FROM identities WHERE org_id = $1 ORDER BY created_at, id";
-const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
      FROM identities WHERE org_id = $1 AND id = $2";
-const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at \
+const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
      FROM identities WHERE id = $1";
 const DELETE: &str = "DELETE FROM identities WHERE org_id = $1 AND id = $2";
 const COUNT_DOMAIN: &str = "SELECT COUNT(*) FROM identities WHERE org_id = $1 AND domain = $2";

@@ -57,6 +57,10 @@ pub struct IdentityRow {
     pub spf_status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the DNS check is due; `None` when no longer checked.
+    pub next_check_at: Option<i64>,
+    /// Checks since the DNS parts last changed status (for the backoff).
+    pub checks_in_status: i64,
 }
 
 /// A verification token, stored by hash.
@@ -130,4 +134,50 @@ pub struct DnsRecordRow {
     pub value: String,
     pub ttl: i64,
     pub created_at: i64,
+}
+
+/// What the last DNS check found for one part of an identity.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdentityCheckRow {
+    pub identity_id: String,
+    /// `dkim`, `spf` or `dmarc`.
+    pub part: String,
+    /// When the part entered its current status.
+    pub status_since: i64,
+    /// JSON array of diagnostics.
+    pub diagnostics: String,
+    pub error_type: Option<String>,
+    pub soa_zone: Option<String>,
+    pub soa_mname: Option<String>,
+    pub soa_serial: Option<i64>,
+    pub last_checked_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+}
+
+/// A status change of an identity or one of its parts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdentityEventRow {
+    pub id: String,
+    pub identity_id: String,
+    pub org_id: String,
+    /// `identity`, `address`, `dkim`, `spf`.
+    pub part: String,
+    pub from_status: String,
+    pub to_status: String,
+    /// Why, in words.
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// The outcome of one DNS check, written at once.
+#[derive(Debug, Clone)]
+pub struct CheckUpdate {
+    pub identity_id: String,
+    pub dkim_status: String,
+    pub spf_status: String,
+    pub next_check_at: Option<i64>,
+    pub checks_in_status: i64,
+    pub now_ms: i64,
+    pub parts: Vec<IdentityCheckRow>,
+    pub events: Vec<IdentityEventRow>,
 }

@@ -2,7 +2,9 @@
 //! environment overrides on top. Validated once at start-up.
 
 use absender_service::Settings;
-use absender_service::settings::{DnsSettings, PlatformSettings, Resolvers, VerificationSettings};
+use absender_service::settings::{
+    CheckSettings, DnsSettings, PlatformSettings, Resolvers, VerificationSettings,
+};
 use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -31,6 +33,8 @@ pub struct Config {
     pub verification: VerificationSettings,
     /// absender's DNS server and the DNS checks.
     pub dns: DnsSettings,
+    /// When identities are checked and given up.
+    pub checks: CheckSettings,
 }
 
 /// The HTTP listener.
@@ -61,6 +65,7 @@ impl Default for Config {
             platform: PlatformSettings::default(),
             verification: VerificationSettings::default(),
             dns: DnsSettings::default(),
+            checks: CheckSettings::default(),
         }
     }
 }
@@ -127,6 +132,7 @@ impl Config {
             platform: self.platform.clone(),
             verification: self.verification.clone(),
             dns: self.dns.clone(),
+            checks: self.checks.clone(),
         }
     }
 

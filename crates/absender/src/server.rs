@@ -4,7 +4,8 @@
 use crate::config::Config;
 use absender_core::dns::DnsName;
 use absender_core::records::include_domain_policy;
-use absender_dns::{Authority, DnsServer, PlatformZones};
+use absender_dns::{Authority, Checker, DnsServer, PlatformZones, Upstream};
+use absender_service::settings::Resolvers;
 use absender_service::{App, Clock, MasterKey};
 use absender_store::Store;
 use anyhow::Context;
@@ -16,6 +17,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 const MASTER_KEY_FILE: &str = "master.key";
+/// How often the scheduler looks for due checks when nothing wakes it.
+const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A started server.
 pub struct Running {
@@ -30,6 +33,8 @@ pub struct Running {
     /// The application state, for in-process callers.
     pub app: App,
     dns: DnsServer,
+    stop_checks: oneshot::Sender<()>,
+    scheduler: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -39,6 +44,8 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        let _ = self.stop_checks.send(());
+        self.scheduler.await?;
         self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
@@ -72,21 +79,46 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .with_context(|| format!("binding HTTP to {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
     let public_url = config.public_url_for(http_addr);
-    let app = App::new(
+    let zones = platform_zones(config)?;
+    let dns = DnsServer::start(
+        config.dns.listen,
+        Authority::new(store.clone(), zones.clone()),
+    )
+    .await
+    .with_context(|| format!("binding DNS to {}", config.dns.listen))?;
+    let dns_addr = dns.local_addr();
+    let upstream = match &config.dns.resolvers {
+        Resolvers::System => Upstream::System,
+        Resolvers::Explicit(servers) => Upstream::Explicit(servers.clone()),
+        Resolvers::Local => Upstream::Explicit(vec![dns_addr]),
+    };
+    let checker = Checker::new(
+        dns_addr,
+        &upstream,
         store.clone(),
+        zones,
+        config.dns.query_timeout,
+    )
+    .context("setting up the DNS checker")?;
+    let app = App::new(
+        store,
         config.settings(),
         &public_url,
         master_key,
         admin_key_hash,
         clock,
+        checker,
     )?;
-    let dns = DnsServer::start(
-        config.dns.listen,
-        Authority::new(store, platform_zones(config)?),
-    )
-    .await
-    .with_context(|| format!("binding DNS to {}", config.dns.listen))?;
-    let dns_addr = dns.local_addr();
+    let (stop_checks, checks_stopped) = oneshot::channel::<()>();
+    let scheduler = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.run_scheduler(SCHEDULER_TICK, async {
+                let _ = checks_stopped.await;
+            })
+            .await
+        })
+    };
 
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -102,6 +134,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         http_addr,
         dns_addr,
         dns,
+        stop_checks,
+        scheduler,
         public_url,
         new_admin_key,
         app,

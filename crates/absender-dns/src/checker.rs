@@ -1,0 +1,436 @@
+//! The DNS checker: reads what a customer published, asking the name servers
+//! that are authoritative for each exact name, so that a fix is seen at once
+//! rather than after caches expire. It only observes; the core judges.
+
+use crate::PlatformZones;
+use crate::spf;
+use absender_core::check::{Answer, SelectorObservation, SpfLint, SpfObservation};
+use absender_core::dns::DnsName;
+use absender_store::{Store, StoreError};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::rr::{RData, Record, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// How deep SPF includes are followed when counting lookups (RFC 7208 allows 10).
+const SPF_MAX_DEPTH: u32 = 10;
+
+/// Which resolvers find customers' name servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// The machine's resolvers.
+    System,
+    /// Only these; then no other server is ever asked.
+    Explicit(Vec<SocketAddr>),
+}
+
+/// What to check for one identity.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The customer domain.
+    pub domain: String,
+    /// Per selector: its name at the customer, the CNAME target, the public key.
+    pub selectors: Vec<(String, String, String)>,
+    /// The platform's SPF include domain.
+    pub spf_include: String,
+    /// IPs that SPF must authorize.
+    pub sending_ips: Vec<IpAddr>,
+    /// The platform's domain, as HELO for SPF evaluation.
+    pub helo_domain: String,
+}
+
+/// The SOA of the zone that answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoaSeen {
+    /// The zone apex.
+    pub zone: String,
+    /// Its primary name server.
+    pub mname: String,
+    /// Its serial.
+    pub serial: u32,
+}
+
+/// Everything seen for one identity.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// One per selector.
+    pub dkim: Vec<SelectorObservation>,
+    /// The SPF policy.
+    pub spf: SpfObservation,
+    /// TXT at `_dmarc.<domain>`.
+    pub dmarc: Answer<Vec<String>>,
+    /// The SOA of the domain's zone.
+    pub soa: Option<SoaSeen>,
+}
+
+/// Asks DNS; cheap to clone.
+#[derive(Clone)]
+pub struct Checker {
+    own: TokioResolver,
+    recursive: TokioResolver,
+    explicit: bool,
+    store: Store,
+    zones: PlatformZones,
+    timeout: Duration,
+}
+
+fn options(cache: bool, timeout: Duration) -> ResolverOpts {
+    let mut options = ResolverOpts::default();
+    options.timeout = timeout;
+    options.attempts = 2;
+    if !cache {
+        options.cache_size = 0;
+        // Authoritative servers are asked directly: no recursion wanted.
+        options.recursion_desired = false;
+    }
+    options
+}
+
+fn resolver_for(servers: &[SocketAddr], cache: bool, timeout: Duration) -> TokioResolver {
+    let configs = servers
+        .iter()
+        .map(|addr| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = addr.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = addr.port();
+            NameServerConfig::new(addr.ip(), true, vec![udp, tcp])
+        })
+        .collect();
+    Resolver::builder_with_config(
+        ResolverConfig::from_name_servers(configs),
+        TokioRuntimeProvider::default(),
+    )
+    .with_options(options(cache, timeout))
+    .build()
+    .expect("a resolver over explicit servers builds")
+}
+
+/// The records of `rtype` owned by exactly `name`, as text.
+fn owned_by(records: &[Record], name: &str, rtype: RecordType) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| {
+            r.record_type() == rtype
+                && r.name
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .eq_ignore_ascii_case(name)
+        })
+        .filter_map(|r| match &r.data {
+            RData::CNAME(target) => Some(
+                target
+                    .0
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase(),
+            ),
+            RData::TXT(txt) => Some(
+                txt.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn ask(resolver: &TokioResolver, name: &str, rtype: RecordType) -> Answer<Vec<String>> {
+    match resolver.lookup(format!("{name}."), rtype).await {
+        Ok(lookup) => {
+            let records = owned_by(lookup.answers(), name, rtype);
+            if records.is_empty() {
+                Answer::NoData
+            } else {
+                Answer::Records(records)
+            }
+        }
+        Err(err) => classify(&err),
+    }
+}
+
+fn classify<T>(err: &NetError) -> Answer<T> {
+    match err {
+        _ if err.is_nx_domain() => Answer::NxDomain,
+        _ if err.is_no_records_found() => Answer::NoData,
+        NetError::Timeout | NetError::NoConnections | NetError::Io(_) => Answer::Timeout,
+        NetError::Dns(DnsError::ResponseCode(_)) => Answer::ServFail,
+        _ => Answer::ServFail,
+    }
+}
+
+impl Checker {
+    /// A checker that asks `own_dns` for absender's own zones and `upstream`
+    /// for the rest.
+    /// `timeout` bounds each question (tried twice).
+    pub fn new(
+        own_dns: SocketAddr,
+        upstream: &Upstream,
+        store: Store,
+        zones: PlatformZones,
+        timeout: Duration,
+    ) -> std::io::Result<Self> {
+        let own = resolver_for(&[own_dns], false, timeout);
+        let (recursive, explicit) = match upstream {
+            Upstream::Explicit(servers) => (resolver_for(servers, true, timeout), true),
+            Upstream::System => {
+                let mut builder = Resolver::builder_tokio().map_err(std::io::Error::other)?;
+                *builder.options_mut() = options(true, timeout);
+                (builder.build().map_err(std::io::Error::other)?, false)
+            }
+        };
+        Ok(Self {
+            own,
+            recursive,
+            explicit,
+            store,
+            zones,
+            timeout,
+        })
+    }
+
+    /// Whether absender itself is authoritative for `name`.
+    fn is_ours(&self, name: &DnsName, local_zones: &[DnsName]) -> bool {
+        name.is_within(&self.zones.dkim_zone)
+            || name.is_within(&self.zones.spf_domain)
+            || local_zones.iter().any(|z| name.is_within(z))
+    }
+
+    /// The servers to ask about `name`: absender's own for its zones, else the
+    /// name servers of the zone cut holding `name` (found through the
+    /// resolvers), else the resolvers themselves.
+    async fn authoritative(
+        &self,
+        name: &str,
+        local_zones: &[DnsName],
+        found: &mut HashMap<String, TokioResolver>,
+    ) -> TokioResolver {
+        if DnsName::parse(name).is_ok_and(|n| self.is_ours(&n, local_zones)) {
+            return self.own.clone();
+        }
+        if self.explicit {
+            // Explicit resolvers: no query may go anywhere else.
+            return self.recursive.clone();
+        }
+        let Some(zone) = self.zone_cut(name).await else {
+            return self.recursive.clone();
+        };
+        if let Some(resolver) = found.get(&zone) {
+            return resolver.clone();
+        }
+        let resolver = self.name_servers(&zone).await.map_or_else(
+            || self.recursive.clone(),
+            |ips| resolver_for(&ips, false, self.timeout),
+        );
+        found.insert(zone, resolver.clone());
+        resolver
+    }
+
+    /// The apex of the zone holding `name`, from the SOA the resolvers return.
+    async fn zone_cut(&self, name: &str) -> Option<String> {
+        match self
+            .recursive
+            .lookup(format!("{name}."), RecordType::SOA)
+            .await
+        {
+            Ok(lookup) => lookup
+                .answers()
+                .iter()
+                .find(|r| r.record_type() == RecordType::SOA)
+                .map(|r| r.name.to_ascii()),
+            Err(err) => err.into_soa().map(|soa| soa.name.to_ascii()),
+        }
+        .map(|apex| apex.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    async fn name_servers(&self, zone: &str) -> Option<Vec<SocketAddr>> {
+        let ns = self
+            .recursive
+            .lookup(format!("{zone}."), RecordType::NS)
+            .await
+            .ok()?;
+        let mut addrs = Vec::new();
+        for record in ns.answers() {
+            if let RData::NS(host) = &record.data
+                && let Ok(ips) = self.recursive.lookup_ip(host.0.clone()).await
+            {
+                addrs.extend(ips.iter().map(|ip| SocketAddr::new(ip, 53)));
+            }
+        }
+        (!addrs.is_empty()).then_some(addrs)
+    }
+
+    /// Looks at everything the identity's domain must publish.
+    pub async fn observe(&self, target: &Target) -> Result<Observation, StoreError> {
+        let local_zones: Vec<DnsName> = self
+            .store
+            .dns_zones()
+            .await?
+            .iter()
+            .filter_map(|z| DnsName::parse(&z.name).ok())
+            .collect();
+        let mut found = HashMap::new();
+        let domain = target.domain.as_str();
+
+        let mut dkim = Vec::with_capacity(target.selectors.len());
+        for (name, expected_target, public_key) in &target.selectors {
+            let server = self.authoritative(name, &local_zones, &mut found).await;
+            let cnames = ask(&server, name, RecordType::CNAME).await;
+            let txts = match (&cnames, ask(&server, name, RecordType::TXT).await) {
+                // Beside a CNAME, a TXT question follows the alias, possibly to a
+                // server that will not answer: only a TXT at the name itself matters.
+                (Answer::Records(_), answer) if answer.is_temporary() => Answer::NoData,
+                (_, answer) => answer,
+            };
+            let nothing = |a: &Answer<Vec<String>>| matches!(a, Answer::NxDomain | Answer::NoData);
+            let doubled_exists = if nothing(&cnames) && nothing(&txts) {
+                let doubled = format!("{name}.{domain}");
+                let server = self.authoritative(&doubled, &local_zones, &mut found).await;
+                matches!(
+                    ask(&server, &doubled, RecordType::CNAME).await,
+                    Answer::Records(_) | Answer::NoData
+                )
+            } else {
+                false
+            };
+            dkim.push(SelectorObservation {
+                name: name.clone(),
+                expected_target: expected_target.clone(),
+                public_key: public_key.clone(),
+                cnames,
+                txts,
+                doubled_exists,
+            });
+        }
+
+        let server = self.authoritative(domain, &local_zones, &mut found).await;
+        let spf = self.observe_spf(&server, target, &local_zones).await;
+        let soa = self.soa(&server, domain).await;
+        let dmarc_name = format!("_dmarc.{domain}");
+        let dmarc_server = self
+            .authoritative(&dmarc_name, &local_zones, &mut found)
+            .await;
+        let dmarc = ask(&dmarc_server, &dmarc_name, RecordType::TXT).await;
+        Ok(Observation {
+            dkim,
+            spf,
+            dmarc,
+            soa,
+        })
+    }
+
+    async fn observe_spf(
+        &self,
+        server: &TokioResolver,
+        target: &Target,
+        local_zones: &[DnsName],
+    ) -> SpfObservation {
+        let domain = &target.domain;
+        let txts = ask(server, domain, RecordType::TXT).await;
+        let policies: Vec<String> = txts
+            .records()
+            .into_iter()
+            .flatten()
+            .filter(|t| absender_core::check::is_spf(t))
+            .cloned()
+            .collect();
+        let mut observation = SpfObservation {
+            domain: domain.clone(),
+            txts,
+            lint: None,
+            evaluations: Vec::new(),
+        };
+        let [policy] = policies.as_slice() else {
+            return observation;
+        };
+        // Includes resolve through absender's own server for its own (local)
+        // domains, as the public DNS does not know them; else through the resolvers.
+        let includes = if DnsName::parse(domain).is_ok_and(|n| self.is_ours(&n, local_zones)) {
+            &self.own
+        } else {
+            &self.recursive
+        };
+        let Some(parsed) = spf::parse(policy) else {
+            observation.lint = Some(SpfLint {
+                syntax_error: true,
+                ..Default::default()
+            });
+            return observation;
+        };
+        let platform = parsed
+            .includes
+            .iter()
+            .find(|(t, _)| *t == target.spf_include);
+        let lookups = parsed.own_lookups + self.nested_lookups(includes, &parsed, 1).await;
+        observation.lint = Some(SpfLint {
+            syntax_error: false,
+            includes_platform: platform.is_some(),
+            all_before_include: platform.and_then(|(_, all)| all.clone()),
+            lookups,
+        });
+        for ip in &target.sending_ips {
+            let eval = spf::evaluate(includes, domain, policy, *ip, &target.helo_domain).await;
+            observation.evaluations.push((*ip, eval));
+        }
+        observation
+    }
+
+    /// Lookups caused by the policies that `policy` includes or redirects to.
+    async fn nested_lookups(
+        &self,
+        resolver: &TokioResolver,
+        policy: &spf::Policy,
+        depth: u32,
+    ) -> u32 {
+        if depth > SPF_MAX_DEPTH {
+            return 0;
+        }
+        let mut total = 0;
+        let targets = policy
+            .includes
+            .iter()
+            .map(|(t, _)| t.clone())
+            .chain(policy.redirect.clone());
+        for target in targets {
+            let Answer::Records(txts) = ask(resolver, &target, RecordType::TXT).await else {
+                continue;
+            };
+            let Some(nested) = txts
+                .iter()
+                .find(|t| absender_core::check::is_spf(t))
+                .and_then(|t| spf::parse(t))
+            else {
+                continue;
+            };
+            total += nested.own_lookups
+                + Box::pin(self.nested_lookups(resolver, &nested, depth + 1)).await;
+        }
+        total
+    }
+
+    async fn soa(&self, server: &TokioResolver, domain: &str) -> Option<SoaSeen> {
+        let record = match server.lookup(format!("{domain}."), RecordType::SOA).await {
+            Ok(lookup) => lookup.answers().iter().find_map(|r| match &r.data {
+                RData::SOA(soa) => Some((r.name.to_ascii(), soa.mname.to_ascii(), soa.serial)),
+                _ => None,
+            }),
+            Err(err) => err.into_soa().map(|soa| {
+                (
+                    soa.name.to_ascii(),
+                    soa.data.mname.to_ascii(),
+                    soa.data.serial,
+                )
+            }),
+        }?;
+        Some(SoaSeen {
+            zone: record.0.trim_end_matches('.').to_string(),
+            mname: record.1.trim_end_matches('.').to_string(),
+            serial: record.2,
+        })
+    }
+}

@@ -1,0 +1,155 @@
+//! SPF through mail-auth: parsing for the linter, and RFC 7208 evaluation.
+//! The only module that names mail-auth types, so a version bump touches one file.
+
+use absender_core::check::SpfEval;
+use hickory_resolver::TokioResolver;
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::spf::{Macro, Mechanism, Qualifier, Spf};
+use mail_auth::{MessageAuthenticator, Parameters, ResolverCache, SpfResult, Txt};
+use std::borrow::Borrow;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What the linter needs of one policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Literal targets of `include:` terms, in order, with whether an `all` came before each.
+    pub includes: Vec<(String, Option<String>)>,
+    /// Mechanisms and modifiers that cost a DNS lookup at this level.
+    pub own_lookups: u32,
+    /// The literal `redirect=` target.
+    pub redirect: Option<String>,
+}
+
+fn literal(m: &Macro) -> Option<String> {
+    match m {
+        Macro::Literal(bytes) => Some(String::from_utf8_lossy(bytes).to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+fn all_term(qualifier: &Qualifier) -> String {
+    match qualifier {
+        Qualifier::Pass => "+all",
+        Qualifier::Fail => "-all",
+        Qualifier::SoftFail => "~all",
+        Qualifier::Neutral => "?all",
+    }
+    .to_string()
+}
+
+/// Parses a policy; `None` when it is not valid SPF.
+pub fn parse(text: &str) -> Option<Policy> {
+    let spf = Spf::parse(text.as_bytes()).ok()?;
+    let mut policy = Policy::default();
+    let mut all_seen: Option<String> = None;
+    for directive in spf.directives.iter() {
+        match &directive.mechanism {
+            Mechanism::All => all_seen = all_seen.or(Some(all_term(&directive.qualifier))),
+            Mechanism::Include { macro_string } => {
+                policy.own_lookups += 1;
+                if let Some(target) = literal(macro_string) {
+                    policy.includes.push((target, all_seen.clone()));
+                }
+            }
+            Mechanism::A { .. }
+            | Mechanism::Mx { .. }
+            | Mechanism::Ptr { .. }
+            | Mechanism::Exists { .. } => policy.own_lookups += 1,
+            Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
+        }
+    }
+    if let Some(redirect) = &spf.redirect {
+        policy.own_lookups += 1;
+        policy.redirect = literal(redirect);
+    }
+    Some(policy)
+}
+
+/// A TXT cache holding one answer: the policy as the authoritative server gave
+/// it, so that evaluation starts from the fresh record, not a cached one.
+struct Prefilled {
+    name: String,
+    txt: Txt,
+}
+
+impl ResolverCache<Box<str>, Txt> for Prefilled {
+    fn get<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let key: Box<str> = Box::from(self.name.as_str());
+        let key: &Q = key.borrow();
+        (key == name).then(|| self.txt.clone())
+    }
+
+    fn remove<Q>(&self, _: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        None
+    }
+
+    fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
+}
+
+/// Evaluates `domain`'s policy (`policy_text`, as read from its authoritative
+/// server) for `ip`, resolving includes through `resolver`.
+pub async fn evaluate(
+    resolver: &TokioResolver,
+    domain: &str,
+    policy_text: &str,
+    ip: IpAddr,
+    helo_domain: &str,
+) -> SpfEval {
+    let authenticator = MessageAuthenticator(resolver.clone());
+    let txt = match Spf::parse(policy_text.as_bytes()) {
+        Ok(spf) => Txt::Spf(Arc::new(spf)),
+        Err(err) => Txt::Error(err),
+    };
+    let cache = Prefilled {
+        name: format!("{domain}."),
+        txt,
+    };
+    let sender = format!("postmaster@{domain}");
+    let params = Parameters::new(SpfParameters::verify_mail_from(
+        ip,
+        helo_domain,
+        helo_domain,
+        &sender,
+    ))
+    .with_txt_cache(&cache);
+    match authenticator.verify_spf(params).await.result() {
+        SpfResult::Pass => SpfEval::Pass,
+        SpfResult::Fail => SpfEval::Fail,
+        SpfResult::SoftFail => SpfEval::SoftFail,
+        SpfResult::Neutral => SpfEval::Neutral,
+        SpfResult::TempError => SpfEval::TempError,
+        SpfResult::PermError => SpfEval::PermError,
+        SpfResult::None => SpfEval::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_are_parsed_for_the_linter() {
+        let p = parse("v=spf1 ip4:192.0.2.1 mx ~all include:spf.absender.test").unwrap();
+        assert_eq!(
+            p.includes,
+            [("spf.absender.test".to_string(), Some("~all".to_string()))]
+        );
+        assert_eq!(p.own_lookups, 2);
+        let p = parse("v=spf1 include:a.test include:b.test redirect=c.test").unwrap();
+        assert_eq!(p.own_lookups, 3);
+        assert_eq!(p.redirect.as_deref(), Some("c.test"));
+        assert!(p.includes.iter().all(|(_, all)| all.is_none()));
+        // mail-auth parses unknown terms leniently; evaluation reports them (PermError).
+    }
+}

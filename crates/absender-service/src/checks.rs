@@ -1,0 +1,412 @@
+//! DNS checks of identities: on request, on demand, and on a schedule. The
+//! checker (absender-dns) observes, the core judges and moves statuses, this
+//! module records the outcome, its events, and tells the organization.
+
+use crate::api::{Event, Identity};
+use crate::clock::rfc3339;
+use crate::secrets::new_id;
+use crate::{App, Caller, ServiceError};
+use absender_core::check::{self, PartCheck, Verdict};
+use absender_core::diagnostic::Diagnostic;
+use absender_core::lifecycle::{self, Deadlines};
+use absender_core::records::{platform_key_name, spf_policy};
+use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
+use absender_dns::{Observation, Target};
+use absender_store::{
+    CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow, StoreError,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a node holds a claimed check: longer than the slowest check
+/// (a dozen lookups, each up to 2 × 2 s), so that only a dead node's lease runs out.
+pub const CHECK_LEASE: Duration = Duration::from_secs(120);
+/// How many due identities one scheduler round claims.
+const CLAIM_BATCH: i64 = 512;
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Store(StoreError::Corrupt(what.to_string()))
+}
+
+fn status(s: &str) -> Result<Status, ServiceError> {
+    Status::parse(s).ok_or_else(|| corrupt("status"))
+}
+
+/// What a check decided, before it is written.
+struct Outcome {
+    update: CheckUpdate,
+    before: Status,
+    after: Status,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl App {
+    fn deadlines(&self) -> Deadlines {
+        let checks = &self.inner.settings.checks;
+        Deadlines {
+            verify_within: checks.verify_within,
+            repair_within: checks.repair_within,
+        }
+    }
+
+    async fn target(&self, org: &OrgRow, row: &IdentityRow) -> Result<Target, ServiceError> {
+        let keys = self.inner.store.dkim_keys(&org.id, &row.domain).await?;
+        let dns = &self.inner.platform_dns;
+        let selectors = keys
+            .iter()
+            .map(|k| {
+                let selector = Selector::parse(&k.selector).map_err(|_| corrupt("selector"))?;
+                Ok((
+                    format!("{selector}._domainkey.{}", row.domain),
+                    platform_key_name(&selector, dns),
+                    k.public_key.clone(),
+                ))
+            })
+            .collect::<Result<Vec<_>, ServiceError>>()?;
+        Ok(Target {
+            domain: row.domain.clone(),
+            selectors,
+            spf_include: dns.spf_domain.to_string(),
+            sending_ips: self.inner.settings.platform.sending_ips.clone(),
+            helo_domain: self.inner.settings.platform.domain.clone(),
+        })
+    }
+
+    /// Checks one identity now and records the outcome.
+    pub(crate) async fn check(&self, row: &IdentityRow) -> Result<(), ServiceError> {
+        let store = &self.inner.store;
+        let org = store
+            .org(&row.org_id)
+            .await?
+            .ok_or_else(|| corrupt("identity without organization"))?;
+        let target = self.target(&org, row).await?;
+        if target.selectors.len() != crate::dkim_keys::SELECTORS_PER_DOMAIN as usize {
+            return Err(ServiceError::Internal(format!(
+                "{} has no complete set of DKIM keys",
+                row.domain
+            )));
+        }
+        let observation = self
+            .inner
+            .checker
+            .observe(&target)
+            .await
+            .map_err(ServiceError::Store)?;
+        let previous = store.identity_checks(&row.id).await?;
+        let outcome = self.decide(row, &org, &observation, &previous)?;
+        store.save_check(&outcome.update).await?;
+        tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
+        if outcome.before != outcome.after {
+            self.notify_status(
+                &org,
+                row,
+                outcome.before,
+                outcome.after,
+                &outcome.diagnostics,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn decide(
+        &self,
+        row: &IdentityRow,
+        org: &OrgRow,
+        observation: &Observation,
+        previous: &[IdentityCheckRow],
+    ) -> Result<Outcome, ServiceError> {
+        let locale = Locale::parse(&org.locale).unwrap_or_default();
+        let now = self.now_ms();
+        let dns = &self.inner.platform_dns;
+        let domain = Domain::parse(&row.domain).map_err(|_| corrupt("identity domain"))?;
+        let dkim = check::check_dkim(&observation.dkim, locale);
+        let spf = check::check_spf(
+            &observation.spf,
+            dns.spf_domain.as_str(),
+            &spf_policy(dns),
+            locale,
+        );
+        let dmarc = check::check_dmarc(domain.as_str(), &observation.dmarc, locale);
+        let parts_before = IdentityParts {
+            address: status(&row.address_status)?,
+            dkim: status(&row.dkim_status)?,
+            spf: status(&row.spf_status)?,
+        };
+        let previous_of = |part: &str| previous.iter().find(|p| p.part == part);
+        let since = |part: &str| previous_of(part).map_or(row.created_at, |p| p.status_since);
+        let deadlines = self.deadlines();
+        let dkim_after = lifecycle::next_status(
+            parts_before.dkim,
+            since("dkim"),
+            dkim.verdict,
+            now,
+            &deadlines,
+        );
+        let spf_after =
+            lifecycle::next_status(parts_before.spf, since("spf"), spf.verdict, now, &deadlines);
+        let parts_after = IdentityParts {
+            dkim: dkim_after,
+            spf: spf_after,
+            ..parts_before
+        };
+
+        let mut events = Vec::new();
+        let mut event = |part: &str, from: Status, to: Status, detail: String| {
+            events.push(IdentityEventRow {
+                id: new_id("evt"),
+                identity_id: row.id.clone(),
+                org_id: row.org_id.clone(),
+                part: part.to_string(),
+                from_status: from.as_str().to_string(),
+                to_status: to.as_str().to_string(),
+                detail,
+                created_at: now,
+            })
+        };
+        let summary = |check: &PartCheck| {
+            check
+                .diagnostics
+                .iter()
+                .map(|d| d.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (part, before, after, check) in [
+            ("dkim", parts_before.dkim, dkim_after, &dkim),
+            ("spf", parts_before.spf, spf_after, &spf),
+        ] {
+            if before != after {
+                let detail = if check.verdict == Verdict::Verified {
+                    "records verified".to_string()
+                } else {
+                    summary(check)
+                };
+                event(part, before, after, detail);
+            }
+        }
+        let (before, after) = (parts_before.overall(), parts_after.overall());
+        if before != after {
+            event("identity", before, after, "DNS check".to_string());
+        }
+
+        let changed = parts_before.dkim != dkim_after || parts_before.spf != spf_after;
+        let checks_in_status = if changed { 0 } else { row.checks_in_status + 1 };
+        let dns_status = Status::overall([dkim_after, spf_after]);
+        let next_check_at = lifecycle::next_check_in(
+            dns_status,
+            u32::try_from(checks_in_status).unwrap_or(u32::MAX),
+            self.inner.settings.checks.recheck_interval,
+        )
+        .map(|wait| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+
+        let soa = observation.soa.as_ref();
+        let part_row = |part: &str,
+                        before: Status,
+                        after: Status,
+                        check: Option<&PartCheck>,
+                        diagnostics: &[Diagnostic]| IdentityCheckRow {
+            identity_id: row.id.clone(),
+            part: part.to_string(),
+            status_since: if before != after { now } else { since(part) },
+            diagnostics: serde_json::to_string(diagnostics).expect("diagnostics serialize"),
+            error_type: check
+                .and_then(|c| c.error_type)
+                .map(|t| t.as_str().to_string()),
+            soa_zone: soa.map(|s| s.zone.clone()),
+            soa_mname: soa.map(|s| s.mname.clone()),
+            soa_serial: soa.map(|s| i64::from(s.serial)),
+            last_checked_at: Some(now),
+            last_success_at: if check.is_none_or(|c| c.verdict == Verdict::Verified) {
+                Some(now)
+            } else {
+                previous_of(part).and_then(|p| p.last_success_at)
+            },
+        };
+        let parts = vec![
+            part_row(
+                "dkim",
+                parts_before.dkim,
+                dkim_after,
+                Some(&dkim),
+                &dkim.diagnostics,
+            ),
+            part_row(
+                "spf",
+                parts_before.spf,
+                spf_after,
+                Some(&spf),
+                &spf.diagnostics,
+            ),
+            part_row("dmarc", Status::Pending, Status::Pending, None, &dmarc),
+        ];
+        let diagnostics = dkim
+            .diagnostics
+            .iter()
+            .chain(&spf.diagnostics)
+            .cloned()
+            .collect();
+        Ok(Outcome {
+            update: CheckUpdate {
+                identity_id: row.id.clone(),
+                dkim_status: dkim_after.as_str().to_string(),
+                spf_status: spf_after.as_str().to_string(),
+                next_check_at,
+                checks_in_status,
+                now_ms: now,
+                parts,
+                events,
+            },
+            before,
+            after,
+            diagnostics,
+        })
+    }
+
+    /// Mails the organization's contact when its identity is ready, broken or failed.
+    pub(crate) async fn notify_status(
+        &self,
+        org: &OrgRow,
+        row: &IdentityRow,
+        from: Status,
+        to: Status,
+        findings: &[Diagnostic],
+    ) -> Result<(), ServiceError> {
+        let locale = Locale::parse(&org.locale).unwrap_or_default();
+        let platform = &self.inner.settings.platform.name;
+        if let Some(text) =
+            crate::notices::status_change(locale, platform, &row.address, from, to, findings)
+        {
+            self.send_system_mail(org, &org.contact_email, &text)
+                .await?;
+            tracing::info!(org_id = %org.id, identity_id = %row.id, from = from.as_str(), to = to.as_str(), "status notice sent");
+        }
+        Ok(())
+    }
+
+    /// Claims the identities whose check is due and checks them, a bounded
+    /// number at once. Returns how many were checked.
+    pub async fn run_due_checks(&self) -> Result<usize, ServiceError> {
+        let now = self.now_ms();
+        let lease_until = now + CHECK_LEASE.as_millis() as i64;
+        let due = self
+            .inner
+            .store
+            .claim_due_checks(now, lease_until, CLAIM_BATCH)
+            .await?;
+        let count = due.len();
+        let permits = Arc::new(Semaphore::new(
+            self.inner.settings.checks.concurrency.max(1),
+        ));
+        let mut tasks = tokio::task::JoinSet::new();
+        for row in due {
+            let app = self.clone();
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            tasks.spawn(async move {
+                let _permit = permit;
+                if let Err(e) = app.check(&row).await {
+                    tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    /// Runs due checks until `shutdown` resolves: at once when woken (a new
+    /// identity, a restart), else every `tick`.
+    pub async fn run_scheduler(
+        &self,
+        tick: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.run_due_checks().await {
+                tracing::warn!(error = %e, "check round failed");
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.inner.wake_checks.notified() => {}
+                _ = tokio::time::sleep(tick) => {}
+            }
+        }
+    }
+
+    pub(crate) fn wake_checks(&self) {
+        self.inner.wake_checks.notify_one();
+    }
+
+    /// "Check now": checks the identity at once and answers with it.
+    pub async fn check_identity_now(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Identity, ServiceError> {
+        let org = caller.org()?;
+        let loaded = self.identity_of(org, id).await?;
+        self.check(&loaded.row).await?;
+        self.get_identity(caller, id).await
+    }
+
+    /// Starts the DNS verification over (e.g. after FAILED), checking at once.
+    pub async fn restart_identity(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Identity, ServiceError> {
+        let org = caller.org()?;
+        let loaded = self.identity_of(org, id).await?;
+        let now = self.now_ms();
+        let before = loaded.parts.overall();
+        let restarted = IdentityParts {
+            dkim: Status::Pending,
+            spf: Status::Pending,
+            ..loaded.parts
+        };
+        let event = IdentityEventRow {
+            id: new_id("evt"),
+            identity_id: id.to_string(),
+            org_id: org.id.clone(),
+            part: "identity".into(),
+            from_status: before.as_str().into(),
+            to_status: restarted.overall().as_str().into(),
+            detail: "restarted".into(),
+            created_at: now,
+        };
+        self.inner
+            .store
+            .restart_checks(id, Status::Pending.as_str(), now, &event)
+            .await?;
+        self.wake_checks();
+        self.get_identity(caller, id).await
+    }
+
+    /// The identity's status changes, oldest first.
+    pub async fn identity_events(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Vec<Event>, ServiceError> {
+        let org = caller.org()?;
+        self.identity_of(org, id).await?;
+        let rows = self.inner.store.identity_events(id).await?;
+        rows.iter()
+            .map(|e| {
+                Ok(Event {
+                    id: e.id.clone(),
+                    part: e.part.clone(),
+                    from: status(&e.from_status)?,
+                    to: status(&e.to_status)?,
+                    detail: e.detail.clone(),
+                    created_at: rfc3339(e.created_at),
+                })
+            })
+            .collect()
+    }
+}

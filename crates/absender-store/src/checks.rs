@@ -1,0 +1,172 @@
+//! DNS check results, the check schedule with leases, and status events.
+
+use crate::{
+    Backend, CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, Store, StoreError,
+};
+
+const CLAIM_SQLITE: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
+     SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3) \
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
+// PostgreSQL: nodes skip rows another node is claiming right now.
+const CLAIM_POSTGRES: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
+     SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
+const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
+     checks_in_status = $5, lease_until = NULL, updated_at = $6 WHERE id = $1";
+const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, status_since, diagnostics, error_type, \
+     soa_zone, soa_mname, soa_serial, last_checked_at, last_success_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     ON CONFLICT (identity_id, part) DO UPDATE SET status_since = excluded.status_since, diagnostics = excluded.diagnostics, \
+     error_type = excluded.error_type, soa_zone = excluded.soa_zone, soa_mname = excluded.soa_mname, \
+     soa_serial = excluded.soa_serial, last_checked_at = excluded.last_checked_at, last_success_at = excluded.last_success_at";
+const PARTS: &str = "SELECT identity_id, part, status_since, diagnostics, error_type, soa_zone, soa_mname, soa_serial, \
+     last_checked_at, last_success_at FROM identity_checks WHERE identity_id = $1 ORDER BY part";
+const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id, part, from_status, to_status, detail, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
+     FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
+const SCHEDULE: &str = "UPDATE identities SET next_check_at = $2 WHERE id = $1";
+const RESTART: &str = "UPDATE identities SET dkim_status = $2, spf_status = $2, next_check_at = $3, checks_in_status = 0, \
+     lease_until = NULL, updated_at = $3 WHERE id = $1";
+const RESTART_PARTS: &str = "DELETE FROM identity_checks WHERE identity_id = $1";
+
+impl Store {
+    /// Leases up to `limit` identities whose check is due at `now_ms` until
+    /// `lease_until_ms`; a node that dies lets its lease run out, and another
+    /// node takes the identity up.
+    pub async fn claim_due_checks(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        Ok(sqlx::query_as(sql)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Makes a check due at `at_ms` (now, for "check at once").
+    pub async fn schedule_check(&self, identity_id: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(SCHEDULE)
+            .bind(identity_id)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes a check's outcome, its part details and events in one transaction,
+    /// and releases the lease.
+    pub async fn save_check(&self, update: &CheckUpdate) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(SAVE_IDENTITY)
+            .bind(&update.identity_id)
+            .bind(&update.dkim_status)
+            .bind(&update.spf_status)
+            .bind(update.next_check_at)
+            .bind(update.checks_in_status)
+            .bind(update.now_ms)
+            .execute(&mut *tx)
+            .await?;
+        for part in &update.parts {
+            sqlx::query(UPSERT_PART)
+                .bind(&part.identity_id)
+                .bind(&part.part)
+                .bind(part.status_since)
+                .bind(&part.diagnostics)
+                .bind(part.error_type.as_deref())
+                .bind(part.soa_zone.as_deref())
+                .bind(part.soa_mname.as_deref())
+                .bind(part.soa_serial)
+                .bind(part.last_checked_at)
+                .bind(part.last_success_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for event in &update.events {
+            insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The last check's findings per part.
+    pub async fn identity_checks(
+        &self,
+        identity_id: &str,
+    ) -> Result<Vec<IdentityCheckRow>, StoreError> {
+        Ok(sqlx::query_as(PARTS)
+            .bind(identity_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Records one event.
+    pub async fn insert_event(&self, event: &IdentityEventRow) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The identity's events, oldest first.
+    pub async fn identity_events(
+        &self,
+        identity_id: &str,
+    ) -> Result<Vec<IdentityEventRow>, StoreError> {
+        Ok(sqlx::query_as(EVENTS)
+            .bind(identity_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Starts the DNS parts over: `status` again, check due at once, old findings gone.
+    pub async fn restart_checks(
+        &self,
+        identity_id: &str,
+        status: &str,
+        now_ms: i64,
+        event: &IdentityEventRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(RESTART)
+            .bind(identity_id)
+            .bind(status)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(RESTART_PARTS)
+            .bind(identity_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event: &IdentityEventRow,
+) -> Result<(), StoreError> {
+    sqlx::query(INSERT_EVENT)
+        .bind(&event.id)
+        .bind(&event.identity_id)
+        .bind(&event.org_id)
+        .bind(&event.part)
+        .bind(&event.from_status)
+        .bind(&event.to_status)
+        .bind(&event.detail)
+        .bind(event.created_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
