@@ -10,6 +10,7 @@ crate::battery!(
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
     outbox_is_scoped_by_org,
     local_dns_zones_keep_records_and_bump_serials,
+    due_checks_are_leased_once_and_released_on_save,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -360,4 +361,110 @@ async fn local_dns_zones_keep_records_and_bump_serials(store: &Store) {
             .is_empty()
     );
     assert!(store.dns_zones().await.unwrap().is_empty());
+}
+
+async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .insert_identity(&new_identity("i1", "acme", "a@acme.test"))
+        .await
+        .unwrap();
+    store
+        .insert_identity(&new_identity("i2", "acme", "b@acme.test"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_due_checks(10_000, 20_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing scheduled yet"
+    );
+    store.schedule_check("i1", 5_000).await.unwrap();
+    store.schedule_check("i2", 50_000).await.unwrap();
+
+    let claimed = store.claim_due_checks(10_000, 20_000, 10).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["i1"]
+    );
+    assert!(
+        store
+            .claim_due_checks(10_001, 20_001, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    assert_eq!(
+        store
+            .claim_due_checks(20_001, 30_000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "an expired lease is taken up again"
+    );
+
+    let event = IdentityEventRow {
+        id: "e1".into(),
+        identity_id: "i1".into(),
+        org_id: "acme".into(),
+        part: "dkim".into(),
+        from_status: "PENDING".into(),
+        to_status: "SUCCESS".into(),
+        detail: "records verified".into(),
+        created_at: 21_000,
+    };
+    let part = IdentityCheckRow {
+        identity_id: "i1".into(),
+        part: "dkim".into(),
+        status_since: 21_000,
+        diagnostics: "[]".into(),
+        error_type: None,
+        soa_zone: Some("acme.test".into()),
+        soa_mname: Some("ns1.absender.test".into()),
+        soa_serial: Some(7),
+        last_checked_at: Some(21_000),
+        last_success_at: Some(21_000),
+    };
+    let update = CheckUpdate {
+        identity_id: "i1".into(),
+        dkim_status: "SUCCESS".into(),
+        spf_status: "PENDING".into(),
+        next_check_at: Some(25_000),
+        checks_in_status: 0,
+        now_ms: 21_000,
+        parts: vec![part.clone()],
+        events: vec![event.clone()],
+    };
+    store.save_check(&update).await.unwrap();
+    store
+        .save_check(&CheckUpdate {
+            events: vec![],
+            ..update
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.identity_checks("i1").await.unwrap(),
+        [part],
+        "upserted, not duplicated"
+    );
+    assert_eq!(store.identity_events("i1").await.unwrap(), [event]);
+    let row = store.identity("acme", "i1").await.unwrap().unwrap();
+    assert_eq!(
+        (row.dkim_status.as_str(), row.next_check_at),
+        ("SUCCESS", Some(25_000))
+    );
+    assert_eq!(
+        store
+            .claim_due_checks(25_000, 26_000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "lease released by the save"
+    );
 }

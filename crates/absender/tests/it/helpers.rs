@@ -31,12 +31,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(config, Some(dir)).await
 }
 
-/// A server with the given config; port 0 and the test admin key are forced.
-pub async fn spawn_with(mut config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+/// A server with the given config; port 0, local resolvers and the test admin key are forced.
+pub async fn spawn_with(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    // Nothing leaves the machine: only absender's own DNS server is asked.
+    spawn_with_resolvers(config, dir, absender_service::settings::Resolvers::Local).await
+}
+
+/// Like `spawn_with`, with these resolvers (which must be loopback peers).
+pub async fn spawn_with_resolvers(
+    mut config: Config,
+    dir: Option<tempfile::TempDir>,
+    resolvers: absender_service::settings::Resolvers,
+) -> TestApp {
+    config.dns.resolvers = resolvers;
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.listen = "127.0.0.1:0".parse().unwrap();
-    // Nothing leaves the machine: only absender's own DNS server is asked.
-    config.dns.resolvers = absender_service::settings::Resolvers::Local;
     config.admin_key = Some(ADMIN_KEY.to_string().into());
     let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
     let running = server::start(&config, clock.clone())

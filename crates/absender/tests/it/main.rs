@@ -3,7 +3,9 @@
 
 mod binary;
 mod cross_tenant;
+mod dns_caching;
 mod dns_checks;
+mod dns_failures;
 mod dns_records;
 mod dns_zones;
 mod helpers;
