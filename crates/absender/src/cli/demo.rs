@@ -7,13 +7,14 @@ use absender::config::Config;
 use absender::server;
 use absender_core::{Locale, Scope};
 use absender_service::api::{
-    CreateOrg, CreatedOrg, Identity, List, Org, OutboxEntry, OutboxMessage, RequestIdentity,
-    UpdateOrg,
+    CreateOrg, CreateZone, CreateZoneRecord, CreatedOrg, DnsRecords, Identity, List, Org,
+    OutboxEntry, OutboxMessage, RequestIdentity, UpdateOrg, Zone, ZoneRecord,
 };
 use absender_service::settings::Resolvers;
 use absender_service::{SystemClock, secrets};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -214,7 +215,112 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
     for line in csv.lines() {
         println!("   {line}");
     }
+
+    verify_dns(&operator, &acme, &identity.id).await?;
     Ok(created.api_key)
+}
+
+/// The seed's steps 3 and 4 with absender's local zone playing the customer's
+/// DNS provider: publish, verify, break one record, repair.
+async fn verify_dns(
+    operator: &ApiClient,
+    acme: &ApiClient,
+    identity_id: &str,
+) -> Result<(), CliError> {
+    let zone: Zone = operator
+        .post(
+            "/api/v1/dns/zones",
+            &CreateZone {
+                name: "acme.test".into(),
+            },
+        )
+        .await?;
+    let records: DnsRecords = acme
+        .get(&format!("/api/v1/identities/{identity_id}/dns-records"))
+        .await?;
+    let mut published = Vec::new();
+    for r in &records.records {
+        let body = CreateZoneRecord {
+            name: r.name.clone(),
+            record_type: r.record_type.clone(),
+            value: r.value.clone(),
+            ttl: Some(60),
+        };
+        published.push(
+            operator
+                .post::<_, ZoneRecord>(&format!("/api/v1/dns/zones/{}/records", zone.name), &body)
+                .await?,
+        );
+    }
+    println!(
+        "\n4. Published the {} records in the local zone {} (playing Acme's DNS provider)",
+        published.len(),
+        zone.name
+    );
+    let check = format!("/api/v1/identities/{identity_id}/check");
+    let started = Instant::now();
+    let identity: Identity = acme.post(&check, &serde_json::json!({})).await?;
+    println!(
+        "   checked in {} ms: {}",
+        started.elapsed().as_millis(),
+        status_line(&identity)
+    );
+
+    let removed = &published[0];
+    operator
+        .delete(&format!(
+            "/api/v1/dns/zones/{}/records/{}",
+            zone.name, removed.id
+        ))
+        .await?;
+    println!(
+        "5. Removed the CNAME {} (as a careless DNS edit would)",
+        removed.name
+    );
+    let identity: Identity = acme.post(&check, &serde_json::json!({})).await?;
+    println!("   {}", status_line(&identity));
+    for d in &identity.parts.dkim.diagnostics {
+        println!("   [{}] {}", d.code, d.message);
+        if let Some(record) = &d.record {
+            println!("   fix: {record}");
+        }
+    }
+
+    let body = CreateZoneRecord {
+        name: removed.name.clone(),
+        record_type: removed.record_type.clone(),
+        value: removed.value.clone(),
+        ttl: Some(60),
+    };
+    operator
+        .post::<_, ZoneRecord>(&format!("/api/v1/dns/zones/{}/records", zone.name), &body)
+        .await?;
+    let identity: Identity = acme.post(&check, &serde_json::json!({})).await?;
+    println!("6. Restored it: {}", status_line(&identity));
+
+    let outbox: List<OutboxEntry> = acme.get("/api/v1/outbox").await?;
+    let notices: Vec<&str> = outbox
+        .items
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == "team@acme.test"))
+        .map(|m| m.subject.as_str())
+        .collect();
+    println!(
+        "   notices to team@acme.test (newest first): {}",
+        notices.join(" | ")
+    );
+    Ok(())
+}
+
+fn status_line(identity: &Identity) -> String {
+    let p = &identity.parts;
+    format!(
+        "identity {} (address {}, dkim {}, spf {})",
+        identity.status.as_str(),
+        p.address.status.as_str(),
+        p.dkim.status.as_str(),
+        p.spf.status.as_str()
+    )
 }
 
 /// The verification link in a mail's text.

@@ -305,4 +305,22 @@ fn demo_walks_the_setup_and_prints_the_records() {
         3
     );
     assert!(stdout.contains(r#""acme.test","TXT","v=spf1 include:spf.absender.test ~all""#));
+    let after_publishing = stdout
+        .split("4. Published")
+        .nth(1)
+        .expect("the DNS steps ran");
+    assert!(after_publishing.contains("identity SUCCESS"), "{stdout}");
+    assert!(
+        after_publishing.contains("identity TEMPORARY_FAILURE")
+            && after_publishing.contains("[record_missing]"),
+        "{stdout}"
+    );
+    assert!(
+        after_publishing
+            .split("6. Restored")
+            .nth(1)
+            .unwrap()
+            .contains("identity SUCCESS"),
+        "{stdout}"
+    );
 }
