@@ -311,6 +311,7 @@ impl App {
                 let _permit = permit;
                 if let Err(e) = app.check(&row).await {
                     tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
+                    app.release_after_failure(&row.id).await;
                 }
             });
         }
@@ -338,6 +339,15 @@ impl App {
         }
     }
 
+    /// A check that failed before saving gives up its lease and is retried
+    /// a minute later, so that nothing waits for the lease to run out.
+    async fn release_after_failure(&self, id: &str) {
+        let retry_at = self.now_ms() + 60_000;
+        if let Err(e) = self.inner.store.release_check(id, retry_at).await {
+            tracing::warn!(identity_id = %id, error = %e, "could not release a failed check");
+        }
+    }
+
     pub(crate) fn wake_checks(&self) {
         self.inner.wake_checks.notify_one();
     }
@@ -349,8 +359,34 @@ impl App {
         id: &str,
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
+        self.identity_of(org, id).await?;
+        // One check per identity at a time: wait for a scheduled one to finish,
+        // so that its older observation cannot overwrite this one.
+        let deadline = tokio::time::Instant::now() + CHECK_LEASE;
+        loop {
+            let now = self.now_ms();
+            if self
+                .inner
+                .store
+                .claim_check(id, now, now + CHECK_LEASE.as_millis() as i64)
+                .await?
+            {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(ServiceError::Conflict {
+                    code: "check_running",
+                    message: "a check of this identity is still running; try again".into(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Read the row after taking the lease: the check before may have changed it.
         let loaded = self.identity_of(org, id).await?;
-        self.check(&loaded.row).await?;
+        if let Err(e) = self.check(&loaded.row).await {
+            self.release_after_failure(id).await;
+            return Err(e);
+        }
         self.get_identity(caller, id).await
     }
 

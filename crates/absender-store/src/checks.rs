@@ -26,6 +26,8 @@ const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
      FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
+const CLAIM_ONE: &str = "UPDATE identities SET lease_until = $3 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)";
+const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1";
 const SCHEDULE: &str = "UPDATE identities SET next_check_at = $2 WHERE id = $1";
 const RESTART: &str = "UPDATE identities SET dkim_status = $2, spf_status = $2, next_check_at = $3, checks_in_status = 0, \
      lease_until = NULL, updated_at = $3 WHERE id = $1";
@@ -51,6 +53,36 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Leases one identity for a check on demand; false while another check holds it.
+    pub async fn claim_check(
+        &self,
+        identity_id: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(CLAIM_ONE)
+            .bind(identity_id)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up a lease without a result; the check is due again at `retry_at_ms`.
+    pub async fn release_check(
+        &self,
+        identity_id: &str,
+        retry_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(RELEASE)
+            .bind(identity_id)
+            .bind(retry_at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Makes a check due at `at_ms` (now, for "check at once").
