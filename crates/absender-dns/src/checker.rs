@@ -154,6 +154,45 @@ async fn ask(resolver: &TokioResolver, name: &str, rtype: RecordType) -> Answer<
     }
 }
 
+/// The CNAME and TXT records at `name`, with one TXT question where possible:
+/// its answer carries the CNAME the server followed, and the TXT at the name.
+async fn cname_and_txt(
+    server: &TokioResolver,
+    name: &str,
+) -> (Answer<Vec<String>>, Answer<Vec<String>>) {
+    let as_answer = |records: Vec<String>| {
+        if records.is_empty() {
+            Answer::NoData
+        } else {
+            Answer::Records(records)
+        }
+    };
+    match server.lookup(format!("{name}."), RecordType::TXT).await {
+        Ok(lookup) => {
+            let txts = as_answer(owned_by(lookup.answers(), name, RecordType::TXT));
+            let mut cnames = as_answer(owned_by(lookup.answers(), name, RecordType::CNAME));
+            if matches!(txts, Answer::Records(_)) && cnames == Answer::NoData {
+                // A TXT at the name hides a CNAME beside it (a broken zone): look.
+                cnames = ask(server, name, RecordType::CNAME).await;
+            }
+            (cnames, txts)
+        }
+        Err(err) => match classify::<Vec<String>>(&err) {
+            // Following a CNAME can fail at its target: ask for the CNAME itself.
+            failed if failed.is_temporary() => {
+                let cnames = ask(server, name, RecordType::CNAME).await;
+                let txts = if matches!(cnames, Answer::Records(_)) {
+                    Answer::NoData
+                } else {
+                    failed
+                };
+                (cnames, txts)
+            }
+            negative => (negative.clone(), negative),
+        },
+    }
+}
+
 fn classify<T>(err: &NetError) -> Answer<T> {
     match err {
         _ if err.is_nx_domain() => Answer::NxDomain,
@@ -280,13 +319,7 @@ impl Checker {
         let mut dkim = Vec::with_capacity(target.selectors.len());
         for (name, expected_target, public_key) in &target.selectors {
             let server = self.authoritative(name, &local_zones, &mut found).await;
-            let cnames = ask(&server, name, RecordType::CNAME).await;
-            let txts = match (&cnames, ask(&server, name, RecordType::TXT).await) {
-                // Beside a CNAME, a TXT question follows the alias, possibly to a
-                // server that will not answer: only a TXT at the name itself matters.
-                (Answer::Records(_), answer) if answer.is_temporary() => Answer::NoData,
-                (_, answer) => answer,
-            };
+            let (cnames, txts) = cname_and_txt(&server, name).await;
             let nothing = |a: &Answer<Vec<String>>| matches!(a, Answer::NxDomain | Answer::NoData);
             let doubled_exists = if nothing(&cnames) && nothing(&txts) {
                 let doubled = format!("{name}.{domain}");
@@ -373,10 +406,14 @@ impl Checker {
             all_before_include: platform.and_then(|(_, all)| all.clone()),
             lookups,
         });
-        for ip in &target.sending_ips {
-            let eval = spf::evaluate(includes, domain, policy, *ip, &target.helo_domain).await;
-            observation.evaluations.push((*ip, eval));
-        }
+        observation.evaluations = spf::evaluate(
+            includes,
+            domain,
+            policy,
+            &target.sending_ips,
+            &target.helo_domain,
+        )
+        .await;
         observation
     }
 

@@ -8,9 +8,10 @@ use mail_auth::spf::verify::SpfParameters;
 use mail_auth::spf::{Macro, Mechanism, Qualifier, Spf};
 use mail_auth::{MessageAuthenticator, Parameters, ResolverCache, SpfResult, Txt};
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What the linter needs of one policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,62 +69,35 @@ pub fn parse(text: &str) -> Option<Policy> {
     Some(policy)
 }
 
-/// A TXT cache holding one answer: the policy as the authoritative server gave
-/// it, so that evaluation starts from the fresh record, not a cached one.
-struct Prefilled {
-    name: String,
-    txt: Txt,
-}
+/// A TXT cache for one check: it starts with the policy as the authoritative
+/// server gave it (so evaluation starts from the fresh record, not a cached
+/// one) and keeps what the evaluation of one IP looked up for the next.
+struct CheckCache(Mutex<HashMap<Box<str>, Txt>>);
 
-impl ResolverCache<Box<str>, Txt> for Prefilled {
+impl ResolverCache<Box<str>, Txt> for CheckCache {
     fn get<Q>(&self, name: &Q) -> Option<Txt>
     where
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let key: Box<str> = Box::from(self.name.as_str());
-        let key: &Q = key.borrow();
-        (key == name).then(|| self.txt.clone())
+        self.0.lock().expect("cache lock").get(name).cloned()
     }
 
-    fn remove<Q>(&self, _: &Q) -> Option<Txt>
+    fn remove<Q>(&self, name: &Q) -> Option<Txt>
     where
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        None
+        self.0.lock().expect("cache lock").remove(name)
     }
 
-    fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
+    fn insert(&self, key: Box<str>, value: Txt, _: std::time::Instant) {
+        self.0.lock().expect("cache lock").insert(key, value);
+    }
 }
 
-/// Evaluates `domain`'s policy (`policy_text`, as read from its authoritative
-/// server) for `ip`, resolving includes through `resolver`.
-pub async fn evaluate(
-    resolver: &TokioResolver,
-    domain: &str,
-    policy_text: &str,
-    ip: IpAddr,
-    helo_domain: &str,
-) -> SpfEval {
-    let authenticator = MessageAuthenticator(resolver.clone());
-    let txt = match Spf::parse(policy_text.as_bytes()) {
-        Ok(spf) => Txt::Spf(Arc::new(spf)),
-        Err(err) => Txt::Error(err),
-    };
-    let cache = Prefilled {
-        name: format!("{domain}."),
-        txt,
-    };
-    let sender = format!("postmaster@{domain}");
-    let params = Parameters::new(SpfParameters::verify_mail_from(
-        ip,
-        helo_domain,
-        helo_domain,
-        &sender,
-    ))
-    .with_txt_cache(&cache);
-    match authenticator.verify_spf(params).await.result() {
+fn eval(result: SpfResult) -> SpfEval {
+    match result {
         SpfResult::Pass => SpfEval::Pass,
         SpfResult::Fail => SpfEval::Fail,
         SpfResult::SoftFail => SpfEval::SoftFail,
@@ -132,6 +106,39 @@ pub async fn evaluate(
         SpfResult::PermError => SpfEval::PermError,
         SpfResult::None => SpfEval::None,
     }
+}
+
+/// Evaluates `domain`'s policy (`policy_text`, as read from its authoritative
+/// server) for each of `ips`, resolving includes through `resolver`.
+pub async fn evaluate(
+    resolver: &TokioResolver,
+    domain: &str,
+    policy_text: &str,
+    ips: &[IpAddr],
+    helo_domain: &str,
+) -> Vec<(IpAddr, SpfEval)> {
+    let authenticator = MessageAuthenticator(resolver.clone());
+    let txt = match Spf::parse(policy_text.as_bytes()) {
+        Ok(spf) => Txt::Spf(Arc::new(spf)),
+        Err(err) => Txt::Error(err),
+    };
+    let cache = CheckCache(Mutex::new(HashMap::from([(
+        Box::from(format!("{domain}.")),
+        txt,
+    )])));
+    let sender = format!("postmaster@{domain}");
+    let mut results = Vec::with_capacity(ips.len());
+    for ip in ips {
+        let params = Parameters::new(SpfParameters::verify_mail_from(
+            *ip,
+            helo_domain,
+            helo_domain,
+            &sender,
+        ))
+        .with_txt_cache(&cache);
+        results.push((*ip, eval(authenticator.verify_spf(params).await.result())));
+    }
+    results
 }
 
 #[cfg(test)]

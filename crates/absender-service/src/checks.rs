@@ -33,6 +33,13 @@ fn status(s: &str) -> Result<Status, ServiceError> {
     Status::parse(s).ok_or_else(|| corrupt("status"))
 }
 
+/// A finished check of one identity, ready to be written.
+struct Checked {
+    org: OrgRow,
+    row: IdentityRow,
+    outcome: Outcome,
+}
+
 /// What a check decided, before it is written.
 struct Outcome {
     update: CheckUpdate,
@@ -75,6 +82,12 @@ impl App {
 
     /// Checks one identity now and records the outcome.
     pub(crate) async fn check(&self, row: &IdentityRow) -> Result<(), ServiceError> {
+        let checked = self.observe_and_decide(row).await?;
+        self.record(vec![checked]).await
+    }
+
+    /// Looks at the DNS and decides what changes; writes nothing.
+    async fn observe_and_decide(&self, row: &IdentityRow) -> Result<Checked, ServiceError> {
         let store = &self.inner.store;
         let org = store
             .org(&row.org_id)
@@ -95,17 +108,30 @@ impl App {
             .map_err(ServiceError::Store)?;
         let previous = store.identity_checks(&row.id).await?;
         let outcome = self.decide(row, &org, &observation, &previous)?;
-        store.save_check(&outcome.update).await?;
-        tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
-        if outcome.before != outcome.after {
-            self.notify_status(
-                &org,
-                row,
-                outcome.before,
-                outcome.after,
-                &outcome.diagnostics,
-            )
-            .await?;
+        Ok(Checked {
+            org,
+            row: row.clone(),
+            outcome,
+        })
+    }
+
+    /// Writes the outcomes of several checks in one transaction (one fsync for
+    /// all), then tells organizations about changed statuses.
+    async fn record(&self, checked: Vec<Checked>) -> Result<(), ServiceError> {
+        let updates: Vec<CheckUpdate> = checked.iter().map(|c| c.outcome.update.clone()).collect();
+        self.inner.store.save_checks(&updates).await?;
+        for Checked { org, row, outcome } in &checked {
+            tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
+            if outcome.before != outcome.after {
+                self.notify_status(
+                    org,
+                    row,
+                    outcome.before,
+                    outcome.after,
+                    &outcome.diagnostics,
+                )
+                .await?;
+            }
         }
         Ok(())
     }
@@ -299,21 +325,37 @@ impl App {
         let permits = Arc::new(Semaphore::new(
             self.inner.settings.checks.concurrency.max(1),
         ));
+        let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel::<Checked>();
         let mut tasks = tokio::task::JoinSet::new();
         for row in due {
-            let app = self.clone();
-            let permit = permits
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore open");
+            let (app, done, permits) = (self.clone(), done.clone(), permits.clone());
             tasks.spawn(async move {
-                let _permit = permit;
-                if let Err(e) = app.check(&row).await {
-                    tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
-                    app.release_after_failure(&row.id).await;
+                let _permit = permits.acquire_owned().await.expect("semaphore open");
+                match app.observe_and_decide(&row).await {
+                    Ok(checked) => {
+                        let _ = done.send(checked);
+                    }
+                    Err(e) => {
+                        tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
+                        app.release_after_failure(&row.id).await;
+                    }
                 }
             });
+        }
+        drop(done);
+        // Group commit: whatever finished while the last write ran goes in the next.
+        while let Some(first) = outcomes.recv().await {
+            let mut batch = vec![first];
+            while let Ok(more) = outcomes.try_recv() {
+                batch.push(more);
+            }
+            let ids: Vec<String> = batch.iter().map(|c| c.row.id.clone()).collect();
+            if let Err(e) = self.record(batch).await {
+                tracing::warn!(error = %e, "saving DNS checks failed");
+                for id in ids {
+                    self.release_after_failure(&id).await;
+                }
+            }
         }
         while tasks.join_next().await.is_some() {}
         Ok(count)
@@ -328,8 +370,11 @@ impl App {
     ) {
         tokio::pin!(shutdown);
         loop {
-            if let Err(e) = self.run_due_checks().await {
-                tracing::warn!(error = %e, "check round failed");
+            match self.run_due_checks().await {
+                // A full batch: more may be due, go on at once.
+                Ok(n) if n as i64 == CLAIM_BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "check round failed"),
             }
             tokio::select! {
                 _ = &mut shutdown => return,

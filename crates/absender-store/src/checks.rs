@@ -28,6 +28,8 @@ const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_stat
      FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
 const CLAIM_ONE: &str = "UPDATE identities SET lease_until = $3 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)";
 const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1";
+const SCHEDULE_ALL: &str =
+    "UPDATE identities SET next_check_at = $1 WHERE lease_until IS NULL OR lease_until < $1";
 const SCHEDULE: &str = "UPDATE identities SET next_check_at = $2 WHERE id = $1";
 const RESTART: &str = "UPDATE identities SET dkim_status = $2, spf_status = $2, next_check_at = $3, checks_in_status = 0, \
      lease_until = NULL, updated_at = $3 WHERE id = $1";
@@ -85,6 +87,16 @@ impl Store {
         Ok(())
     }
 
+    /// Makes every identity's check due at `at_ms` (e.g. after a DNS incident);
+    /// returns how many.
+    pub async fn schedule_all_checks(&self, at_ms: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(SCHEDULE_ALL)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     /// Makes a check due at `at_ms` (now, for "check at once").
     pub async fn schedule_check(&self, identity_id: &str, at_ms: i64) -> Result<(), StoreError> {
         sqlx::query(SCHEDULE)
@@ -98,33 +110,41 @@ impl Store {
     /// Writes a check's outcome, its part details and events in one transaction,
     /// and releases the lease.
     pub async fn save_check(&self, update: &CheckUpdate) -> Result<(), StoreError> {
+        self.save_checks(std::slice::from_ref(update)).await
+    }
+
+    /// Writes several checks' outcomes in one transaction: one commit (and one
+    /// fsync) for all of them.
+    pub async fn save_checks(&self, updates: &[CheckUpdate]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(SAVE_IDENTITY)
-            .bind(&update.identity_id)
-            .bind(&update.dkim_status)
-            .bind(&update.spf_status)
-            .bind(update.next_check_at)
-            .bind(update.checks_in_status)
-            .bind(update.now_ms)
-            .execute(&mut *tx)
-            .await?;
-        for part in &update.parts {
-            sqlx::query(UPSERT_PART)
-                .bind(&part.identity_id)
-                .bind(&part.part)
-                .bind(part.status_since)
-                .bind(&part.diagnostics)
-                .bind(part.error_type.as_deref())
-                .bind(part.soa_zone.as_deref())
-                .bind(part.soa_mname.as_deref())
-                .bind(part.soa_serial)
-                .bind(part.last_checked_at)
-                .bind(part.last_success_at)
+        for update in updates {
+            sqlx::query(SAVE_IDENTITY)
+                .bind(&update.identity_id)
+                .bind(&update.dkim_status)
+                .bind(&update.spf_status)
+                .bind(update.next_check_at)
+                .bind(update.checks_in_status)
+                .bind(update.now_ms)
                 .execute(&mut *tx)
                 .await?;
-        }
-        for event in &update.events {
-            insert_event(&mut tx, event).await?;
+            for part in &update.parts {
+                sqlx::query(UPSERT_PART)
+                    .bind(&part.identity_id)
+                    .bind(&part.part)
+                    .bind(part.status_since)
+                    .bind(&part.diagnostics)
+                    .bind(part.error_type.as_deref())
+                    .bind(part.soa_zone.as_deref())
+                    .bind(part.soa_mname.as_deref())
+                    .bind(part.soa_serial)
+                    .bind(part.last_checked_at)
+                    .bind(part.last_success_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for event in &update.events {
+                insert_event(&mut tx, event).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -48,6 +48,34 @@ impl Store {
             .await?)
     }
 
+    /// Creates many identities in one transaction (an import).
+    pub async fn insert_identities(&self, new: &[NewIdentity]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for identity in new {
+            sqlx::query(INSERT)
+                .bind(&identity.id)
+                .bind(&identity.org_id)
+                .bind(&identity.address)
+                .bind(&identity.domain)
+                .bind(&identity.scope)
+                .bind(&identity.address_status)
+                .bind(&identity.dkim_status)
+                .bind(&identity.spf_status)
+                .bind(identity.created_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many identities have each (DKIM status, SPF status), e.g. for metrics.
+    pub async fn identity_status_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT dkim_status, spf_status, COUNT(*) FROM identities GROUP BY dkim_status, spf_status")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The organization's identities, oldest first.
     pub async fn list_identities(&self, org_id: &str) -> Result<Vec<IdentityRow>, StoreError> {
         Ok(sqlx::query_as(LIST)

@@ -11,6 +11,7 @@ crate::battery!(
     outbox_is_scoped_by_org,
     local_dns_zones_keep_records_and_bump_serials,
     due_checks_are_leased_once_and_released_on_save,
+    imports_write_many_rows_at_once,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -466,5 +467,53 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
             .len(),
         1,
         "lease released by the save"
+    );
+}
+
+async fn imports_write_many_rows_at_once(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    let identities: Vec<NewIdentity> = (0..50)
+        .map(|i| new_identity(&format!("i{i}"), "acme", &format!("a{i}@acme.test")))
+        .collect();
+    store.insert_identities(&identities).await.unwrap();
+    assert_eq!(store.list_identities("acme").await.unwrap().len(), 50);
+    assert_eq!(
+        store.identity_status_counts().await.unwrap(),
+        [("PENDING".to_string(), "PENDING".to_string(), 50)]
+    );
+    assert_eq!(store.schedule_all_checks(1_000).await.unwrap(), 50);
+    assert_eq!(
+        store
+            .claim_due_checks(1_000, 2_000, 100)
+            .await
+            .unwrap()
+            .len(),
+        50
+    );
+
+    store.insert_dns_zone("acme.test", 1).await.unwrap();
+    let records: Vec<DnsRecordRow> = (0..20)
+        .map(|i| DnsRecordRow {
+            id: format!("r{i}"),
+            zone: "acme.test".into(),
+            name: format!("h{i}.acme.test"),
+            rtype: "A".into(),
+            value: "192.0.2.1".into(),
+            ttl: 60,
+            created_at: 1,
+        })
+        .collect();
+    store
+        .insert_dns_records("acme.test", &records)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.dns_records_in_zone("acme.test").await.unwrap().len(),
+        20
+    );
+    assert_eq!(
+        store.dns_zone("acme.test").await.unwrap().unwrap().serial,
+        2,
+        "one bump for the import"
     );
 }
