@@ -4,10 +4,10 @@
 #  (b) publishing an identity's last record, then "check now": time until SUCCESS;
 #  (c) DKIM key answers per second under dnsperf, side by side with NSD serving an
 #      equivalent zone in the same run (../shared/bench/peer-nsd.sh).
-# Usage (root, Debian 12): bash bench/dns.sh      # N=10000 PUBLISH=20 KEYS=1000 SECONDS_=15 CLIENTS=4
+# Usage (root, Debian 12): bash bench/dns.sh      # PARTS=abc N=10000 PUBLISH=20 KEYS=1000 SECONDS_=15 CLIENTS=4
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-10000} PUBLISH=${PUBLISH:-20} KEYS=${KEYS:-1000} DURATION=${SECONDS_:-15} CLIENTS=${CLIENTS:-4}
+PARTS=${PARTS:-abc} N=${N:-10000} PUBLISH=${PUBLISH:-20} KEYS=${KEYS:-1000} DURATION=${SECONDS_:-15} CLIENTS=${CLIENTS:-4}
 PEER=${PEER:-../shared/bench/peer-nsd.sh}
 command -v nsd >/dev/null && command -v dnsperf >/dev/null && command -v dig >/dev/null || {
   apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q nsd dnsperf dnsutils >/dev/null; }
@@ -18,10 +18,9 @@ SERVER_PID=
 cleanup() { [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-echo "== (a) checks"
-"$BIN" checks "$N"
-echo "== (b) publish to SUCCESS"
-"$BIN" publish-to-success "$PUBLISH"
+if [[ $PARTS == *a* ]]; then echo "== (a) checks"; "$BIN" checks "$N"; fi
+if [[ $PARTS == *b* ]]; then echo "== (b) publish to SUCCESS"; "$BIN" publish-to-success "$PUBLISH"; fi
+[[ $PARTS == *c* ]] || exit 0
 
 echo "== (c) DKIM key answers per second (dnsperf, UDP, $CLIENTS clients, $DURATION s)"
 mkfifo "$WORK/in"

@@ -6,6 +6,9 @@ use absender_core::dns::{DnsName, LocalRecordData, LocalRecordType, txt_chunks};
 use absender_store::{DnsRecordRow, Store, StoreError};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// TTL of the platform's own records: short, as keys rotate behind CNAMEs.
 const PLATFORM_TTL_SECS: u32 = 300;
@@ -56,20 +59,82 @@ enum Zone {
 pub struct Authority {
     store: Store,
     zones: PlatformZones,
+    cache: Arc<AnswerCache>,
 }
+
+/// Recent answers, so that a flood of questions does not become a flood of
+/// database reads. An entry serves only while young (the TTL) and while this
+/// process has written no DNS data since it was made: a key published or
+/// withdrawn here is answered at once, one written by another node within the TTL.
+#[derive(Debug)]
+struct AnswerCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<(DnsName, RecordType), Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    at: Instant,
+    generation: u64,
+    lookup: Lookup,
+}
+
+/// Beyond this many entries the cache starts over, bounding its memory.
+const MAX_CACHED_ANSWERS: usize = 100_000;
 
 fn name(dns: &DnsName) -> Name {
     Name::from_ascii(format!("{dns}.")).expect("a parsed DnsName is a valid DNS name")
 }
 
 impl Authority {
-    /// Answers from `store` for the platform `zones` and the local zones.
-    pub fn new(store: Store, zones: PlatformZones) -> Self {
-        Self { store, zones }
+    /// Answers from `store` for the platform `zones` and the local zones,
+    /// reusing an answer for at most `cache_ttl` (zero: never).
+    pub fn new(store: Store, zones: PlatformZones, cache_ttl: Duration) -> Self {
+        let cache = Arc::new(AnswerCache {
+            ttl: cache_ttl,
+            entries: Mutex::new(HashMap::new()),
+        });
+        Self {
+            store,
+            zones,
+            cache,
+        }
     }
 
     /// Answers `qname`/`qtype`.
     pub async fn lookup(&self, qname: &DnsName, qtype: RecordType) -> Result<Lookup, StoreError> {
+        if self.cache.ttl.is_zero() {
+            return self.lookup_in_store(qname, qtype).await;
+        }
+        let generation = self.store.dns_generation();
+        let key = (qname.clone(), qtype);
+        if let Some(hit) = self.cache.entries.lock().expect("cache lock").get(&key)
+            && hit.generation == generation
+            && hit.at.elapsed() < self.cache.ttl
+        {
+            return Ok(hit.lookup.clone());
+        }
+        let lookup = self.lookup_in_store(qname, qtype).await?;
+        let mut entries = self.cache.entries.lock().expect("cache lock");
+        if entries.len() >= MAX_CACHED_ANSWERS {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Cached {
+                at: Instant::now(),
+                generation,
+                lookup: lookup.clone(),
+            },
+        );
+        Ok(lookup)
+    }
+
+    async fn lookup_in_store(
+        &self,
+        qname: &DnsName,
+        qtype: RecordType,
+    ) -> Result<Lookup, StoreError> {
         let Some(zone) = self.zone_of(qname).await? else {
             return Ok(Lookup::Refused);
         };

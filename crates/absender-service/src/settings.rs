@@ -63,6 +63,10 @@ pub struct DnsSettings {
     /// How long one DNS question of a check may take (each is tried twice).
     #[serde(with = "humantime_serde")]
     pub query_timeout: Duration,
+    /// How long the DNS server may reuse an answer. Writes on this node are seen
+    /// at once regardless; other nodes' writes within this time. `0s`: never.
+    #[serde(with = "humantime_serde")]
+    pub answer_cache_ttl: Duration,
 }
 
 /// Which resolvers the checker uses.
@@ -127,6 +131,7 @@ impl Default for DnsSettings {
             nameserver: "ns1.absender.test".into(),
             hostmaster: "hostmaster.absender.test".into(),
             query_timeout: Duration::from_secs(2),
+            answer_cache_ttl: Duration::from_secs(1),
         }
     }
 }

@@ -56,11 +56,13 @@ impl Store {
 
     /// Creates a zone; `Conflict` if it exists.
     pub async fn insert_dns_zone(&self, name: &str, now_ms: i64) -> Result<DnsZoneRow, StoreError> {
-        Ok(sqlx::query_as(INSERT_ZONE)
+        let zone = sqlx::query_as(INSERT_ZONE)
             .bind(name)
             .bind(now_ms)
             .fetch_one(&self.pool)
-            .await?)
+            .await?;
+        self.dns_changed();
+        Ok(zone)
     }
 
     /// Deletes a zone with its records; whether it existed.
@@ -75,6 +77,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.dns_changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -97,6 +100,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.dns_changed();
         Ok(())
     }
 
@@ -126,6 +130,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.dns_changed();
         Ok(())
     }
 
@@ -144,6 +149,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.dns_changed();
         Ok(done.rows_affected() == 1)
     }
 

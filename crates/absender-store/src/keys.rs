@@ -30,6 +30,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.dns_changed();
         Ok(())
     }
 
@@ -64,6 +65,7 @@ impl Store {
             .bind(domain)
             .execute(&self.pool)
             .await?;
+        self.dns_changed();
         Ok(done.rows_affected())
     }
 }

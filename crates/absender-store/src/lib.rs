@@ -21,6 +21,8 @@ pub use rows::*;
 use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -39,6 +41,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Counts this process's writes to DNS data, so that DNS answer caches of
+    /// this process drop what a write made stale at once.
+    dns_changes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -73,12 +78,25 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            dns_changes: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// The database behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Changes whenever this process writes DNS data (keys, local zones).
+    pub fn dns_generation(&self) -> u64 {
+        self.dns_changes.load(Ordering::Acquire)
+    }
+
+    fn dns_changed(&self) {
+        self.dns_changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Whether the database answers.

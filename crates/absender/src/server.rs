@@ -82,7 +82,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let zones = platform_zones(config)?;
     let dns = DnsServer::start(
         config.dns.listen,
-        Authority::new(store.clone(), zones.clone()),
+        Authority::new(store.clone(), zones.clone(), config.dns.answer_cache_ttl),
     )
     .await
     .with_context(|| format!("binding DNS to {}", config.dns.listen))?;

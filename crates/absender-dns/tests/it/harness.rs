@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 pub struct Harness {
     pub store: Store,
     pub server: DnsServer,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 fn dns(name: &str) -> DnsName {
@@ -32,15 +32,11 @@ pub async fn start() -> Harness {
     };
     let server = DnsServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        Authority::new(store.clone(), zones),
+        Authority::new(store.clone(), zones, std::time::Duration::from_secs(1)),
     )
     .await
     .unwrap();
-    Harness {
-        store,
-        server,
-        _dir: dir,
-    }
+    Harness { store, server, dir }
 }
 
 impl Harness {

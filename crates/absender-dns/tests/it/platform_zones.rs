@@ -144,3 +144,50 @@ async fn names_outside_every_zone_are_refused() {
     assert!(text.contains("Refused"), "{text}");
     let _ = ResponseCode::Refused;
 }
+
+#[tokio::test]
+async fn another_nodes_write_is_answered_within_the_cache_ttl() {
+    let h = start().await;
+    let name = "nodebnodebnodebnodebnodebnodebno.dkim.absender.test.";
+    assert!(
+        h.resolver(false)
+            .lookup(name, RecordType::TXT)
+            .await
+            .unwrap_err()
+            .is_nx_domain()
+    );
+    // A second node: its own store handle on the same database.
+    let other = absender_store::Store::open_sqlite(&h.dir.path().join("absender.db"))
+        .await
+        .unwrap();
+    other
+        .insert_org(&absender_store::NewOrg {
+            id: "org-b".into(),
+            name: "B".into(),
+            contact_email: "b@b.test".into(),
+            locale: "en".into(),
+            api_key_hash: "hash-b".into(),
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+    let key = absender_store::DkimKeyRow {
+        id: "dk-b".into(),
+        org_id: "org-b".into(),
+        domain: "b.test".into(),
+        slot: 0,
+        selector: "nodebnodebnodebnodebnodebnodebno".into(),
+        algorithm: "rsa-sha256".into(),
+        private_key_enc: vec![1],
+        public_key: "KEYB".into(),
+        created_at: 0,
+    };
+    other.insert_dkim_keys_if_absent(&[key]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let lookup = h
+        .resolver(false)
+        .lookup(name, RecordType::TXT)
+        .await
+        .unwrap();
+    assert!(txt_strings(&lookup)[0].concat().ends_with("p=KEYB"));
+}
