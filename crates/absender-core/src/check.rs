@@ -522,6 +522,78 @@ pub fn check_spf(
     one("spf_not_authorized", de, en, ErrorType::InvalidValue)
 }
 
+/// Judges a custom MAIL FROM domain: an MX to the platform's bounce host, and
+/// an SPF policy that authorizes the platform (bounces and SPF alignment).
+pub fn check_mail_from(
+    mx: &Answer<Vec<String>>,
+    spf: &SpfObservation,
+    bounce_host: &str,
+    include_domain: &str,
+    expected_spf: &str,
+    locale: Locale,
+) -> PartCheck {
+    let domain = &spf.domain;
+    let record = format!("{domain} MX 10 {bounce_host}");
+    let finding = match mx {
+        Answer::Timeout | Answer::ServFail => Some((
+            temporary(*mx == Answer::Timeout, locale, domain),
+            ErrorType::DnsServerError,
+            true,
+        )),
+        Answer::Records(hosts)
+            if hosts
+                .iter()
+                .any(|h| h.trim_end_matches('.').eq_ignore_ascii_case(bounce_host)) =>
+        {
+            None
+        }
+        Answer::Records(hosts) => Some((
+            Diagnostic::new(
+                "mx_wrong_target",
+                locale,
+                format!(
+                    "Der MX-Eintrag von {domain} zeigt auf {}, muss aber auf {bounce_host} zeigen, damit Rückläufer bei uns ankommen.",
+                    hosts.join(", ")
+                ),
+                format!(
+                    "The MX record of {domain} points to {} but must point to {bounce_host}, so that bounces reach us.",
+                    hosts.join(", ")
+                ),
+                Some(record),
+            ),
+            ErrorType::InvalidValue,
+            false,
+        )),
+        Answer::NxDomain | Answer::NoData => Some((
+            Diagnostic::new(
+                "record_missing",
+                locale,
+                format!(
+                    "Der MX-Eintrag für {domain} fehlt. Legen Sie ihn bei Ihrem DNS-Anbieter an."
+                ),
+                format!("The MX record for {domain} is missing. Create it at your DNS provider."),
+                Some(record),
+            ),
+            if *mx == Answer::NxDomain {
+                ErrorType::HostNotFound
+            } else {
+                ErrorType::TypeNotFound
+            },
+            false,
+        )),
+    };
+    let spf = check_spf(spf, include_domain, expected_spf, locale);
+    let mut findings: Vec<(Diagnostic, ErrorType, bool)> = finding.into_iter().collect();
+    let spf_temporary = spf.verdict == Verdict::Temporary;
+    let spf_type = spf.error_type.unwrap_or(ErrorType::InvalidValue);
+    findings.extend(
+        spf.diagnostics
+            .into_iter()
+            .map(|d| (d, spf_type, spf_temporary)),
+    );
+    verdict_of(findings)
+}
+
 /// Advice about DMARC: never blocks verification.
 pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>, locale: Locale) -> Vec<Diagnostic> {
     let has_policy = answer.records().is_some_and(|txts| {
@@ -761,6 +833,59 @@ mod tests {
         ] {
             assert_eq!(spf_syntax_error(bad).as_deref(), Some(term), "{bad}");
         }
+    }
+
+    #[test]
+    fn mail_from_needs_the_mx_and_an_authorizing_spf() {
+        let good_spf = SpfObservation {
+            domain: "bounce.acme.test".into(),
+            txts: Records(vec!["v=spf1 include:spf.absender.test ~all".into()]),
+            lint: Some(SpfLint {
+                includes_platform: true,
+                lookups: 1,
+                ..Default::default()
+            }),
+            evaluations: vec![("127.0.0.1".parse().unwrap(), SpfEval::Pass)],
+        };
+        let expected = "v=spf1 include:spf.absender.test ~all";
+        let check = |mx: Answer<Vec<String>>, spf: &SpfObservation| {
+            let c = check_mail_from(
+                &mx,
+                spf,
+                "bounce.absender.test",
+                "spf.absender.test",
+                expected,
+                Locale::En,
+            );
+            (
+                c.verdict,
+                c.diagnostics
+                    .iter()
+                    .map(|d| d.code.clone())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            check(Records(vec!["bounce.absender.test.".into()]), &good_spf),
+            (Verdict::Verified, vec![])
+        );
+        assert_eq!(
+            check(NoData, &good_spf),
+            (Verdict::NotVerified, vec!["record_missing".to_string()])
+        );
+        assert_eq!(
+            check(Records(vec!["mx.other.test".into()]), &good_spf),
+            (Verdict::NotVerified, vec!["mx_wrong_target".to_string()])
+        );
+        let no_spf = SpfObservation {
+            txts: NoData,
+            ..good_spf.clone()
+        };
+        assert_eq!(
+            check(Records(vec!["bounce.absender.test".into()]), &no_spf),
+            (Verdict::NotVerified, vec!["spf_missing".to_string()])
+        );
+        assert_eq!(check(Timeout, &good_spf).0, Verdict::Temporary);
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub struct PlatformDns {
     pub dkim_zone: Domain,
     /// The domain customers `include:` in their SPF record (`spf.absender.test`).
     pub spf_domain: Domain,
+    /// The host that receives bounces; custom MAIL FROM domains point their MX here.
+    pub bounce_host: Domain,
 }
 
 /// DNS record types absender asks customers to publish.
@@ -45,6 +47,8 @@ pub enum RecordPurpose {
     Dkim,
     /// The SPF policy of the sending domain.
     Spf,
+    /// The custom MAIL FROM domain (MX and SPF); optional.
+    MailFrom,
 }
 
 /// One record to publish, names without trailing dot as in the seed's CSV.
@@ -78,17 +82,26 @@ pub fn include_domain_policy(sending_ips: &[std::net::IpAddr]) -> String {
     format!("v=spf1 {} ~all", mechanisms.join(" "))
 }
 
+/// Preference of the MX absender asks for at a custom MAIL FROM domain.
+pub const MAIL_FROM_MX_PREFERENCE: u16 = 10;
+
+/// The MX value a custom MAIL FROM domain needs.
+pub fn mail_from_mx(platform: &PlatformDns) -> String {
+    format!("{MAIL_FROM_MX_PREFERENCE} {}", platform.bounce_host)
+}
+
 /// The name a selector's key is published under in the platform zone.
 pub fn platform_key_name(selector: &Selector, platform: &PlatformDns) -> String {
     format!("{selector}.{}", platform.dkim_zone)
 }
 
 /// The records for `domain` with its DKIM `selectors`: one CNAME per selector,
-/// then the SPF TXT record.
+/// the SPF TXT record, then the custom MAIL FROM domain's MX and SPF TXT.
 pub fn required_records(
     domain: &Domain,
     selectors: &[Selector],
     platform: &PlatformDns,
+    mail_from: &str,
 ) -> Vec<DnsRecord> {
     let dkim = selectors.iter().map(|selector| DnsRecord {
         name: format!("{selector}._domainkey.{domain}"),
@@ -102,7 +115,21 @@ pub fn required_records(
         value: spf_policy(platform),
         purpose: RecordPurpose::Spf,
     };
-    dkim.chain(std::iter::once(spf)).collect()
+    let mail_from = [
+        DnsRecord {
+            name: mail_from.to_string(),
+            record_type: RecordType::Mx,
+            value: mail_from_mx(platform),
+            purpose: RecordPurpose::MailFrom,
+        },
+        DnsRecord {
+            name: mail_from.to_string(),
+            record_type: RecordType::Txt,
+            value: spf_policy(platform),
+            purpose: RecordPurpose::MailFrom,
+        },
+    ];
+    dkim.chain(std::iter::once(spf)).chain(mail_from).collect()
 }
 
 #[cfg(test)]
@@ -123,13 +150,27 @@ mod tests {
         let platform = PlatformDns {
             dkim_zone: Domain::parse("dkim.absender.test").unwrap(),
             spf_domain: Domain::parse("spf.absender.test").unwrap(),
+            bounce_host: Domain::parse("bounce.absender.test").unwrap(),
         };
         let selectors: Vec<Selector> = ["a", "b", "c"]
             .iter()
             .map(|c| Selector::parse(&c.repeat(32)).unwrap())
             .collect();
-        let records = required_records(&Domain::parse("Acme.test").unwrap(), &selectors, &platform);
-        assert_eq!(records.len(), 4);
+        let records = required_records(
+            &Domain::parse("Acme.test").unwrap(),
+            &selectors,
+            &platform,
+            "bounce.acme.test",
+        );
+        assert_eq!(records.len(), 6);
+        assert_eq!(
+            (records[4].record_type, records[4].value.as_str()),
+            (RecordType::Mx, "10 bounce.absender.test")
+        );
+        assert_eq!(
+            (records[5].name.as_str(), records[5].purpose),
+            ("bounce.acme.test", RecordPurpose::MailFrom)
+        );
         let a = "a".repeat(32);
         assert_eq!(records[0].name, format!("{a}._domainkey.acme.test"));
         assert_eq!(records[0].record_type, RecordType::Cname);

@@ -41,6 +41,8 @@ pub struct Target {
     pub sending_ips: Vec<IpAddr>,
     /// The platform's domain, as HELO for SPF evaluation.
     pub helo_domain: String,
+    /// The custom MAIL FROM domain (`bounce.<domain>`).
+    pub mail_from: String,
 }
 
 /// The SOA of the zone that answered.
@@ -65,6 +67,10 @@ pub struct Observation {
     pub dmarc: Answer<Vec<String>>,
     /// The SOA of the domain's zone.
     pub soa: Option<SoaSeen>,
+    /// MX hosts at the MAIL FROM domain.
+    pub mail_from_mx: Answer<Vec<String>>,
+    /// The SPF policy at the MAIL FROM domain.
+    pub mail_from_spf: SpfObservation,
 }
 
 /// Asks DNS; cheap to clone.
@@ -125,6 +131,12 @@ fn owned_by(records: &[Record], name: &str, rtype: RecordType) -> Vec<String> {
             RData::CNAME(target) => Some(
                 target
                     .0
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase(),
+            ),
+            RData::MX(mx) => Some(
+                mx.exchange
                     .to_ascii()
                     .trim_end_matches('.')
                     .to_ascii_lowercase(),
@@ -342,28 +354,40 @@ impl Checker {
         }
 
         let server = self.authoritative(domain, &local_zones, &mut found).await;
-        let spf = self.observe_spf(&server, target, &local_zones).await;
+        let spf = self
+            .observe_spf(&server, &target.domain, target, &local_zones)
+            .await;
         let soa = self.soa(&server, domain).await;
         let dmarc_name = format!("_dmarc.{domain}");
         let dmarc_server = self
             .authoritative(&dmarc_name, &local_zones, &mut found)
             .await;
         let dmarc = ask(&dmarc_server, &dmarc_name, RecordType::TXT).await;
+        let mail_from_server = self
+            .authoritative(&target.mail_from, &local_zones, &mut found)
+            .await;
+        let mail_from_mx = ask(&mail_from_server, &target.mail_from, RecordType::MX).await;
+        let mail_from_spf = self
+            .observe_spf(&mail_from_server, &target.mail_from, target, &local_zones)
+            .await;
         Ok(Observation {
             dkim,
             spf,
             dmarc,
             soa,
+            mail_from_mx,
+            mail_from_spf,
         })
     }
 
+    /// The SPF policy at `domain` (the identity's domain or its MAIL FROM domain).
     async fn observe_spf(
         &self,
         server: &TokioResolver,
+        domain: &str,
         target: &Target,
         local_zones: &[DnsName],
     ) -> SpfObservation {
-        let domain = &target.domain;
         let txts = ask(server, domain, RecordType::TXT).await;
         let policies: Vec<String> = txts
             .records()
@@ -373,7 +397,7 @@ impl Checker {
             .cloned()
             .collect();
         let mut observation = SpfObservation {
-            domain: domain.clone(),
+            domain: domain.to_string(),
             txts,
             lint: None,
             evaluations: Vec::new(),

@@ -52,6 +52,10 @@ pub struct CreatedOrg {
 pub struct RequestIdentity {
     pub address: String,
     pub scope: Scope,
+    /// The custom MAIL FROM domain, a subdomain of the address's domain;
+    /// default `bounce.<domain>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_from_domain: Option<String>,
 }
 
 pub use absender_core::diagnostic::Diagnostic;
@@ -95,6 +99,8 @@ pub struct Parts {
     pub address: AddressPart,
     pub dkim: DnsPart,
     pub spf: DnsPart,
+    /// Optional: the identity's status does not wait for it.
+    pub mail_from: DnsPart,
     pub dmarc: AdvicePart,
 }
 
@@ -108,6 +114,8 @@ pub struct Identity {
     pub domain: String,
     /// The domain for people, in Unicode.
     pub domain_unicode: String,
+    /// The custom MAIL FROM domain (envelope sender domain once verified).
+    pub mail_from_domain: String,
     pub scope: Scope,
     pub status: Status,
     pub parts: Parts,

@@ -59,6 +59,7 @@ impl App {
         let platform_dns = PlatformDns {
             dkim_zone: domain("platform.dkim_zone", &settings.platform.dkim_zone)?,
             spf_domain: domain("platform.spf_domain", &settings.platform.spf_domain)?,
+            bounce_host: domain("platform.bounce_host", &settings.platform.bounce_host)?,
         };
         domain("platform.domain", &settings.platform.domain)?;
         let senders = &settings.platform.senders;

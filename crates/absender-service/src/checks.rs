@@ -77,6 +77,7 @@ impl App {
             spf_include: dns.spf_domain.to_string(),
             sending_ips: self.inner.settings.platform.sending_ips.clone(),
             helo_domain: self.inner.settings.platform.domain.clone(),
+            mail_from: row.mail_from_domain.clone(),
         })
     }
 
@@ -155,6 +156,15 @@ impl App {
             locale,
         );
         let dmarc = check::check_dmarc(domain.as_str(), &observation.dmarc, locale);
+        let mail_from = check::check_mail_from(
+            &observation.mail_from_mx,
+            &observation.mail_from_spf,
+            dns.bounce_host.as_str(),
+            dns.spf_domain.as_str(),
+            &spf_policy(dns),
+            locale,
+        );
+        let mail_from_before = status(&row.mail_from_status)?;
         let parts_before = IdentityParts {
             address: status(&row.address_status)?,
             dkim: status(&row.dkim_status)?,
@@ -177,6 +187,13 @@ impl App {
             spf: spf_after,
             ..parts_before
         };
+        let mail_from_after = lifecycle::next_status(
+            mail_from_before,
+            since("mail_from"),
+            mail_from.verdict,
+            now,
+            &deadlines,
+        );
 
         let mut events = Vec::new();
         let mut event = |part: &str, from: Status, to: Status, detail: String| {
@@ -202,6 +219,7 @@ impl App {
         for (part, before, after, check) in [
             ("dkim", parts_before.dkim, dkim_after, &dkim),
             ("spf", parts_before.spf, spf_after, &spf),
+            ("mail_from", mail_from_before, mail_from_after, &mail_from),
         ] {
             if before != after {
                 let detail = if check.verdict == Verdict::Verified {
@@ -217,9 +235,17 @@ impl App {
             event("identity", before, after, "DNS check".to_string());
         }
 
-        let changed = parts_before.dkim != dkim_after || parts_before.spf != spf_after;
+        let changed = parts_before.dkim != dkim_after
+            || parts_before.spf != spf_after
+            || mail_from_before != mail_from_after;
         let checks_in_status = if changed { 0 } else { row.checks_in_status + 1 };
-        let dns_status = Status::overall([dkim_after, spf_after]);
+        // The optional MAIL FROM part keeps a verified identity on the waiting
+        // schedule until it too is verified (or has failed).
+        let required = Status::overall([dkim_after, spf_after]);
+        let dns_status = match (required, mail_from_after) {
+            (Status::Success, Status::Pending | Status::TemporaryFailure) => Status::Pending,
+            _ => required,
+        };
         let next_check_at = lifecycle::next_check_in(
             dns_status,
             u32::try_from(checks_in_status).unwrap_or(u32::MAX),
@@ -265,6 +291,13 @@ impl App {
                 Some(&spf),
                 &spf.diagnostics,
             ),
+            part_row(
+                "mail_from",
+                mail_from_before,
+                mail_from_after,
+                Some(&mail_from),
+                &mail_from.diagnostics,
+            ),
             part_row("dmarc", Status::Pending, Status::Pending, None, &dmarc),
         ];
         let diagnostics = dkim
@@ -278,6 +311,7 @@ impl App {
                 identity_id: row.id.clone(),
                 dkim_status: dkim_after.as_str().to_string(),
                 spf_status: spf_after.as_str().to_string(),
+                mail_from_status: mail_from_after.as_str().to_string(),
                 next_check_at,
                 checks_in_status,
                 now_ms: now,

@@ -23,6 +23,8 @@ pub(crate) struct LoadedIdentity {
     pub row: IdentityRow,
     pub scope: Scope,
     pub parts: IdentityParts,
+    /// The optional custom MAIL FROM part.
+    pub mail_from: Status,
 }
 
 pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
@@ -33,7 +35,13 @@ pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
         spf: status(&row.spf_status)?,
     };
     let scope = Scope::parse(&row.scope).ok_or_else(|| corrupt("identity scope"))?;
-    Ok(LoadedIdentity { row, scope, parts })
+    let mail_from = status(&row.mail_from_status)?;
+    Ok(LoadedIdentity {
+        row,
+        scope,
+        parts,
+        mail_from,
+    })
 }
 
 fn dns_part(status: Status, check: Option<&IdentityCheckRow>) -> DnsPart {
@@ -60,7 +68,12 @@ fn dns_part(status: Status, check: Option<&IdentityCheckRow>) -> DnsPart {
 }
 
 pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRow]) -> Identity {
-    let LoadedIdentity { row, scope, parts } = identity;
+    let LoadedIdentity {
+        row,
+        scope,
+        parts,
+        mail_from,
+    } = identity;
     let check = |part: &str| checks.iter().find(|c| c.part == part);
     let domain_unicode = Domain::parse(&row.domain)
         .map(|d| d.to_unicode())
@@ -71,6 +84,7 @@ pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRo
         address: row.address.clone(),
         domain: row.domain.clone(),
         domain_unicode,
+        mail_from_domain: row.mail_from_domain.clone(),
         scope: *scope,
         status: parts.overall(),
         parts: Parts {
@@ -79,6 +93,7 @@ pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRo
             },
             dkim: dns_part(parts.dkim, check("dkim")),
             spf: dns_part(parts.spf, check("spf")),
+            mail_from: dns_part(*mail_from, check("mail_from")),
             dmarc: AdvicePart {
                 diagnostics: check("dmarc")
                     .and_then(|c| serde_json::from_str(&c.diagnostics).ok())
@@ -161,6 +176,27 @@ impl App {
                 ),
             });
         }
+        let mail_from = match &request.mail_from_domain {
+            None => format!("bounce.{}", address.domain()),
+            Some(given) => {
+                let parsed =
+                    Domain::parse(given).map_err(|source| ServiceError::InvalidAddress {
+                        field: "mail_from_domain",
+                        source,
+                    })?;
+                if parsed == *address.domain() || !parsed.is_within(address.domain()) {
+                    return Err(ServiceError::Invalid {
+                        field: "mail_from_domain",
+                        message: format!(
+                            "must be a subdomain of {}, such as bounce.{}",
+                            address.domain(),
+                            address.domain()
+                        ),
+                    });
+                }
+                parsed.to_string()
+            }
+        };
         let parts = IdentityParts::requested();
         let row = self
             .inner
@@ -175,6 +211,8 @@ impl App {
                 dkim_status: parts.dkim.as_str().to_string(),
                 spf_status: parts.spf.as_str().to_string(),
                 created_at: self.now_ms(),
+                mail_from_domain: mail_from,
+                mail_from_status: Status::Pending.as_str().to_string(),
             })
             .await
             .map_err(|e| match e {
@@ -278,23 +316,30 @@ impl App {
             .map(|k| Selector::parse(&k.selector).map_err(|_| corrupt("selector")))
             .collect::<Result<Vec<_>, _>>()?;
         let domain = Domain::parse(&identity.row.domain).map_err(|_| corrupt("identity domain"))?;
-        let records = required_records(&domain, &selectors, &self.inner.platform_dns)
-            .into_iter()
-            .map(|r| DnsRecord {
-                status: match r.purpose {
-                    RecordPurpose::Dkim => identity.parts.dkim,
-                    RecordPurpose::Spf => identity.parts.spf,
-                },
-                purpose: match r.purpose {
-                    RecordPurpose::Dkim => "dkim",
-                    RecordPurpose::Spf => "spf",
-                }
-                .to_string(),
-                name: r.name,
-                record_type: r.record_type.as_str().to_string(),
-                value: r.value,
-            })
-            .collect();
+        let records = required_records(
+            &domain,
+            &selectors,
+            &self.inner.platform_dns,
+            &identity.row.mail_from_domain,
+        )
+        .into_iter()
+        .map(|r| DnsRecord {
+            status: match r.purpose {
+                RecordPurpose::Dkim => identity.parts.dkim,
+                RecordPurpose::Spf => identity.parts.spf,
+                RecordPurpose::MailFrom => identity.mail_from,
+            },
+            purpose: match r.purpose {
+                RecordPurpose::Dkim => "dkim",
+                RecordPurpose::Spf => "spf",
+                RecordPurpose::MailFrom => "mail_from",
+            }
+            .to_string(),
+            name: r.name,
+            record_type: r.record_type.as_str().to_string(),
+            value: r.value,
+        })
+        .collect();
         Ok(DnsRecords { records })
     }
 

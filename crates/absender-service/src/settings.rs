@@ -154,6 +154,8 @@ pub struct PlatformSettings {
     pub sending_ips: Vec<IpAddr>,
     /// Whom organizations ask for the custom-sender upgrade.
     pub upgrade_contact: String,
+    /// The host that receives bounces: custom MAIL FROM domains point their MX here.
+    pub bounce_host: String,
 }
 
 /// Default sender addresses, one per mail category.
@@ -197,6 +199,7 @@ impl Default for PlatformSettings {
                 IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
             ],
             upgrade_contact: "upgrade@absender.test".into(),
+            bounce_host: "bounce.absender.test".into(),
         }
     }
 }

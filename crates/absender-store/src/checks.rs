@@ -7,14 +7,14 @@ use crate::{
 const CLAIM_SQLITE: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
 // PostgreSQL: nodes skip rows another node is claiming right now.
 const CLAIM_POSTGRES: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
 const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
-     checks_in_status = $5, lease_until = NULL, updated_at = $6 WHERE id = $1";
+     checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1";
 const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, status_since, diagnostics, error_type, \
      soa_zone, soa_mname, soa_serial, last_checked_at, last_success_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (identity_id, part) DO UPDATE SET status_since = excluded.status_since, diagnostics = excluded.diagnostics, \
@@ -31,7 +31,7 @@ const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at =
 const SCHEDULE_ALL: &str =
     "UPDATE identities SET next_check_at = $1 WHERE lease_until IS NULL OR lease_until < $1";
 const SCHEDULE: &str = "UPDATE identities SET next_check_at = $2 WHERE id = $1";
-const RESTART: &str = "UPDATE identities SET dkim_status = $2, spf_status = $2, next_check_at = $3, checks_in_status = 0, \
+const RESTART: &str = "UPDATE identities SET dkim_status = $2, spf_status = $2, mail_from_status = $2, next_check_at = $3, checks_in_status = 0, \
      lease_until = NULL, updated_at = $3 WHERE id = $1";
 const RESTART_PARTS: &str = "DELETE FROM identity_checks WHERE identity_id = $1";
 
@@ -125,6 +125,7 @@ impl Store {
                 .bind(update.next_check_at)
                 .bind(update.checks_in_status)
                 .bind(update.now_ms)
+                .bind(&update.mail_from_status)
                 .execute(&mut *tx)
                 .await?;
             for part in &update.parts {

@@ -3,14 +3,14 @@
 
 use crate::{IdentityRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status";
-const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
+const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, mail_from_domain, mail_from_status) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL, $10, $11) \
+     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
+const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE org_id = $1 ORDER BY created_at, id";
-const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
+const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE org_id = $1 AND id = $2";
-const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status \
+const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE id = $1";
 const DELETE: &str = "DELETE FROM identities WHERE org_id = $1 AND id = $2";
 const COUNT_DOMAIN: &str = "SELECT COUNT(*) FROM identities WHERE org_id = $1 AND domain = $2";
@@ -29,6 +29,9 @@ pub struct NewIdentity {
     pub dkim_status: String,
     pub spf_status: String,
     pub created_at: i64,
+    /// The custom MAIL FROM domain.
+    pub mail_from_domain: String,
+    pub mail_from_status: String,
 }
 
 impl Store {
@@ -44,6 +47,8 @@ impl Store {
             .bind(&new.dkim_status)
             .bind(&new.spf_status)
             .bind(new.created_at)
+            .bind(&new.mail_from_domain)
+            .bind(&new.mail_from_status)
             .fetch_one(&self.pool)
             .await?)
     }
@@ -62,6 +67,8 @@ impl Store {
                 .bind(&identity.dkim_status)
                 .bind(&identity.spf_status)
                 .bind(identity.created_at)
+                .bind(&identity.mail_from_domain)
+                .bind(&identity.mail_from_status)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -61,6 +61,9 @@ pub struct IdentityRow {
     pub next_check_at: Option<i64>,
     /// Checks since the DNS parts last changed status (for the backoff).
     pub checks_in_status: i64,
+    /// The custom MAIL FROM domain (`bounce.<domain>` by default).
+    pub mail_from_domain: String,
+    pub mail_from_status: String,
 }
 
 /// A verification token, stored by hash.
@@ -175,6 +178,7 @@ pub struct CheckUpdate {
     pub identity_id: String,
     pub dkim_status: String,
     pub spf_status: String,
+    pub mail_from_status: String,
     pub next_check_at: Option<i64>,
     pub checks_in_status: i64,
     pub now_ms: i64,

@@ -80,6 +80,8 @@ async fn seed(store: &Store, n: usize, publish: bool) -> Vec<String> {
                 dkim_status: "PENDING".into(),
                 spf_status: "PENDING".into(),
                 created_at: now,
+                mail_from_domain: format!("bounce.{domain}"),
+                mail_from_status: "PENDING".into(),
             });
             for slot in 0..3 {
                 let selector = random_token(32);
@@ -110,15 +112,22 @@ async fn seed(store: &Store, n: usize, publish: bool) -> Vec<String> {
                 ));
                 selectors.push(selector);
             }
-            records.push(DnsRecordRow {
-                id: format!("rr_{}", random_token(20)),
-                zone: "bench.test".into(),
-                name: domain.clone(),
-                rtype: "TXT".into(),
-                value: "v=spf1 include:spf.absender.test ~all".into(),
-                ttl: 60,
-                created_at: now,
-            });
+            let bounce = format!("bounce.{domain}");
+            for (name, rtype, value) in [
+                (&domain, "TXT", "v=spf1 include:spf.absender.test ~all"),
+                (&bounce, "MX", "10 bounce.absender.test"),
+                (&bounce, "TXT", "v=spf1 include:spf.absender.test ~all"),
+            ] {
+                records.push(DnsRecordRow {
+                    id: format!("rr_{}", random_token(20)),
+                    zone: "bench.test".into(),
+                    name: name.clone(),
+                    rtype: rtype.into(),
+                    value: value.into(),
+                    ttl: 60,
+                    created_at: now,
+                });
+            }
         }
         store.insert_identities(&identities).await.unwrap();
         store.insert_dkim_keys_if_absent(&keys).await.unwrap();

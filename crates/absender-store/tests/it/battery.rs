@@ -36,6 +36,8 @@ fn new_identity(id: &str, org: &str, address: &str) -> NewIdentity {
         dkim_status: "PENDING".into(),
         spf_status: "PENDING".into(),
         created_at: 2_000,
+        mail_from_domain: format!("bounce.{}", address.split('@').nth(1).unwrap()),
+        mail_from_status: "PENDING".into(),
     }
 }
 
@@ -434,6 +436,7 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         identity_id: "i1".into(),
         dkim_status: "SUCCESS".into(),
         spf_status: "PENDING".into(),
+        mail_from_status: "PENDING".into(),
         next_check_at: Some(25_000),
         checks_in_status: 0,
         now_ms: 21_000,

@@ -148,6 +148,7 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
     let request = RequestIdentity {
         address: DEMO_ADDRESS.into(),
         scope: Scope::Recipients,
+        mail_from_domain: None,
     };
     let identity: Identity = acme.post("/api/v1/identities", &request).await?;
     println!(

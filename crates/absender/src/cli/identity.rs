@@ -13,6 +13,9 @@ pub enum IdentityCommand {
         /// recipients: only mails to bookers and invitees; all: also account notifications.
         #[arg(long, default_value = "recipients", value_parser = parse_scope)]
         scope: Scope,
+        /// Custom MAIL FROM domain (a subdomain of the address's domain); default bounce.<domain>.
+        #[arg(long)]
+        mail_from_domain: Option<String>,
     },
     /// List the organization's identities.
     List,
@@ -40,14 +43,16 @@ fn parse_scope(s: &str) -> Result<Scope, String> {
 pub fn describe(identity: &Identity) -> String {
     let p = &identity.parts;
     format!(
-        "{}  {}  scope {}  {}\n  address {}  dkim {}  spf {}",
+        "{}  {}  scope {}  {}\n  address {}  dkim {}  spf {}  (mail from {} {})",
         identity.id,
         identity.address,
         identity.scope.as_str(),
         identity.status.as_str(),
         p.address.status.as_str(),
         p.dkim.status.as_str(),
-        p.spf.status.as_str()
+        p.spf.status.as_str(),
+        identity.mail_from_domain,
+        p.mail_from.status.as_str()
     )
 }
 
@@ -73,9 +78,20 @@ pub fn describe_with_diagnostics(identity: &Identity) -> String {
 pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliError> {
     let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
     match command {
-        IdentityCommand::Request { address, scope } => {
+        IdentityCommand::Request {
+            address,
+            scope,
+            mail_from_domain,
+        } => {
             let identity: Identity = client
-                .post("/api/v1/identities", &RequestIdentity { address, scope })
+                .post(
+                    "/api/v1/identities",
+                    &RequestIdentity {
+                        address,
+                        scope,
+                        mail_from_domain,
+                    },
+                )
                 .await?;
             output(remote, &identity, |i| {
                 format!("{}\nverification mail sent to {}", describe(i), i.address)

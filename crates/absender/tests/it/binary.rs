@@ -142,7 +142,7 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
         csv.lines().next().unwrap(),
         r#""Record name","Record type","Record Value""#
     );
-    assert_eq!(csv.lines().count(), 5);
+    assert_eq!(csv.lines().count(), 7);
 
     let outbox = json(&cli(&url, Some(org_key), &["outbox", "list", "--json"]));
     let mail_id = outbox["items"][0]["id"].as_str().unwrap();

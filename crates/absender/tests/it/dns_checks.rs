@@ -6,9 +6,17 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// An identity whose first (immediate, background) check has run, so that no
+/// check races with what the test publishes next.
 async fn requested(app: &TestApp, address: &str) -> (Org, Value) {
     let org = app.upgraded_org("Acme", "en").await;
     let identity = app.request_identity(&org, address, "all").await;
+    let id = identity["id"].as_str().unwrap().to_string();
+    let identity = app
+        .wait_for(&org, &id, Duration::from_secs(10), |i| {
+            i["parts"]["dkim"]["last_checked_at"].is_string()
+        })
+        .await;
     (org, identity)
 }
 
@@ -24,17 +32,14 @@ async fn published_records_verify_the_identity_in_one_check() {
     app.publish(&org, &identity).await;
     let checked = app.check(&org, &id(&identity)).await;
     assert_eq!(checked["status"], "SUCCESS", "{checked}");
-    for part in ["dkim", "spf"] {
+    for part in ["dkim", "spf", "mail_from"] {
         let p = &checked["parts"][part];
         assert_eq!(p["status"], "SUCCESS");
         assert_eq!(p["diagnostics"], json!([]));
         assert!(p["last_success_at"].is_string() && p["last_checked_at"].is_string());
         assert_eq!(p["soa"]["zone"], "acme.test");
         assert_eq!(p["soa"]["primary_ns"], "ns1.absender.test");
-        assert_eq!(
-            p["soa"]["serial"], 5,
-            "the zone's serial after four records"
-        );
+        assert_eq!(p["soa"]["serial"], 7, "the zone's serial after six records");
     }
     assert_eq!(codes(&checked, "dmarc"), ["dmarc_missing"], "advice only");
     let records = app
@@ -556,4 +561,113 @@ async fn a_verified_identity_is_rechecked_daily_breaks_and_is_repaired() {
     );
     app.advance(Duration::from_secs(72 * 3600));
     assert_eq!(app.check(&org, &id(&identity)).await["status"], "FAILED");
+}
+
+#[tokio::test]
+async fn the_mail_from_domain_is_checked_but_optional() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let bad = app
+        .json(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(json!({"address": "events@mf.test", "scope": "all", "mail_from_domain": "other.test"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(code(&bad), "invalid_field");
+    let identity = app
+        .json(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(json!({"address": "events@mf.test", "scope": "all", "mail_from_domain": "mail.mf.test"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(identity["mail_from_domain"], "mail.mf.test");
+    app.confirm("events@mf.test").await;
+    app.zone("mf.test").await;
+    let records = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/identities/{}/dns-records", id(&identity)),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    // Publish everything but the MAIL FROM records: the identity is ready anyway.
+    for r in records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["purpose"] != "mail_from")
+    {
+        app.record(
+            "mf.test",
+            r["name"].as_str().unwrap(),
+            r["type"].as_str().unwrap(),
+            r["value"].as_str().unwrap(),
+        )
+        .await;
+    }
+    let checked = app.check(&org, &id(&identity)).await;
+    assert_eq!(checked["status"], "SUCCESS", "{checked}");
+    assert_eq!(checked["parts"]["mail_from"]["status"], "PENDING");
+    assert_eq!(
+        codes(&checked, "mail_from"),
+        ["record_missing", "spf_missing"]
+    );
+    assert_eq!(
+        checked["parts"]["mail_from"]["diagnostics"][0]["record"],
+        "mail.mf.test MX 10 bounce.absender.test"
+    );
+
+    app.record("mf.test", "mail.mf.test", "MX", "10 mx.elsewhere.test")
+        .await;
+    app.record(
+        "mf.test",
+        "mail.mf.test",
+        "TXT",
+        "v=spf1 include:spf.absender.test -all",
+    )
+    .await;
+    let checked = app.check(&org, &id(&identity)).await;
+    assert_eq!(codes(&checked, "mail_from"), ["mx_wrong_target"]);
+
+    let zone_records = app
+        .json(
+            Method::GET,
+            "/api/v1/dns/zones/mf.test/records",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let wrong = zone_records["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "MX")
+        .unwrap();
+    app.call(
+        Method::DELETE,
+        &format!(
+            "/api/v1/dns/zones/mf.test/records/{}",
+            wrong["id"].as_str().unwrap()
+        ),
+        Some(ADMIN_KEY),
+        None,
+    )
+    .await;
+    app.record("mf.test", "mail.mf.test", "MX", "10 bounce.absender.test.")
+        .await;
+    let checked = app.check(&org, &id(&identity)).await;
+    assert_eq!(
+        checked["parts"]["mail_from"]["status"], "SUCCESS",
+        "{checked}"
+    );
+    assert_eq!(checked["status"], "SUCCESS");
 }

@@ -27,7 +27,7 @@ async fn records_are_three_dkim_cnames_and_the_spf_txt() {
         )
         .await;
     let records = body["records"].as_array().unwrap();
-    assert_eq!(records.len(), 4);
+    assert_eq!(records.len(), 6);
     let mut selectors = Vec::new();
     for r in &records[..3] {
         let name = r["name"].as_str().unwrap();
@@ -47,6 +47,14 @@ async fn records_are_three_dkim_cnames_and_the_spf_txt() {
     assert_eq!(records[3]["type"], "TXT");
     assert_eq!(records[3]["value"], "v=spf1 include:spf.absender.test ~all");
     assert_eq!(records[3]["purpose"], "spf");
+    // The custom MAIL FROM domain: MX to the bounce host and its own SPF record.
+    assert_eq!(records[4]["name"], "bounce.acme.test");
+    assert_eq!(records[4]["type"], "MX");
+    assert_eq!(records[4]["value"], "10 bounce.absender.test");
+    assert_eq!(records[4]["purpose"], "mail_from");
+    assert_eq!(records[5]["name"], "bounce.acme.test");
+    assert_eq!(records[5]["type"], "TXT");
+    assert_eq!(records[5]["value"], "v=spf1 include:spf.absender.test ~all");
 }
 
 #[tokio::test]
@@ -90,7 +98,7 @@ async fn csv_has_exactly_the_seeds_shape() {
     let csv = response.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], r#""Record name","Record type","Record Value""#);
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 7);
     for (line, record) in lines[1..].iter().zip(json["records"].as_array().unwrap()) {
         let expected = format!(
             "\"{}\",\"{}\",\"{}\"",

@@ -55,7 +55,7 @@ async fn the_setup_works_on_postgresql() {
             StatusCode::OK,
         )
         .await;
-    assert_eq!(records["records"].as_array().unwrap().len(), 4);
+    assert_eq!(records["records"].as_array().unwrap().len(), 6);
     app.stop().await;
 
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
