@@ -12,9 +12,7 @@ use absender_core::lifecycle::{self, Deadlines};
 use absender_core::records::{platform_key_name, spf_policy};
 use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
 use absender_dns::{Observation, Target};
-use absender_store::{
-    CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow, StoreError,
-};
+use absender_store::{CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -25,12 +23,8 @@ pub const CHECK_LEASE: Duration = Duration::from_secs(120);
 /// How many due identities one scheduler round claims.
 const CLAIM_BATCH: i64 = 512;
 
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(what.to_string()))
-}
-
 fn status(s: &str) -> Result<Status, ServiceError> {
-    Status::parse(s).ok_or_else(|| corrupt("status"))
+    Status::parse(s).ok_or_else(|| ServiceError::corrupt("status"))
 }
 
 /// A finished check of one identity, ready to be written.
@@ -63,7 +57,8 @@ impl App {
         let selectors = keys
             .iter()
             .map(|k| {
-                let selector = Selector::parse(&k.selector).map_err(|_| corrupt("selector"))?;
+                let selector =
+                    Selector::parse(&k.selector).map_err(|_| ServiceError::corrupt("selector"))?;
                 Ok((
                     format!("{selector}._domainkey.{}", row.domain),
                     platform_key_name(&selector, dns),
@@ -93,7 +88,7 @@ impl App {
         let org = store
             .org(&row.org_id)
             .await?
-            .ok_or_else(|| corrupt("identity without organization"))?;
+            .ok_or_else(|| ServiceError::corrupt("identity without organization"))?;
         let target = self.target(&org, row).await?;
         if target.selectors.len() != crate::dkim_keys::SELECTORS_PER_DOMAIN as usize {
             return Err(ServiceError::Internal(format!(
@@ -147,7 +142,8 @@ impl App {
         let locale = Locale::parse(&org.locale).unwrap_or_default();
         let now = self.now_ms();
         let dns = &self.inner.platform_dns;
-        let domain = Domain::parse(&row.domain).map_err(|_| corrupt("identity domain"))?;
+        let domain =
+            Domain::parse(&row.domain).map_err(|_| ServiceError::corrupt("identity domain"))?;
         let dkim = check::check_dkim(&observation.dkim, locale);
         let spf = check::check_spf(
             &observation.spf,

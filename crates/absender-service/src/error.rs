@@ -69,3 +69,10 @@ pub enum ServiceError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+impl ServiceError {
+    /// A stored value that does not parse: a bug or a manual edit.
+    pub(crate) fn corrupt(what: &str) -> Self {
+        ServiceError::Store(absender_store::StoreError::Corrupt(what.to_string()))
+    }
+}

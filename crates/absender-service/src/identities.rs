@@ -15,10 +15,6 @@ use absender_core::{
 };
 use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow, StoreError};
 
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(what.to_string()))
-}
-
 pub(crate) struct LoadedIdentity {
     pub row: IdentityRow,
     pub scope: Scope,
@@ -28,13 +24,13 @@ pub(crate) struct LoadedIdentity {
 }
 
 pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
-    let status = |s: &str| Status::parse(s).ok_or_else(|| corrupt("identity status"));
+    let status = |s: &str| Status::parse(s).ok_or_else(|| ServiceError::corrupt("identity status"));
     let parts = IdentityParts {
         address: status(&row.address_status)?,
         dkim: status(&row.dkim_status)?,
         spf: status(&row.spf_status)?,
     };
-    let scope = Scope::parse(&row.scope).ok_or_else(|| corrupt("identity scope"))?;
+    let scope = Scope::parse(&row.scope).ok_or_else(|| ServiceError::corrupt("identity scope"))?;
     let mail_from = status(&row.mail_from_status)?;
     Ok(LoadedIdentity {
         row,
@@ -313,9 +309,10 @@ impl App {
             .await?;
         let selectors = keys
             .iter()
-            .map(|k| Selector::parse(&k.selector).map_err(|_| corrupt("selector")))
+            .map(|k| Selector::parse(&k.selector).map_err(|_| ServiceError::corrupt("selector")))
             .collect::<Result<Vec<_>, _>>()?;
-        let domain = Domain::parse(&identity.row.domain).map_err(|_| corrupt("identity domain"))?;
+        let domain = Domain::parse(&identity.row.domain)
+            .map_err(|_| ServiceError::corrupt("identity domain"))?;
         let records = required_records(
             &domain,
             &selectors,

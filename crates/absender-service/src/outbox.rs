@@ -6,14 +6,14 @@ use crate::notices::NoticeText;
 use crate::{App, Caller, ServiceError};
 use absender_core::Category;
 use absender_mail::compose::{Notice, notice};
-use absender_store::{OrgRow, OutboxRow, OutboxSummaryRow, StoreError};
+use absender_store::{OrgRow, OutboxRow, OutboxSummaryRow};
 
 /// The most messages one listing returns.
 pub const MAX_LIST: i64 = 500;
 
 fn entry(row: &OutboxSummaryRow) -> Result<OutboxEntry, ServiceError> {
-    let category = Category::parse(&row.category)
-        .ok_or_else(|| ServiceError::Store(StoreError::Corrupt("outbox category".into())))?;
+    let category =
+        Category::parse(&row.category).ok_or_else(|| ServiceError::corrupt("outbox category"))?;
     Ok(OutboxEntry {
         id: row.id.clone(),
         org_id: row.org_id.clone(),

@@ -83,25 +83,8 @@ impl Store {
 
     /// Adds a record and bumps the zone's serial.
     pub async fn insert_dns_record(&self, record: &DnsRecordRow) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(INSERT_RECORD)
-            .bind(&record.id)
-            .bind(&record.zone)
-            .bind(&record.name)
-            .bind(&record.rtype)
-            .bind(&record.value)
-            .bind(record.ttl)
-            .bind(record.created_at)
-            .bind(reversed(&record.name))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(BUMP_SERIAL)
-            .bind(&record.zone)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.dns_changed();
-        Ok(())
+        self.insert_dns_records(&record.zone, std::slice::from_ref(record))
+            .await
     }
 
     /// Adds many records to one zone in one transaction (an import) and bumps
