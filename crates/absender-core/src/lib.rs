@@ -14,6 +14,7 @@ pub mod locale;
 pub mod rate_limit;
 pub mod records;
 pub mod selector;
+pub mod sender;
 pub mod status;
 pub mod verification;
 

@@ -21,6 +21,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::orgs::router())
         .merge(routes::identities::router())
         .merge(routes::outbox::router())
+        .merge(routes::send_settings::router())
         .merge(routes::verify::router())
         .merge(routes::zones::router())
         .fallback(|| async { ApiError::not_found_route() })

@@ -231,3 +231,16 @@ pub struct ZoneRecord {
     pub ttl: u32,
     pub created_at: String,
 }
+
+/// `GET/PUT /api/v1/send-settings`: the identity chosen per category (`null`:
+/// the platform's default sender). System mail always uses the platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendSettings {
+    #[serde(default)]
+    pub booking: Option<String>,
+    #[serde(default)]
+    pub invitation: Option<String>,
+    #[serde(default)]
+    pub account_notification: Option<String>,
+}

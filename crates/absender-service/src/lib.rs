@@ -14,6 +14,7 @@ mod notices;
 mod orgs;
 mod outbox;
 pub mod secrets;
+mod send_settings;
 pub mod settings;
 mod verification;
 mod zones;

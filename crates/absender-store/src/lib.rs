@@ -11,6 +11,7 @@ mod keys;
 mod orgs;
 mod outbox;
 mod rows;
+mod send_settings;
 mod settings;
 mod tokens;
 

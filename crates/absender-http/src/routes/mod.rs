@@ -4,5 +4,6 @@ pub mod health;
 pub mod identities;
 pub mod orgs;
 pub mod outbox;
+pub mod send_settings;
 pub mod verify;
 pub mod zones;

@@ -12,6 +12,7 @@ crate::battery!(
     local_dns_zones_keep_records_and_bump_serials,
     due_checks_are_leased_once_and_released_on_save,
     imports_write_many_rows_at_once,
+    send_settings_are_replaced_whole_and_follow_deleted_identities,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -518,5 +519,36 @@ async fn imports_write_many_rows_at_once(store: &Store) {
         store.dns_zone("acme.test").await.unwrap().unwrap().serial,
         2,
         "one bump for the import"
+    );
+}
+
+async fn send_settings_are_replaced_whole_and_follow_deleted_identities(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .insert_identity(&new_identity("i1", "acme", "a@acme.test"))
+        .await
+        .unwrap();
+    store
+        .insert_identity(&new_identity("i2", "acme", "b@acme.test"))
+        .await
+        .unwrap();
+    let choices = vec![
+        ("booking".to_string(), "i1".to_string()),
+        ("invitation".to_string(), "i2".to_string()),
+    ];
+    store
+        .replace_send_settings("acme", &choices, 1)
+        .await
+        .unwrap();
+    assert_eq!(store.send_settings("acme").await.unwrap(), choices);
+    store
+        .replace_send_settings("acme", &choices[..1], 2)
+        .await
+        .unwrap();
+    assert_eq!(store.send_settings("acme").await.unwrap(), &choices[..1]);
+    store.delete_identity("acme", "i1").await.unwrap();
+    assert!(
+        store.send_settings("acme").await.unwrap().is_empty(),
+        "the choice goes with its identity"
     );
 }

@@ -15,4 +15,5 @@ mod orgs;
 mod outbox;
 mod postgres;
 mod requests;
+mod send_settings;
 mod verification;

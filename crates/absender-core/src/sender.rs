@@ -1,0 +1,267 @@
+//! The sender rule (DESIGN.md, "Mail categories and the sender rule"): which
+//! address a mail goes out from, and when a custom address may be chosen.
+//! Nothing is ever sent from an address that is not verified.
+
+use crate::{Category, EmailAddress, Scope, Status};
+
+/// An identity of the sending organization, as the rule sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct SenderIdentity<'a> {
+    /// The identity's id.
+    pub id: &'a str,
+    /// Its address.
+    pub address: &'a EmailAddress,
+    /// Which categories it may carry.
+    pub scope: Scope,
+    /// Its overall status.
+    pub status: Status,
+}
+
+/// Where a mail goes out from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    /// The organization's own verified address.
+    Custom {
+        /// The identity used.
+        identity_id: String,
+        /// Its address.
+        address: EmailAddress,
+    },
+    /// The platform's default sender of the category.
+    Default {
+        /// The default address.
+        address: EmailAddress,
+        /// The chosen custom address, kept as Reply-To when it cannot be used.
+        reply_to: Option<EmailAddress>,
+        /// Why the chosen custom address was not used, if one was chosen.
+        fallback_reason: Option<String>,
+    },
+}
+
+/// Why a send with an explicit `from` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SenderRefusal {
+    /// The address is no verified identity of this organization.
+    #[error("{0} is not a verified sender identity of this organization")]
+    NotVerified(String),
+    /// The identity's scope does not cover the category.
+    #[error("{address} may only send mails to bookers and invitees, not {category}")]
+    ScopeForbids {
+        /// The address.
+        address: String,
+        /// The category asked for.
+        category: &'static str,
+    },
+    /// System mail always comes from the platform.
+    #[error("system mail is always sent from the platform's own address")]
+    SystemCategory,
+}
+
+fn same_mailbox(a: &EmailAddress, b: &EmailAddress) -> bool {
+    a.domain() == b.domain() && a.local_part().eq_ignore_ascii_case(b.local_part())
+}
+
+/// Why `identity` may not be the sender of `category` right now, if it may not.
+pub fn unusable_reason(identity: &SenderIdentity<'_>, category: Category) -> Option<String> {
+    if category == Category::System {
+        Some("system mail is always sent from the platform's own address".to_string())
+    } else if !identity.scope.allows(category) {
+        Some(format!(
+            "{} may not send {}",
+            identity.address,
+            category.as_str()
+        ))
+    } else if identity.status != Status::Success {
+        Some(format!(
+            "{} is {}",
+            identity.address,
+            identity.status.as_str()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Decides the sender of one mail of `category`. With `explicit_from`, that
+/// address must be a verified identity whose scope allows the category (or
+/// the category's default sender itself); without, the organization's `chosen`
+/// identity is used while it is healthy, else the `default` with the chosen
+/// address as Reply-To and the reason recorded.
+pub fn choose_sender(
+    category: Category,
+    explicit_from: Option<&EmailAddress>,
+    identities: &[SenderIdentity<'_>],
+    chosen: Option<&str>,
+    default: &EmailAddress,
+) -> Result<Sender, SenderRefusal> {
+    if let Some(from) = explicit_from {
+        if same_mailbox(from, default) {
+            return Ok(Sender::Default {
+                address: default.clone(),
+                reply_to: None,
+                fallback_reason: None,
+            });
+        }
+        if category == Category::System {
+            return Err(SenderRefusal::SystemCategory);
+        }
+        let identity = identities
+            .iter()
+            .find(|i| same_mailbox(i.address, from) && i.status == Status::Success)
+            .ok_or_else(|| SenderRefusal::NotVerified(from.to_string()))?;
+        if !identity.scope.allows(category) {
+            return Err(SenderRefusal::ScopeForbids {
+                address: from.to_string(),
+                category: category.as_str(),
+            });
+        }
+        return Ok(Sender::Custom {
+            identity_id: identity.id.to_string(),
+            address: identity.address.clone(),
+        });
+    }
+    let chosen = chosen.and_then(|id| identities.iter().find(|i| i.id == id));
+    match chosen {
+        None => Ok(Sender::Default {
+            address: default.clone(),
+            reply_to: None,
+            fallback_reason: None,
+        }),
+        Some(identity) => match unusable_reason(identity, category) {
+            None => Ok(Sender::Custom {
+                identity_id: identity.id.to_string(),
+                address: identity.address.clone(),
+            }),
+            Some(reason) => Ok(Sender::Default {
+                address: default.clone(),
+                reply_to: (category != Category::System).then(|| identity.address.clone()),
+                fallback_reason: Some(reason),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse(s).unwrap()
+    }
+
+    #[test]
+    fn explicit_from_must_be_verified_and_in_scope() {
+        let (events, info, new) = (
+            addr("events@acme.test"),
+            addr("info@acme.test"),
+            addr("new@acme.test"),
+        );
+        let identities = [
+            SenderIdentity {
+                id: "i1",
+                address: &events,
+                scope: Scope::Recipients,
+                status: Status::Success,
+            },
+            SenderIdentity {
+                id: "i2",
+                address: &info,
+                scope: Scope::All,
+                status: Status::Success,
+            },
+            SenderIdentity {
+                id: "i3",
+                address: &new,
+                scope: Scope::All,
+                status: Status::Pending,
+            },
+        ];
+        let default = addr("buchung@absender.test");
+        let choose = |category, from: &str| {
+            choose_sender(category, Some(&addr(from)), &identities, None, &default)
+        };
+        assert!(
+            matches!(choose(Category::Booking, "Events@ACME.test"), Ok(Sender::Custom { identity_id, .. }) if identity_id == "i1")
+        );
+        assert!(matches!(
+            choose(Category::AccountNotification, "events@acme.test"),
+            Err(SenderRefusal::ScopeForbids { .. })
+        ));
+        assert!(matches!(
+            choose(Category::AccountNotification, "info@acme.test"),
+            Ok(Sender::Custom { .. })
+        ));
+        assert_eq!(
+            choose(Category::Booking, "new@acme.test"),
+            Err(SenderRefusal::NotVerified("new@acme.test".into()))
+        );
+        assert_eq!(
+            choose(Category::Booking, "ceo@acme.test"),
+            Err(SenderRefusal::NotVerified("ceo@acme.test".into()))
+        );
+        assert_eq!(
+            choose(Category::System, "info@acme.test"),
+            Err(SenderRefusal::SystemCategory)
+        );
+        assert!(matches!(
+            choose(Category::Booking, "buchung@absender.test"),
+            Ok(Sender::Default { reply_to: None, .. })
+        ));
+    }
+
+    #[test]
+    fn a_chosen_identity_is_used_while_healthy_else_the_default_with_reply_to() {
+        let events = addr("events@acme.test");
+        let default = addr("buchung@absender.test");
+        let with = |status| {
+            [SenderIdentity {
+                id: "i1",
+                address: &events,
+                scope: Scope::Recipients,
+                status,
+            }]
+        };
+        let healthy = with(Status::Success);
+        assert!(matches!(
+            choose_sender(Category::Booking, None, &healthy, Some("i1"), &default),
+            Ok(Sender::Custom { .. })
+        ));
+        for status in [Status::TemporaryFailure, Status::Pending, Status::Failed] {
+            let broken = with(status);
+            let Ok(Sender::Default {
+                address,
+                reply_to,
+                fallback_reason,
+            }) = choose_sender(Category::Booking, None, &broken, Some("i1"), &default)
+            else {
+                panic!("falls back for {status:?}");
+            };
+            assert_eq!(address, default);
+            assert_eq!(reply_to, Some(events.clone()));
+            assert!(fallback_reason.unwrap().contains(status.as_str()));
+        }
+        let scoped = choose_sender(
+            Category::AccountNotification,
+            None,
+            &healthy,
+            Some("i1"),
+            &default,
+        )
+        .unwrap();
+        assert!(matches!(
+            scoped,
+            Sender::Default {
+                fallback_reason: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            choose_sender(Category::Invitation, None, &healthy, None, &default).unwrap(),
+            Sender::Default {
+                address: default.clone(),
+                reply_to: None,
+                fallback_reason: None
+            }
+        );
+    }
+}

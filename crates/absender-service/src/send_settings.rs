@@ -1,0 +1,82 @@
+//! Send settings: per mail category, the verified identity an organization
+//! sends from (the seed's step 4). Health is judged again at every send.
+
+use crate::api::SendSettings;
+use crate::{App, Caller, ServiceError};
+use absender_core::sender::{SenderIdentity, unusable_reason};
+use absender_core::{Category, EmailAddress};
+
+impl App {
+    /// The organization's choices.
+    pub async fn send_settings(&self, caller: &Caller) -> Result<SendSettings, ServiceError> {
+        let org = caller.org()?;
+        let mut settings = SendSettings::default();
+        for (category, identity_id) in self.inner.store.send_settings(&org.id).await? {
+            match Category::parse(&category) {
+                Some(Category::Booking) => settings.booking = Some(identity_id),
+                Some(Category::Invitation) => settings.invitation = Some(identity_id),
+                Some(Category::AccountNotification) => {
+                    settings.account_notification = Some(identity_id)
+                }
+                _ => return Err(ServiceError::corrupt("send settings category")),
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Replaces the choices; each must be a verified identity of this
+    /// organization whose scope allows the category.
+    pub async fn put_send_settings(
+        &self,
+        caller: &Caller,
+        settings: SendSettings,
+    ) -> Result<SendSettings, ServiceError> {
+        let org = caller.org()?;
+        let mut choices = Vec::new();
+        for (category, chosen) in [
+            (Category::Booking, &settings.booking),
+            (Category::Invitation, &settings.invitation),
+            (
+                Category::AccountNotification,
+                &settings.account_notification,
+            ),
+        ] {
+            let Some(id) = chosen else { continue };
+            let identity = self.identity_of(org, id).await.map_err(|e| match e {
+                ServiceError::NotFound(_) => ServiceError::Refused {
+                    code: "unknown_identity",
+                    message: format!(
+                        "{}: this organization has no identity {id}",
+                        category.as_str()
+                    ),
+                },
+                other => other,
+            })?;
+            let address = EmailAddress::parse(&identity.row.address)
+                .map_err(|_| ServiceError::corrupt("identity address"))?;
+            let sender = SenderIdentity {
+                id,
+                address: &address,
+                scope: identity.scope,
+                status: identity.parts.overall(),
+            };
+            if let Some(reason) = unusable_reason(&sender, category) {
+                let code = if sender.scope.allows(category) {
+                    "identity_not_verified"
+                } else {
+                    "scope_not_allowed"
+                };
+                return Err(ServiceError::Refused {
+                    code,
+                    message: format!("{}: {reason}", category.as_str()),
+                });
+            }
+            choices.push((category.as_str().to_string(), id.clone()));
+        }
+        self.inner
+            .store
+            .replace_send_settings(&org.id, &choices, self.now_ms())
+            .await?;
+        self.send_settings(caller).await
+    }
+}
