@@ -35,6 +35,14 @@ impl ApiError {
         )
     }
 
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not support this method",
+        )
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -25,6 +25,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::verify::router())
         .merge(routes::zones::router())
         .fallback(|| async { ApiError::not_found_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }

@@ -72,6 +72,20 @@ async fn unknown_routes_answer_in_the_error_shape() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_answers_in_the_error_shape() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .delete(format!("{}/api/v1/orgs", app.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(code(&response.json().await.unwrap()), "method_not_allowed");
+}
+
+#[tokio::test]
 async fn health_reports_ok() {
     let app = spawn_app().await;
     let response = app
