@@ -2,4 +2,5 @@
 //! them back for display. It decides nothing about who may send what.
 
 pub mod compose;
+pub mod dkim;
 pub mod inspect;

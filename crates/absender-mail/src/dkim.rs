@@ -1,0 +1,224 @@
+//! DKIM signing (RFC 6376) with mail-auth: RSA-SHA256, relaxed/relaxed, over
+//! the headers receivers expect. Sign last, after every header rewrite. The
+//! only module of absender-mail that names mail-auth types.
+
+use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// Headers covered by the signature when present; From is required by RFC 6376.
+pub const SIGNED_HEADERS: [&str; 13] = [
+    "From",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "MIME-Version",
+    "Content-Type",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+];
+
+/// A private key and where its public half is published.
+#[derive(Debug, Clone, Copy)]
+pub struct DkimKey<'a> {
+    /// The signing domain (`d=`).
+    pub domain: &'a str,
+    /// The selector (`s=`).
+    pub selector: &'a str,
+    /// The RSA private key, PKCS#8 DER.
+    pub pkcs8_der: &'a [u8],
+}
+
+/// Why a message could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum DkimError {
+    /// The key does not load.
+    #[error("the DKIM key for {domain} ({selector}) does not load: {reason}")]
+    BadKey {
+        /// The signing domain.
+        domain: String,
+        /// The selector.
+        selector: String,
+        /// What the crypto library said.
+        reason: String,
+    },
+    /// Signing failed (e.g. the message has no From header).
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+/// Prepends one DKIM-Signature header per key to `message`.
+pub fn sign(message: &[u8], keys: &[DkimKey<'_>]) -> Result<Vec<u8>, DkimError> {
+    let mut headers = Vec::new();
+    for key in keys {
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der.to_vec()));
+        let rsa = RsaKey::<Sha256>::from_key_der(der).map_err(|e| DkimError::BadKey {
+            domain: key.domain.to_string(),
+            selector: key.selector.to_string(),
+            reason: e.to_string(),
+        })?;
+        let signature = DkimSigner::from_key(rsa)
+            .domain(key.domain)
+            .selector(key.selector)
+            .headers(SIGNED_HEADERS)
+            .sign(message)
+            .map_err(|e| DkimError::Sign(e.to_string()))?;
+        headers.push(signature.to_header());
+    }
+    let mut signed = headers.concat().into_bytes();
+    signed.extend_from_slice(message);
+    Ok(signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::{Notice, notice};
+    use base64::Engine;
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    use mail_auth::common::parse::TxtRecordParser;
+    use mail_auth::common::verify::DomainKey;
+    use mail_auth::{
+        AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
+    };
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use std::borrow::Borrow;
+    use std::collections::HashMap;
+    use std::hash::Hash;
+    use std::sync::Arc;
+
+    /// Published keys, as a verifier's DNS cache: no network needed.
+    struct Published(HashMap<Box<str>, Txt>);
+
+    impl ResolverCache<Box<str>, Txt> for Published {
+        fn get<Q>(&self, name: &Q) -> Option<Txt>
+        where
+            Box<str>: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            self.0.get(name).cloned()
+        }
+        fn remove<Q>(&self, _: &Q) -> Option<Txt>
+        where
+            Box<str>: Borrow<Q>,
+            Q: Hash + Eq + ?Sized,
+        {
+            None
+        }
+        fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
+    }
+
+    fn key() -> (Vec<u8>, String) {
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+        let pkcs8 = private.to_pkcs8_der().unwrap().as_bytes().to_vec();
+        let spki = private.to_public_key().to_public_key_der().unwrap();
+        (
+            pkcs8,
+            base64::engine::general_purpose::STANDARD.encode(spki.as_bytes()),
+        )
+    }
+
+    fn message(subject: &str) -> Vec<u8> {
+        notice(&Notice {
+            from_name: "Acme Events",
+            from: "events@acme.test",
+            to: "guest@example.test",
+            subject,
+            text: "Ihre Buchung ist bestätigt.",
+            html: "<p>Ihre Buchung ist bestätigt.</p>",
+            message_id_local: "m1",
+            message_id_domain: "acme.test",
+            date_unix: 1_700_000_000,
+        })
+    }
+
+    async fn verify(signed: &[u8], published: &Published) -> Vec<DkimResult> {
+        // Every key comes from the cache; this resolver is never asked.
+        let nowhere = NameServerConfig::udp("127.0.0.1".parse().unwrap());
+        let resolver = hickory_resolver::Resolver::builder_with_config(
+            ResolverConfig::from_name_servers(vec![nowhere]),
+            TokioRuntimeProvider::default(),
+        )
+        .build()
+        .unwrap();
+        let authenticator = MessageAuthenticator(resolver);
+        let parsed = AuthenticatedMessage::parse(signed).unwrap();
+        let outputs = authenticator
+            .verify_dkim(Parameters::new(&parsed).with_txt_cache(published))
+            .await;
+        outputs.iter().map(|o| o.result().clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn both_signatures_verify_and_a_changed_subject_breaks_them() {
+        let (customer, customer_pub) = key();
+        let (platform, platform_pub) = key();
+        let keys = [
+            DkimKey {
+                domain: "acme.test",
+                selector: "s1",
+                pkcs8_der: &customer,
+            },
+            DkimKey {
+                domain: "absender.test",
+                selector: "p1",
+                pkcs8_der: &platform,
+            },
+        ];
+        let signed = sign(&message("Buchung bestätigt"), &keys).unwrap();
+        let text = String::from_utf8_lossy(&signed);
+        assert_eq!(text.matches("DKIM-Signature:").count(), 2);
+        assert!(
+            text.contains("d=acme.test")
+                && text.contains("c=relaxed/relaxed")
+                && text.contains("a=rsa-sha256")
+        );
+
+        let record = |p: &str| {
+            Txt::DomainKey(Arc::new(
+                DomainKey::parse(format!("v=DKIM1; k=rsa; p={p}").as_bytes()).unwrap(),
+            ))
+        };
+        let published = Published(HashMap::from([
+            (Box::from("s1._domainkey.acme.test."), record(&customer_pub)),
+            (
+                Box::from("p1._domainkey.absender.test."),
+                record(&platform_pub),
+            ),
+        ]));
+        assert_eq!(
+            verify(&signed, &published).await,
+            [DkimResult::Pass, DkimResult::Pass]
+        );
+
+        let tampered = String::from_utf8(signed)
+            .unwrap()
+            .replace("Subject: ", "Subject: Re: ");
+        let results = verify(tampered.as_bytes(), &published).await;
+        assert!(
+            results.iter().all(|r| *r != DkimResult::Pass),
+            "{results:?}"
+        );
+    }
+
+    #[test]
+    fn a_broken_key_is_refused_with_its_selector() {
+        let err = sign(
+            &message("x"),
+            &[DkimKey {
+                domain: "acme.test",
+                selector: "s1",
+                pkcs8_der: b"nope",
+            }],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("s1"));
+    }
+}
