@@ -227,19 +227,27 @@ impl Authority {
             .as_str()
             .strip_suffix(apex.as_str())
             .and_then(|s| s.strip_suffix('.'));
-        let key = match selector {
+        // Customers' keys, then the platform's own.
+        let public_key = match selector {
             Some(selector) if !selector.contains('.') => {
-                self.store.dkim_key_by_selector(selector).await?
+                match self.store.dkim_key_by_selector(selector).await? {
+                    Some(key) => Some(key.public_key),
+                    None => self
+                        .store
+                        .platform_key_by_selector(selector)
+                        .await?
+                        .map(|k| k.public_key),
+                }
             }
             _ => None,
         };
-        let Some(key) = key else {
+        let Some(public_key) = public_key else {
             return Ok(Lookup::NxDomain(self.soa(apex, PLATFORM_SERIAL)));
         };
         if !matches!(qtype, RecordType::TXT | RecordType::ANY) {
             return Ok(Lookup::NoData(self.soa(apex, PLATFORM_SERIAL)));
         }
-        let text = format!("v=DKIM1; k=rsa; p={}", key.public_key);
+        let text = format!("v=DKIM1; k=rsa; p={public_key}");
         Ok(Lookup::Records(vec![txt_record(
             qname,
             PLATFORM_TTL_SECS,

@@ -3,7 +3,7 @@
 use crate::MasterKey;
 use crate::secrets::{new_id, random_string};
 use absender_core::selector::{SELECTOR_ALPHABET, SELECTOR_LEN};
-use absender_store::DkimKeyRow;
+use absender_store::{DkimKeyRow, PlatformKeyRow};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::rngs::OsRng;
@@ -26,6 +26,43 @@ pub fn generate(
     slot: i64,
     now_ms: i64,
 ) -> DkimKeyRow {
+    let key = new_key(master);
+    DkimKeyRow {
+        id: new_id("dk"),
+        org_id: org_id.to_string(),
+        domain: domain.to_string(),
+        slot,
+        private_key_enc: key.sealed,
+        selector: key.selector,
+        algorithm: ALGORITHM.to_string(),
+        public_key: key.public_key,
+        created_at: now_ms,
+    }
+}
+
+/// A new key of the platform itself for `domain` (d=<platform domain>).
+pub fn generate_platform(master: &MasterKey, domain: &str, now_ms: i64) -> PlatformKeyRow {
+    let key = new_key(master);
+    PlatformKeyRow {
+        selector: key.selector,
+        domain: domain.to_string(),
+        algorithm: ALGORITHM.to_string(),
+        private_key_enc: key.sealed,
+        public_key: key.public_key,
+        created_at: now_ms,
+    }
+}
+
+const ALGORITHM: &str = "rsa-sha256";
+
+struct NewKey {
+    selector: String,
+    sealed: Vec<u8>,
+    public_key: String,
+}
+
+/// Sealed PKCS#8 private key (bound to its selector) and base64 SPKI public key.
+fn new_key(master: &MasterKey) -> NewKey {
     let private = RsaPrivateKey::new(&mut OsRng, RSA_BITS).expect("RSA key generation");
     let pkcs8 = private.to_pkcs8_der().expect("PKCS#8 encoding");
     let spki = private
@@ -33,16 +70,10 @@ pub fn generate(
         .to_public_key_der()
         .expect("SPKI encoding");
     let selector = random_string(SELECTOR_ALPHABET, SELECTOR_LEN);
-    DkimKeyRow {
-        id: new_id("dk"),
-        org_id: org_id.to_string(),
-        domain: domain.to_string(),
-        slot,
-        private_key_enc: master.seal(&selector, pkcs8.as_bytes()),
-        selector,
-        algorithm: "rsa-sha256".to_string(),
+    NewKey {
+        sealed: master.seal(&selector, pkcs8.as_bytes()),
         public_key: STANDARD.encode(spki.as_bytes()),
-        created_at: now_ms,
+        selector,
     }
 }
 

@@ -13,6 +13,7 @@ mod identities;
 mod notices;
 mod orgs;
 mod outbox;
+mod platform;
 pub mod secrets;
 mod send_settings;
 pub mod settings;

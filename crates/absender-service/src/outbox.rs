@@ -6,6 +6,7 @@ use crate::notices::NoticeText;
 use crate::{App, Caller, ServiceError};
 use absender_core::Category;
 use absender_mail::compose::{Notice, notice};
+use absender_mail::dkim::{self, DkimKey};
 use absender_store::{OrgRow, OutboxRow, OutboxSummaryRow};
 
 /// The most messages one listing returns.
@@ -78,7 +79,7 @@ impl App {
         let sender = &self.inner.system_sender;
         let platform = &self.inner.settings.platform.name;
         let message_id = crate::secrets::new_id("msg");
-        let raw = notice(&Notice {
+        let unsigned = notice(&Notice {
             from_name: platform,
             from: &sender.to_string(),
             to,
@@ -89,6 +90,19 @@ impl App {
             message_id_domain: sender.domain().as_str(),
             date_unix: self.now_ms() / 1000,
         });
+        // Mail from the platform's own senders is signed with the platform key.
+        let raw = match self.platform_signing_key().await? {
+            Some(key) => dkim::sign(
+                &unsigned,
+                &[DkimKey {
+                    domain: &key.domain,
+                    selector: &key.selector,
+                    pkcs8_der: &key.pkcs8_der,
+                }],
+            )
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            None => unsigned,
+        };
         self.capture(
             &message_id,
             Some(&org.id),

@@ -62,7 +62,9 @@ impl App {
         let dns = &self.inner.platform_dns;
         for platform in [dns.dkim_zone.as_str(), dns.spf_domain.as_str()] {
             let platform = DnsName::parse(platform).expect("validated at start-up");
-            if name.is_within(&platform) || platform.is_within(&name) {
+            // A zone around a platform zone is fine (the more specific zone
+            // answers); one inside it would be shadowed.
+            if name.is_within(&platform) {
                 return Err(ServiceError::Conflict {
                     code: "zone_overlaps_platform",
                     message: format!(

@@ -10,6 +10,7 @@ mod identities;
 mod keys;
 mod orgs;
 mod outbox;
+mod platform_keys;
 mod rows;
 mod send_settings;
 mod settings;

@@ -185,3 +185,14 @@ pub struct CheckUpdate {
     pub parts: Vec<IdentityCheckRow>,
     pub events: Vec<IdentityEventRow>,
 }
+
+/// A DKIM key of the platform itself; the private key only encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlatformKeyRow {
+    pub selector: String,
+    pub domain: String,
+    pub algorithm: String,
+    pub private_key_enc: Vec<u8>,
+    pub public_key: String,
+    pub created_at: i64,
+}

@@ -109,6 +109,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         clock,
         checker,
     )?;
+    app.ensure_platform_key()
+        .await
+        .context("preparing the platform's DKIM key")?;
     let (stop_checks, checks_stopped) = oneshot::channel::<()>();
     let scheduler = {
         let app = app.clone();

@@ -3,7 +3,7 @@
 use crate::ApiError;
 use crate::extract::{Auth, Json};
 use absender_service::App;
-use absender_service::api::{CreateZone, CreateZoneRecord, List, Zone, ZoneRecord};
+use absender_service::api::{CreateZone, CreateZoneRecord, DnsRecords, List, Zone, ZoneRecord};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,6 +21,15 @@ pub fn router() -> Router<App> {
             "/api/v1/dns/zones/{zone}/records/{id}",
             delete(remove_record),
         )
+        .route("/api/v1/platform/dns-records", get(platform_records))
+}
+
+/// What the operator publishes at the platform domain (its DKIM CNAME, SPF).
+async fn platform_records(
+    State(app): State<App>,
+    Auth(caller): Auth,
+) -> Result<Json<DnsRecords>, ApiError> {
+    Ok(Json(app.platform_dns_records(&caller).await?))
 }
 
 async fn create(

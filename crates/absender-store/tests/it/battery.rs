@@ -13,6 +13,7 @@ crate::battery!(
     due_checks_are_leased_once_and_released_on_save,
     imports_write_many_rows_at_once,
     send_settings_are_replaced_whole_and_follow_deleted_identities,
+    the_newest_platform_key_comes_first,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -551,4 +552,32 @@ async fn send_settings_are_replaced_whole_and_follow_deleted_identities(store: &
         store.send_settings("acme").await.unwrap().is_empty(),
         "the choice goes with its identity"
     );
+}
+
+async fn the_newest_platform_key_comes_first(store: &Store) {
+    let key = |selector: &str, at: i64| PlatformKeyRow {
+        selector: selector.into(),
+        domain: "absender.test".into(),
+        algorithm: "rsa-sha256".into(),
+        private_key_enc: vec![1, 2],
+        public_key: "PUB".into(),
+        created_at: at,
+    };
+    store.insert_platform_key(&key("old", 1)).await.unwrap();
+    store.insert_platform_key(&key("new", 2)).await.unwrap();
+    let keys = store.platform_keys("absender.test").await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| k.selector.as_str()).collect::<Vec<_>>(),
+        ["new", "old"]
+    );
+    assert_eq!(
+        store
+            .platform_key_by_selector("old")
+            .await
+            .unwrap()
+            .unwrap()
+            .created_at,
+        1
+    );
+    assert!(store.platform_keys("other.test").await.unwrap().is_empty());
 }

@@ -16,4 +16,5 @@ mod outbox;
 mod postgres;
 mod requests;
 mod send_settings;
+mod system_mail_dkim;
 mod verification;
