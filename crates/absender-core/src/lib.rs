@@ -11,6 +11,7 @@ pub mod freemail;
 pub mod identity;
 pub mod lifecycle;
 pub mod locale;
+pub mod message;
 pub mod rate_limit;
 pub mod records;
 pub mod selector;

@@ -68,6 +68,11 @@ impl From<ServiceError> for ApiError {
             }
             E::Conflict { code, .. } => Self::new(StatusCode::CONFLICT, code, message),
             E::Refused { code, .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            E::Denied { code, .. } => Self::new(StatusCode::FORBIDDEN, code, message),
+            E::BadRequest { code, .. } => Self::new(StatusCode::BAD_REQUEST, code, message),
+            E::TooLarge(_) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "message_too_large", message)
+            }
             E::RateLimited { retry_after } => Self {
                 retry_after_secs: Some(retry_after.as_secs().max(1)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)

@@ -45,3 +45,96 @@ pub fn notice(notice: &Notice<'_>) -> Vec<u8> {
         .write_to_vec()
         .expect("writing to a Vec cannot fail")
 }
+
+/// One attachment.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// The file name shown to the recipient.
+    pub filename: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// The bytes.
+    pub content: Vec<u8>,
+}
+
+/// A mail an organization sends, every value already validated.
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    /// Display name of the sender, if any.
+    pub from_name: Option<String>,
+    /// The sender address (custom or default).
+    pub from: String,
+    /// The Reply-To address, if any.
+    pub reply_to: Option<String>,
+    /// Visible recipients.
+    pub to: Vec<String>,
+    /// Visible copies.
+    pub cc: Vec<String>,
+    /// Subject (UTF-8).
+    pub subject: String,
+    /// Plain-text body.
+    pub text: Option<String>,
+    /// HTML body.
+    pub html: Option<String>,
+    /// Extra headers (name, value), validated by the caller.
+    pub headers: Vec<(String, String)>,
+    /// Attachments.
+    pub attachments: Vec<Attachment>,
+    /// The unique left-hand side of the Message-ID.
+    pub message_id_local: String,
+    /// The domain of the Message-ID (the sending domain).
+    pub message_id_domain: String,
+    /// Unix seconds for the Date header.
+    pub date_unix: i64,
+}
+
+fn address_list(addresses: &[String]) -> mail_builder::headers::address::Address<'static> {
+    mail_builder::headers::address::Address::new_list(
+        addresses.iter().map(|a| a.clone().into()).collect(),
+    )
+}
+
+/// Builds the message bytes (CRLF), ready for signing; Bcc never appears in it.
+pub fn message(mail: &Outgoing) -> Vec<u8> {
+    let from: mail_builder::headers::address::Address<'_> = match &mail.from_name {
+        Some(name) => (name.clone(), mail.from.clone()).into(),
+        None => mail.from.clone().into(),
+    };
+    let mut builder = MessageBuilder::new()
+        .from(from)
+        .to(address_list(&mail.to))
+        .subject(mail.subject.clone())
+        .message_id(format!(
+            "{}@{}",
+            mail.message_id_local, mail.message_id_domain
+        ))
+        .date(mail.date_unix);
+    if !mail.cc.is_empty() {
+        builder = builder.cc(address_list(&mail.cc));
+    }
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    for (name, value) in &mail.headers {
+        builder = builder.header(
+            name.clone(),
+            mail_builder::headers::text::Text::new(value.clone()),
+        );
+    }
+    if let Some(text) = &mail.text {
+        builder = builder.text_body(text.clone());
+    }
+    if let Some(html) = &mail.html {
+        builder = builder.html_body(html.clone());
+    }
+    for attachment in &mail.attachments {
+        builder = builder.attachment(
+            attachment.content_type.clone(),
+            attachment.filename.clone(),
+            attachment.content.clone(),
+        );
+    }
+    builder
+        .write_to_vec()
+        .expect("writing to a Vec cannot fail")
+}

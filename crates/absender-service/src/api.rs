@@ -244,3 +244,71 @@ pub struct SendSettings {
     #[serde(default)]
     pub account_notification: Option<String>,
 }
+
+/// An attachment in `POST /api/v1/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentIn {
+    pub filename: String,
+    pub content_type: String,
+    /// The bytes, base64.
+    pub content_base64: String,
+}
+
+/// `POST /api/v1/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub category: Category,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
+}
+
+/// The answer to an accepted message: it is durably stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Accepted {
+    pub id: String,
+}
+
+/// One recipient's delivery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecipientStatus {
+    pub address: String,
+    pub status: String,
+}
+
+/// `GET /api/v1/messages/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub category: Category,
+    /// The sender used.
+    pub from: String,
+    /// The custom identity used, if any.
+    pub identity_id: Option<String>,
+    /// Why the chosen custom sender was not used.
+    pub fallback_reason: Option<String>,
+    pub reply_to: Option<String>,
+    pub envelope_from: String,
+    pub subject: String,
+    pub status: String,
+    pub recipients: Vec<RecipientStatus>,
+    pub created_at: String,
+}

@@ -56,6 +56,25 @@ pub enum ServiceError {
         /// Words for people.
         message: String,
     },
+    /// A request absender understood but will not carry out for this caller.
+    #[error("{message}")]
+    Denied {
+        /// Stable code for the case.
+        code: &'static str,
+        /// Words for people.
+        message: String,
+    },
+    /// A malformed request (e.g. header injection, invalid addresses).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code for the case.
+        code: &'static str,
+        /// Words for people.
+        message: String,
+    },
+    /// The request is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many requests of this kind; try again later.
     #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited {

@@ -10,6 +10,7 @@ pub mod crypto;
 mod dkim_keys;
 mod error;
 mod identities;
+mod messages;
 mod notices;
 mod orgs;
 mod outbox;

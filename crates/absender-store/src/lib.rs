@@ -8,6 +8,7 @@ mod dns;
 mod error;
 mod identities;
 mod keys;
+mod messages;
 mod orgs;
 mod outbox;
 mod platform_keys;

@@ -196,3 +196,23 @@ pub struct PlatformKeyRow {
     pub public_key: String,
     pub created_at: i64,
 }
+
+/// A message an organization sent.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub org_id: String,
+    pub category: String,
+    pub from_address: String,
+    /// The custom identity used, if any.
+    pub identity_id: Option<String>,
+    /// Why the chosen custom sender was not used.
+    pub fallback_reason: Option<String>,
+    pub reply_to: Option<String>,
+    pub envelope_from: String,
+    /// Recipients (to, cc, bcc), comma-separated.
+    pub recipients: String,
+    pub subject: String,
+    pub status: String,
+    pub created_at: i64,
+}

@@ -11,6 +11,7 @@ mod dns_zones;
 mod helpers;
 mod identities;
 mod master_key;
+mod messages;
 mod orgs;
 mod outbox;
 mod postgres;

@@ -13,20 +13,71 @@ use reqwest::{Method, StatusCode};
 async fn the_verification_mail_is_signed_by_the_platform_and_verifies() {
     let app = spawn_app().await;
     let org = app.upgraded_org("Acme", "en").await;
-    let forbidden = app.json(Method::GET, "/api/v1/platform/dns-records", Some(&org.key), None, StatusCode::FORBIDDEN).await;
+    let forbidden = app
+        .json(
+            Method::GET,
+            "/api/v1/platform/dns-records",
+            Some(&org.key),
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     assert_eq!(forbidden["error"]["code"], "forbidden");
 
     // The operator publishes the platform key, here in a local zone for absender.test.
-    let records = app.json(Method::GET, "/api/v1/platform/dns-records", Some(ADMIN_KEY), None, StatusCode::OK).await;
-    let cname = records["records"].as_array().unwrap().iter().find(|r| r["purpose"] == "platform_dkim").unwrap();
-    assert!(cname["name"].as_str().unwrap().ends_with("._domainkey.absender.test"));
+    let records = app
+        .json(
+            Method::GET,
+            "/api/v1/platform/dns-records",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let cname = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["purpose"] == "platform_dkim")
+        .unwrap();
+    assert!(
+        cname["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("._domainkey.absender.test")
+    );
     app.zone("absender.test").await;
-    app.record("absender.test", cname["name"].as_str().unwrap(), "CNAME", cname["value"].as_str().unwrap()).await;
+    app.record(
+        "absender.test",
+        cname["name"].as_str().unwrap(),
+        "CNAME",
+        cname["value"].as_str().unwrap(),
+    )
+    .await;
 
-    app.request_identity(&org, "events@acme.test", "recipients").await;
-    let list = app.json(Method::GET, "/api/v1/outbox", Some(&org.key), None, StatusCode::OK).await;
+    app.request_identity(&org, "events@acme.test", "recipients")
+        .await;
+    let list = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
     let id = list["items"][0]["id"].as_str().unwrap();
-    let raw = app.call(Method::GET, &format!("/api/v1/outbox/{id}/raw"), Some(&org.key), None).await.bytes().await.unwrap();
+    let raw = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/outbox/{id}/raw"),
+            Some(&org.key),
+            None,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert!(String::from_utf8_lossy(&raw).starts_with("DKIM-Signature:"));
 
     // An independent verifier resolving through absender's DNS server only.
@@ -35,7 +86,11 @@ async fn the_verification_mail_is_signed_by_the_platform_and_verifies() {
     let mut options = ResolverOpts::default();
     options.cache_size = 0;
     let resolver = Resolver::builder_with_config(
-        ResolverConfig::from_name_servers(vec![NameServerConfig::new(app.dns_addr.ip(), true, vec![connection])]),
+        ResolverConfig::from_name_servers(vec![NameServerConfig::new(
+            app.dns_addr.ip(),
+            true,
+            vec![connection],
+        )]),
         TokioRuntimeProvider::default(),
     )
     .with_options(options)

@@ -1,0 +1,41 @@
+//! `/api/v1/messages`: sending mail on behalf of an organization.
+
+use crate::ApiError;
+use crate::extract::{Auth, Json};
+use absender_service::App;
+use absender_service::api::{Accepted, Message, SendMessage};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+/// A 10 MB message with attachments, base64-encoded in JSON, plus headroom.
+const MAX_MESSAGE_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route(
+            "/api/v1/messages",
+            post(send).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY_BYTES)),
+        )
+        .route("/api/v1/messages/{id}", get(show))
+}
+
+async fn send(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Json(body): Json<SendMessage>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app.send_message(&caller, body).await?),
+    ))
+}
+
+async fn show(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Message>, ApiError> {
+    Ok(Json(app.get_message(&caller, &id).await?))
+}

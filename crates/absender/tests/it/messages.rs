@@ -1,0 +1,381 @@
+//! Sending: the sender rule, signatures that verify through absender's DNS,
+//! fallbacks with Reply-To, and refusals of bad input.
+
+use crate::helpers::{ADMIN_KEY, Org, TestApp, code, spawn_app};
+use hickory_resolver::Resolver;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use mail_auth::common::verify::VerifySignature;
+use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Acme with events@acme.test verified (MAIL FROM too) and chosen for bookings,
+/// and the platform key published.
+async fn acme(app: &TestApp) -> (Org, String) {
+    let org = app.upgraded_org("Acme", "en").await;
+    let identity = app
+        .request_identity(&org, "events@acme.test", "recipients")
+        .await;
+    let id = identity["id"].as_str().unwrap().to_string();
+    app.wait_for(&org, &id, Duration::from_secs(10), |i| {
+        i["parts"]["dkim"]["last_checked_at"].is_string()
+    })
+    .await;
+    app.confirm("events@acme.test").await;
+    app.publish(&org, &identity).await;
+    assert_eq!(app.check(&org, &id).await["status"], "SUCCESS");
+    app.json(
+        Method::PUT,
+        "/api/v1/send-settings",
+        Some(&org.key),
+        Some(json!({"booking": id})),
+        StatusCode::OK,
+    )
+    .await;
+    let platform = app
+        .json(
+            Method::GET,
+            "/api/v1/platform/dns-records",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let cname = &platform["records"][0];
+    app.zone("absender.test").await;
+    app.record(
+        "absender.test",
+        cname["name"].as_str().unwrap(),
+        "CNAME",
+        cname["value"].as_str().unwrap(),
+    )
+    .await;
+    (org, id)
+}
+
+async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Value {
+    app.json(
+        Method::POST,
+        "/api/v1/messages",
+        Some(&org.key),
+        Some(body),
+        status,
+    )
+    .await
+}
+
+fn booking(extra: Value) -> Value {
+    let mut body = json!({"category": "booking", "to": ["guest@example.test"], "subject": "Ihre Buchung", "text": "Danke!"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    body
+}
+
+async fn raw(app: &TestApp, org: &Org, id: &str) -> Vec<u8> {
+    app.call(
+        Method::GET,
+        &format!("/api/v1/outbox/{id}/raw"),
+        Some(&org.key),
+        None,
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec()
+}
+
+/// DKIM verdicts of an independent verifier that asks only absender's DNS server.
+async fn verify(app: &TestApp, raw: &[u8]) -> Vec<(String, DkimResult)> {
+    let mut connection = ConnectionConfig::udp();
+    connection.port = app.dns_addr.port();
+    let mut options = ResolverOpts::default();
+    options.cache_size = 0;
+    let servers = vec![NameServerConfig::new(
+        app.dns_addr.ip(),
+        true,
+        vec![connection],
+    )];
+    let resolver = Resolver::builder_with_config(
+        ResolverConfig::from_name_servers(servers),
+        TokioRuntimeProvider::default(),
+    )
+    .with_options(options)
+    .build()
+    .unwrap();
+    let message = AuthenticatedMessage::parse(raw).unwrap();
+    let outputs = MessageAuthenticator(resolver)
+        .verify_dkim(Parameters::new(&message))
+        .await;
+    outputs
+        .iter()
+        .map(|o| {
+            (
+                o.signature().unwrap().domain().to_string(),
+                o.result().clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_booking_goes_out_from_the_chosen_address_signed_for_its_domain() {
+    let app = spawn_app().await;
+    let (org, identity_id) = acme(&app).await;
+    let accepted = send(
+        &app,
+        &org,
+        booking(json!({"bcc": ["office@acme.test"], "headers": {"X-Booking": "4711"}})),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let id = accepted["id"].as_str().unwrap();
+
+    let message = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/messages/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(message["from"], "events@acme.test");
+    assert_eq!(message["identity_id"], identity_id.as_str());
+    assert_eq!(message["fallback_reason"], Value::Null);
+    assert_eq!(
+        message["envelope_from"],
+        format!("bounces+{id}@bounce.acme.test"),
+        "custom MAIL FROM verified"
+    );
+    assert_eq!(message["recipients"].as_array().unwrap().len(), 2);
+
+    let raw = raw(&app, &org, id).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains(&format!("Message-ID: <{id}@acme.test>")));
+    assert!(text.contains("X-Booking: 4711"));
+    assert!(
+        !text.contains("office@acme.test"),
+        "Bcc never appears in the message"
+    );
+    let verdicts = verify(&app, &raw).await;
+    assert_eq!(
+        verdicts,
+        [
+            ("acme.test".to_string(), DkimResult::Pass),
+            ("absender.test".to_string(), DkimResult::Pass)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_broken_identity_falls_back_to_the_default_sender_with_reply_to() {
+    let app = spawn_app().await;
+    let (org, identity_id) = acme(&app).await;
+    let records = app
+        .json(
+            Method::GET,
+            "/api/v1/dns/zones/acme.test/records",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let cname = records["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "CNAME")
+        .unwrap();
+    app.call(
+        Method::DELETE,
+        &format!(
+            "/api/v1/dns/zones/acme.test/records/{}",
+            cname["id"].as_str().unwrap()
+        ),
+        Some(ADMIN_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.check(&org, &identity_id).await["status"],
+        "TEMPORARY_FAILURE"
+    );
+
+    let accepted = send(&app, &org, booking(json!({})), StatusCode::ACCEPTED).await;
+    let id = accepted["id"].as_str().unwrap();
+    let message = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/messages/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(message["from"], "buchung@absender.test");
+    assert_eq!(message["reply_to"], "events@acme.test");
+    assert!(
+        message["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("TEMPORARY_FAILURE")
+    );
+    assert_eq!(
+        message["envelope_from"],
+        format!("bounces+{id}@bounce.absender.test")
+    );
+    let raw = raw(&app, &org, id).await;
+    assert_eq!(
+        verify(&app, &raw).await,
+        [("absender.test".to_string(), DkimResult::Pass)],
+        "only the platform signs"
+    );
+}
+
+#[tokio::test]
+async fn explicit_senders_must_be_verified_and_in_scope() {
+    let app = spawn_app().await;
+    let (org, _) = acme(&app).await;
+    let verified = send(
+        &app,
+        &org,
+        booking(json!({"from": "events@acme.test", "category": "invitation"})),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert!(verified["id"].is_string());
+    let r = send(
+        &app,
+        &org,
+        booking(json!({"from": "ceo@acme.test"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(code(&r), "sender_not_verified");
+    let r = send(
+        &app,
+        &org,
+        booking(json!({"from": "events@acme.test", "category": "account_notification"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(code(&r), "sender_scope");
+    let other = app.upgraded_org("Other", "en").await;
+    let r = send(
+        &app,
+        &other,
+        booking(json!({"from": "events@acme.test"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        code(&r),
+        "sender_not_verified",
+        "another organization's verified address is not yours"
+    );
+    let mine = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    app.json(
+        Method::GET,
+        &format!("/api/v1/messages/{}", verified["id"].as_str().unwrap()),
+        Some(&other.key),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(!mine["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_with_a_code_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let many: Vec<String> = (0..51).map(|i| format!("g{i}@example.test")).collect();
+    let cases = [
+        (
+            booking(json!({"subject": "Hi\r\nBcc: victim@example.test"})),
+            StatusCode::BAD_REQUEST,
+            "header_injection",
+        ),
+        (
+            booking(json!({"headers": {"X-Note": "a\nb"}})),
+            StatusCode::BAD_REQUEST,
+            "header_injection",
+        ),
+        (
+            booking(json!({"headers": {"From": "ceo@acme.test"}})),
+            StatusCode::BAD_REQUEST,
+            "invalid_header",
+        ),
+        (
+            booking(json!({"to": ["not an address"]})),
+            StatusCode::BAD_REQUEST,
+            "invalid_address",
+        ),
+        (
+            booking(json!({"to": ["guest@example.test\r\nBcc: x@evil.test"]})),
+            StatusCode::BAD_REQUEST,
+            "invalid_address",
+        ),
+        (
+            booking(json!({"to": []})),
+            StatusCode::BAD_REQUEST,
+            "invalid_recipients",
+        ),
+        (
+            booking(json!({"to": many})),
+            StatusCode::BAD_REQUEST,
+            "invalid_recipients",
+        ),
+        (
+            booking(json!({"category": "system"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_category",
+        ),
+        (
+            booking(json!({"category": "newsletter"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            booking(json!({"text": null})),
+            StatusCode::BAD_REQUEST,
+            "no_body",
+        ),
+        (
+            booking(
+                json!({"attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content_base64": "%%%"}]}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_attachment",
+        ),
+    ];
+    for (body, status, expected) in cases {
+        let r = send(&app, &org, body.clone(), status).await;
+        assert_eq!(code(&r), expected, "{body}");
+    }
+    let outbox = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert!(
+        outbox["items"].as_array().unwrap().is_empty(),
+        "nothing was accepted"
+    );
+}
