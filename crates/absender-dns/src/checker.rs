@@ -3,7 +3,7 @@
 //! rather than after caches expire. It only observes; the core judges.
 
 use crate::PlatformZones;
-use crate::spf;
+use crate::mail_auth_adapter as spf;
 use absender_core::check::{Answer, SelectorObservation, SpfLint, SpfObservation};
 use absender_core::dns::DnsName;
 use absender_store::{Store, StoreError};
@@ -314,6 +314,12 @@ impl Checker {
             }
         }
         (!addrs.is_empty()).then_some(addrs)
+    }
+
+    /// Verifies the DKIM signatures of a message through the resolvers (with
+    /// `local` resolvers: absender's own DNS server).
+    pub async fn verify_dkim(&self, raw: &[u8]) -> Vec<spf::DkimVerdict> {
+        spf::verify_dkim(&self.recursive, raw).await
     }
 
     /// Looks at everything the identity's domain must publish.

@@ -5,9 +5,10 @@
 
 mod authority;
 mod checker;
+mod mail_auth_adapter;
 mod server;
-mod spf;
 
 pub use authority::{Authority, Lookup, PlatformZones};
 pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};
+pub use mail_auth_adapter::DkimVerdict;
 pub use server::DnsServer;

@@ -176,6 +176,8 @@ pub struct OutboxMessage {
     pub headers: Vec<Header>,
     pub text: Option<String>,
     pub html: Option<String>,
+    /// Each DKIM signature's verdict, verified now through the resolvers.
+    pub dkim: Vec<absender_dns::DkimVerdict>,
 }
 
 /// One header line of a message.

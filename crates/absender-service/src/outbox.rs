@@ -165,6 +165,7 @@ impl App {
                 .collect(),
             text: summary.text,
             html: summary.html,
+            dkim: self.inner.checker.verify_dkim(&row.raw).await,
         })
     }
 

@@ -129,6 +129,14 @@ impl ApiClient {
         self.send_json(reqwest::Method::POST, path, body).await
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,

@@ -8,7 +8,7 @@ use absender::server;
 use absender_core::{Locale, Scope};
 use absender_service::api::{
     CreateOrg, CreateZone, CreateZoneRecord, CreatedOrg, DnsRecords, Identity, List, Org,
-    OutboxEntry, OutboxMessage, RequestIdentity, UpdateOrg, Zone, ZoneRecord,
+    OutboxEntry, OutboxMessage, RequestIdentity, SendSettings, UpdateOrg, Zone, ZoneRecord,
 };
 use absender_service::settings::Resolvers;
 use absender_service::{SystemClock, secrets};
@@ -218,6 +218,7 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
     }
 
     verify_dns(&operator, &acme, &identity.id).await?;
+    send_booking(&operator, &acme, &identity.id).await?;
     Ok(created.api_key)
 }
 
@@ -310,6 +311,62 @@ async fn verify_dns(
         "   notices to team@acme.test (newest first): {}",
         notices.join(" | ")
     );
+    Ok(())
+}
+
+/// The seed's step 4: Acme picks its address for bookings; a booking mail goes
+/// out from it, signed for acme.test (and by the platform).
+async fn send_booking(
+    operator: &ApiClient,
+    acme: &ApiClient,
+    identity_id: &str,
+) -> Result<(), CliError> {
+    let settings = SendSettings {
+        booking: Some(identity_id.to_string()),
+        ..Default::default()
+    };
+    let _: SendSettings = acme.put("/api/v1/send-settings", &settings).await?;
+    // The operator publishes the platform's own key (here in a local zone too).
+    let platform: DnsRecords = operator.get("/api/v1/platform/dns-records").await?;
+    let _: Zone = operator
+        .post(
+            "/api/v1/dns/zones",
+            &CreateZone {
+                name: "absender.test".into(),
+            },
+        )
+        .await?;
+    for r in platform.records.iter().filter(|r| r.record_type == "CNAME") {
+        let body = CreateZoneRecord {
+            name: r.name.clone(),
+            record_type: r.record_type.clone(),
+            value: r.value.clone(),
+            ttl: Some(60),
+        };
+        let _: ZoneRecord = operator
+            .post("/api/v1/dns/zones/absender.test/records", &body)
+            .await?;
+    }
+    let request = serde_json::json!({
+        "category": "booking",
+        "to": ["gast@example.test"],
+        "subject": "Ihre Buchung: Sommerfest am 21. Juni",
+        "text": "Vielen Dank für Ihre Buchung. Wir freuen uns auf Sie!"
+    });
+    let accepted: serde_json::Value = acme.post("/api/v1/messages", &request).await?;
+    let id = accepted["id"].as_str().unwrap_or_default();
+    let message: OutboxMessage = acme.get(&format!("/api/v1/outbox/{id}")).await?;
+    println!("7. Chose events@acme.test for bookings and sent a booking mail ({id}):");
+    for h in message.headers.iter().filter(|h| {
+        ["From", "To", "Subject"]
+            .iter()
+            .any(|n| h.name.eq_ignore_ascii_case(n))
+    }) {
+        println!("   {}: {}", h.name, h.value);
+    }
+    for v in &message.dkim {
+        println!("   DKIM d={} s={}: dkim={}", v.domain, v.selector, v.result);
+    }
     Ok(())
 }
 
