@@ -438,7 +438,16 @@ pub fn check_spf(
         );
     }
     let lint = obs.lint.clone().unwrap_or_default();
-    if lint.syntax_error || spf_syntax_error(policies[0]).is_some() {
+    // Malformed: our grammar check, the parser, or the evaluator's PermError
+    // when it is not explained by too many lookups.
+    let perm_error = obs
+        .evaluations
+        .iter()
+        .any(|(_, e)| *e == SpfEval::PermError);
+    let malformed = lint.syntax_error
+        || spf_syntax_error(policies[0]).is_some()
+        || (perm_error && lint.lookups <= SPF_MAX_LOOKUPS);
+    if malformed {
         return one(
             "spf_syntax",
             format!(
@@ -462,25 +471,6 @@ pub fn check_spf(
             format!(
                 "The SPF record of {domain} needs {} DNS lookups; at most {SPF_MAX_LOOKUPS} are allowed, beyond that it is invalid. Remove includes that are no longer needed.",
                 lint.lookups
-            ),
-            ErrorType::InvalidValue,
-        );
-    }
-    if obs
-        .evaluations
-        .iter()
-        .any(|(_, e)| *e == SpfEval::PermError)
-    {
-        // The evaluator refused the policy: a term it cannot read.
-        return one(
-            "spf_syntax",
-            format!(
-                "Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.",
-                policies[0]
-            ),
-            format!(
-                "The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.",
-                policies[0]
             ),
             ErrorType::InvalidValue,
         );
