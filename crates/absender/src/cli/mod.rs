@@ -8,6 +8,7 @@ mod dns;
 mod identity;
 mod org;
 mod outbox;
+mod send;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +73,13 @@ enum Command {
         #[command(subcommand)]
         command: dns::DnsCommand,
     },
+    /// Send one mail (organization key, or the operator key with --org).
+    Send {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        args: send::SendArgs,
+    },
     /// Look into the capture outbox.
     Outbox {
         #[command(flatten)]
@@ -89,6 +97,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Identity { remote, command } => identity::run(&remote, command).await,
         Command::Outbox { remote, command } => outbox::run(&remote, command).await,
         Command::Dns { remote, command } => dns::run(&remote, command).await,
+        Command::Send { remote, args } => send::run(&remote, args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
