@@ -1,32 +1,13 @@
 //! Local zones through the API, served by absender's own DNS server, and the
 //! DKIM keys of requested identities published in the platform zone.
 
-use crate::helpers::{ADMIN_KEY, TestApp, code, spawn_app};
+use crate::helpers::{ADMIN_KEY, code, spawn_app};
 use base64::Engine;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
 use reqwest::{Method, StatusCode};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use serde_json::json;
-
-fn resolver(app: &TestApp) -> TokioResolver {
-    let mut connection = ConnectionConfig::udp();
-    connection.port = app.dns_addr.port();
-    let mut options = ResolverOpts::default();
-    options.cache_size = 0;
-    options.recursion_desired = false;
-    let server = NameServerConfig::new(app.dns_addr.ip(), true, vec![connection]);
-    Resolver::builder_with_config(
-        ResolverConfig::from_name_servers(vec![server]),
-        TokioRuntimeProvider::default(),
-    )
-    .with_options(options)
-    .build()
-    .unwrap()
-}
 
 fn txt_of(lookup: &hickory_resolver::lookup::Lookup) -> Vec<String> {
     lookup
@@ -98,7 +79,7 @@ async fn the_operator_manages_local_zones_and_the_dns_server_answers_them() {
         .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
 
-    let r = resolver(&app);
+    let r = app.resolver();
     let answer = r.lookup("acme.test.", RecordType::TXT).await.unwrap();
     assert_eq!(txt_of(&answer), ["v=spf1 include:spf.absender.test ~all"]);
     let answer = r
@@ -276,7 +257,7 @@ async fn an_identitys_keys_are_published_as_2048_bit_rsa_and_withdrawn_with_it()
         .unwrap()
         .unwrap();
 
-    let r = resolver(&app);
+    let r = app.resolver();
     let txt = txt_of(
         &r.lookup(format!("{target}."), RecordType::TXT)
             .await

@@ -330,3 +330,59 @@ pub fn codes(identity: &Value, part: &str) -> Vec<String> {
         .map(|d| d["code"].as_str().unwrap().to_string())
         .collect()
 }
+
+impl TestApp {
+    /// A resolver that asks only this server's DNS, without a cache.
+    pub fn resolver(&self) -> hickory_resolver::TokioResolver {
+        use hickory_resolver::config::{
+            ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+        };
+        let mut connection = ConnectionConfig::udp();
+        connection.port = self.dns_addr.port();
+        let mut options = ResolverOpts::default();
+        options.cache_size = 0;
+        options.recursion_desired = false;
+        let server = NameServerConfig::new(self.dns_addr.ip(), true, vec![connection]);
+        hickory_resolver::Resolver::builder_with_config(
+            ResolverConfig::from_name_servers(vec![server]),
+            hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+        )
+        .with_options(options)
+        .build()
+        .unwrap()
+    }
+
+    /// (d=, verdict) of each DKIM signature, from an independent verifier
+    /// (mail-auth) that looks keys up only through this server's DNS.
+    pub async fn dkim_verdicts(&self, raw: &[u8]) -> Vec<(String, mail_auth::DkimResult)> {
+        use mail_auth::common::verify::VerifySignature;
+        let message = mail_auth::AuthenticatedMessage::parse(raw).unwrap();
+        let outputs = mail_auth::MessageAuthenticator(self.resolver())
+            .verify_dkim(mail_auth::Parameters::new(&message))
+            .await;
+        outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.signature().unwrap().domain().to_string(),
+                    o.result().clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// A verified identity: first check done, address confirmed, records
+    /// published in a local zone, checked SUCCESS. Returns its id.
+    pub async fn verified_identity(&self, org: &Org, address: &str, scope: &str) -> String {
+        let identity = self.request_identity(org, address, scope).await;
+        let id = identity["id"].as_str().unwrap().to_string();
+        self.wait_for(org, &id, Duration::from_secs(10), |i| {
+            i["parts"]["dkim"]["last_checked_at"].is_string()
+        })
+        .await;
+        self.confirm(address).await;
+        self.publish(org, &identity).await;
+        assert_eq!(self.check(org, &id).await["status"], "SUCCESS");
+        id
+    }
+}

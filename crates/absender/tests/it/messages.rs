@@ -2,30 +2,17 @@
 //! fallbacks with Reply-To, and refusals of bad input.
 
 use crate::helpers::{ADMIN_KEY, Org, TestApp, code, spawn_app};
-use hickory_resolver::Resolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use mail_auth::common::verify::VerifySignature;
-use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
+use mail_auth::DkimResult;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Acme with events@acme.test verified (MAIL FROM too) and chosen for bookings,
 /// and the platform key published.
 async fn acme(app: &TestApp) -> (Org, String) {
     let org = app.upgraded_org("Acme", "en").await;
-    let identity = app
-        .request_identity(&org, "events@acme.test", "recipients")
+    let id = app
+        .verified_identity(&org, "events@acme.test", "recipients")
         .await;
-    let id = identity["id"].as_str().unwrap().to_string();
-    app.wait_for(&org, &id, Duration::from_secs(10), |i| {
-        i["parts"]["dkim"]["last_checked_at"].is_string()
-    })
-    .await;
-    app.confirm("events@acme.test").await;
-    app.publish(&org, &identity).await;
-    assert_eq!(app.check(&org, &id).await["status"], "SUCCESS");
     app.json(
         Method::PUT,
         "/api/v1/send-settings",
@@ -88,39 +75,6 @@ async fn raw(app: &TestApp, org: &Org, id: &str) -> Vec<u8> {
     .to_vec()
 }
 
-/// DKIM verdicts of an independent verifier that asks only absender's DNS server.
-async fn verify(app: &TestApp, raw: &[u8]) -> Vec<(String, DkimResult)> {
-    let mut connection = ConnectionConfig::udp();
-    connection.port = app.dns_addr.port();
-    let mut options = ResolverOpts::default();
-    options.cache_size = 0;
-    let servers = vec![NameServerConfig::new(
-        app.dns_addr.ip(),
-        true,
-        vec![connection],
-    )];
-    let resolver = Resolver::builder_with_config(
-        ResolverConfig::from_name_servers(servers),
-        TokioRuntimeProvider::default(),
-    )
-    .with_options(options)
-    .build()
-    .unwrap();
-    let message = AuthenticatedMessage::parse(raw).unwrap();
-    let outputs = MessageAuthenticator(resolver)
-        .verify_dkim(Parameters::new(&message))
-        .await;
-    outputs
-        .iter()
-        .map(|o| {
-            (
-                o.signature().unwrap().domain().to_string(),
-                o.result().clone(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_booking_goes_out_from_the_chosen_address_signed_for_its_domain() {
     let app = spawn_app().await;
@@ -161,7 +115,7 @@ async fn a_booking_goes_out_from_the_chosen_address_signed_for_its_domain() {
         !text.contains("office@acme.test"),
         "Bcc never appears in the message"
     );
-    let verdicts = verify(&app, &raw).await;
+    let verdicts = app.dkim_verdicts(&raw).await;
     assert_eq!(
         verdicts,
         [
@@ -230,7 +184,7 @@ async fn a_broken_identity_falls_back_to_the_default_sender_with_reply_to() {
     );
     let raw = raw(&app, &org, id).await;
     assert_eq!(
-        verify(&app, &raw).await,
+        app.dkim_verdicts(&raw).await,
         [("absender.test".to_string(), DkimResult::Pass)],
         "only the platform signs"
     );

@@ -4,21 +4,6 @@
 use crate::helpers::{Org, TestApp, code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// A verified identity (address confirmed, records published and checked).
-async fn verified(app: &TestApp, org: &Org, address: &str, scope: &str) -> String {
-    let identity = app.request_identity(org, address, scope).await;
-    let id = identity["id"].as_str().unwrap().to_string();
-    app.wait_for(org, &id, Duration::from_secs(10), |i| {
-        i["parts"]["dkim"]["last_checked_at"].is_string()
-    })
-    .await;
-    app.confirm(address).await;
-    app.publish(org, &identity).await;
-    assert_eq!(app.check(org, &id).await["status"], "SUCCESS");
-    id
-}
 
 async fn put(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Value {
     app.json(
@@ -49,8 +34,12 @@ async fn verified_identities_are_chosen_per_category() {
         json!({"booking": null, "invitation": null, "account_notification": null})
     );
 
-    let events = verified(&app, &org, "events@acme.test", "recipients").await;
-    let info = verified(&app, &org, "info@acme-info.test", "all").await;
+    let events = app
+        .verified_identity(&org, "events@acme.test", "recipients")
+        .await;
+    let info = app
+        .verified_identity(&org, "info@acme-info.test", "all")
+        .await;
     let set = put(
         &app,
         &org,
@@ -110,9 +99,13 @@ async fn unverified_foreign_and_out_of_scope_identities_are_refused() {
     let app = spawn_app().await;
     let org = app.upgraded_org("Acme", "en").await;
     let other = app.upgraded_org("Other", "en").await;
-    let events = verified(&app, &org, "events@acme.test", "recipients").await;
+    let events = app
+        .verified_identity(&org, "events@acme.test", "recipients")
+        .await;
     let pending = app.request_identity(&org, "new@acme.test", "all").await;
-    let foreign = verified(&app, &other, "news@other.test", "all").await;
+    let foreign = app
+        .verified_identity(&other, "news@other.test", "all")
+        .await;
 
     let cases = [
         (json!({"account_notification": events}), "scope_not_allowed"),
