@@ -160,10 +160,13 @@ impl LocalRecordData {
                 let preference = preference
                     .parse()
                     .map_err(|_| bad("\"<preference> <host>\""))?;
-                Self::Mx(
-                    preference,
-                    DnsName::parse(host).map_err(|_| bad("\"<preference> <host>\""))?,
-                )
+                // "." is the null MX of RFC 7505: the domain takes no mail.
+                let host = if host.trim() == "." {
+                    DnsName(String::new())
+                } else {
+                    DnsName::parse(host).map_err(|_| bad("\"<preference> <host>\""))?
+                };
+                Self::Mx(preference, host)
             }
             LocalRecordType::Txt => {
                 let text = unquote_txt(value);
@@ -193,6 +196,7 @@ impl LocalRecordData {
         match self {
             Self::A(ip) => ip.to_string(),
             Self::Aaaa(ip) => ip.to_string(),
+            Self::Mx(preference, host) if host.0.is_empty() => format!("{preference} ."),
             Self::Mx(preference, host) => format!("{preference} {host}"),
             Self::Txt(text) => text.clone(),
             Self::Cname(target) => target.to_string(),

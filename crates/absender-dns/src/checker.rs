@@ -77,7 +77,7 @@ pub struct Observation {
 #[derive(Clone)]
 pub struct Checker {
     own: TokioResolver,
-    recursive: TokioResolver,
+    pub(crate) recursive: TokioResolver,
     explicit: bool,
     store: Store,
     zones: PlatformZones,

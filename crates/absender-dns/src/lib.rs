@@ -6,9 +6,11 @@
 mod authority;
 mod checker;
 mod mail_auth_adapter;
+mod mx;
 mod server;
 
 pub use authority::{Authority, Lookup, PlatformZones};
 pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};
 pub use mail_auth_adapter::DkimVerdict;
+pub use mx::{Exchanger, MxError};
 pub use server::DnsServer;

@@ -1,6 +1,7 @@
 //! Composition of absender's own notices (verification mails, status notices).
 
 use mail_builder::MessageBuilder;
+use mail_builder::headers::raw::Raw;
 
 /// A plain notice with a text and an HTML alternative.
 #[derive(Debug, Clone)]
@@ -57,6 +58,14 @@ pub struct Attachment {
     pub content: Vec<u8>,
 }
 
+/// Where a recipient unsubscribes: both go in `List-Unsubscribe`, and
+/// `List-Unsubscribe-Post` says the https URL takes a one-click POST.
+#[derive(Debug, Clone)]
+pub struct Unsubscribe {
+    pub https: String,
+    pub mailto: String,
+}
+
 /// A mail an organization sends, every value already validated.
 #[derive(Debug, Clone, Default)]
 pub struct Outgoing {
@@ -80,6 +89,8 @@ pub struct Outgoing {
     pub headers: Vec<(String, String)>,
     /// Attachments.
     pub attachments: Vec<Attachment>,
+    /// One-click unsubscribe (RFC 8058): the https URL and the mailto address.
+    pub unsubscribe: Option<Unsubscribe>,
     /// The unique left-hand side of the Message-ID.
     pub message_id_local: String,
     /// The domain of the Message-ID (the sending domain).
@@ -120,6 +131,17 @@ pub fn message(mail: &Outgoing) -> Vec<u8> {
             name.clone(),
             mail_builder::headers::text::Text::new(value.clone()),
         );
+    }
+    if let Some(u) = &mail.unsubscribe {
+        builder = builder
+            .header(
+                "List-Unsubscribe",
+                Raw::new(format!("<{}>, <mailto:{}>", u.https, u.mailto)),
+            )
+            .header(
+                "List-Unsubscribe-Post",
+                Raw::new("List-Unsubscribe=One-Click"),
+            );
     }
     if let Some(text) = &mail.text {
         builder = builder.text_body(text.clone());

@@ -53,19 +53,71 @@ pub enum DkimError {
     Sign(String),
 }
 
-/// Prepends one DKIM-Signature header per key to `message`.
-pub fn sign(message: &[u8], keys: &[DkimKey<'_>]) -> Result<Vec<u8>, DkimError> {
-    let mut headers = Vec::new();
-    for key in keys {
+/// A loaded private key, ready to sign many messages: loading (parsing and
+/// checking the RSA key) costs about as much as a signature, so callers keep these.
+pub struct SigningKey {
+    pub domain: String,
+    pub selector: String,
+    key: RsaKey<Sha256>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("domain", &self.domain)
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Loads a PKCS#8 key.
+    pub fn load(key: &DkimKey<'_>) -> Result<Self, DkimError> {
         let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der.to_vec()));
         let rsa = RsaKey::<Sha256>::from_key_der(der).map_err(|e| DkimError::BadKey {
             domain: key.domain.to_string(),
             selector: key.selector.to_string(),
             reason: e.to_string(),
         })?;
-        let signature = DkimSigner::from_key(rsa)
-            .domain(key.domain)
-            .selector(key.selector)
+        Ok(Self {
+            domain: key.domain.to_string(),
+            selector: key.selector.to_string(),
+            key: rsa,
+        })
+    }
+}
+
+/// Lends a kept key to mail-auth's signer, which wants to own one.
+struct Borrowed<'a>(&'a RsaKey<Sha256>);
+
+impl mail_auth::common::crypto::SigningKey for Borrowed<'_> {
+    type Hasher = Sha256;
+
+    fn sign(&self, input: impl mail_auth::common::headers::Writable) -> mail_auth::Result<Vec<u8>> {
+        self.0.sign(input)
+    }
+
+    fn algorithm(&self) -> mail_auth::common::crypto::Algorithm {
+        self.0.algorithm()
+    }
+}
+
+/// Prepends one DKIM-Signature header per key to `message`.
+pub fn sign(message: &[u8], keys: &[DkimKey<'_>]) -> Result<Vec<u8>, DkimError> {
+    let loaded = keys
+        .iter()
+        .map(SigningKey::load)
+        .collect::<Result<Vec<_>, _>>()?;
+    sign_with(message, &loaded.iter().collect::<Vec<_>>())
+}
+
+/// Prepends one DKIM-Signature header per loaded key to `message`.
+pub fn sign_with(message: &[u8], keys: &[&SigningKey]) -> Result<Vec<u8>, DkimError> {
+    let mut headers = Vec::new();
+    for key in keys {
+        let signature = DkimSigner::from_key(Borrowed(&key.key))
+            .domain(&key.domain)
+            .selector(&key.selector)
             .headers(SIGNED_HEADERS)
             .sign(message)
             .map_err(|e| DkimError::Sign(e.to_string()))?;

@@ -293,7 +293,53 @@ pub struct Accepted {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecipientStatus {
     pub address: String,
+    /// queued, deferred (a temporary failure; tried again at `next_attempt_at`),
+    /// delivered, bounced, or captured.
     pub status: String,
+    pub attempts: i64,
+    /// The receiving server's last reply (or why it could not be reached).
+    pub last_reply: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// `GET/POST /api/v1/suppressions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suppression {
+    pub address: String,
+    /// hard_bounce, complaint, unsubscribe, or manual.
+    pub reason: String,
+    pub detail: Option<String>,
+    pub message_id: Option<String>,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/suppressions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddSuppression {
+    pub address: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// `POST /api/v1/smtp-credentials`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSmtpCredential {
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// An SMTP login; `password` only in the answer that created it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpCredential {
+    pub id: String,
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    pub description: Option<String>,
+    pub created_at: String,
 }
 
 /// `GET /api/v1/messages/{id}`.

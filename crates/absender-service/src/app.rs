@@ -1,6 +1,10 @@
 //! The application state: one value built in `main` and shared by every interface.
 
+use crate::metrics::Metrics;
+use crate::queue::Queue;
 use crate::secrets::{hash_secret, new_admin_key};
+use crate::signing::KeyCache;
+use crate::smtp_out::Destinations;
 use crate::{Clock, MasterKey, ServiceError, Settings};
 use absender_core::rate_limit::ResendPolicy;
 use absender_core::{Domain, EmailAddress, PlatformDns};
@@ -39,6 +43,9 @@ pub(crate) struct Inner {
     pub checker: Checker,
     /// Wakes the check scheduler when a check is due at once.
     pub wake_checks: Notify,
+    pub queue: Queue,
+    pub metrics: Metrics,
+    pub signing_keys: KeyCache,
 }
 
 impl App {
@@ -84,8 +91,21 @@ impl App {
             min_interval: settings.verification.resend_interval,
             daily_limit: settings.verification.resend_daily_limit,
         };
+        let helo = settings
+            .sending
+            .helo_name
+            .clone()
+            .unwrap_or_else(|| settings.platform.domain.clone());
+        let queue = Queue::start(
+            store.clone(),
+            settings.sending.workers,
+            Destinations::new(settings.sending.clone(), helo),
+        );
         Ok(Self {
             inner: Arc::new(Inner {
+                queue,
+                metrics: Metrics::default(),
+                signing_keys: KeyCache::default(),
                 store,
                 platform_dns,
                 system_sender,
@@ -104,6 +124,11 @@ impl App {
     /// The store behind the app.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// This process's counters and histograms.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// The settings in force.
@@ -159,7 +184,7 @@ impl App {
 }
 
 /// Compares without an early exit, so timing tells nothing about the key.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -73,6 +73,20 @@ impl MasterKey {
         out
     }
 
+    /// A MAC of `data` under a key derived from this one for `purpose`, so
+    /// that links can carry tokens absender can check without storing them.
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.expose_secret())
+            .expect("HMAC takes any key length");
+        derive.update(purpose.as_bytes());
+        let subkey = derive.finalize().into_bytes();
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&subkey)
+            .expect("HMAC takes any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Decrypts what [`seal`](Self::seal) produced under the same label.
     pub fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let rest = sealed.strip_prefix(&[FORMAT_V1]).ok_or(CryptoError::Open)?;

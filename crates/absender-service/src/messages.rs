@@ -6,13 +6,13 @@
 use crate::api::{Accepted, Message, RecipientStatus, SendMessage};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
+use crate::settings::DeliveryMode;
 use crate::{App, Caller, ServiceError};
 use absender_core::message::{MessageError, MessageLimits, check_header, single_line};
 use absender_core::sender::{Sender, SenderIdentity, SenderRefusal, choose_sender};
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::compose::{Attachment, Outgoing, message};
-use absender_mail::dkim::{self, DkimKey};
-use absender_store::{MessageRow, OutboxRow};
+use absender_store::{DeliveryRow, MessageRow, NewMessage, OutboxRow};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -67,7 +67,8 @@ impl App {
                 message: "system mail is absender's own; send booking, invitation or account_notification".into(),
             });
         }
-        let limits = MessageLimits::default();
+        let started = std::time::Instant::now();
+        let limits = self.limits();
         let (to, cc, bcc) = (
             addresses("to", &request.to)?,
             addresses("cc", &request.cc)?,
@@ -79,6 +80,16 @@ impl App {
         }
         if recipients > limits.max_recipients {
             return Err(bad(MessageError::TooManyRecipients(limits.max_recipients)));
+        }
+        let everyone: Vec<EmailAddress> = to.iter().chain(&cc).chain(&bcc).cloned().collect();
+        if request.category == Category::Invitation && everyone.len() != 1 {
+            return Err(ServiceError::Refused {
+                code: "one_recipient_per_invitation",
+                message: format!(
+                    "an invitation goes to one invitee, so that its unsubscribe link unsubscribes exactly that address; send one message per invitee (this one has {} recipients)",
+                    everyone.len()
+                ),
+            });
         }
         single_line("subject", &request.subject).map_err(bad)?;
         for (name, value) in &request.headers {
@@ -116,6 +127,8 @@ impl App {
                 content,
             });
         }
+
+        self.refuse_suppressed(&org.id, &everyone).await?;
 
         // The sender rule, over the organization's identities and its choice.
         let rows = self.inner.store.list_identities(&org.id).await?;
@@ -207,23 +220,19 @@ impl App {
             html: request.html.clone(),
             headers: request.headers.clone().into_iter().collect(),
             attachments,
+            unsubscribe: (request.category == Category::Invitation)
+                .then(|| self.unsubscribe_for(&org.id, &everyone[0])),
             message_id_local: id.clone(),
             message_id_domain: from.domain().to_string(),
             date_unix: now / 1000,
         });
         let raw = self
-            .sign(org, identity.map(|i| i.row.domain.as_str()), &unsigned)
+            .sign(&org.id, identity.map(|i| i.row.domain.as_str()), &unsigned)
             .await?;
         if raw.len() > limits.max_size_bytes {
             return Err(bad(MessageError::TooLarge(limits.max_size_bytes)));
         }
 
-        let all: Vec<String> = to
-            .iter()
-            .chain(&cc)
-            .chain(&bcc)
-            .map(|a| a.to_string())
-            .collect();
         let row = MessageRow {
             id: id.clone(),
             org_id: org.id.clone(),
@@ -232,67 +241,86 @@ impl App {
             identity_id: identity.map(|i| i.row.id.clone()),
             fallback_reason,
             reply_to: reply_to.map(|r| r.to_string()),
-            envelope_from: envelope_from.clone(),
-            recipients: all.join(","),
-            subject: request.subject.clone(),
-            status: "captured".into(),
-            created_at: now,
-        };
-        let captured = OutboxRow {
-            id: id.clone(),
-            org_id: Some(org.id.clone()),
-            category: request.category.as_str().to_string(),
-            mail_from: envelope_from,
-            rcpt_to: all.join(","),
+            envelope_from,
+            recipients: everyone
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             subject: request.subject,
-            raw,
+            status: String::new(),
             created_at: now,
         };
-        self.inner
-            .store
-            .insert_captured_message(&row, &captured)
-            .await?;
-        tracing::info!(org_id = %org.id, message_id = %id, category = row.category, custom = row.identity_id.is_some(), "message accepted");
+        self.accept(row, raw, "api", started).await?;
         Ok(Accepted { id })
     }
 
-    /// Signs with the organization's active key for `custom_domain` (if the
-    /// mail goes out from its own address) and with the platform's key.
-    async fn sign(
+    /// The configured message limits.
+    pub(crate) fn limits(&self) -> MessageLimits {
+        MessageLimits {
+            max_recipients: self.inner.settings.sending.max_recipients,
+            max_size_bytes: self.inner.settings.sending.max_message_bytes,
+        }
+    }
+
+    /// Stores a signed message for delivery (or in the outbox, in capture
+    /// mode); returns once it is durable.
+    pub(crate) async fn accept(
         &self,
-        org: &absender_store::OrgRow,
-        custom_domain: Option<&str>,
-        unsigned: &[u8],
-    ) -> Result<Vec<u8>, ServiceError> {
-        let mut keys: Vec<(String, String, Vec<u8>)> = Vec::new();
-        if let Some(domain) = custom_domain {
-            let key = self
-                .inner
-                .store
-                .dkim_keys(&org.id, domain)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ServiceError::Internal(format!("{domain} has no DKIM key")))?;
-            let der = self
-                .inner
-                .master_key
-                .open(&key.selector, &key.private_key_enc)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            keys.push((key.domain, key.selector, der));
-        }
-        if let Some(platform) = self.platform_signing_key().await? {
-            keys.push((platform.domain, platform.selector, platform.pkcs8_der));
-        }
-        let keys: Vec<DkimKey<'_>> = keys
-            .iter()
-            .map(|(domain, selector, der)| DkimKey {
-                domain,
-                selector,
-                pkcs8_der: der,
+        mut row: MessageRow,
+        raw: Vec<u8>,
+        interface: &'static str,
+        started: std::time::Instant,
+    ) -> Result<(), ServiceError> {
+        let capture = self.inner.settings.sending.mode == DeliveryMode::Capture;
+        row.status = if capture { "captured" } else { "queued" }.into();
+        let deliveries = row
+            .recipients
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(|recipient| DeliveryRow {
+                message_id: row.id.clone(),
+                recipient: recipient.to_string(),
+                org_id: row.org_id.clone(),
+                status: row.status.clone(),
+                attempts: 0,
+                next_attempt_at: row.created_at,
+                lease_until: 0,
+                last_reply: None,
+                created_at: row.created_at,
+                updated_at: row.created_at,
             })
             .collect();
-        dkim::sign(unsigned, &keys).map_err(|e| ServiceError::Internal(e.to_string()))
+        let captured = capture.then(|| OutboxRow {
+            id: row.id.clone(),
+            org_id: Some(row.org_id.clone()),
+            category: row.category.clone(),
+            mail_from: row.envelope_from.clone(),
+            rcpt_to: row.recipients.clone(),
+            subject: row.subject.clone(),
+            raw: raw.clone(),
+            created_at: row.created_at,
+        });
+        let (org_id, id, category, custom) = (
+            row.org_id.clone(),
+            row.id.clone(),
+            row.category.clone(),
+            row.identity_id.is_some(),
+        );
+        self.enqueue(NewMessage {
+            message: row,
+            raw: (!capture).then_some(raw),
+            deliveries,
+            captured,
+        })
+        .await?;
+        let metrics = &self.inner.metrics;
+        metrics.accepted(&category, interface);
+        metrics
+            .intake_seconds
+            .observe(started.elapsed().as_secs_f64());
+        tracing::info!(org_id = %org_id, message_id = %id, category, custom, interface, "message accepted");
+        Ok(())
     }
 
     /// A message of the organization, with the sender used and why.
@@ -304,18 +332,26 @@ impl App {
             .message(&org.id, id)
             .await?
             .ok_or(ServiceError::NotFound("message"))?;
+        let deliveries = self.inner.store.deliveries(&row.id).await?;
+        let recipients: Vec<RecipientStatus> = deliveries
+            .into_iter()
+            .map(|d| RecipientStatus {
+                status: match d.status.as_str() {
+                    "queued" if d.attempts > 0 => "deferred".into(),
+                    _ => d.status.clone(),
+                },
+                next_attempt_at: (d.status == "queued").then(|| rfc3339(d.next_attempt_at)),
+                address: d.recipient,
+                attempts: d.attempts,
+                last_reply: d.last_reply,
+                updated_at: rfc3339(d.updated_at),
+            })
+            .collect();
         Ok(Message {
             category: Category::parse(&row.category)
                 .ok_or_else(|| ServiceError::corrupt("message category"))?,
-            recipients: row
-                .recipients
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(|r| RecipientStatus {
-                    address: r.to_string(),
-                    status: row.status.clone(),
-                })
-                .collect(),
+            status: overall(&recipients),
+            recipients,
             id: row.id,
             from: row.from_address,
             identity_id: row.identity_id,
@@ -323,8 +359,26 @@ impl App {
             reply_to: row.reply_to,
             envelope_from: row.envelope_from,
             subject: row.subject,
-            status: row.status,
             created_at: rfc3339(row.created_at),
         })
     }
+}
+
+/// A message's status from its recipients': captured or queued while any
+/// waits, then delivered, bounced, or partially_delivered.
+fn overall(recipients: &[RecipientStatus]) -> String {
+    let all = |s: &str| recipients.iter().all(|r| r.status == s);
+    let any = |s: &str| recipients.iter().any(|r| r.status == s);
+    if all("captured") {
+        "captured"
+    } else if any("queued") || any("deferred") {
+        "queued"
+    } else if all("delivered") {
+        "delivered"
+    } else if all("bounced") {
+        "bounced"
+    } else {
+        "partially_delivered"
+    }
+    .into()
 }

@@ -8,7 +8,7 @@ use rand::Rng;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
-const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+pub(crate) const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A random string of `len` characters from `alphabet`.
 pub fn random_string(alphabet: &[u8], len: usize) -> String {

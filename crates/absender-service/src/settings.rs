@@ -18,6 +18,139 @@ pub struct Settings {
     pub dns: DnsSettings,
     /// When identities are checked and given up.
     pub checks: CheckSettings,
+    /// Message limits, the queue and delivery.
+    pub sending: SendingSettings,
+}
+
+/// How accepted mail leaves absender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// Keep the final message in the outbox (a built-in mail catcher): nothing leaves the machine.
+    Capture,
+    /// Hand every message to one smarthost.
+    Relay,
+    /// Deliver to each recipient domain's MX hosts.
+    Mx,
+}
+
+impl DeliveryMode {
+    /// Parses `capture`, `relay` or `mx`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "capture" => Ok(Self::Capture),
+            "relay" => Ok(Self::Relay),
+            "mx" => Ok(Self::Mx),
+            other => Err(format!("{other:?} is not capture, relay or mx")),
+        }
+    }
+}
+
+/// Whether an SMTP connection uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// Plain text only.
+    None,
+    /// STARTTLS when the server offers it.
+    Opportunistic,
+    /// STARTTLS or fail (and try again later).
+    Required,
+}
+
+/// The smarthost of `relay` mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelaySettings {
+    /// Host name or IP address (`ABSENDER_RELAY` takes `host:port`).
+    pub host: String,
+    pub port: u16,
+    /// AUTH user name, if the relay wants one.
+    pub username: Option<String>,
+    /// AUTH password (`ABSENDER_RELAY_PASSWORD`).
+    pub password: Option<secrecy::SecretString>,
+    pub tls: TlsMode,
+    /// Accept a certificate that does not verify (a relay with a self-signed certificate).
+    pub accept_invalid_certs: bool,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 25,
+            username: None,
+            password: None,
+            tls: TlsMode::Opportunistic,
+            accept_invalid_certs: false,
+        }
+    }
+}
+
+/// Message limits, the queue and delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingSettings {
+    /// `capture` (default), `relay` or `mx` (`ABSENDER_DELIVERY_MODE`).
+    pub mode: DeliveryMode,
+    pub relay: RelaySettings,
+    /// The port MX hosts are reached on (25; tests point it at a local server).
+    pub mx_port: u16,
+    /// The name absender greets with (EHLO); the platform domain if unset.
+    pub helo_name: Option<String>,
+    /// The most recipients of one message (to, cc and bcc together).
+    pub max_recipients: usize,
+    /// Add the platform's own signature to customers' mail (a second d=).
+    pub platform_signature: bool,
+    /// The largest signed message, in bytes.
+    pub max_message_bytes: usize,
+    /// SMTP transactions at once, over all destinations.
+    pub workers: usize,
+    /// Connections at once to one destination (a relay, or an MX host).
+    pub per_destination: usize,
+    /// Deliveries a node holds in memory at once.
+    pub in_flight: usize,
+    /// The wait after the first temporary failure; doubled after each further one.
+    #[serde(with = "humantime_serde")]
+    pub first_retry: Duration,
+    /// The longest wait between two attempts.
+    #[serde(with = "humantime_serde")]
+    pub max_retry: Duration,
+    /// A message not delivered within this bounces.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// How long a worker holds a delivery before another may take it up.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// How often the queue looks for due retries when nothing wakes it.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long one SMTP command may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for SendingSettings {
+    fn default() -> Self {
+        Self {
+            mode: DeliveryMode::Capture,
+            relay: RelaySettings::default(),
+            mx_port: 25,
+            helo_name: None,
+            platform_signature: true,
+            max_recipients: 50,
+            max_message_bytes: 10 * 1024 * 1024,
+            workers: 64,
+            per_destination: 8,
+            in_flight: 2000,
+            first_retry: Duration::from_secs(60),
+            max_retry: Duration::from_secs(3600),
+            max_age: Duration::from_secs(3 * 24 * 3600),
+            lease: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 /// The DNS check schedule and deadlines.

@@ -12,9 +12,12 @@ mod messages;
 mod orgs;
 mod outbox;
 mod platform_keys;
+mod queue;
 mod rows;
 mod send_settings;
 mod settings;
+mod smtp_credentials;
+mod suppressions;
 mod tokens;
 
 pub use error::StoreError;

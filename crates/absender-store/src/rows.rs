@@ -216,3 +216,75 @@ pub struct MessageRow {
     pub status: String,
     pub created_at: i64,
 }
+
+/// One recipient's delivery of a message.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub message_id: String,
+    pub recipient: String,
+    pub org_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub lease_until: i64,
+    pub last_reply: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A message as the queue stores it: its row, its final bytes, a delivery
+/// per recipient, and (in capture mode) its outbox copy instead of the bytes.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub message: MessageRow,
+    /// Kept in the message row until every delivery is final; `None` when captured.
+    pub raw: Option<Vec<u8>>,
+    pub deliveries: Vec<DeliveryRow>,
+    pub captured: Option<OutboxRow>,
+}
+
+/// What a worker needs to deliver one message to some of its recipients.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueuedMessageRow {
+    pub id: String,
+    pub org_id: String,
+    pub envelope_from: String,
+    pub raw: Option<Vec<u8>>,
+    pub created_at: i64,
+}
+
+/// The end of one attempt: the delivery's new state.
+#[derive(Debug, Clone)]
+pub struct DeliveryUpdate {
+    pub message_id: String,
+    pub recipient: String,
+    pub org_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_reply: Option<String>,
+    /// Suppress the recipient for the organization (a hard bounce), with this reason.
+    pub suppress: Option<String>,
+}
+
+/// An address an organization's mail no longer goes to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SuppressionRow {
+    pub org_id: String,
+    pub address: String,
+    pub reason: String,
+    pub detail: Option<String>,
+    pub message_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// An SMTP submission login of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SmtpCredentialRow {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    pub secret_hash: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+}

@@ -3,7 +3,8 @@
 
 use absender_service::Settings;
 use absender_service::settings::{
-    CheckSettings, DnsSettings, PlatformSettings, Resolvers, VerificationSettings,
+    CheckSettings, DeliveryMode, DnsSettings, PlatformSettings, Resolvers, SendingSettings,
+    VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -35,6 +36,35 @@ pub struct Config {
     pub dns: DnsSettings,
     /// When identities are checked and given up.
     pub checks: CheckSettings,
+    /// Message limits, the queue and delivery.
+    pub sending: SendingSettings,
+    /// The SMTP submission listener.
+    pub smtp: SmtpConfig,
+}
+
+/// SMTP submission (STARTTLS, AUTH PLAIN/LOGIN with per-organization credentials).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Address and port; port 0 picks a free one (`ABSENDER_SMTP_LISTEN`).
+    pub listen: SocketAddr,
+    /// The name in the greeting and the generated certificate; the platform domain if unset.
+    pub hostname: Option<String>,
+    /// PEM certificate chain for STARTTLS; a self-signed one is generated if unset.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 2587)),
+            hostname: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
 }
 
 /// The HTTP listener.
@@ -66,6 +96,8 @@ impl Default for Config {
             verification: VerificationSettings::default(),
             dns: DnsSettings::default(),
             checks: CheckSettings::default(),
+            sending: SendingSettings::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -114,6 +146,27 @@ impl Config {
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("ABSENDER_DNS_RESOLVERS={resolvers:?}"))?;
         }
+        if let Some(listen) = var("ABSENDER_SMTP_LISTEN") {
+            self.smtp.listen = listen.parse().with_context(|| {
+                format!("ABSENDER_SMTP_LISTEN={listen:?} is not an address:port")
+            })?;
+        }
+        if let Some(mode) = var("ABSENDER_DELIVERY_MODE") {
+            self.sending.mode = DeliveryMode::parse(&mode)
+                .map_err(anyhow::Error::msg)
+                .context("ABSENDER_DELIVERY_MODE")?;
+        }
+        if let Some(relay) = var("ABSENDER_RELAY") {
+            let (host, port) = relay
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+                .with_context(|| format!("ABSENDER_RELAY={relay:?} is not host:port"))?;
+            self.sending.relay.host = host.trim_matches(['[', ']']).to_string();
+            self.sending.relay.port = port;
+        }
+        if let Some(password) = var("ABSENDER_RELAY_PASSWORD") {
+            self.sending.relay.password = Some(password.into());
+        }
         if let Some(url) = var("ABSENDER_PUBLIC_URL") {
             self.public_url = Some(url);
         }
@@ -133,6 +186,7 @@ impl Config {
             verification: self.verification.clone(),
             dns: self.dns.clone(),
             checks: self.checks.clone(),
+            sending: self.sending.clone(),
         }
     }
 

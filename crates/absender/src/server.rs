@@ -35,6 +35,8 @@ pub struct Running {
     dns: DnsServer,
     stop_checks: oneshot::Sender<()>,
     scheduler: JoinHandle<()>,
+    stop_delivery: oneshot::Sender<()>,
+    delivery: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -46,6 +48,8 @@ impl Running {
         self.task.await??;
         let _ = self.stop_checks.send(());
         self.scheduler.await?;
+        let _ = self.stop_delivery.send(());
+        self.delivery.await?;
         self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
@@ -123,6 +127,27 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         })
     };
 
+    if app.store().backend() == absender_store::Backend::Sqlite {
+        // One node per SQLite file: leases left behind are from this node's last run.
+        let freed = app.store().release_delivery_leases().await?;
+        if freed > 0 {
+            tracing::info!(
+                deliveries = freed,
+                "taking up deliveries a previous run left in flight"
+            );
+        }
+    }
+    let (stop_delivery, delivery_stopped) = oneshot::channel::<()>();
+    let delivery = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.run_delivery(async {
+                let _ = delivery_stopped.await;
+            })
+            .await
+        })
+    };
+
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -139,6 +164,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         dns,
         stop_checks,
         scheduler,
+        stop_delivery,
+        delivery,
         public_url,
         new_admin_key,
         app,

@@ -6,5 +6,8 @@ pub mod messages;
 pub mod orgs;
 pub mod outbox;
 pub mod send_settings;
+pub mod smtp_credentials;
+pub mod suppressions;
+pub mod unsubscribe;
 pub mod verify;
 pub mod zones;

@@ -14,6 +14,7 @@ crate::battery!(
     imports_write_many_rows_at_once,
     send_settings_are_replaced_whole_and_follow_deleted_identities,
     the_newest_platform_key_comes_first,
+    queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -580,4 +581,139 @@ async fn the_newest_platform_key_comes_first(store: &Store) {
         1
     );
     assert!(store.platform_keys("other.test").await.unwrap().is_empty());
+}
+
+fn queued(id: &str, recipients: &[&str], at: i64) -> NewMessage {
+    let message = MessageRow {
+        id: id.into(),
+        org_id: "acme".into(),
+        category: "booking".into(),
+        from_address: "events@acme.test".into(),
+        identity_id: None,
+        fallback_reason: None,
+        reply_to: None,
+        envelope_from: format!("bounces+{id}@bounce.acme.test"),
+        recipients: recipients.join(","),
+        subject: "Hallo".into(),
+        status: "queued".into(),
+        created_at: at,
+    };
+    let deliveries = recipients
+        .iter()
+        .map(|r| DeliveryRow {
+            message_id: id.into(),
+            recipient: (*r).into(),
+            org_id: "acme".into(),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            lease_until: 0,
+            last_reply: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .collect();
+    NewMessage {
+        message,
+        raw: Some(b"Subject: Hallo\r\n\r\nHi\r\n".to_vec()),
+        deliveries,
+        captured: None,
+    }
+}
+
+async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .enqueue_messages(&[
+            queued("m1", &["a@x.test", "b@x.test"], 10),
+            queued("m2", &["c@x.test"], 20),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.queued_count().await.unwrap(), 3);
+
+    // Two due at 15 (m1's), leased until 100; a second claim gets nothing of them.
+    let first = store.claim_due_deliveries(15, 100, 10).await.unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|d| d.lease_until == 100));
+    let second = store.claim_due_deliveries(50, 150, 10).await.unwrap();
+    assert_eq!(
+        second
+            .iter()
+            .map(|d| d.recipient.as_str())
+            .collect::<Vec<_>>(),
+        ["c@x.test"]
+    );
+    // A lease that ran out is taken up again.
+    let again = store.claim_due_deliveries(120, 300, 10).await.unwrap();
+    assert_eq!(again.len(), 2, "m1's leases expired at 100");
+
+    let update = |recipient: &str, status: &str, suppress: Option<&str>| DeliveryUpdate {
+        message_id: "m1".into(),
+        recipient: recipient.into(),
+        org_id: "acme".into(),
+        status: status.into(),
+        attempts: 1,
+        next_attempt_at: 500,
+        last_reply: Some("550 5.1.1 unknown".into()),
+        suppress: suppress.map(String::from),
+    };
+    store
+        .finish_deliveries(
+            &[
+                update("a@x.test", "delivered", None),
+                update("b@x.test", "queued", None),
+            ],
+            130,
+        )
+        .await
+        .unwrap();
+    // b is deferred until 500: the bytes stay, nothing is due before then.
+    assert!(
+        store
+            .queued_message("m1")
+            .await
+            .unwrap()
+            .unwrap()
+            .raw
+            .is_some()
+    );
+    assert!(
+        store
+            .claim_due_deliveries(400, 600, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.message_id != "m1")
+    );
+    store
+        .finish_deliveries(&[update("b@x.test", "bounced", Some("hard_bounce"))], 140)
+        .await
+        .unwrap();
+    let m1 = store.deliveries("m1").await.unwrap();
+    assert_eq!(
+        m1.iter().map(|d| d.status.as_str()).collect::<Vec<_>>(),
+        ["delivered", "bounced"]
+    );
+    assert!(
+        store
+            .queued_message("m1")
+            .await
+            .unwrap()
+            .unwrap()
+            .raw
+            .is_none(),
+        "bytes dropped once final"
+    );
+    let suppressed = store
+        .suppressed_among("acme", &["b@x.test".into(), "a@x.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0].reason, "hard_bounce");
+    assert_eq!(
+        store.release_delivery_leases().await.unwrap(),
+        1,
+        "m2's lease"
+    );
 }

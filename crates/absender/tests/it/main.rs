@@ -3,6 +3,7 @@
 
 mod binary;
 mod cross_tenant;
+mod delivery;
 mod dns_caching;
 mod dns_checks;
 mod dns_failures;
@@ -17,5 +18,6 @@ mod outbox;
 mod postgres;
 mod requests;
 mod send_settings;
+mod smtp_sink;
 mod system_mail_dkim;
 mod verification;

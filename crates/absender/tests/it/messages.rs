@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Acme with events@acme.test verified (MAIL FROM too) and chosen for bookings,
 /// and the platform key published.
-async fn acme(app: &TestApp) -> (Org, String) {
+pub async fn acme(app: &TestApp) -> (Org, String) {
     let org = app.upgraded_org("Acme", "en").await;
     let id = app
         .verified_identity(&org, "events@acme.test", "recipients")
@@ -42,7 +42,7 @@ async fn acme(app: &TestApp) -> (Org, String) {
     (org, id)
 }
 
-async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Value {
+pub async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Value {
     app.json(
         Method::POST,
         "/api/v1/messages",
@@ -53,7 +53,7 @@ async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Valu
     .await
 }
 
-fn booking(extra: Value) -> Value {
+pub fn booking(extra: Value) -> Value {
     let mut body = json!({"category": "booking", "to": ["guest@example.test"], "subject": "Ihre Buchung", "text": "Danke!"});
     body.as_object_mut()
         .unwrap()

@@ -1,0 +1,353 @@
+//! The durable queue at work. Intake writes accepted messages in groups (one
+//! transaction and one fsync for many requests). The delivery loop leases due
+//! deliveries, hands each message to a worker, and writes the results back in
+//! groups. Nothing is lost on a crash: a delivery leaves the queue only when
+//! its result is written, and a dead worker's lease runs out.
+
+use crate::settings::DeliveryMode;
+use crate::smtp_out::{Destination, Destinations};
+use crate::{App, ServiceError};
+use absender_core::delivery::{self, Attempt, Next, RetryPolicy};
+use absender_dns::MxError;
+use absender_store::{DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+
+/// Requests written in one transaction at most.
+const INTAKE_BATCH: usize = 256;
+/// Results written in one transaction at most.
+const RESULT_BATCH: usize = 512;
+
+struct Pending {
+    message: NewMessage,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// The queue's shared parts.
+pub(crate) struct Queue {
+    intake: mpsc::Sender<Pending>,
+    /// Wakes the delivery loop: new work, or room for more.
+    wake: Arc<Notify>,
+    in_flight: AtomicUsize,
+    workers: Semaphore,
+    destinations: Destinations,
+}
+
+impl Queue {
+    /// Starts the intake writer on `store`.
+    pub fn start(store: Store, workers: usize, destinations: Destinations) -> Self {
+        let (intake, requests) = mpsc::channel(INTAKE_BATCH * 8);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(write_intake(store, requests, wake.clone()));
+        Self {
+            intake,
+            wake,
+            in_flight: AtomicUsize::new(0),
+            workers: Semaphore::new(workers.max(1)),
+            destinations,
+        }
+    }
+}
+
+/// Commits whatever requests are waiting, together; answers each.
+async fn write_intake(store: Store, mut requests: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+    let mut batch = Vec::with_capacity(INTAKE_BATCH);
+    while requests.recv_many(&mut batch, INTAKE_BATCH).await > 0 {
+        let (messages, answers): (Vec<NewMessage>, Vec<_>) =
+            batch.drain(..).map(|p| (p.message, p.done)).unzip();
+        match store.enqueue_messages(&messages).await {
+            Ok(()) => answers.into_iter().for_each(|a| {
+                let _ = a.send(Ok(()));
+            }),
+            // One bad message must not sink the others: write them one by one.
+            Err(e) if messages.len() > 1 => {
+                tracing::warn!(error = %e, "group commit failed; writing one by one");
+                for (message, answer) in messages.into_iter().zip(answers) {
+                    let result = store
+                        .enqueue_messages(std::slice::from_ref(&message))
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = answer.send(result);
+                }
+            }
+            Err(e) => answers.into_iter().for_each(|a| {
+                let _ = a.send(Err(e.to_string()));
+            }),
+        }
+        wake.notify_one();
+    }
+}
+
+impl App {
+    /// Stores a message durably; returns once it is on disk.
+    pub(crate) async fn enqueue(&self, message: NewMessage) -> Result<(), ServiceError> {
+        let (done, answer) = oneshot::channel();
+        self.inner
+            .queue
+            .intake
+            .send(Pending { message, done })
+            .await
+            .map_err(|_| ServiceError::Internal("the queue is shut down".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("the queue writer stopped".into()))?
+            .map_err(ServiceError::Internal)
+    }
+
+    /// Delivers queued mail until `shutdown`: leases due deliveries, gives
+    /// each message to a worker, writes results back in groups.
+    pub async fn run_delivery(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let settings = &self.inner.settings.sending;
+        if settings.mode == DeliveryMode::Capture {
+            // Mail is captured at intake; nothing waits in the queue.
+            shutdown.await;
+            return;
+        }
+        let queue = &self.inner.queue;
+        let (results, updates) = mpsc::channel::<DeliveryUpdate>(settings.in_flight.max(1));
+        let writer = tokio::spawn(write_results(self.clone(), updates));
+        let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            let free = settings
+                .in_flight
+                .saturating_sub(queue.in_flight.load(Ordering::Acquire));
+            let mut full = false;
+            if free > 0 {
+                let now = self.now_ms();
+                match self
+                    .inner
+                    .store
+                    .claim_due_deliveries(now, now.saturating_add(lease_ms), free as i64)
+                    .await
+                {
+                    Ok(claimed) => {
+                        full = claimed.len() == free;
+                        self.dispatch(claimed, &results);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not claim deliveries"),
+                }
+            }
+            if full {
+                // More may be due: look again as soon as there is room.
+                tokio::task::yield_now().await;
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = queue.wake.notified() => {}
+                _ = tokio::time::sleep(settings.poll_interval) => {}
+            }
+        }
+        drop(results);
+        // Results of attempts still running are lost with the process; their
+        // leases run out and the deliveries are tried again (at-least-once).
+        writer.abort();
+    }
+
+    /// One worker task per message, for the recipients claimed.
+    fn dispatch(&self, claimed: Vec<DeliveryRow>, results: &mpsc::Sender<DeliveryUpdate>) {
+        let queue = &self.inner.queue;
+        queue.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
+        self.inner.metrics.in_flight.inc_by(claimed.len() as i64);
+        let mut by_message: HashMap<String, Vec<DeliveryRow>> = HashMap::new();
+        for d in claimed {
+            by_message.entry(d.message_id.clone()).or_default().push(d);
+        }
+        for (_, deliveries) in by_message {
+            let app = self.clone();
+            let results = results.clone();
+            tokio::spawn(async move { app.deliver_message(deliveries, results).await });
+        }
+    }
+
+    async fn deliver_message(
+        &self,
+        deliveries: Vec<DeliveryRow>,
+        results: mpsc::Sender<DeliveryUpdate>,
+    ) {
+        let _worker = self
+            .inner
+            .queue
+            .workers
+            .acquire()
+            .await
+            .expect("never closed");
+        let message_id = deliveries[0].message_id.clone();
+        let message = match self.inner.store.queued_message(&message_id).await {
+            Ok(Some(m)) if m.raw.is_some() => m,
+            Ok(_) => {
+                tracing::error!(message_id, "queued message has no bytes; bouncing");
+                for d in deliveries {
+                    let attempt = Attempt::Refused {
+                        code: 554,
+                        reply: "5.3.0 absender lost the message bytes".into(),
+                    };
+                    let _ = results.send(self.outcome(&d, 0, &attempt)).await;
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(message_id, error = %e, "could not load a queued message");
+                for d in deliveries {
+                    let attempt = Attempt::Unreachable {
+                        reason: format!("absender could not read the queue: {e}"),
+                    };
+                    let _ = results.send(self.outcome(&d, 0, &attempt)).await;
+                }
+                return;
+            }
+        };
+        let mut exchangers = HashMap::new();
+        for d in deliveries {
+            let started = Instant::now();
+            let attempt = self.attempt(&message, &d, &mut exchangers).await;
+            self.inner
+                .metrics
+                .attempt_seconds
+                .observe(started.elapsed().as_secs_f64());
+            let update = self.outcome(&d, message.created_at, &attempt);
+            if results.send(update).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// One attempt for one recipient, by the configured mode.
+    async fn attempt(
+        &self,
+        message: &QueuedMessageRow,
+        d: &DeliveryRow,
+        exchangers: &mut HashMap<String, Result<Vec<Arc<Destination>>, MxError>>,
+    ) -> Attempt {
+        let raw = message.raw.as_deref().unwrap_or_default();
+        let destinations = &self.inner.queue.destinations;
+        let targets = match self.inner.settings.sending.mode {
+            DeliveryMode::Mx => {
+                let domain = d.recipient.rsplit_once('@').map_or("", |(_, d)| d);
+                if !exchangers.contains_key(domain) {
+                    let found = self.mx_destinations(domain).await;
+                    exchangers.insert(domain.to_string(), found);
+                }
+                match &exchangers[domain] {
+                    Ok(targets) => targets.clone(),
+                    Err(MxError::NoMail(reason)) => {
+                        return Attempt::NoMailDomain {
+                            reason: format!("5.1.2 {reason}"),
+                        };
+                    }
+                    Err(MxError::Temporary(reason)) => {
+                        return Attempt::Unreachable {
+                            reason: reason.clone(),
+                        };
+                    }
+                }
+            }
+            _ => match destinations.relay() {
+                Ok(relay) => vec![relay],
+                Err(reason) => return Attempt::Unreachable { reason },
+            },
+        };
+        let mut last = Attempt::Unreachable {
+            reason: "no destination".into(),
+        };
+        // The next host is tried only when one cannot be reached at all.
+        for target in targets {
+            last = target.send(&message.envelope_from, &d.recipient, raw).await;
+            if !matches!(last, Attempt::Unreachable { .. }) {
+                break;
+            }
+        }
+        last
+    }
+
+    async fn mx_destinations(&self, domain: &str) -> Result<Vec<Arc<Destination>>, MxError> {
+        let destinations = &self.inner.queue.destinations;
+        let mut targets = Vec::new();
+        for exchanger in self.inner.checker.mail_exchangers(domain).await? {
+            for ip in exchanger.addresses {
+                targets.push(
+                    destinations
+                        .mx(&exchanger.host, ip)
+                        .map_err(MxError::Temporary)?,
+                );
+            }
+        }
+        Ok(targets)
+    }
+
+    /// The delivery's next state after `attempt`.
+    fn outcome(&self, d: &DeliveryRow, created_at: i64, attempt: &Attempt) -> DeliveryUpdate {
+        let s = &self.inner.settings.sending;
+        let policy = RetryPolicy {
+            first_retry: s.first_retry,
+            max_retry: s.max_retry,
+            max_age: s.max_age,
+        };
+        let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
+        let now = self.now_ms();
+        let next = delivery::next(attempt, attempts, created_at, now, &policy, rand::random());
+        let metrics = &self.inner.metrics;
+        let (status, next_attempt_at, reply, suppress) = match next {
+            Next::Delivered { reply } => {
+                metrics.attempt("delivered");
+                metrics
+                    .delivery_seconds
+                    .observe((now - created_at).max(0) as f64 / 1000.0);
+                ("delivered", now, reply, None)
+            }
+            Next::Retry { at_ms, reply } => {
+                metrics.attempt("deferred");
+                ("queued", at_ms, reply, None)
+            }
+            Next::Bounced { reply, suppress } => {
+                metrics.attempt("bounced");
+                (
+                    "bounced",
+                    now,
+                    reply,
+                    suppress.then(|| "hard_bounce".to_string()),
+                )
+            }
+        };
+        if status != "delivered" {
+            tracing::info!(message_id = %d.message_id, status, reply = %reply, "delivery attempt");
+        }
+        DeliveryUpdate {
+            message_id: d.message_id.clone(),
+            recipient: d.recipient.clone(),
+            org_id: d.org_id.clone(),
+            status: status.into(),
+            attempts: i64::from(attempts),
+            next_attempt_at,
+            last_reply: Some(reply),
+            suppress,
+        }
+    }
+}
+
+/// Writes attempt results in groups and frees room in the queue.
+async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
+    let queue = &app.inner.queue;
+    let mut batch = Vec::with_capacity(RESULT_BATCH);
+    while updates.recv_many(&mut batch, RESULT_BATCH).await > 0 {
+        // A failed write is tried again: the results are all that says these were sent.
+        let mut wait = std::time::Duration::from_millis(100);
+        while let Err(e) = app
+            .inner
+            .store
+            .finish_deliveries(&batch, app.now_ms())
+            .await
+        {
+            tracing::warn!(error = %e, "could not write delivery results; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(10));
+        }
+        queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
+        app.inner.metrics.in_flight.dec_by(batch.len() as i64);
+        batch.clear();
+        queue.wake.notify_one();
+    }
+}

@@ -1,0 +1,200 @@
+//! The durable queue: messages with their bytes, one delivery per recipient,
+//! leases for the workers, and results written back in groups.
+
+use crate::{
+    Backend, DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store, StoreError,
+};
+
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, category, from_address, identity_id, fallback_reason, reply_to, \
+     envelope_from, recipients, subject, status, created_at, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const INSERT_DELIVERY: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
+     lease_until, last_reply, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+macro_rules! delivery_columns {
+    () => {
+        "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at"
+    };
+}
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE deliveries SET lease_until = $2 WHERE (message_id, recipient) IN (\
+     SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING ",
+    delivery_columns!()
+);
+// PostgreSQL: nodes skip rows another node is claiming right now.
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE deliveries SET lease_until = $2 WHERE (message_id, recipient) IN (\
+     SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ",
+    delivery_columns!()
+);
+const QUEUED_MESSAGE: &str =
+    "SELECT id, org_id, envelope_from, raw, created_at FROM messages WHERE id = $1";
+const UPDATE_DELIVERY: &str = "UPDATE deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
+     last_reply = $6, updated_at = $7 WHERE message_id = $1 AND recipient = $2";
+// The bytes are no longer needed once no recipient waits for them.
+const DROP_RAW: &str = "UPDATE messages SET raw = NULL WHERE id = $1 AND NOT EXISTS (\
+     SELECT 1 FROM deliveries WHERE message_id = $1 AND status = 'queued')";
+const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
+     VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
+const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
+
+impl Store {
+    /// Stores messages with their deliveries in one transaction (group
+    /// commit): once this returns, all of them are durable.
+    pub async fn enqueue_messages(&self, batch: &[NewMessage]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for new in batch {
+            let m = &new.message;
+            sqlx::query(INSERT_MESSAGE)
+                .bind(&m.id)
+                .bind(&m.org_id)
+                .bind(&m.category)
+                .bind(&m.from_address)
+                .bind(m.identity_id.as_deref())
+                .bind(m.fallback_reason.as_deref())
+                .bind(m.reply_to.as_deref())
+                .bind(&m.envelope_from)
+                .bind(&m.recipients)
+                .bind(&m.subject)
+                .bind(&m.status)
+                .bind(m.created_at)
+                .bind(new.raw.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            for d in &new.deliveries {
+                sqlx::query(INSERT_DELIVERY)
+                    .bind(&d.message_id)
+                    .bind(&d.recipient)
+                    .bind(&d.org_id)
+                    .bind(&d.status)
+                    .bind(d.attempts)
+                    .bind(d.next_attempt_at)
+                    .bind(d.lease_until)
+                    .bind(d.last_reply.as_deref())
+                    .bind(d.created_at)
+                    .bind(d.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(c) = &new.captured {
+                sqlx::query(INSERT_OUTBOX)
+                    .bind(&c.id)
+                    .bind(c.org_id.as_deref())
+                    .bind(&c.category)
+                    .bind(&c.mail_from)
+                    .bind(&c.rcpt_to)
+                    .bind(&c.subject)
+                    .bind(&c.raw)
+                    .bind(c.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` deliveries that are due at `now_ms` and that no
+    /// live lease holds, until `lease_until_ms`.
+    pub async fn claim_due_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let claim = match self.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        Ok(sqlx::query_as(claim)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// A queued message's envelope and bytes.
+    pub async fn queued_message(&self, id: &str) -> Result<Option<QueuedMessageRow>, StoreError> {
+        Ok(sqlx::query_as(QUEUED_MESSAGE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Writes the results of many attempts in one transaction, suppresses
+    /// hard-bounced recipients, and drops the bytes of finished messages.
+    pub async fn finish_deliveries(
+        &self,
+        updates: &[DeliveryUpdate],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for u in updates {
+            sqlx::query(UPDATE_DELIVERY)
+                .bind(&u.message_id)
+                .bind(&u.recipient)
+                .bind(&u.status)
+                .bind(u.attempts)
+                .bind(u.next_attempt_at)
+                .bind(u.last_reply.as_deref())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(reason) = &u.suppress {
+                sqlx::query(SUPPRESS)
+                    .bind(&u.org_id)
+                    .bind(&u.recipient)
+                    .bind(reason)
+                    .bind(u.last_reply.as_deref())
+                    .bind(&u.message_id)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut finished: Vec<&str> = updates
+            .iter()
+            .filter(|u| u.status != "queued")
+            .map(|u| u.message_id.as_str())
+            .collect();
+        finished.sort_unstable();
+        finished.dedup();
+        for id in finished {
+            sqlx::query(DROP_RAW).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The deliveries of one message, in recipient order.
+    pub async fn deliveries(&self, message_id: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE message_id = $1 ORDER BY recipient"
+        ))
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Frees every delivery lease: for a single node (SQLite) at start-up,
+    /// where any lease left is that of this node's previous, dead process.
+    pub async fn release_delivery_leases(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET lease_until = 0 WHERE status = 'queued' AND lease_until > 0",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// How many deliveries wait (due or deferred).
+    pub async fn queued_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(COUNT_QUEUED).fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,485 @@
+//! Delivery through a real SMTP server on 127.0.0.1: relay and MX modes,
+//! retries on 4xx and dropped connections, bounces on 5xx with suppression,
+//! connection reuse, and the message status that shows it all.
+
+use crate::helpers::{TestApp, code, spawn_with};
+use crate::messages::{acme, booking, send};
+use crate::smtp_sink::{Reply, SmtpSink};
+use absender::config::Config;
+use absender_service::settings::{DeliveryMode, TlsMode};
+use mail_auth::DkimResult;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn relay_app(sink: &SmtpSink, per_destination: usize) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Relay;
+    config.sending.relay.host = sink.addr.ip().to_string();
+    config.sending.relay.port = sink.addr.port();
+    config.sending.relay.tls = TlsMode::Opportunistic;
+    config.sending.per_destination = per_destination;
+    config.sending.poll_interval = Duration::from_millis(50);
+    spawn_with(config, Some(dir)).await
+}
+
+async fn message(app: &TestApp, key: &str, id: &str) -> Value {
+    app.json(
+        Method::GET,
+        &format!("/api/v1/messages/{id}"),
+        Some(key),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Polls the message until `done` holds (up to 20 s).
+async fn wait_message(app: &TestApp, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..400 {
+        let m = message(app, key, id).await;
+        if done(&m) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("message never got there: {}", message(app, key, id).await);
+}
+
+fn status_of<'a>(m: &'a Value, recipient: &str) -> &'a Value {
+    m["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == recipient)
+        .unwrap_or_else(|| panic!("{recipient} not in {m}"))
+}
+
+#[tokio::test]
+async fn relay_delivers_each_recipient_signed_and_reports_the_reply() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 4).await;
+    let (org, _) = acme(&app).await;
+    let body = booking(
+        json!({"to": ["guest@example.test"], "cc": ["partner@example.test"], "bcc": ["archive@example.test"]}),
+    );
+    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let got = sink.wait_for(3).await;
+    let mut rcpts: Vec<String> = got.iter().flat_map(|r| r.to.clone()).collect();
+    rcpts.sort();
+    assert_eq!(
+        rcpts,
+        [
+            "archive@example.test",
+            "guest@example.test",
+            "partner@example.test"
+        ]
+    );
+    for r in &got {
+        assert_eq!(
+            r.from,
+            format!("bounces+{id}@bounce.acme.test"),
+            "custom MAIL FROM"
+        );
+        let text = String::from_utf8_lossy(&r.data);
+        assert!(
+            !text.contains("archive@example.test"),
+            "Bcc never shows: {text}"
+        );
+        let verdicts = app.dkim_verdicts(&r.data).await;
+        let domains: Vec<&str> = verdicts
+            .iter()
+            .filter(|(_, v)| *v == DkimResult::Pass)
+            .map(|(d, _)| d.as_str())
+            .collect();
+        assert!(
+            domains.contains(&"acme.test") && domains.contains(&"absender.test"),
+            "{verdicts:?}"
+        );
+    }
+    let m = wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
+    let guest = status_of(&m, "guest@example.test");
+    assert_eq!(guest["status"], "delivered");
+    assert_eq!(guest["attempts"], 1);
+    assert!(
+        guest["last_reply"].as_str().unwrap().starts_with("250"),
+        "{guest}"
+    );
+    assert_eq!(m["from"], "events@acme.test");
+
+    let metrics = app
+        .call(Method::GET, "/metrics", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("absender_delivery_attempts_total{result=\"delivered\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("absender_messages_accepted_total{category=\"booking\",interface=\"api\"} 1")
+    );
+}
+
+#[tokio::test]
+async fn a_4xx_or_a_dropped_connection_is_retried_with_backoff_until_delivered() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 2).await;
+    let (org, _) = acme(&app).await;
+    sink.answer(
+        "busy@example.test",
+        Reply::Refuse("451 4.3.0 try again later".into()),
+    );
+    sink.answer("flaky@example.test", Reply::Drop);
+    let send_to = |to: &'static str| booking(json!({"to": [to]}));
+    let busy = send(
+        &app,
+        &org,
+        send_to("busy@example.test"),
+        StatusCode::ACCEPTED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flaky = send(
+        &app,
+        &org,
+        send_to("flaky@example.test"),
+        StatusCode::ACCEPTED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    for (id, reply) in [(&busy, "451 4.3.0 try again later"), (&flaky, "")] {
+        let m = wait_message(&app, &org.key, id, |m| {
+            m["recipients"][0]["status"] == "deferred"
+        })
+        .await;
+        let r = &m["recipients"][0];
+        assert_eq!(m["status"], "queued");
+        assert_eq!(r["attempts"], 1);
+        assert!(r["last_reply"].as_str().unwrap().contains(reply), "{r}");
+        assert!(r["next_attempt_at"].is_string(), "{r}");
+    }
+    assert!(sink.received().is_empty());
+
+    // Not yet due: nothing happens. Then the server recovers and time passes.
+    sink.answer("busy@example.test", Reply::Accept);
+    sink.answer("flaky@example.test", Reply::Accept);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        message(&app, &org.key, &busy).await["recipients"][0]["attempts"],
+        1
+    );
+    app.advance(Duration::from_secs(76));
+    for id in [&busy, &flaky] {
+        let m = wait_message(&app, &org.key, id, |m| m["status"] == "delivered").await;
+        assert_eq!(m["recipients"][0]["attempts"], 2);
+    }
+    assert_eq!(sink.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_5xx_bounces_suppresses_the_address_and_later_sends_are_refused() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 2).await;
+    let (org, _) = acme(&app).await;
+    sink.answer(
+        "gone@example.test",
+        Reply::Refuse("550 5.1.1 <gone@example.test>: no such user".into()),
+    );
+    sink.answer(
+        "spam@example.test",
+        Reply::Refuse("554 5.7.1 refused as spam".into()),
+    );
+    let body =
+        booking(json!({"to": ["gone@example.test", "spam@example.test", "ok@example.test"]}));
+    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = wait_message(&app, &org.key, &id, |m| m["status"] != "queued").await;
+    assert_eq!(m["status"], "partially_delivered", "{m}");
+    let gone = status_of(&m, "gone@example.test");
+    assert_eq!(gone["status"], "bounced");
+    assert!(
+        gone["last_reply"].as_str().unwrap().contains("5.1.1"),
+        "{gone}"
+    );
+    assert_eq!(status_of(&m, "spam@example.test")["status"], "bounced");
+    assert_eq!(status_of(&m, "ok@example.test")["status"], "delivered");
+
+    // Only the unknown mailbox is suppressed, not the message refused for its content.
+    let list = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["address"], "gone@example.test");
+    assert_eq!(items[0]["reason"], "hard_bounce");
+    assert_eq!(items[0]["message_id"], id.as_str());
+
+    let refused = send(
+        &app,
+        &org,
+        booking(json!({"to": ["ok@example.test", "Gone@Example.test"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(code(&refused), "recipient_suppressed");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("gone@example.test (hard_bounce)")
+    );
+
+    // The organization lifts it; another organization never saw it.
+    let other = app.upgraded_org("Other", "en").await;
+    let theirs = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&other.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    let not_theirs = app
+        .call(
+            Method::DELETE,
+            "/api/v1/suppressions/gone@example.test",
+            Some(&other.key),
+            None,
+        )
+        .await;
+    assert_eq!(not_theirs.status(), StatusCode::NOT_FOUND);
+    let lifted = app
+        .call(
+            Method::DELETE,
+            "/api/v1/suppressions/gone@example.test",
+            Some(&org.key),
+            None,
+        )
+        .await;
+    assert_eq!(lifted.status(), StatusCode::NO_CONTENT);
+    send(
+        &app,
+        &org,
+        booking(json!({"to": ["gone@example.test"]})),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn suppressions_can_be_added_listed_and_paged() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 1).await;
+    let (org, _) = acme(&app).await;
+    for address in ["b@example.test", "a@example.test", "c@example.test"] {
+        let added = app
+            .json(
+                Method::POST,
+                "/api/v1/suppressions",
+                Some(&org.key),
+                Some(json!({"address": address, "detail": "asked by phone"})),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(added["reason"], "manual");
+    }
+    let bad = app
+        .json(
+            Method::POST,
+            "/api/v1/suppressions",
+            Some(&org.key),
+            Some(json!({"address": "not an address"})),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert_eq!(code(&bad), "invalid_address");
+    let page = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions?limit=2",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let addresses: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, ["a@example.test", "b@example.test"]);
+    let next = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions?limit=2&after=b@example.test",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(next["items"][0]["address"], "c@example.test");
+    let refused = send(
+        &app,
+        &org,
+        booking(json!({"to": ["c@example.test"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(code(&refused), "recipient_suppressed");
+}
+
+#[tokio::test]
+async fn several_messages_share_one_smtp_session() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 1).await;
+    let (org, _) = acme(&app).await;
+    for n in 0..6 {
+        send(
+            &app,
+            &org,
+            booking(json!({"to": [format!("guest{n}@example.test")]})),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    }
+    let got = sink.wait_for(6).await;
+    assert_eq!(got.len(), 6);
+    assert_eq!(
+        sink.connections(),
+        1,
+        "one connection to the relay carried all six"
+    );
+}
+
+#[tokio::test]
+async fn mx_mode_finds_the_mail_host_in_dns_and_bounces_a_domain_without_mail() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Mx;
+    config.sending.mx_port = sink.addr.port();
+    config.sending.poll_interval = Duration::from_millis(50);
+    let app = spawn_with(config, Some(dir)).await;
+    let (org, _) = acme(&app).await;
+    app.zone("guests.test").await;
+    app.record("guests.test", "guests.test", "MX", "10 mx1.guests.test")
+        .await;
+    app.record("guests.test", "mx1.guests.test", "A", "127.0.0.1")
+        .await;
+    app.zone("nomail.test").await;
+    app.record("nomail.test", "nomail.test", "MX", "0 .").await;
+
+    let body =
+        booking(json!({"to": ["anna@guests.test", "bob@nomail.test", "carl@missing.guests.test"]}));
+    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = wait_message(&app, &org.key, &id, |m| m["status"] != "queued").await;
+    assert_eq!(
+        status_of(&m, "anna@guests.test")["status"],
+        "delivered",
+        "{m}"
+    );
+    let bob = status_of(&m, "bob@nomail.test");
+    assert_eq!(bob["status"], "bounced");
+    assert!(
+        bob["last_reply"].as_str().unwrap().contains("null MX"),
+        "{bob}"
+    );
+    let carl = status_of(&m, "carl@missing.guests.test");
+    assert_eq!(carl["status"], "bounced");
+    assert!(
+        carl["last_reply"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{carl}"
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["anna@guests.test"]);
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_delivered_for_three_days_bounces() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 1).await;
+    let (org, _) = acme(&app).await;
+    sink.answer(
+        "full@example.test",
+        Reply::Refuse("452 4.2.2 mailbox full".into()),
+    );
+    let id = send(
+        &app,
+        &org,
+        booking(json!({"to": ["full@example.test"]})),
+        StatusCode::ACCEPTED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut attempts = 0;
+    for _ in 0..100 {
+        let m = message(&app, &org.key, &id).await;
+        if m["status"] == "bounced" {
+            let r = &m["recipients"][0];
+            assert!(r["last_reply"].as_str().unwrap().contains("3 days"), "{r}");
+            assert!(
+                r["last_reply"].as_str().unwrap().contains("mailbox full"),
+                "{r}"
+            );
+            assert!(attempts > 3, "retried before giving up ({attempts})");
+            // A full mailbox is not a bad address: no suppression.
+            let list = app
+                .json(
+                    Method::GET,
+                    "/api/v1/suppressions",
+                    Some(&org.key),
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            assert!(list["items"].as_array().unwrap().is_empty());
+            return;
+        }
+        let seen = m["recipients"][0]["attempts"].as_i64().unwrap();
+        if seen > attempts {
+            attempts = seen;
+            app.advance(Duration::from_secs(2 * 3600));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never bounced: {}", message(&app, &org.key, &id).await);
+}
