@@ -333,3 +333,114 @@ async fn bad_messages_are_refused_with_a_code_and_nothing_is_stored() {
         "nothing was accepted"
     );
 }
+
+#[tokio::test]
+async fn invitations_carry_one_click_unsubscribe_that_really_unsubscribes() {
+    let app = spawn_app().await;
+    let (org, _) = acme(&app).await;
+    let invite = |to: Value| json!({"category": "invitation", "to": to, "subject": "Einladung", "text": "Kommen Sie!"});
+    let id = send(
+        &app,
+        &org,
+        invite(json!(["gast@example.test"])),
+        StatusCode::ACCEPTED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bytes = raw(&app, &org, &id).await;
+    // Unfolded: long headers continue on indented lines.
+    let text = String::from_utf8_lossy(&bytes)
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ");
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: "))
+        .unwrap_or_else(|| panic!("no List-Unsubscribe in {text}"));
+    assert!(text.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+    assert!(header.contains("<mailto:unsubscribe@"), "{header}");
+    // RFC 8058: the signature must cover both headers.
+    let signature = text.split("DKIM-Signature:").nth(1).unwrap();
+    let h_tag = signature
+        .split("h=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        h_tag.contains("list-unsubscribe") && h_tag.contains("list-unsubscribe-post"),
+        "{h_tag}"
+    );
+    let https = header
+        .split('<')
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(|c| c != '>')
+        .trim_end_matches('>');
+    let path = https
+        .strip_prefix(&app.base)
+        .expect("the link is on absender's public URL");
+
+    // Looking at the page (as a link scanner would) changes nothing.
+    let page = app.call(Method::GET, path, None, None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("gast@example.test"));
+    let none = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+
+    // A mail client's one-click POST unsubscribes.
+    let clicked = app
+        .http
+        .post(https)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clicked.status(), StatusCode::OK);
+    let list = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(list["items"][0]["address"], "gast@example.test");
+    assert_eq!(list["items"][0]["reason"], "unsubscribe");
+    let refused = send(
+        &app,
+        &org,
+        invite(json!(["gast@example.test"])),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(code(&refused), "recipient_suppressed");
+
+    // A changed token is nobody's link.
+    let forged = format!("{}x", path.trim_end_matches(|c: char| c != '.'));
+    assert_eq!(
+        app.call(Method::POST, &forged, None, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let two = send(
+        &app,
+        &org,
+        invite(json!(["a@example.test", "b@example.test"])),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(code(&two), "one_recipient_per_invitation");
+}
