@@ -42,3 +42,6 @@ CREATE TABLE smtp_credentials (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX smtp_credentials_org ON smtp_credentials (org_id);
+
+-- Trusted SMTP clients without login are matched to an organization by sender address.
+CREATE INDEX identities_address ON identities (address);

@@ -34,6 +34,9 @@ pub struct PlatformZones {
     pub hostmaster: DnsName,
 }
 
+/// How many CNAMEs in a row are followed within absender's own zones.
+const MAX_CNAME_CHAIN: usize = 8;
+
 /// The answer to one question.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
@@ -130,11 +133,39 @@ impl Authority {
         Ok(lookup)
     }
 
+    /// Like an authoritative server (RFC 1034 4.3.2): a CNAME whose target is
+    /// in one of absender's zones is followed there, so that stub resolvers
+    /// that do not chase CNAMEs themselves get the whole chain at once.
     async fn lookup_in_store(
         &self,
         qname: &DnsName,
         qtype: RecordType,
     ) -> Result<Lookup, StoreError> {
+        let first = self.lookup_one(qname, qtype).await?;
+        if matches!(qtype, RecordType::CNAME | RecordType::ANY) {
+            return Ok(first);
+        }
+        let Lookup::Records(mut chain) = first else {
+            return Ok(first);
+        };
+        let mut seen = vec![qname.clone()];
+        while let Some(RData::CNAME(target)) = chain.last().map(|r| &r.data) {
+            let Ok(target) = DnsName::parse(&target.0.to_ascii()) else {
+                break;
+            };
+            if seen.contains(&target) || seen.len() > MAX_CNAME_CHAIN {
+                break;
+            }
+            seen.push(target.clone());
+            match self.lookup_one(&target, qtype).await? {
+                Lookup::Records(more) => chain.extend(more),
+                _ => break,
+            }
+        }
+        Ok(Lookup::Records(chain))
+    }
+
+    async fn lookup_one(&self, qname: &DnsName, qtype: RecordType) -> Result<Lookup, StoreError> {
         let Some(zone) = self.zone_of(qname).await? else {
             return Ok(Lookup::Refused);
         };

@@ -160,3 +160,8 @@ pub fn message(mail: &Outgoing) -> Vec<u8> {
         .write_to_vec()
         .expect("writing to a Vec cannot fail")
 }
+
+/// A Date header value (RFC 5322) for Unix seconds.
+pub fn date_header(unix_seconds: i64) -> String {
+    mail_builder::headers::date::Date::new(unix_seconds).to_rfc822()
+}

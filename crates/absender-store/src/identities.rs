@@ -12,6 +12,8 @@ const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dk
      FROM identities WHERE org_id = $1 AND id = $2";
 const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE id = $1";
+const BY_ADDRESS: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
+     FROM identities WHERE address = $1 ORDER BY created_at, id";
 const DELETE: &str = "DELETE FROM identities WHERE org_id = $1 AND id = $2";
 const COUNT_DOMAIN: &str = "SELECT COUNT(*) FROM identities WHERE org_id = $1 AND domain = $2";
 const SET_ADDRESS_STATUS: &str =
@@ -110,6 +112,18 @@ impl Store {
         Ok(sqlx::query_as(GET_UNSCOPED)
             .bind(id)
             .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every organization's identity at `address`: for flows that identify
+    /// the organization by the sender (trusted SMTP clients).
+    pub async fn identities_by_address(
+        &self,
+        address: &str,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        Ok(sqlx::query_as(BY_ADDRESS)
+            .bind(address)
+            .fetch_all(&self.pool)
             .await?)
     }
 

@@ -39,6 +39,7 @@ async fn start(dir: &std::path::Path, concurrency: usize) -> Running {
     };
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.listen = "127.0.0.1:0".parse().unwrap();
+    config.smtp.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.resolvers = Resolvers::Local;
     config.checks.concurrency = concurrency;
     server::start(&config, Arc::new(SystemClock))

@@ -54,6 +54,9 @@ pub struct SmtpConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Clients (IP addresses) that may submit without login, like Postfix's
+    /// `mynetworks`: the organization is the one that verified the sender.
+    pub trusted_clients: Vec<std::net::IpAddr>,
 }
 
 impl Default for SmtpConfig {
@@ -63,6 +66,7 @@ impl Default for SmtpConfig {
             hostname: None,
             tls_cert: None,
             tls_key: None,
+            trusted_clients: Vec::new(),
         }
     }
 }

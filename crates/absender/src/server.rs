@@ -7,6 +7,7 @@ use absender_core::records::include_domain_policy;
 use absender_dns::{Authority, Checker, DnsServer, PlatformZones, Upstream};
 use absender_service::settings::Resolvers;
 use absender_service::{App, Clock, MasterKey};
+use absender_smtp::{SmtpServer, SmtpSettings};
 use absender_store::Store;
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -26,6 +27,8 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the DNS server is bound (UDP and TCP).
     pub dns_addr: SocketAddr,
+    /// Where SMTP submission listens.
+    pub smtp_addr: SocketAddr,
     /// The base of links in mails.
     pub public_url: String,
     /// The operator key, when this start generated it (shown once).
@@ -33,6 +36,7 @@ pub struct Running {
     /// The application state, for in-process callers.
     pub app: App,
     dns: DnsServer,
+    smtp: SmtpServer,
     stop_checks: oneshot::Sender<()>,
     scheduler: JoinHandle<()>,
     stop_delivery: oneshot::Sender<()>,
@@ -46,6 +50,7 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        self.smtp.stop().await;
         let _ = self.stop_checks.send(());
         self.scheduler.await?;
         let _ = self.stop_delivery.send(());
@@ -148,6 +153,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         })
     };
 
+    let smtp = SmtpServer::start(config.smtp.listen, smtp_settings(config)?, app.clone())
+        .await
+        .with_context(|| format!("binding SMTP to {}", config.smtp.listen))?;
+    let smtp_addr = smtp.local_addr();
+
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -157,11 +167,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             })
             .await
     });
-    tracing::info!(http = %http_addr, dns = %dns_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
+    tracing::info!(http = %http_addr, dns = %dns_addr, smtp = %smtp_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
     Ok(Running {
         http_addr,
         dns_addr,
         dns,
+        smtp_addr,
+        smtp,
         stop_checks,
         scheduler,
         stop_delivery,
@@ -171,6 +183,25 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         app,
         shutdown,
         task,
+    })
+}
+
+/// The SMTP listener's name, certificate and trusted clients.
+fn smtp_settings(config: &Config) -> anyhow::Result<SmtpSettings> {
+    let hostname = config
+        .smtp
+        .hostname
+        .clone()
+        .unwrap_or_else(|| config.platform.domain.clone());
+    let tls = match (&config.smtp.tls_cert, &config.smtp.tls_key) {
+        (Some(cert), Some(key)) => absender_smtp::load_pem(cert, key)?,
+        (None, None) => absender_smtp::self_signed(&hostname)?,
+        _ => anyhow::bail!("smtp.tls_cert and smtp.tls_key go together"),
+    };
+    Ok(SmtpSettings {
+        hostname,
+        tls,
+        trusted_clients: config.smtp.trusted_clients.clone(),
     })
 }
 

@@ -78,10 +78,12 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         Ok(running) => running,
         Err(e) if is_addr_in_use(&e) => {
             println!(
-                "! {} is taken; using a free port instead",
-                config.http.listen
+                "! a port of {} (HTTP), {} (DNS) or {} (SMTP) is taken; using free ports instead",
+                config.http.listen, config.dns.listen, config.smtp.listen
             );
             config.http.listen.set_port(0);
+            config.dns.listen.set_port(0);
+            config.smtp.listen.set_port(0);
             server::start(&config, Arc::new(SystemClock))
                 .await
                 .map_err(|e| fail(format!("{e:#}")))?

@@ -36,8 +36,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     // One parseable line for scripts and tests.
     println!(
-        "absender listening http={} public_url={}",
-        running.http_addr, running.public_url
+        "absender listening http={} dns={} smtp={} public_url={}",
+        running.http_addr, running.dns_addr, running.smtp_addr, running.public_url
     );
     running
         .serve_until_signal()

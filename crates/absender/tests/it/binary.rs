@@ -41,6 +41,7 @@ fn serve_with(data_dir: &std::path::Path, args: &[&str]) -> Server {
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_SMTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_RESOLVERS", "local")
         .env("ABSENDER_LOG", "warn")
         .stdout(Stdio::piped())
@@ -256,6 +257,7 @@ fn serve_reads_a_config_file_and_refuses_unknown_keys() {
         .env("ABSENDER_DATA_DIR", dir.path())
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_SMTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_RESOLVERS", "local")
         .output()
         .unwrap();
@@ -289,6 +291,7 @@ fn demo_walks_the_setup_and_prints_the_records() {
         .args(["demo", "--no-serve"])
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
+        .env("ABSENDER_SMTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_RESOLVERS", "local")
         .output()
         .unwrap();

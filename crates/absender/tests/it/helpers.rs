@@ -14,6 +14,7 @@ pub const ADMIN_KEY: &str = "abs_admin_test-operator-key";
 pub struct TestApp {
     pub base: String,
     pub dns_addr: std::net::SocketAddr,
+    pub smtp_addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub config: Config,
@@ -46,6 +47,7 @@ pub async fn spawn_with_resolvers(
     config.dns.resolvers = resolvers;
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.listen = "127.0.0.1:0".parse().unwrap();
+    config.smtp.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_key = Some(ADMIN_KEY.to_string().into());
     let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
     let running = server::start(&config, clock.clone())
@@ -54,6 +56,7 @@ pub async fn spawn_with_resolvers(
     TestApp {
         base: format!("http://{}", running.http_addr),
         dns_addr: running.dns_addr,
+        smtp_addr: running.smtp_addr,
         http: reqwest::Client::new(),
         clock,
         config,

@@ -4,6 +4,7 @@
 mod binary;
 mod cross_tenant;
 mod delivery;
+mod dkimpy;
 mod dns_caching;
 mod dns_checks;
 mod dns_failures;
@@ -19,5 +20,6 @@ mod postgres;
 mod requests;
 mod send_settings;
 mod smtp_sink;
+mod smtp_submission;
 mod system_mail_dkim;
 mod verification;

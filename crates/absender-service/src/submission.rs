@@ -1,0 +1,280 @@
+//! SMTP submission: the same rules and pipeline as `POST /api/v1/messages`,
+//! for a message the client composed. The envelope sender and the From must
+//! be verified identities of the organization (whose scope allows the
+//! category, named by `X-Absender-Category`, booking by default); absender
+//! adds Message-ID and Date when missing, unsubscribe headers on invitations,
+//! signs, and queues it with its own return path.
+
+use crate::secrets::new_id;
+use crate::{App, ServiceError};
+use absender_core::{Category, EmailAddress, Status};
+use absender_mail::inspect::submitted;
+use absender_store::{MessageRow, OrgRow};
+use std::time::Instant;
+
+/// A refusal in SMTP terms: reply code, enhanced status code, and words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpReply {
+    pub code: u16,
+    pub enhanced: &'static str,
+    pub text: String,
+}
+
+impl SmtpReply {
+    fn new(code: u16, enhanced: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            code,
+            enhanced,
+            text: text.into(),
+        }
+    }
+
+    fn internal(err: ServiceError) -> Self {
+        tracing::error!(error = %err, "SMTP submission failed inside absender");
+        Self::new(
+            451,
+            "4.3.0",
+            "absender could not take the message just now; try again",
+        )
+    }
+}
+
+/// An identity the organization may send from right now.
+struct Usable {
+    id: String,
+    domain: String,
+    mail_from_domain: Option<String>,
+    scope: absender_core::Scope,
+}
+
+impl App {
+    /// The largest message SMTP takes (the signed message must fit the limit too).
+    pub fn smtp_max_message_bytes(&self) -> usize {
+        self.inner.settings.sending.max_message_bytes
+    }
+
+    /// The most recipients of one SMTP transaction.
+    pub fn smtp_max_recipients(&self) -> usize {
+        self.inner.settings.sending.max_recipients
+    }
+
+    /// For a trusted client without login: the one organization with a
+    /// verified identity at `address`.
+    pub async fn smtp_org_for_sender(&self, address: &str) -> Result<Option<OrgRow>, ServiceError> {
+        let Ok(address) = EmailAddress::parse(address) else {
+            return Ok(None);
+        };
+        let rows = self
+            .inner
+            .store
+            .identities_by_address(&address.to_string())
+            .await?;
+        let mut orgs = Vec::new();
+        for row in rows {
+            let loaded = crate::identities::load(row)?;
+            if loaded.parts.overall() == Status::Success && !orgs.contains(&loaded.row.org_id) {
+                orgs.push(loaded.row.org_id);
+            }
+        }
+        match orgs.as_slice() {
+            [only] => Ok(self.inner.store.org(only).await?),
+            _ => Ok(None),
+        }
+    }
+
+    async fn usable(&self, org: &OrgRow, address: &str) -> Result<Option<Usable>, SmtpReply> {
+        let Ok(address) = EmailAddress::parse(address) else {
+            return Ok(None);
+        };
+        let wanted = address.to_string().to_lowercase();
+        let rows = self
+            .inner
+            .store
+            .list_identities(&org.id)
+            .await
+            .map_err(|e| SmtpReply::internal(e.into()))?;
+        for row in rows {
+            if row.address.to_lowercase() != wanted {
+                continue;
+            }
+            let loaded = crate::identities::load(row).map_err(SmtpReply::internal)?;
+            if loaded.parts.overall() == Status::Success {
+                return Ok(Some(Usable {
+                    mail_from_domain: (loaded.mail_from == Status::Success)
+                        .then(|| loaded.row.mail_from_domain.clone()),
+                    id: loaded.row.id,
+                    domain: loaded.row.domain,
+                    scope: loaded.scope,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// MAIL FROM: the organization must be able to send from the address.
+    pub async fn smtp_check_sender(&self, org: &OrgRow, address: &str) -> Result<(), SmtpReply> {
+        match self.usable(org, address).await? {
+            Some(_) => Ok(()),
+            None => Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "<{address}> is not a verified sender address of {}: verify it in absender first",
+                    org.name
+                ),
+            )),
+        }
+    }
+
+    /// RCPT TO: a valid address that the organization does not suppress.
+    pub async fn smtp_check_recipient(
+        &self,
+        org: &OrgRow,
+        address: &str,
+    ) -> Result<String, SmtpReply> {
+        let parsed = EmailAddress::parse(address)
+            .map_err(|e| SmtpReply::new(553, "5.1.3", format!("<{address}>: {e}")))?;
+        let suppressed = self
+            .inner
+            .store
+            .suppressed_among(&org.id, &[crate::suppressions::suppression_key(&parsed)])
+            .await
+            .map_err(|e| SmtpReply::internal(e.into()))?;
+        if let Some(s) = suppressed.first() {
+            return Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "<{address}> is on {}'s suppression list ({})",
+                    org.name, s.reason
+                ),
+            ));
+        }
+        Ok(parsed.to_string())
+    }
+
+    /// DATA: checks the message, signs and queues it; answers with its id.
+    pub async fn submit_smtp(
+        &self,
+        org: &OrgRow,
+        mail_from: &str,
+        recipients: &[String],
+        data: Vec<u8>,
+    ) -> Result<String, SmtpReply> {
+        let started = Instant::now();
+        let headers = submitted(&data).ok_or_else(|| {
+            SmtpReply::new(554, "5.6.0", "the message has no readable header section")
+        })?;
+        let category = match headers.category.as_deref() {
+            None => Category::Booking,
+            Some(name) => Category::parse(name)
+                .filter(|c| *c != Category::System)
+                .ok_or_else(|| {
+                    SmtpReply::new(
+                        554,
+                        "5.6.0",
+                        format!("X-Absender-Category {name:?} is not booking, invitation or account_notification"),
+                    )
+                })?,
+        };
+        let [from] = headers.from.as_slice() else {
+            return Err(SmtpReply::new(
+                554,
+                "5.6.0",
+                "the message needs exactly one From address",
+            ));
+        };
+        let Some(identity) = self.usable(org, from).await? else {
+            return Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "From <{from}> is not a verified sender address of {}",
+                    org.name
+                ),
+            ));
+        };
+        if !identity.scope.allows(category) {
+            return Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "<{from}> may not send {} mail (its scope does not allow it)",
+                    category.as_str()
+                ),
+            ));
+        }
+        if self.usable(org, mail_from).await?.is_none() {
+            return Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!("<{mail_from}> is not a verified sender address"),
+            ));
+        }
+        if category == Category::Invitation && recipients.len() != 1 {
+            return Err(SmtpReply::new(
+                554,
+                "5.5.3",
+                "an invitation goes to one invitee, so that its unsubscribe link unsubscribes exactly that address",
+            ));
+        }
+
+        let id = new_id("msg");
+        let now = self.now_ms();
+        let from_domain = from.rsplit_once('@').map_or("", |(_, d)| d);
+        // What absender adds goes on top of the client's headers.
+        let mut added = String::new();
+        if !headers.has_message_id {
+            added.push_str(&format!("Message-ID: <{id}@{from_domain}>\r\n"));
+        }
+        if !headers.has_date {
+            added.push_str(&format!(
+                "Date: {}\r\n",
+                absender_mail::compose::date_header(now / 1000)
+            ));
+        }
+        if category == Category::Invitation {
+            let recipient = EmailAddress::parse(&recipients[0])
+                .map_err(|e| SmtpReply::new(553, "5.1.3", e.to_string()))?;
+            let u = self.unsubscribe_for(&org.id, &recipient);
+            added.push_str(&format!(
+                "List-Unsubscribe: <{}>,\r\n <mailto:{}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+                u.https, u.mailto
+            ));
+        }
+        let mut unsigned = added.into_bytes();
+        unsigned.extend_from_slice(&data);
+        let raw = self
+            .sign(&org.id, Some(&identity.domain), &unsigned)
+            .await
+            .map_err(SmtpReply::internal)?;
+        if raw.len() > self.smtp_max_message_bytes() {
+            return Err(SmtpReply::new(
+                552,
+                "5.3.4",
+                "the message is larger than absender takes",
+            ));
+        }
+        let envelope_domain = identity
+            .mail_from_domain
+            .unwrap_or_else(|| self.inner.settings.platform.bounce_host.clone());
+        let row = MessageRow {
+            id: id.clone(),
+            org_id: org.id.clone(),
+            category: category.as_str().to_string(),
+            from_address: from.clone(),
+            identity_id: Some(identity.id),
+            fallback_reason: None,
+            reply_to: None,
+            envelope_from: format!("bounces+{id}@{envelope_domain}"),
+            recipients: recipients.join(","),
+            subject: String::new(),
+            status: String::new(),
+            created_at: now,
+        };
+        self.accept(row, raw, "smtp", started)
+            .await
+            .map_err(SmtpReply::internal)?;
+        Ok(id)
+    }
+}

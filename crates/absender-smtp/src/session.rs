@@ -1,0 +1,477 @@
+//! One SMTP session: a small state machine over lines. Every refusal names
+//! its reason in words a mail client shows its user.
+
+use crate::SmtpSettings;
+use absender_service::{App, SmtpReply};
+use absender_store::OrgRow;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+/// Longest command line (RFC 5321: 512; AUTH lines carry more).
+const MAX_COMMAND: u64 = 4096;
+/// Longest line inside DATA we read at once.
+const MAX_DATA_LINE: u64 = 64 * 1024;
+/// RFC 5321 section 4.5.3.2: at least 5 minutes for a command.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+/// Wrong passwords before the connection is closed.
+const MAX_AUTH_FAILURES: u32 = 3;
+
+enum Next<S> {
+    Done,
+    StartTls(S),
+}
+
+struct Session {
+    app: App,
+    settings: Arc<SmtpSettings>,
+    peer: SocketAddr,
+    trusted: bool,
+    tls: bool,
+    greeted: bool,
+    org: Option<OrgRow>,
+    auth_failures: u32,
+    mail_from: Option<String>,
+    /// The organization of this transaction (the login's, or a trusted client's sender's).
+    sender_org: Option<OrgRow>,
+    recipients: Vec<String>,
+}
+
+pub(crate) async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    settings: Arc<SmtpSettings>,
+    app: App,
+) {
+    let _ = socket.set_nodelay(true);
+    let mut session = Session {
+        trusted: settings.trusted_clients.contains(&peer.ip()),
+        app,
+        settings,
+        peer,
+        tls: false,
+        greeted: false,
+        org: None,
+        auth_failures: 0,
+        mail_from: None,
+        sender_org: None,
+        recipients: Vec::new(),
+    };
+    let outcome = match session.run(BufReader::new(socket), true).await {
+        Ok(Next::StartTls(socket)) => {
+            let acceptor = TlsAcceptor::from(session.settings.tls.clone());
+            match acceptor.accept(socket).await {
+                Ok(stream) => {
+                    // RFC 3207: forget everything learned before TLS.
+                    session.tls = true;
+                    session.greeted = false;
+                    session.reset();
+                    match session.run(BufReader::new(stream), false).await {
+                        Ok(_) => "completed",
+                        Err(_) => "error",
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(peer = %peer, error = %e, "SMTP TLS handshake failed");
+                    "tls_failed"
+                }
+            }
+        }
+        Ok(Next::Done) => "completed",
+        Err(_) => "error",
+    };
+    session.app.metrics().smtp_session(outcome);
+}
+
+fn reply(code: u16, enhanced: &str, text: &str) -> String {
+    format!("{code} {enhanced} {text}\r\n")
+}
+
+fn refusal(r: &SmtpReply) -> String {
+    reply(r.code, r.enhanced, &r.text)
+}
+
+/// The address inside `<…>` after `FROM:` or `TO:`, and what follows it.
+fn path_and_params(arg: &str) -> Option<(String, String)> {
+    let arg = arg.trim_start();
+    let rest = arg.strip_prefix('<')?;
+    let end = rest.find('>')?;
+    Some((
+        rest[..end].trim().to_string(),
+        rest[end + 1..].trim().to_string(),
+    ))
+}
+
+impl Session {
+    fn reset(&mut self) {
+        self.mail_from = None;
+        self.sender_org = None;
+        self.recipients.clear();
+    }
+
+    async fn run<S>(&mut self, mut io: BufReader<S>, greet: bool) -> std::io::Result<Next<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if greet {
+            let hello = format!("220 {} ESMTP absender\r\n", self.settings.hostname);
+            io.get_mut().write_all(hello.as_bytes()).await?;
+        }
+        let mut line = Vec::with_capacity(512);
+        loop {
+            line.clear();
+            let read = tokio::time::timeout(
+                COMMAND_TIMEOUT,
+                (&mut io).take(MAX_COMMAND).read_until(b'\n', &mut line),
+            )
+            .await;
+            let n = match read {
+                Ok(result) => result?,
+                Err(_) => {
+                    let bye = reply(421, "4.4.2", "timeout; closing the connection");
+                    io.get_mut().write_all(bye.as_bytes()).await?;
+                    return Ok(Next::Done);
+                }
+            };
+            if n == 0 {
+                return Ok(Next::Done);
+            }
+            if !line.ends_with(b"\n") {
+                let bye = reply(500, "5.5.2", "line too long");
+                io.get_mut().write_all(bye.as_bytes()).await?;
+                return Ok(Next::Done);
+            }
+            let text = String::from_utf8_lossy(&line).trim_end().to_string();
+            let (verb, arg) = text.split_once(' ').unwrap_or((&text, ""));
+            let answer = match verb.to_ascii_uppercase().as_str() {
+                "EHLO" => self.ehlo(arg),
+                "HELO" => {
+                    self.greeted = true;
+                    format!("250 {}\r\n", self.settings.hostname)
+                }
+                "STARTTLS" if self.tls => reply(503, "5.5.1", "TLS is already active"),
+                "STARTTLS" => {
+                    io.get_mut()
+                        .write_all(reply(220, "2.0.0", "ready to start TLS").as_bytes())
+                        .await?;
+                    // Anything the client sent after STARTTLS unencrypted is dropped (RFC 3207).
+                    return Ok(Next::StartTls(io.into_inner()));
+                }
+                "AUTH" => {
+                    let answer = self.auth(arg, &mut io).await?;
+                    if self.auth_failures >= MAX_AUTH_FAILURES {
+                        io.get_mut().write_all(answer.as_bytes()).await?;
+                        let bye = reply(421, "4.7.0", "too many failed logins; closing");
+                        io.get_mut().write_all(bye.as_bytes()).await?;
+                        return Ok(Next::Done);
+                    }
+                    answer
+                }
+                "MAIL" => self.mail(arg).await,
+                "RCPT" => self.rcpt(arg).await,
+                "DATA" => self.data(&mut io).await?,
+                "RSET" => {
+                    self.reset();
+                    reply(250, "2.0.0", "reset")
+                }
+                "NOOP" => reply(250, "2.0.0", "ok"),
+                "VRFY" => reply(252, "2.5.0", "cannot verify, but will accept and try"),
+                "QUIT" => {
+                    io.get_mut()
+                        .write_all(reply(221, "2.0.0", "bye").as_bytes())
+                        .await?;
+                    return Ok(Next::Done);
+                }
+                _ => reply(502, "5.5.2", "command not implemented"),
+            };
+            io.get_mut().write_all(answer.as_bytes()).await?;
+        }
+    }
+
+    fn ehlo(&mut self, _client: &str) -> String {
+        self.greeted = true;
+        self.reset();
+        let mut lines = vec![
+            self.settings.hostname.clone(),
+            "PIPELINING".into(),
+            "8BITMIME".into(),
+            "ENHANCEDSTATUSCODES".into(),
+            format!("SIZE {}", self.app.smtp_max_message_bytes()),
+        ];
+        if self.tls {
+            lines.push("AUTH PLAIN LOGIN".into());
+        } else {
+            lines.push("STARTTLS".into());
+        }
+        let last = lines.len() - 1;
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("250{}{l}\r\n", if i == last { ' ' } else { '-' }))
+            .collect()
+    }
+
+    async fn read_auth_line<S>(
+        &mut self,
+        io: &mut BufReader<S>,
+        prompt: &str,
+    ) -> std::io::Result<Option<String>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        io.get_mut()
+            .write_all(format!("334 {prompt}\r\n").as_bytes())
+            .await?;
+        let mut line = Vec::new();
+        let n = tokio::time::timeout(
+            COMMAND_TIMEOUT,
+            (&mut *io).take(MAX_COMMAND).read_until(b'\n', &mut line),
+        )
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let text = String::from_utf8_lossy(&line).trim().to_string();
+        Ok((text != "*").then_some(text))
+    }
+
+    async fn auth<S>(&mut self, arg: &str, io: &mut BufReader<S>) -> std::io::Result<String>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if !self.greeted {
+            return Ok(reply(503, "5.5.1", "say EHLO first"));
+        }
+        if self.org.is_some() {
+            return Ok(reply(503, "5.5.1", "already authenticated"));
+        }
+        if !self.tls {
+            return Ok(reply(
+                538,
+                "5.7.11",
+                "encryption required: use STARTTLS before AUTH",
+            ));
+        }
+        let (mechanism, initial) = arg.split_once(' ').unwrap_or((arg, ""));
+        let decode = |b64: &str| {
+            STANDARD
+                .decode(b64.trim())
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        let credentials = match mechanism.to_ascii_uppercase().as_str() {
+            "PLAIN" => {
+                let response = if initial.is_empty() {
+                    match self.read_auth_line(io, "").await? {
+                        Some(r) => r,
+                        None => return Ok(reply(501, "5.0.0", "authentication cancelled")),
+                    }
+                } else {
+                    initial.to_string()
+                };
+                decode(&response).and_then(|text| {
+                    let mut parts = text.split('\0');
+                    let (_authz, user, pass) = (parts.next()?, parts.next()?, parts.next()?);
+                    Some((user.to_string(), pass.to_string()))
+                })
+            }
+            "LOGIN" => {
+                let user = if initial.is_empty() {
+                    match self.read_auth_line(io, "VXNlcm5hbWU6").await? {
+                        Some(u) => decode(&u),
+                        None => return Ok(reply(501, "5.0.0", "authentication cancelled")),
+                    }
+                } else {
+                    decode(initial)
+                };
+                let pass = match self.read_auth_line(io, "UGFzc3dvcmQ6").await? {
+                    Some(p) => decode(&p),
+                    None => return Ok(reply(501, "5.0.0", "authentication cancelled")),
+                };
+                user.zip(pass)
+            }
+            _ => return Ok(reply(504, "5.5.4", "use AUTH PLAIN or AUTH LOGIN")),
+        };
+        let Some((user, pass)) = credentials else {
+            return Ok(reply(
+                501,
+                "5.5.2",
+                "cannot decode the credentials (base64)",
+            ));
+        };
+        match self.app.authenticate_smtp(&user, &pass).await {
+            Ok(Some(org)) => {
+                tracing::info!(peer = %self.peer, org_id = %org.id, "SMTP login");
+                self.org = Some(org);
+                Ok(reply(235, "2.7.0", "authentication successful"))
+            }
+            Ok(None) => {
+                self.auth_failures += 1;
+                tracing::info!(peer = %self.peer, "SMTP login failed");
+                // Slows down guessing.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(reply(535, "5.7.8", "authentication credentials invalid"))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SMTP login check failed");
+                Ok(reply(454, "4.7.0", "temporary authentication failure"))
+            }
+        }
+    }
+
+    async fn mail(&mut self, arg: &str) -> String {
+        if !self.greeted {
+            return reply(503, "5.5.1", "say EHLO first");
+        }
+        if self.mail_from.is_some() {
+            return reply(503, "5.5.1", "nested MAIL command");
+        }
+        let Some(rest) = arg
+            .get(..5)
+            .filter(|p| p.eq_ignore_ascii_case("FROM:"))
+            .map(|_| &arg[5..])
+        else {
+            return reply(501, "5.5.4", "syntax: MAIL FROM:<address>");
+        };
+        let Some((address, params)) = path_and_params(rest) else {
+            return reply(501, "5.5.4", "syntax: MAIL FROM:<address>");
+        };
+        for param in params.split_whitespace() {
+            if let Some(size) = param.to_ascii_uppercase().strip_prefix("SIZE=")
+                && size
+                    .parse::<usize>()
+                    .is_ok_and(|s| s > self.app.smtp_max_message_bytes())
+            {
+                return reply(552, "5.3.4", "the message is larger than absender takes");
+            }
+        }
+        if address.is_empty() {
+            return reply(550, "5.7.1", "submissions need a sender address, not <>");
+        }
+        let org = match &self.org {
+            Some(org) => org.clone(),
+            None if self.trusted => match self.app.smtp_org_for_sender(&address).await {
+                Ok(Some(org)) => org,
+                Ok(None) => {
+                    return reply(
+                        550,
+                        "5.7.1",
+                        &format!(
+                            "<{address}> is not a verified sender address of any organization"
+                        ),
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SMTP sender lookup failed");
+                    return reply(451, "4.3.0", "try again later");
+                }
+            },
+            None => return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH"),
+        };
+        if let Err(r) = self.app.smtp_check_sender(&org, &address).await {
+            return refusal(&r);
+        }
+        self.mail_from = Some(address);
+        self.sender_org = Some(org);
+        reply(250, "2.1.0", "sender ok")
+    }
+
+    async fn rcpt(&mut self, arg: &str) -> String {
+        let Some(org) = self.sender_org.clone() else {
+            return reply(503, "5.5.1", "MAIL first");
+        };
+        let Some(rest) = arg
+            .get(..3)
+            .filter(|p| p.eq_ignore_ascii_case("TO:"))
+            .map(|_| &arg[3..])
+        else {
+            return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
+        };
+        let Some((address, _)) = path_and_params(rest) else {
+            return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
+        };
+        if self.recipients.len() >= self.app.smtp_max_recipients() {
+            return reply(
+                452,
+                "4.5.3",
+                "too many recipients; send the rest in another message",
+            );
+        }
+        match self.app.smtp_check_recipient(&org, &address).await {
+            Ok(normal) => {
+                self.recipients.push(normal);
+                reply(250, "2.1.5", "recipient ok")
+            }
+            Err(r) => refusal(&r),
+        }
+    }
+
+    async fn data<S>(&mut self, io: &mut BufReader<S>) -> std::io::Result<String>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let (Some(org), Some(mail_from)) = (self.sender_org.clone(), self.mail_from.clone()) else {
+            return Ok(reply(503, "5.5.1", "MAIL first"));
+        };
+        if self.recipients.is_empty() {
+            return Ok(reply(554, "5.5.1", "no valid recipients"));
+        }
+        io.get_mut()
+            .write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
+            .await?;
+        let max = self.app.smtp_max_message_bytes();
+        let mut data = Vec::with_capacity(8192);
+        let mut too_large = false;
+        let mut line = Vec::with_capacity(1024);
+        loop {
+            line.clear();
+            let n = tokio::time::timeout(
+                COMMAND_TIMEOUT,
+                (&mut *io).take(MAX_DATA_LINE).read_until(b'\n', &mut line),
+            )
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            if line == b".\r\n" || line == b".\n" {
+                break;
+            }
+            let unstuffed = if line.starts_with(b".") {
+                &line[1..]
+            } else {
+                &line[..]
+            };
+            if data.len() + unstuffed.len() > max {
+                too_large = true;
+            } else if !too_large {
+                data.extend_from_slice(unstuffed);
+            }
+        }
+        let recipients = std::mem::take(&mut self.recipients);
+        self.reset();
+        if too_large {
+            return Ok(reply(
+                552,
+                "5.3.4",
+                "the message is larger than absender takes",
+            ));
+        }
+        Ok(
+            match self
+                .app
+                .submit_smtp(&org, &mail_from, &recipients, data)
+                .await
+            {
+                Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
+                Err(r) => refusal(&r),
+            },
+        )
+    }
+}

@@ -1,0 +1,97 @@
+//! An independent verifier: Python's dkimpy checks absender's signatures,
+//! fetching the keys from absender's own DNS server (dnspython, loopback only).
+
+use crate::helpers::TestApp;
+use crate::messages::{acme, booking, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Verifies every DKIM-Signature of the message on stdin; prints [[d, ok], …].
+const VERIFY: &str = r#"
+import json, sys, dkim, dns.resolver
+port = int(sys.argv[1])
+resolver = dns.resolver.Resolver(configure=False)
+resolver.nameservers = ["127.0.0.1"]
+resolver.port = port
+def txt(name, timeout=5):
+    answer = resolver.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
+    return b"".join(b"".join(r.strings) for r in answer)
+message = sys.stdin.buffer.read()
+verifier = dkim.DKIM(message)
+count = message.count(b"DKIM-Signature:")
+results = []
+for i in range(count):
+    try:
+        ok = verifier.verify(idx=i, dnsfunc=txt)
+    except dkim.ValidationError:
+        ok = False
+    results.append([verifier.domain.decode(), bool(ok)])
+print(json.dumps(results))
+"#;
+
+async fn dkimpy(app: &TestApp, raw: &[u8]) -> Value {
+    use tokio::io::AsyncWriteExt;
+    let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = tokio::process::Command::new(&python)
+        .args(["-c", VERIFY, &app.dns_addr.port().to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{python} with dkimpy (.ci/run sets ABSENDER_TEST_PYTHON): {e}")
+        });
+    child.stdin.take().unwrap().write_all(raw).await.unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "dkimpy failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn dkimpy_verifies_the_customer_and_the_platform_signature() {
+    let app = crate::helpers::spawn_app().await;
+    let (org, _) = acme(&app).await;
+    let body = booking(json!({
+        "subject": "Ihre Buchung für Käthe Müller",
+        "html": "<p>Bis bald!</p>",
+        "to": ["gaeste@bücher.example"],
+        "attachments": [{"filename": "ticket.txt", "content_type": "text/plain", "content_base64": "VGlja2V0"}]
+    }));
+    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let raw = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/outbox/{id}/raw"),
+            Some(&org.key),
+            None,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let verdicts = dkimpy(&app, &raw).await;
+    assert_eq!(
+        verdicts,
+        json!([["acme.test", true], ["absender.test", true]])
+    );
+
+    // A changed body fails, so the check is real.
+    let mut tampered = raw.to_vec();
+    let at = tampered
+        .windows(8)
+        .position(|w| w == b"Bis bald")
+        .unwrap_or(tampered.len() - 10);
+    tampered[at] ^= 0x01;
+    let verdicts = dkimpy(&app, &tampered).await;
+    assert_eq!(
+        verdicts,
+        json!([["acme.test", false], ["absender.test", false]])
+    );
+}
