@@ -20,6 +20,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::health::router())
         .merge(routes::orgs::router())
         .merge(routes::identities::router())
+        .merge(routes::inbound::router())
         .merge(routes::messages::router())
         .merge(routes::outbox::router())
         .merge(routes::send_settings::router())

@@ -3,4 +3,5 @@
 
 pub mod compose;
 pub mod dkim;
+pub mod dsn;
 pub mod inspect;

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod app;
+pub mod bounces;
 mod checks;
 mod clock;
 pub mod crypto;

@@ -2,7 +2,8 @@
 //! its reason in words a mail client shows its user.
 
 use crate::SmtpSettings;
-use absender_service::{App, SmtpReply};
+use absender_service::bounces::message_id_in_return_path;
+use absender_service::{App, ServiceError, SmtpReply};
 use absender_store::OrgRow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -40,6 +41,8 @@ struct Session {
     /// The organization of this transaction (the login's, or a trusted client's sender's).
     sender_org: Option<OrgRow>,
     recipients: Vec<String>,
+    /// A transaction without login to a return path: a bounce report coming in.
+    inbound: bool,
 }
 
 pub(crate) async fn serve(
@@ -61,6 +64,7 @@ pub(crate) async fn serve(
         mail_from: None,
         sender_org: None,
         recipients: Vec::new(),
+        inbound: false,
     };
     let outcome = match session.run(BufReader::new(socket), true).await {
         Ok(Next::StartTls(socket)) => {
@@ -112,6 +116,7 @@ impl Session {
         self.mail_from = None;
         self.sender_org = None;
         self.recipients.clear();
+        self.inbound = false;
     }
 
     async fn run<S>(&mut self, mut io: BufReader<S>, greet: bool) -> std::io::Result<Next<S>>
@@ -351,6 +356,12 @@ impl Session {
                 return reply(552, "5.3.4", "the message is larger than absender takes");
             }
         }
+        if self.org.is_none() && !self.trusted {
+            // Without login only bounce reports to a return path are taken (checked at RCPT).
+            self.mail_from = Some(address);
+            self.inbound = true;
+            return reply(250, "2.1.0", "sender ok");
+        }
         if address.is_empty() {
             return reply(550, "5.7.1", "submissions need a sender address, not <>");
         }
@@ -383,9 +394,6 @@ impl Session {
     }
 
     async fn rcpt(&mut self, arg: &str) -> String {
-        let Some(org) = self.sender_org.clone() else {
-            return reply(503, "5.5.1", "MAIL first");
-        };
         let Some(rest) = arg
             .get(..3)
             .filter(|p| p.eq_ignore_ascii_case("TO:"))
@@ -395,6 +403,19 @@ impl Session {
         };
         let Some((address, _)) = path_and_params(rest) else {
             return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
+        };
+        if self.inbound {
+            if message_id_in_return_path(&address).is_none() {
+                return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
+            }
+            if !self.recipients.is_empty() {
+                return reply(452, "4.5.3", "one return path per report");
+            }
+            self.recipients.push(address);
+            return reply(250, "2.1.5", "return path ok");
+        }
+        let Some(org) = self.sender_org.clone() else {
+            return reply(503, "5.5.1", "MAIL first");
         };
         if self.recipients.len() >= self.app.smtp_max_recipients() {
             return reply(
@@ -412,13 +433,29 @@ impl Session {
         }
     }
 
+    async fn bounce_report(&self, return_path: &str, data: &[u8]) -> String {
+        match self.app.receive_dsn(Some(return_path), data).await {
+            Ok(outcome) => reply(
+                250,
+                "2.0.0",
+                &format!("report applied: {} bounced", outcome.bounced.len()),
+            ),
+            Err(ServiceError::NotFound(_)) => reply(550, "5.1.1", "no such message"),
+            Err(ServiceError::Refused { message, .. }) => reply(550, "5.6.0", &message),
+            Err(e) => {
+                tracing::error!(error = %e, "bounce report failed");
+                reply(451, "4.3.0", "try again later")
+            }
+        }
+    }
+
     async fn data<S>(&mut self, io: &mut BufReader<S>) -> std::io::Result<String>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let (Some(org), Some(mail_from)) = (self.sender_org.clone(), self.mail_from.clone()) else {
+        if self.mail_from.is_none() {
             return Ok(reply(503, "5.5.1", "MAIL first"));
-        };
+        }
         if self.recipients.is_empty() {
             return Ok(reply(554, "5.5.1", "no valid recipients"));
         }
@@ -455,6 +492,8 @@ impl Session {
             }
         }
         let recipients = std::mem::take(&mut self.recipients);
+        let (inbound, org, mail_from) =
+            (self.inbound, self.sender_org.take(), self.mail_from.take());
         self.reset();
         if too_large {
             return Ok(reply(
@@ -463,6 +502,12 @@ impl Session {
                 "the message is larger than absender takes",
             ));
         }
+        if inbound {
+            return Ok(self.bounce_report(&recipients[0], &data).await);
+        }
+        let (Some(org), Some(mail_from)) = (org, mail_from) else {
+            return Ok(reply(503, "5.5.1", "MAIL first"));
+        };
         Ok(
             match self
                 .app

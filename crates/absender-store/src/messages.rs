@@ -4,7 +4,19 @@ use crate::{MessageRow, Store, StoreError};
 
 const GET: &str = "SELECT id, org_id, category, from_address, identity_id, fallback_reason, reply_to, envelope_from, \
      recipients, subject, status, created_at FROM messages WHERE org_id = $1 AND id = $2";
+const GET_UNSCOPED: &str = "SELECT id, org_id, category, from_address, identity_id, fallback_reason, reply_to, envelope_from, \
+     recipients, subject, status, created_at FROM messages WHERE id = $1";
+
 impl Store {
+    /// One message whatever its organization: for flows that start from the
+    /// message id absender itself put in a return path (bounce reports).
+    pub async fn message_unscoped(&self, id: &str) -> Result<Option<MessageRow>, StoreError> {
+        Ok(sqlx::query_as(GET_UNSCOPED)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// One message of the organization.
     pub async fn message(&self, org_id: &str, id: &str) -> Result<Option<MessageRow>, StoreError> {
         Ok(sqlx::query_as(GET)

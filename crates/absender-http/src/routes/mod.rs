@@ -2,6 +2,7 @@
 
 pub mod health;
 pub mod identities;
+pub mod inbound;
 pub mod messages;
 pub mod orgs;
 pub mod outbox;

@@ -10,6 +10,7 @@ mod org;
 mod outbox;
 mod send;
 mod serve;
+mod smtp_credentials;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -80,6 +81,13 @@ enum Command {
         #[command(flatten)]
         args: send::SendArgs,
     },
+    /// SMTP submission logins (organization key, or the operator key with --org).
+    SmtpCredentials {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: smtp_credentials::SmtpCredentialCommand,
+    },
     /// Look into the capture outbox.
     Outbox {
         #[command(flatten)]
@@ -98,6 +106,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Outbox { remote, command } => outbox::run(&remote, command).await,
         Command::Dns { remote, command } => dns::run(&remote, command).await,
         Command::Send { remote, args } => send::run(&remote, args).await,
+        Command::SmtpCredentials { remote, command } => {
+            smtp_credentials::run(&remote, command).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

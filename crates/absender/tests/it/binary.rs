@@ -154,6 +154,30 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
             .contains("Message-ID:")
     );
 
+    let login = json(&cli(
+        &url,
+        Some(org_key),
+        &[
+            "smtp-credentials",
+            "create",
+            "--description",
+            "shop",
+            "--json",
+        ],
+    ));
+    assert!(login["username"].as_str().unwrap().starts_with("smtp_"));
+    assert!(login["password"].as_str().unwrap().len() >= 40);
+    let logins = cli(&url, Some(org_key), &["smtp-credentials", "list"]);
+    let listed = String::from_utf8(logins.stdout).unwrap();
+    assert!(listed.contains(login["username"].as_str().unwrap()) && listed.contains("shop"));
+    assert!(!listed.contains(login["password"].as_str().unwrap()));
+    let revoked = cli(
+        &url,
+        Some(org_key),
+        &["smtp-credentials", "revoke", login["id"].as_str().unwrap()],
+    );
+    assert!(revoked.status.success());
+
     let zone = json(&cli(
         &url,
         Some(&admin),

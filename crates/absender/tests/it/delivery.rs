@@ -483,3 +483,121 @@ async fn a_message_that_cannot_be_delivered_for_three_days_bounces() {
     }
     panic!("never bounced: {}", message(&app, &org.key, &id).await);
 }
+
+fn report(return_path: &str, recipient: &str, status: &str, message_id: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mx.example.test\r\nTo: {return_path}\r\nSubject: Undelivered Mail\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n--R\r\nContent-Type: text/plain\r\n\r\n\
+Your message could not be delivered.\r\n--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n\
+Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; 550 {status} mailbox gone\r\n\
+--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{message_id}@acme.test>\r\nSubject: Ihre Buchung\r\n--R--\r\n"
+    )
+}
+
+#[tokio::test]
+async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 2).await;
+    let (org, _) = acme(&app).await;
+    let body = booking(json!({"to": ["late@example.test", "later@example.test"]}));
+    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
+    let return_path = m["envelope_from"].as_str().unwrap().to_string();
+
+    // The operator's MTA posts one report; only the operator may.
+    let raw = report(&return_path, "late@example.test", "5.1.1", &id);
+    let post = |key: &str| {
+        app.http
+            .post(format!("{}/api/v1/inbound/dsn", app.base))
+            .bearer_auth(key)
+            .header("content-type", "message/rfc822")
+            .body(raw.clone())
+            .send()
+    };
+    assert_eq!(
+        post(&org.key).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let applied: Value = post(crate::helpers::ADMIN_KEY)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(applied["message_id"], id.as_str());
+    assert_eq!(applied["bounced"], json!(["late@example.test"]));
+    assert_eq!(applied["suppressed"], json!(["late@example.test"]));
+    let not_a_report = app
+        .http
+        .post(format!("{}/api/v1/inbound/dsn", app.base))
+        .bearer_auth(crate::helpers::ADMIN_KEY)
+        .body("Subject: hi\r\n\r\nthanks for the booking!\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_report.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another arrives by SMTP at the return path, from the null sender, without login.
+    let smtp = tokio::net::TcpStream::connect(app.smtp_addr).await.unwrap();
+    let (read, mut write) = smtp.into_split();
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    let mut said = Vec::new();
+    let expect = async |lines: &mut tokio::io::Lines<_>, said: &mut Vec<String>| loop {
+        let line: String = lines.next_line().await.unwrap().unwrap();
+        said.push(line.clone());
+        if line.as_bytes().get(3) == Some(&b' ') {
+            return line;
+        }
+    };
+    expect(&mut lines, &mut said).await;
+    let report = report(&return_path, "later@example.test", "5.2.1", &id);
+    for (command, code) in [
+        ("EHLO mx.example.test".to_string(), "250"),
+        ("MAIL FROM:<>".to_string(), "250"),
+        ("RCPT TO:<guest@example.test>".to_string(), "530"),
+        (format!("RCPT TO:<{return_path}>"), "250"),
+        ("DATA".to_string(), "354"),
+        (format!("{report}."), "250"),
+        ("QUIT".to_string(), "221"),
+    ] {
+        write
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let answer = expect(&mut lines, &mut said).await;
+        assert!(
+            answer.starts_with(code),
+            "{command:?} got {answer}: {said:?}"
+        );
+    }
+    let m = message(&app, &org.key, &id).await;
+    assert_eq!(m["status"], "bounced", "{m}");
+    let later = status_of(&m, "later@example.test");
+    assert!(
+        later["last_reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("DSN 5.2.1"),
+        "{later}"
+    );
+    let list = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let suppressed: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(suppressed, ["late@example.test", "later@example.test"]);
+}

@@ -1,0 +1,42 @@
+//! `POST /api/v1/inbound/dsn`: the operator's MTA hands in a bounce report
+//! (the raw message, `message/rfc822`) that arrived at a return path. The
+//! return path can be given as `?return_path=`; otherwise the report's copy
+//! of the original Message-ID names the message.
+
+use crate::ApiError;
+use crate::extract::{Auth, Json, Query};
+use absender_service::App;
+use absender_service::bounces::DsnOutcome;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::post;
+use serde::Deserialize;
+
+/// Reports carry at most the original message; absender's limit plus headroom.
+const MAX_REPORT_BYTES: usize = 12 * 1024 * 1024;
+
+pub fn router() -> Router<App> {
+    Router::new().route(
+        "/api/v1/inbound/dsn",
+        post(receive).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    return_path: Option<String>,
+}
+
+async fn receive(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Query(query): Query<ReportQuery>,
+    body: Bytes,
+) -> Result<Json<DsnOutcome>, ApiError> {
+    Ok(Json(
+        app.receive_dsn_as(&caller, query.return_path.as_deref(), &body)
+            .await?,
+    ))
+}
