@@ -5,10 +5,10 @@ use std::process::{Child, Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_absender");
 
-/// A `absender serve` process, killed when dropped.
-struct Server {
+/// A `absender serve` process, killed (SIGKILL) when dropped.
+pub struct Server {
     child: Child,
-    url: String,
+    pub url: String,
     new_admin_key: Option<String>,
 }
 
@@ -30,14 +30,15 @@ fn command() -> Command {
 }
 
 fn serve(data_dir: &std::path::Path) -> Server {
-    serve_with(data_dir, &[])
+    serve_with(data_dir, &[], &[])
 }
 
 #[allow(clippy::zombie_processes)] // Server's Drop waits for it.
-fn serve_with(data_dir: &std::path::Path, args: &[&str]) -> Server {
+pub fn serve_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = command()
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
@@ -248,7 +249,7 @@ fn serve_reads_a_config_file_and_refuses_unknown_keys() {
         "[platform]\nupgrade_contact = \"sales@platform.test\"\n",
     )
     .unwrap();
-    let server = serve_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let server = serve_with(dir.path(), &["--config", config.to_str().unwrap()], &[]);
     let admin = server.new_admin_key.clone().unwrap();
     let created = json(&cli(
         &server.url,

@@ -2,6 +2,7 @@
 //! file (and PostgreSQL where configured), spoken to over HTTP.
 
 mod binary;
+mod crash;
 mod cross_tenant;
 mod delivery;
 mod dkimpy;

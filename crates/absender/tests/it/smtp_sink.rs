@@ -33,6 +33,8 @@ struct State {
     connections: usize,
     /// Answers by recipient; others are accepted.
     answers: HashMap<String, Reply>,
+    /// How long the end of DATA waits for its reply (a slow receiver).
+    delay: Duration,
 }
 
 /// A running sink; stops with the test's runtime.
@@ -67,6 +69,15 @@ impl SmtpSink {
             .unwrap()
             .answers
             .insert(recipient.to_string(), reply);
+    }
+
+    /// From now on, take this long to answer each message.
+    pub fn slow_down(&self, per_message: Duration) {
+        self.state.lock().unwrap().delay = per_message;
+    }
+
+    pub fn count(&self) -> usize {
+        self.state.lock().unwrap().received.len()
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -147,6 +158,10 @@ async fn session(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std
             }
             if drop_after_data {
                 return Ok(());
+            }
+            let delay = state.lock().unwrap().delay;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
             }
             state.lock().unwrap().received.push(Received {
                 from: from.clone(),
