@@ -1,11 +1,12 @@
-//! DKIM signing (RFC 6376) with mail-auth: RSA-SHA256, relaxed/relaxed, over
+//! DKIM signing (RFC 6376) with mail-auth (RSA on aws-lc): RSA-SHA256, relaxed/relaxed, over
 //! the headers receivers expect. Sign last, after every header rewrite. The
 //! only module of absender-mail that names mail-auth types.
 
-use mail_auth::common::crypto::{RsaKey, Sha256};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use mail_auth::common::crypto::{CryptoError, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Headers covered by the signature when present; From is required by RFC 6376.
 pub const SIGNED_HEADERS: [&str; 13] = [
@@ -55,10 +56,11 @@ pub enum DkimError {
 
 /// A loaded private key, ready to sign many messages: loading (parsing and
 /// checking the RSA key) costs about as much as a signature, so callers keep these.
+/// RSA runs on aws-lc (OpenSSL-class assembly), mail-auth does the rest of DKIM.
 pub struct SigningKey {
     pub domain: String,
     pub selector: String,
-    key: RsaKey<Sha256>,
+    key: RsaKeyPair,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -73,8 +75,7 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// Loads a PKCS#8 key.
     pub fn load(key: &DkimKey<'_>) -> Result<Self, DkimError> {
-        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der.to_vec()));
-        let rsa = RsaKey::<Sha256>::from_key_der(der).map_err(|e| DkimError::BadKey {
+        let rsa = RsaKeyPair::from_pkcs8(key.pkcs8_der).map_err(|e| DkimError::BadKey {
             domain: key.domain.to_string(),
             selector: key.selector.to_string(),
             reason: e.to_string(),
@@ -88,17 +89,28 @@ impl SigningKey {
 }
 
 /// Lends a kept key to mail-auth's signer, which wants to own one.
-struct Borrowed<'a>(&'a RsaKey<Sha256>);
+struct Borrowed<'a>(&'a RsaKeyPair);
 
 impl mail_auth::common::crypto::SigningKey for Borrowed<'_> {
     type Hasher = Sha256;
 
     fn sign(&self, input: impl mail_auth::common::headers::Writable) -> mail_auth::Result<Vec<u8>> {
-        self.0.sign(input)
+        let mut data = Vec::with_capacity(512);
+        input.write(&mut data);
+        let mut signature = vec![0; self.0.public_modulus_len()];
+        self.0
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                &data,
+                &mut signature,
+            )
+            .map_err(|e| mail_auth::Error::Crypto(CryptoError::Library(e.to_string())))?;
+        Ok(signature)
     }
 
     fn algorithm(&self) -> mail_auth::common::crypto::Algorithm {
-        self.0.algorithm()
+        mail_auth::common::crypto::Algorithm::RsaSha256
     }
 }
 

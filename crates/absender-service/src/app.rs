@@ -46,6 +46,7 @@ pub(crate) struct Inner {
     pub queue: Queue,
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
+    pub sender_cache: crate::submission::SenderCache,
 }
 
 impl App {
@@ -106,6 +107,7 @@ impl App {
                 queue,
                 metrics: Metrics::default(),
                 signing_keys: KeyCache::default(),
+                sender_cache: Default::default(),
                 store,
                 platform_dns,
                 system_sender,

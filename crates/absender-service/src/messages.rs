@@ -307,12 +307,16 @@ impl App {
             row.category.clone(),
             row.identity_id.is_some(),
         );
-        self.enqueue(NewMessage {
-            message: row,
-            raw: (!capture).then_some(raw),
-            deliveries,
-            captured,
-        })
+        let for_workers = (!capture).then(|| raw.clone());
+        self.enqueue(
+            NewMessage {
+                message: row,
+                raw: (!capture).then_some(raw),
+                deliveries,
+                captured,
+            },
+            for_workers.as_deref(),
+        )
         .await?;
         let metrics = &self.inner.metrics;
         metrics.accepted(&category, interface);

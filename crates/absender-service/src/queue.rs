@@ -18,22 +18,39 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// Requests written in one transaction at most.
 const INTAKE_BATCH: usize = 256;
+/// How often the bytes of finished messages are dropped.
+const BYTES_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Results written in one transaction at most.
 const RESULT_BATCH: usize = 512;
 
 struct Pending {
     message: NewMessage,
+    /// Leased to this node at intake: handed to the delivery loop once stored.
+    fresh: Option<Fresh>,
     done: oneshot::Sender<Result<(), String>>,
 }
+
+/// A message that goes to the workers straight from intake, bytes and all,
+/// without being read back from the store.
+pub(crate) struct Fresh {
+    deliveries: Vec<DeliveryRow>,
+    message: QueuedMessageRow,
+}
+
+/// Messages up to this size go to the workers from memory; larger ones are
+/// read back when a worker takes them up, to bound memory.
+const FRESH_MAX_BYTES: usize = 256 * 1024;
 
 /// The queue's shared parts.
 pub(crate) struct Queue {
     intake: mpsc::Sender<Pending>,
     /// Wakes the delivery loop: new work, or room for more.
     wake: Arc<Notify>,
-    in_flight: AtomicUsize,
+    in_flight: Arc<AtomicUsize>,
     workers: Semaphore,
     destinations: Destinations,
+    /// Taken by the delivery loop when it starts.
+    fresh_out: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Fresh>>>,
 }
 
 impl Queue {
@@ -41,56 +58,133 @@ impl Queue {
     pub fn start(store: Store, workers: usize, destinations: Destinations) -> Self {
         let (intake, requests) = mpsc::channel(INTAKE_BATCH * 8);
         let wake = Arc::new(Notify::new());
-        tokio::spawn(write_intake(store, requests, wake.clone()));
+        let (fresh, fresh_out) = mpsc::unbounded_channel();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(write_intake(
+            store,
+            requests,
+            wake.clone(),
+            fresh,
+            in_flight.clone(),
+        ));
         Self {
             intake,
             wake,
-            in_flight: AtomicUsize::new(0),
+            in_flight,
             workers: Semaphore::new(workers.max(1)),
             destinations,
+            fresh_out: std::sync::Mutex::new(Some(fresh_out)),
         }
     }
 }
 
-/// Commits whatever requests are waiting, together; answers each.
-async fn write_intake(store: Store, mut requests: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+/// Commits whatever requests are waiting, together; answers each, and hands
+/// the messages leased at intake to the delivery loop.
+async fn write_intake(
+    store: Store,
+    mut requests: mpsc::Receiver<Pending>,
+    wake: Arc<Notify>,
+    fresh: mpsc::UnboundedSender<Fresh>,
+    in_flight: Arc<AtomicUsize>,
+) {
     let mut batch = Vec::with_capacity(INTAKE_BATCH);
     while requests.recv_many(&mut batch, INTAKE_BATCH).await > 0 {
-        let (messages, answers): (Vec<NewMessage>, Vec<_>) =
-            batch.drain(..).map(|p| (p.message, p.done)).unzip();
-        match store.enqueue_messages(&messages).await {
-            Ok(()) => answers.into_iter().for_each(|a| {
-                let _ = a.send(Ok(()));
-            }),
+        let messages: Vec<&NewMessage> = batch.iter().map(|p| &p.message).collect();
+        let results: Vec<Result<(), String>> = match store.enqueue_messages(&messages).await {
+            Ok(()) => vec![Ok(()); batch.len()],
             // One bad message must not sink the others: write them one by one.
-            Err(e) if messages.len() > 1 => {
+            Err(e) if batch.len() > 1 => {
                 tracing::warn!(error = %e, "group commit failed; writing one by one");
-                for (message, answer) in messages.into_iter().zip(answers) {
-                    let result = store
-                        .enqueue_messages(std::slice::from_ref(&message))
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = answer.send(result);
+                let mut results = Vec::with_capacity(batch.len());
+                for message in &messages {
+                    results.push(
+                        store
+                            .enqueue_messages(&[*message])
+                            .await
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                results
+            }
+            Err(e) => vec![Err(e.to_string())],
+        };
+        for (pending, result) in batch.drain(..).zip(results) {
+            if let Some(f) = pending.fresh {
+                if result.is_ok() {
+                    // Only once stored: nothing accepted lives in memory only.
+                    let _ = fresh.send(f);
+                } else {
+                    release(&in_flight, f.deliveries.len());
                 }
             }
-            Err(e) => answers.into_iter().for_each(|a| {
-                let _ = a.send(Err(e.to_string()));
-            }),
+            let _ = pending.done.send(result);
         }
         wake.notify_one();
     }
 }
 
+/// Takes room for `n` deliveries in memory, if there is that much left.
+fn reserve(in_flight: &AtomicUsize, n: usize, limit: usize) -> bool {
+    in_flight
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            (v + n <= limit).then_some(v + n)
+        })
+        .is_ok()
+}
+
+/// Gives back room for `n` deliveries.
+fn release(in_flight: &AtomicUsize, n: usize) {
+    let _ = in_flight.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+        Some(v.saturating_sub(n))
+    });
+}
+
 impl App {
-    /// Stores a message durably; returns once it is on disk.
-    pub(crate) async fn enqueue(&self, message: NewMessage) -> Result<(), ServiceError> {
+    /// Stores a message durably; returns once it is on disk. When the workers
+    /// have room, its deliveries are leased to this node at once and handed
+    /// over from memory.
+    pub(crate) async fn enqueue(
+        &self,
+        mut message: NewMessage,
+        raw_for_workers: Option<&[u8]>,
+    ) -> Result<(), ServiceError> {
+        let queue = &self.inner.queue;
+        let settings = &self.inner.settings.sending;
+        let n = message.deliveries.len();
+        let mut fresh = None;
+        if let Some(raw) = raw_for_workers.filter(|r| r.len() <= FRESH_MAX_BYTES)
+            && settings.mode != DeliveryMode::Capture
+            && reserve(&queue.in_flight, n, settings.in_flight)
+        {
+            let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+            let lease_until = self.now_ms().saturating_add(lease_ms);
+            for d in &mut message.deliveries {
+                d.lease_until = lease_until;
+            }
+            self.inner.metrics.in_flight.inc_by(n as i64);
+            let m = &message.message;
+            fresh = Some(Fresh {
+                deliveries: message.deliveries.clone(),
+                message: QueuedMessageRow {
+                    id: m.id.clone(),
+                    org_id: m.org_id.clone(),
+                    envelope_from: m.envelope_from.clone(),
+                    raw: Some(raw.to_vec()),
+                    created_at: m.created_at,
+                },
+            });
+        }
+        // Otherwise (no room, or too large) the delivery loop claims it from the store.
         let (done, answer) = oneshot::channel();
-        self.inner
-            .queue
+        let sent = queue
             .intake
-            .send(Pending { message, done })
-            .await
-            .map_err(|_| ServiceError::Internal("the queue is shut down".into()))?;
+            .send(Pending {
+                message,
+                fresh,
+                done,
+            })
+            .await;
+        sent.map_err(|_| ServiceError::Internal("the queue is shut down".into()))?;
         answer
             .await
             .map_err(|_| ServiceError::Internal("the queue writer stopped".into()))?
@@ -111,7 +205,20 @@ impl App {
         let (results, updates) = mpsc::channel::<DeliveryUpdate>(settings.in_flight.max(1));
         let writer = tokio::spawn(write_results(self.clone(), updates));
         let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let mut fresh = queue
+            .fresh_out
+            .lock()
+            .expect("fresh lock")
+            .take()
+            .expect("one delivery loop per process");
+        let mut last_sweep = std::time::Instant::now();
         loop {
+            if last_sweep.elapsed() >= BYTES_SWEEP_EVERY {
+                last_sweep = std::time::Instant::now();
+                if let Err(e) = self.inner.store.drop_finished_bytes(10_000).await {
+                    tracing::warn!(error = %e, "could not drop the bytes of finished messages");
+                }
+            }
             let free = settings
                 .in_flight
                 .saturating_sub(queue.in_flight.load(Ordering::Acquire));
@@ -137,6 +244,14 @@ impl App {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
+                Some(f) = fresh.recv() => {
+                    // Straight from intake; claim nothing until the fresh ones are out.
+                    self.dispatch_fresh(f, &results);
+                    while let Ok(f) = fresh.try_recv() {
+                        self.dispatch_fresh(f, &results);
+                    }
+                    continue;
+                }
                 _ = queue.wake.notified() => {}
                 _ = tokio::time::sleep(settings.poll_interval) => {}
             }
@@ -145,6 +260,16 @@ impl App {
         // Results of attempts still running are lost with the process; their
         // leases run out and the deliveries are tried again (at-least-once).
         writer.abort();
+    }
+
+    /// A worker task for a message leased at intake (already counted in flight).
+    fn dispatch_fresh(&self, f: Fresh, results: &mpsc::Sender<DeliveryUpdate>) {
+        let app = self.clone();
+        let results = results.clone();
+        tokio::spawn(async move {
+            app.deliver_message(f.deliveries, Some(f.message), results)
+                .await
+        });
     }
 
     /// One worker task per message, for the recipients claimed.
@@ -159,13 +284,14 @@ impl App {
         for (_, deliveries) in by_message {
             let app = self.clone();
             let results = results.clone();
-            tokio::spawn(async move { app.deliver_message(deliveries, results).await });
+            tokio::spawn(async move { app.deliver_message(deliveries, None, results).await });
         }
     }
 
     async fn deliver_message(
         &self,
         deliveries: Vec<DeliveryRow>,
+        loaded: Option<QueuedMessageRow>,
         results: mpsc::Sender<DeliveryUpdate>,
     ) {
         let _worker = self
@@ -176,7 +302,11 @@ impl App {
             .await
             .expect("never closed");
         let message_id = deliveries[0].message_id.clone();
-        let message = match self.inner.store.queued_message(&message_id).await {
+        let found = match loaded {
+            Some(message) => Ok(Some(message)),
+            None => self.inner.store.queued_message(&message_id).await,
+        };
+        let message = match found {
             Ok(Some(m)) if m.raw.is_some() => m,
             Ok(_) => {
                 tracing::error!(message_id, "queued message has no bytes; bouncing");
@@ -245,7 +375,7 @@ impl App {
                     }
                 }
             }
-            _ => match destinations.relay() {
+            _ => match destinations.relay().await {
                 Ok(relay) => vec![relay],
                 Err(reason) => return Attempt::Unreachable { reason },
             },
@@ -268,11 +398,7 @@ impl App {
         let mut targets = Vec::new();
         for exchanger in self.inner.checker.mail_exchangers(domain).await? {
             for ip in exchanger.addresses {
-                targets.push(
-                    destinations
-                        .mx(&exchanger.host, ip)
-                        .map_err(MxError::Temporary)?,
-                );
+                targets.push(destinations.mx(&exchanger.host, ip));
             }
         }
         Ok(targets)

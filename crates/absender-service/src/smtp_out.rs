@@ -1,28 +1,50 @@
-//! Talking SMTP to receiving servers (lettre): one pooled transport per
-//! destination, so that several messages share a session, and a limit on
-//! connections to each destination.
+//! Talking SMTP to receiving servers with lettre's connection type. absender
+//! keeps its own pool per destination: idle sessions are reused for the next
+//! message (connection reuse), at most `per_destination` sessions are open at
+//! once, and sockets are opened by absender with TCP_NODELAY (lettre writes
+//! the message and its final dot separately, which Nagle's algorithm would
+//! hold back for a delayed ACK, about 40 ms a message).
 
 use crate::settings::{RelaySettings, SendingSettings, TlsMode};
 use absender_core::delivery::Attempt;
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
-use lettre::{Address, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-/// One place mail is handed to.
+/// Idle sessions older than this are closed rather than reused.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+/// Idle sessions older than this are asked (NOOP) whether they still work.
+const TRUST_IDLE: Duration = Duration::from_secs(2);
+
+/// How to reach one place mail is handed to.
+#[derive(Clone)]
+struct Route {
+    addr: SocketAddr,
+    /// The name for TLS (SNI, certificate).
+    tls_name: String,
+    tls: TlsMode,
+    accept_invalid_certs: bool,
+    credentials: Option<Credentials>,
+}
+
+/// One place mail is handed to, with its idle sessions.
 pub(crate) struct Destination {
     pub name: String,
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    /// At most `per_destination` transactions at once.
+    route: Route,
+    helo: ClientId,
+    timeout: Duration,
+    /// At most `per_destination` sessions at once.
     slots: Semaphore,
+    idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
 }
 
 /// The destinations this node talks to, made on first use.
@@ -41,122 +63,157 @@ impl Destinations {
         }
     }
 
-    /// The smarthost of relay mode.
-    pub fn relay(&self) -> Result<Arc<Destination>, String> {
-        let relay = &self.settings.relay;
+    /// The smarthost of relay mode (resolved by the system when a name).
+    pub async fn relay(&self) -> Result<Arc<Destination>, String> {
+        let relay: &RelaySettings = &self.settings.relay;
         let key = format!("relay:{}:{}", relay.host, relay.port);
-        self.get_or_make(key, || self.relay_transport(relay))
+        if let Some(found) = self.known.lock().expect("destinations lock").get(&key) {
+            return Ok(found.clone());
+        }
+        let addr = tokio::net::lookup_host((relay.host.as_str(), relay.port))
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| format!("the relay {}:{} has no address", relay.host, relay.port))?;
+        let credentials = match (&relay.username, &relay.password) {
+            (Some(user), Some(password)) => Some(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_string(),
+            )),
+            _ => None,
+        };
+        Ok(self.get_or_make(
+            key,
+            Route {
+                addr,
+                tls_name: relay.host.clone(),
+                tls: relay.tls,
+                accept_invalid_certs: relay.accept_invalid_certs,
+                credentials,
+            },
+        ))
     }
 
     /// An MX host at one of its addresses: STARTTLS when offered, without
     /// certificate checks (as MTAs do; a failed check would only mean plain text).
-    pub fn mx(&self, host: &str, ip: IpAddr) -> Result<Arc<Destination>, String> {
+    pub fn mx(&self, host: &str, ip: IpAddr) -> Arc<Destination> {
         let addr = SocketAddr::new(ip, self.settings.mx_port);
-        let key = format!("mx:{host}@{addr}");
-        self.get_or_make(key, || {
-            let tls = TlsParameters::builder(host.to_string())
-                .dangerous_accept_invalid_certs(true)
-                .dangerous_accept_invalid_hostnames(true)
-                .build_rustls()
-                .map_err(|e| e.to_string())?;
-            Ok(self.builder(ip.to_string(), addr.port(), Tls::Opportunistic(tls)))
-        })
+        self.get_or_make(
+            format!("mx:{host}@{addr}"),
+            Route {
+                addr,
+                tls_name: host.to_string(),
+                tls: TlsMode::Opportunistic,
+                accept_invalid_certs: true,
+                credentials: None,
+            },
+        )
     }
 
-    fn relay_transport(
-        &self,
-        relay: &RelaySettings,
-    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-        let params = || {
-            TlsParameters::builder(relay.host.clone())
-                .dangerous_accept_invalid_certs(relay.accept_invalid_certs)
-                .dangerous_accept_invalid_hostnames(relay.accept_invalid_certs)
-                .build_rustls()
-                .map_err(|e| e.to_string())
-        };
-        let tls = match relay.tls {
-            TlsMode::None => Tls::None,
-            TlsMode::Opportunistic => Tls::Opportunistic(params()?),
-            TlsMode::Required => Tls::Required(params()?),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
-            .port(relay.port)
-            .hello_name(ClientId::Domain(self.helo.clone()))
-            .timeout(Some(self.settings.timeout))
-            .tls(tls)
-            .pool_config(self.pool());
-        if let (Some(user), Some(password)) = (&relay.username, &relay.password) {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                password.expose_secret().to_string(),
-            ));
-        }
-        Ok(builder.build())
-    }
-
-    fn builder(&self, server: String, port: u16, tls: Tls) -> AsyncSmtpTransport<Tokio1Executor> {
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server)
-            .port(port)
-            .hello_name(ClientId::Domain(self.helo.clone()))
-            .timeout(Some(self.settings.timeout))
-            .tls(tls)
-            .pool_config(self.pool())
-            .build()
-    }
-
-    fn pool(&self) -> PoolConfig {
-        PoolConfig::new()
-            .max_size(u32::try_from(self.settings.per_destination).unwrap_or(u32::MAX))
-            .idle_timeout(Duration::from_secs(30))
-    }
-
-    fn get_or_make(
-        &self,
-        key: String,
-        make: impl FnOnce() -> Result<AsyncSmtpTransport<Tokio1Executor>, String>,
-    ) -> Result<Arc<Destination>, String> {
+    fn get_or_make(&self, key: String, route: Route) -> Arc<Destination> {
         let mut known = self.known.lock().expect("destinations lock");
-        if let Some(found) = known.get(&key) {
-            return Ok(found.clone());
-        }
-        let made = Arc::new(Destination {
-            transport: make()?,
-            slots: Semaphore::new(self.settings.per_destination.max(1)),
-            name: key.clone(),
-        });
-        known.insert(key, made.clone());
-        Ok(made)
+        known
+            .entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(Destination {
+                    name: key,
+                    route,
+                    helo: ClientId::Domain(self.helo.clone()),
+                    timeout: self.settings.timeout,
+                    slots: Semaphore::new(self.settings.per_destination.max(1)),
+                    idle: Mutex::new(Vec::new()),
+                })
+            })
+            .clone()
     }
 }
 
 impl Destination {
+    /// A new session: connect, EHLO, STARTTLS as the route says, AUTH if configured.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+        let route = &self.route;
+        let stream = tokio::time::timeout(self.timeout, TcpStream::connect(route.addr))
+            .await
+            .map_err(|_| format!("{}: connection timed out", self.name))?
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        let _ = stream.set_nodelay(true);
+        let mut connection =
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.helo)
+                .await
+                .map_err(|e| format!("{}: {e}", self.name))?;
+        let wants_tls = match route.tls {
+            TlsMode::None => false,
+            TlsMode::Opportunistic => connection.can_starttls(),
+            TlsMode::Required => true,
+        };
+        if wants_tls {
+            let params = TlsParameters::builder(route.tls_name.clone())
+                .dangerous_accept_invalid_certs(route.accept_invalid_certs)
+                .dangerous_accept_invalid_hostnames(route.accept_invalid_certs)
+                .build_rustls()
+                .map_err(|e| e.to_string())?;
+            connection
+                .starttls(params, &self.helo)
+                .await
+                .map_err(|e| format!("{}: STARTTLS failed: {e}", self.name))?;
+        }
+        if let Some(credentials) = &route.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+                .map_err(|e| format!("{}: AUTH failed: {e}", self.name))?;
+        }
+        Ok(connection)
+    }
+
+    /// An idle session that still works, or a new one.
+    async fn session(&self) -> Result<AsyncSmtpConnection, String> {
+        loop {
+            let reused = self.idle.lock().expect("idle lock").pop();
+            let Some((since, mut connection)) = reused else {
+                return self.connect().await;
+            };
+            let age = since.elapsed();
+            if age > MAX_IDLE {
+                connection.abort().await;
+                continue;
+            }
+            if age <= TRUST_IDLE || connection.test_connected().await {
+                return Ok(connection);
+            }
+        }
+    }
+
     /// One SMTP transaction: MAIL FROM `from`, RCPT TO `to`, DATA `raw`.
     pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Attempt {
         let envelope = match (from.parse::<Address>(), to.parse::<Address>()) {
-            (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]),
-            _ => {
-                return Attempt::Refused {
-                    code: 553,
-                    reply: format!("5.1.3 {to} cannot be written in an SMTP envelope"),
-                };
-            }
+            (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]).ok(),
+            _ => None,
         };
-        let Ok(envelope) = envelope else {
+        let Some(envelope) = envelope else {
             return Attempt::Refused {
                 code: 553,
-                reply: "5.1.3 bad envelope".into(),
+                reply: format!("5.1.3 <{to}> cannot be written in an SMTP envelope"),
             };
         };
         let _slot = self.slots.acquire().await.expect("never closed");
-        match self.transport.send_raw(&envelope, raw).await {
-            Ok(response) => Attempt::Accepted {
+        let mut connection = match self.session().await {
+            Ok(c) => c,
+            Err(reason) => return Attempt::Unreachable { reason },
+        };
+        let result = tokio::time::timeout(self.timeout * 5, connection.send(&envelope, raw)).await;
+        let attempt = match result {
+            Err(_) => Attempt::Unreachable {
+                reason: format!("{}: no answer in time", self.name),
+            },
+            Ok(Ok(response)) => Attempt::Accepted {
                 reply: format!(
                     "{} {}",
                     u16::from(response.code()),
                     response.message().collect::<Vec<_>>().join(" ")
                 ),
             },
-            Err(err) => match err.status() {
+            Ok(Err(err)) => match err.status() {
                 Some(code) => Attempt::Refused {
                     code: u16::from(code),
                     reply: std::error::Error::source(&err)
@@ -167,6 +224,13 @@ impl Destination {
                     reason: format!("{}: {err}", self.name),
                 },
             },
+        };
+        if !connection.has_broken() && matches!(attempt, Attempt::Accepted { .. }) {
+            self.idle
+                .lock()
+                .expect("idle lock")
+                .push((Instant::now(), connection));
         }
+        attempt
     }
 }

@@ -9,8 +9,42 @@ use crate::secrets::new_id;
 use crate::{App, ServiceError};
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::inspect::submitted;
+use absender_store::IdentityRow;
 use absender_store::{MessageRow, OrgRow};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long SMTP submission reuses what it read about senders: an identity
+/// that stops being verified stops being usable within this time.
+const SENDER_CACHE_FOR: Duration = Duration::from_secs(1);
+
+/// Recently read identities by organization, and organizations by sender
+/// address (trusted clients): each SMTP message would otherwise read them
+/// several times.
+#[derive(Default)]
+pub(crate) struct SenderCache {
+    identities: Kept<Arc<Vec<IdentityRow>>>,
+    orgs: Kept<Option<OrgRow>>,
+}
+
+/// Values by key, with the time each was read.
+type Kept<T> = Mutex<HashMap<String, (Instant, T)>>;
+
+fn fresh<T: Clone>(map: &Kept<T>, key: &str) -> Option<T> {
+    let map = map.lock().expect("sender cache lock");
+    map.get(key)
+        .filter(|(at, _)| at.elapsed() < SENDER_CACHE_FOR)
+        .map(|(_, v)| v.clone())
+}
+
+fn keep<T>(map: &Kept<T>, key: String, value: T) {
+    let mut map = map.lock().expect("sender cache lock");
+    if map.len() > 10_000 {
+        map.retain(|_, (at, _)| at.elapsed() < SENDER_CACHE_FOR);
+    }
+    map.insert(key, (Instant::now(), value));
+}
 
 /// A refusal in SMTP terms: reply code, enhanced status code, and words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +98,17 @@ impl App {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
+        let cache = &self.inner.sender_cache;
+        let key = address.to_string().to_lowercase();
+        if let Some(org) = fresh(&cache.orgs, &key) {
+            return Ok(org);
+        }
+        let org = self.org_verifying(&address).await?;
+        keep(&cache.orgs, key, org.clone());
+        Ok(org)
+    }
+
+    async fn org_verifying(&self, address: &EmailAddress) -> Result<Option<OrgRow>, ServiceError> {
         let rows = self
             .inner
             .store
@@ -87,13 +132,22 @@ impl App {
             return Ok(None);
         };
         let wanted = address.to_string().to_lowercase();
-        let rows = self
-            .inner
-            .store
-            .list_identities(&org.id)
-            .await
-            .map_err(|e| SmtpReply::internal(e.into()))?;
-        for row in rows {
+        let cache = &self.inner.sender_cache;
+        let rows = match fresh(&cache.identities, &org.id) {
+            Some(rows) => rows,
+            None => {
+                let rows = Arc::new(
+                    self.inner
+                        .store
+                        .list_identities(&org.id)
+                        .await
+                        .map_err(|e| SmtpReply::internal(e.into()))?,
+                );
+                keep(&cache.identities, org.id.clone(), rows.clone());
+                rows
+            }
+        };
+        for row in rows.iter().cloned() {
             if row.address.to_lowercase() != wanted {
                 continue;
             }
@@ -154,10 +208,10 @@ impl App {
     }
 
     /// DATA: checks the message, signs and queues it; answers with its id.
+    /// The envelope sender was checked at MAIL FROM ([`Self::smtp_check_sender`]).
     pub async fn submit_smtp(
         &self,
         org: &OrgRow,
-        mail_from: &str,
         recipients: &[String],
         data: Vec<u8>,
     ) -> Result<String, SmtpReply> {
@@ -202,13 +256,6 @@ impl App {
                     "<{from}> may not send {} mail (its scope does not allow it)",
                     category.as_str()
                 ),
-            ));
-        }
-        if self.usable(org, mail_from).await?.is_none() {
-            return Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!("<{mail_from}> is not a verified sender address"),
             ));
         }
         if category == Category::Invitation && recipients.len() != 1 {

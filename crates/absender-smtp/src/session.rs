@@ -505,18 +505,12 @@ impl Session {
         if inbound {
             return Ok(self.bounce_report(&recipients[0], &data).await);
         }
-        let (Some(org), Some(mail_from)) = (org, mail_from) else {
+        let (Some(org), Some(_)) = (org, mail_from) else {
             return Ok(reply(503, "5.5.1", "MAIL first"));
         };
-        Ok(
-            match self
-                .app
-                .submit_smtp(&org, &mail_from, &recipients, data)
-                .await
-            {
-                Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
-                Err(r) => refusal(&r),
-            },
-        )
+        Ok(match self.app.submit_smtp(&org, &recipients, data).await {
+            Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
+            Err(r) => refusal(&r),
+        })
     }
 }

@@ -34,8 +34,9 @@ const QUEUED_MESSAGE: &str =
 const UPDATE_DELIVERY: &str = "UPDATE deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
      last_reply = $6, updated_at = $7 WHERE message_id = $1 AND recipient = $2";
 // The bytes are no longer needed once no recipient waits for them.
-const DROP_RAW: &str = "UPDATE messages SET raw = NULL WHERE id = $1 AND NOT EXISTS (\
-     SELECT 1 FROM deliveries WHERE message_id = $1 AND status = 'queued')";
+const DROP_FINISHED_RAW: &str = "UPDATE messages SET raw = NULL WHERE id IN (\
+     SELECT m.id FROM messages m WHERE m.raw IS NOT NULL AND NOT EXISTS (\
+     SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = 'queued') LIMIT $1)";
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
 const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
@@ -43,7 +44,7 @@ const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queu
 impl Store {
     /// Stores messages with their deliveries in one transaction (group
     /// commit): once this returns, all of them are durable.
-    pub async fn enqueue_messages(&self, batch: &[NewMessage]) -> Result<(), StoreError> {
+    pub async fn enqueue_messages(&self, batch: &[&NewMessage]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for new in batch {
             let m = &new.message;
@@ -124,8 +125,8 @@ impl Store {
             .await?)
     }
 
-    /// Writes the results of many attempts in one transaction, suppresses
-    /// hard-bounced recipients, and drops the bytes of finished messages.
+    /// Writes the results of many attempts in one transaction and suppresses
+    /// hard-bounced recipients.
     pub async fn finish_deliveries(
         &self,
         updates: &[DeliveryUpdate],
@@ -155,18 +156,18 @@ impl Store {
                     .await?;
             }
         }
-        let mut finished: Vec<&str> = updates
-            .iter()
-            .filter(|u| u.status != "queued")
-            .map(|u| u.message_id.as_str())
-            .collect();
-        finished.sort_unstable();
-        finished.dedup();
-        for id in finished {
-            sqlx::query(DROP_RAW).bind(id).execute(&mut *tx).await?;
-        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Drops the bytes of up to `limit` messages that no recipient waits for
+    /// any more (kept off the hot path: a sweep now and then); how many.
+    pub async fn drop_finished_bytes(&self, limit: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(DROP_FINISHED_RAW)
+            .bind(limit)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The deliveries of one message, in recipient order.

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const ADMIN_KEY: &str = "abs_admin_bench";
+#[path = "common/mod.rs"]
+mod common;
+use common::{ADMIN_KEY, api};
 /// A 2048-bit key's SubjectPublicKeyInfo length in base64; its content does not matter here.
 const KEY_CHARS: usize = 392;
 
@@ -178,33 +180,6 @@ async fn checks(n: usize, concurrency: usize) {
         verified as f64 / secs
     );
     running.stop().await.unwrap();
-}
-
-async fn api(
-    http: &reqwest::Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut request = http
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    if response.status() == reqwest::StatusCode::NO_CONTENT {
-        Value::Null
-    } else {
-        response.json().await.unwrap()
-    }
 }
 
 async fn publish_to_success(n: usize) {

@@ -625,8 +625,8 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
     store.insert_org(&new_org("acme")).await.unwrap();
     store
         .enqueue_messages(&[
-            queued("m1", &["a@x.test", "b@x.test"], 10),
-            queued("m2", &["c@x.test"], 20),
+            &queued("m1", &["a@x.test", "b@x.test"], 10),
+            &queued("m2", &["c@x.test"], 20),
         ])
         .await
         .unwrap();
@@ -702,9 +702,17 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
             .unwrap()
             .unwrap()
             .raw
-            .is_none(),
-        "bytes dropped once final"
+            .is_some()
     );
+    assert_eq!(
+        store.drop_finished_bytes(100).await.unwrap(),
+        1,
+        "m2 still waits"
+    );
+    let raw =
+        |id: &'static str| async move { store.queued_message(id).await.unwrap().unwrap().raw };
+    assert!(raw("m1").await.is_none(), "bytes dropped once final");
+    assert!(raw("m2").await.is_some());
     let suppressed = store
         .suppressed_among("acme", &["b@x.test".into(), "a@x.test".into()])
         .await

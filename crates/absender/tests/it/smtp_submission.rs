@@ -302,6 +302,7 @@ async fn no_login_no_mail_and_no_login_without_tls() {
             "EHLO client.test",
             &format!("AUTH PLAIN {plain}"),
             "MAIL FROM:<events@acme.test>",
+            "RCPT TO:<guest@example.test>",
             "QUIT",
         ],
     )

@@ -1,0 +1,307 @@
+//! Sending benchmarks of absender (run through `bench/send.sh`):
+//!
+//! - `smtp SINK`: absender relaying to the SMTP sink at SINK, with a verified
+//!   identity a@example.com (RSA-2048 key) and 127.0.0.1 as a trusted client;
+//!   prints `smtp=ADDR`, serves until stdin closes, then prints its peak memory.
+//!   The load generator (smtp-source) and the counting sink are the script's.
+//! - `api N SINK`: N messages posted to `POST /api/v1/messages` by 32 clients
+//!   (each answered 202 once on disk); prints intake messages per second.
+//! - `queue N`: N messages accepted while the relay is unreachable, so they
+//!   all wait in the queue; prints the peak memory of the process.
+//!
+//! Everything runs on 127.0.0.1; absender's own DNS server is the only resolver.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use absender::config::Config;
+use absender::server::{self, Running};
+use absender_service::SystemClock;
+use absender_service::settings::{DeliveryMode, Resolvers, TlsMode};
+use common::{ADMIN_KEY, api};
+use reqwest::Method;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn config(dir: &Path) -> Config {
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        admin_key: Some(ADMIN_KEY.to_string().into()),
+        ..Config::default()
+    };
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.dns.listen = "127.0.0.1:0".parse().unwrap();
+    config.smtp.listen = "127.0.0.1:0".parse().unwrap();
+    config.dns.resolvers = Resolvers::Local;
+    config
+}
+
+/// An organization with a@example.com verified (address, DKIM, SPF) in a
+/// local zone, set up in capture mode; returns its API key.
+async fn setup(dir: &Path) -> String {
+    let running = server::start(&config(dir), Arc::new(SystemClock))
+        .await
+        .expect("server starts");
+    let base = format!("http://{}", running.http_addr);
+    let http = reqwest::Client::new();
+    let org = api(
+        &http,
+        &base,
+        Method::POST,
+        "/api/v1/orgs",
+        ADMIN_KEY,
+        Some(json!({"name": "Bench", "contact_email": "team@example.com"})),
+    )
+    .await;
+    let (org_id, key) = (
+        org["id"].as_str().unwrap(),
+        org["api_key"].as_str().unwrap().to_string(),
+    );
+    api(
+        &http,
+        &base,
+        Method::PATCH,
+        &format!("/api/v1/orgs/{org_id}"),
+        ADMIN_KEY,
+        Some(json!({"custom_sender_enabled": true})),
+    )
+    .await;
+    api(
+        &http,
+        &base,
+        Method::POST,
+        "/api/v1/dns/zones",
+        ADMIN_KEY,
+        Some(json!({"name": "example.com"})),
+    )
+    .await;
+    let identity = api(
+        &http,
+        &base,
+        Method::POST,
+        "/api/v1/identities",
+        &key,
+        Some(json!({"address": "a@example.com", "scope": "all"})),
+    )
+    .await;
+    let id = identity["id"].as_str().unwrap();
+    let outbox = api(
+        &http,
+        &base,
+        Method::GET,
+        "/api/v1/outbox?limit=1",
+        &key,
+        None,
+    )
+    .await;
+    let mail = api(
+        &http,
+        &base,
+        Method::GET,
+        &format!(
+            "/api/v1/outbox/{}",
+            outbox["items"][0]["id"].as_str().unwrap()
+        ),
+        &key,
+        None,
+    )
+    .await;
+    let link = mail["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/verify/"))
+        .unwrap()
+        .to_string();
+    http.post(&link).send().await.unwrap();
+    let records = api(
+        &http,
+        &base,
+        Method::GET,
+        &format!("/api/v1/identities/{id}/dns-records"),
+        &key,
+        None,
+    )
+    .await;
+    for r in records["records"].as_array().unwrap() {
+        api(
+            &http,
+            &base,
+            Method::POST,
+            "/api/v1/dns/zones/example.com/records",
+            ADMIN_KEY,
+            Some(json!({"name": r["name"], "type": r["type"], "value": r["value"], "ttl": 60})),
+        )
+        .await;
+    }
+    let checked = api(
+        &http,
+        &base,
+        Method::POST,
+        &format!("/api/v1/identities/{id}/check"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(checked["status"], "SUCCESS", "{checked}");
+    running.stop().await.unwrap();
+    key
+}
+
+/// The same data dir, now relaying to `relay`.
+async fn relaying(dir: &Path, relay: SocketAddr) -> Running {
+    let mut config = config(dir);
+    config.sending.mode = DeliveryMode::Relay;
+    config.sending.relay.host = relay.ip().to_string();
+    config.sending.relay.port = relay.port();
+    config.sending.relay.tls = TlsMode::None;
+    config.sending.per_destination = 20;
+    // Like the peer's single OpenDKIM signature: only the customer's (d=example.com).
+    config.sending.platform_signature = std::env::var("PLATFORM_SIGNATURE").is_ok_and(|v| v == "1");
+    config.smtp.trusted_clients = vec!["127.0.0.1".parse().unwrap()];
+    if let Ok(listen) = std::env::var("SMTP_LISTEN") {
+        config.smtp.listen = listen.parse().unwrap();
+    }
+    server::start(&config, Arc::new(SystemClock))
+        .await
+        .expect("server starts")
+}
+
+/// The process's peak resident memory (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn smtp(sink: SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path()).await;
+    let running = relaying(dir.path(), sink).await;
+    println!("smtp={}", running.smtp_addr);
+    println!("http={}", running.http_addr);
+    let _ = tokio::task::spawn_blocking(|| {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
+    })
+    .await;
+    println!("peak_rss_mib={:.0}", peak_rss_mib());
+    running.stop().await.unwrap();
+}
+
+/// Posts `n` messages from `clients` clients; returns (seconds, accepted).
+async fn post_messages(base: &str, key: &str, n: usize, clients: usize) -> (f64, usize) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, base, key) = (http.clone(), base.to_string(), key.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for i in (c..n).step_by(clients) {
+                let body = json!({"category": "booking", "from": "a@example.com", "to": [format!("guest{i}@example.net")],
+                    "subject": "Ihre Buchung", "text": "X".repeat(4000)});
+                let r = http.post(format!("{base}/api/v1/messages")).bearer_auth(&key).json(&body).send().await.unwrap();
+                if r.status() == reqwest::StatusCode::ACCEPTED {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    (started.elapsed().as_secs_f64(), accepted)
+}
+
+async fn api_intake(n: usize, sink: SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = setup(dir.path()).await;
+    let running = relaying(dir.path(), sink).await;
+    let base = format!("http://{}", running.http_addr);
+    post_messages(&base, &key, 200, 8).await; // warm-up
+    let (secs, accepted) = post_messages(&base, &key, n, 32).await;
+    println!(
+        "bench api: {accepted}/{n} messages accepted (202 after fsync) in {secs:.2} s = {:.0} msg/s (32 clients, 4 KB text, relaying meanwhile)",
+        accepted as f64 / secs
+    );
+    running.stop().await.unwrap();
+}
+
+async fn queue_memory(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = setup(dir.path()).await;
+    // Nothing listens there: every delivery fails and waits for its retry.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unreachable = closed.local_addr().unwrap();
+    drop(closed);
+    let running = relaying(dir.path(), unreachable).await;
+    let base = format!("http://{}", running.http_addr);
+    let (secs, accepted) = post_messages(&base, &key, n, 32).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let queued = running.app.store().queued_count().await.unwrap();
+    println!(
+        "bench queue: {accepted} accepted in {secs:.1} s, {queued} deliveries queued, peak memory {:.0} MiB",
+        peak_rss_mib()
+    );
+    running.stop().await.unwrap();
+}
+
+/// RSA-2048 DKIM signatures of a 4 KB message per second on each of `threads` threads.
+fn sign_rate(n: usize, threads: usize) {
+    use rsa::pkcs8::EncodePrivateKey;
+    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+    let der = private.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let key = absender_mail::dkim::SigningKey::load(&absender_mail::dkim::DkimKey {
+        domain: "example.com",
+        selector: "sel1",
+        pkcs8_der: &der,
+    })
+    .unwrap();
+    let body = "X".repeat(78) + "\r\n";
+    let message = format!(
+        "From: <a@example.com>\r\nTo: <b@example.net>\r\nSubject: bench\r\nMessage-ID: <1@example.com>\r\n\r\n{}",
+        body.repeat(51)
+    );
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..n {
+                    absender_mail::dkim::sign_with(message.as_bytes(), &[&key]).unwrap();
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "bench sign: {:.0} RSA-2048 DKIM signatures/s on {threads} thread(s) (mail-auth, RSA on aws-lc, 4 KB message)",
+        (n * threads) as f64 / secs
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match arg(1).as_str() {
+        "smtp" => smtp(arg(2).parse().expect("SINK is ip:port")).await,
+        "api" => {
+            api_intake(
+                arg(2).parse().unwrap_or(20_000),
+                arg(3).parse().expect("SINK is ip:port"),
+            )
+            .await
+        }
+        "queue" => queue_memory(arg(2).parse().unwrap_or(100_000)).await,
+        "sign" => sign_rate(arg(2).parse().unwrap_or(2000), arg(3).parse().unwrap_or(1)),
+        _ => eprintln!("usage: bench_send smtp SINK | api N SINK | queue N | sign N THREADS"),
+    }
+}
