@@ -55,7 +55,7 @@ impl Default for Metrics {
         );
         registry.register(
             "delivery_attempts",
-            "SMTP delivery attempts, by result (delivered, deferred, bounced)",
+            "SMTP delivery attempts by result (delivered, deferred, bounced), and bounce reports applied (bounced_async)",
             attempts.clone(),
         );
         registry.register(

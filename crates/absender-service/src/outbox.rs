@@ -3,11 +3,11 @@
 use crate::api::{Header, OutboxEntry, OutboxMessage};
 use crate::clock::rfc3339;
 use crate::notices::NoticeText;
+use crate::settings::DeliveryMode;
 use crate::{App, Caller, ServiceError};
 use absender_core::Category;
 use absender_mail::compose::{Notice, notice};
-use absender_mail::dkim::{self, DkimKey};
-use absender_store::{OrgRow, OutboxRow, OutboxSummaryRow};
+use absender_store::{MessageRow, OrgRow, OutboxRow, OutboxSummaryRow};
 
 /// The most messages one listing returns.
 pub const MAX_LIST: i64 = 500;
@@ -91,18 +91,12 @@ impl App {
             date_unix: self.now_ms() / 1000,
         });
         // Mail from the platform's own senders is signed with the platform key.
-        let raw = match self.platform_signing_key().await? {
-            Some(key) => dkim::sign(
-                &unsigned,
-                &[DkimKey {
-                    domain: &key.domain,
-                    selector: &key.selector,
-                    pkcs8_der: &key.pkcs8_der,
-                }],
-            )
-            .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            None => unsigned,
-        };
+        let raw = self.sign(&org.id, None, &unsigned).await?;
+        let envelope_from = format!(
+            "bounces+{message_id}@{}",
+            self.inner.settings.platform.bounce_host
+        );
+        // The outbox keeps every system mail, so the operator sees what went out.
         self.capture(
             &message_id,
             Some(&org.id),
@@ -110,9 +104,28 @@ impl App {
             &sender.to_string(),
             &[to.to_string()],
             &text.subject,
-            raw,
+            raw.clone(),
         )
-        .await
+        .await?;
+        if self.inner.settings.sending.mode == DeliveryMode::Capture {
+            return Ok(());
+        }
+        let row = MessageRow {
+            id: message_id,
+            org_id: org.id.clone(),
+            category: Category::System.as_str().to_string(),
+            from_address: sender.to_string(),
+            identity_id: None,
+            fallback_reason: None,
+            reply_to: None,
+            envelope_from,
+            recipients: to.to_string(),
+            subject: text.subject.clone(),
+            status: String::new(),
+            created_at: self.now_ms(),
+        };
+        self.accept(row, raw, "system", std::time::Instant::now())
+            .await
     }
 
     /// The newest captured messages the caller may see.

@@ -121,13 +121,69 @@ async fn relay_delivers_each_recipient_signed_and_reports_the_reply() {
         .text()
         .await
         .unwrap();
+    // Three recipients, and absender's own notices (the verification mail, "ready").
+    let delivered = 3 + sink.system_mail();
     assert!(
-        metrics.contains("absender_delivery_attempts_total{result=\"delivered\"} 3"),
+        metrics.contains(&format!(
+            "absender_delivery_attempts_total{{result=\"delivered\"}} {delivered}"
+        )),
         "{metrics}"
     );
     assert!(
         metrics
             .contains("absender_messages_accepted_total{category=\"booking\",interface=\"api\"} 1")
+    );
+}
+
+#[tokio::test]
+async fn a_relay_is_reached_over_starttls_with_auth_and_a_wrong_password_defers() {
+    let sink = SmtpSink::smarthost("absender", "relay-secret").await;
+    let start = |password: &'static str| {
+        let sink = sink.clone();
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = Config {
+                data_dir: dir.path().to_path_buf(),
+                ..Config::default()
+            };
+            config.sending.mode = DeliveryMode::Relay;
+            config.sending.relay.host = sink.addr.ip().to_string();
+            config.sending.relay.port = sink.addr.port();
+            config.sending.relay.tls = TlsMode::Required;
+            config.sending.relay.accept_invalid_certs = true;
+            config.sending.relay.username = Some("absender".into());
+            config.sending.relay.password = Some(password.to_string().into());
+            config.sending.poll_interval = Duration::from_millis(50);
+            spawn_with(config, Some(dir)).await
+        }
+    };
+    let app = start("relay-secret").await;
+    let (org, _) = acme(&app).await;
+    let id = send(&app, &org, booking(json!({})), StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
+    let (over_tls, logins) = sink.secured();
+    assert!(over_tls >= 1, "over TLS");
+    assert!(logins.iter().all(|l| l == "absender") && !logins.is_empty());
+
+    let wrong = start("not-the-secret").await;
+    let (org, _) = acme(&wrong).await;
+    let id = send(&wrong, &org, booking(json!({})), StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = wait_message(&wrong, &org.key, &id, |m| {
+        m["recipients"][0]["status"] == "deferred"
+    })
+    .await;
+    let reply = m["recipients"][0]["last_reply"].as_str().unwrap();
+    assert!(reply.contains("AUTH failed"), "{reply}");
+    assert_eq!(sink.received().len(), 1, "nothing more arrived");
+    assert!(
+        sink.system_mail() >= 1,
+        "absender's verification mail was delivered too"
     );
 }
 

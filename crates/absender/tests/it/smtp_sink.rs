@@ -1,12 +1,13 @@
 //! A real SMTP server on 127.0.0.1 for the tests: it records what it
 //! receives and answers each recipient as told (accept, 4xx, 5xx, or drop
-//! the connection at the end of DATA without answering).
+//! the connection at the end of DATA without answering). It can also offer
+//! STARTTLS and demand AUTH PLAIN, like a smarthost.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// How the sink answers a recipient.
@@ -35,6 +36,27 @@ struct State {
     answers: HashMap<String, Reply>,
     /// How long the end of DATA waits for its reply (a slow receiver).
     delay: Duration,
+    /// Messages that arrived over TLS, and the user names that logged in.
+    over_tls: usize,
+    logins: Vec<String>,
+    /// Notices from absender itself (From: the platform's system sender).
+    system: usize,
+}
+
+fn is_system_mail(data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let headers = text.split("\r\n\r\n").next().unwrap_or("");
+    headers
+        .lines()
+        .any(|l| l.starts_with("From:") && l.contains("noreply@absender.test"))
+}
+
+/// STARTTLS and a required login, for a sink that plays a smarthost.
+#[derive(Clone)]
+struct Smarthost {
+    tls: Arc<rustls::ServerConfig>,
+    user: String,
+    password: String,
 }
 
 /// A running sink; stops with the test's runtime.
@@ -46,6 +68,21 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A sink that offers STARTTLS (a self-signed certificate) and takes mail
+    /// only after TLS and AUTH PLAIN with `user` and `password`.
+    pub async fn smarthost(user: &str, password: &str) -> Self {
+        Self::start_with(Some(Smarthost {
+            tls: absender_smtp::self_signed("localhost").unwrap(),
+            user: user.into(),
+            password: password.into(),
+        }))
+        .await
+    }
+
+    async fn start_with(smarthost: Option<Smarthost>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
@@ -54,8 +91,15 @@ impl SmtpSink {
             while let Ok((socket, _)) = listener.accept().await {
                 let state = shared.clone();
                 state.lock().unwrap().connections += 1;
+                let smarthost = smarthost.clone();
                 tokio::spawn(async move {
-                    let _ = session(socket, state).await;
+                    let upgrade = session(socket, state.clone(), smarthost.as_ref(), false).await;
+                    if let (Ok(Some(socket)), Some(host)) = (upgrade, &smarthost) {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(host.tls.clone());
+                        if let Ok(tls) = acceptor.accept(socket).await {
+                            let _ = session(tls, state, Some(host), true).await;
+                        }
+                    }
                 });
             }
         });
@@ -84,6 +128,17 @@ impl SmtpSink {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// How many of absender's own notices arrived.
+    pub fn system_mail(&self) -> usize {
+        self.state.lock().unwrap().system
+    }
+
+    /// Messages that came over TLS, and who logged in.
+    pub fn secured(&self) -> (usize, Vec<String>) {
+        let s = self.state.lock().unwrap();
+        (s.over_tls, s.logins.clone())
+    }
+
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections
     }
@@ -107,21 +162,55 @@ fn angle(arg: &str) -> String {
     arg[start..end].to_string()
 }
 
-async fn session(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let (read, mut write) = socket.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 sink.test ESMTP\r\n").await?;
+/// Serves one session; returns the plain stream when the client asked for STARTTLS.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    socket: S,
+    state: Arc<Mutex<State>>,
+    smarthost: Option<&Smarthost>,
+    tls: bool,
+) -> std::io::Result<Option<S>> {
+    let mut lines = BufReader::new(socket);
+    if !tls {
+        lines
+            .get_mut()
+            .write_all(b"220 sink.test ESMTP\r\n")
+            .await?;
+    }
+    let mut logged_in = false;
     let (mut from, mut to, mut drop_after_data) = (String::new(), Vec::new(), false);
     let mut line = String::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let command = line.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            "250-sink.test\r\n250-8BITMIME\r\n250 SIZE 52428800".into()
+            match (smarthost, tls) {
+                (Some(_), false) => "250-sink.test\r\n250-STARTTLS\r\n250 SIZE 52428800".into(),
+                (Some(_), true) => "250-sink.test\r\n250-AUTH PLAIN\r\n250 SIZE 52428800".into(),
+                (None, _) => "250-sink.test\r\n250-8BITMIME\r\n250 SIZE 52428800".into(),
+            }
+        } else if upper == "STARTTLS" && smarthost.is_some() && !tls {
+            lines.get_mut().write_all(b"220 2.0.0 go ahead\r\n").await?;
+            return Ok(Some(lines.into_inner()));
+        } else if upper.starts_with("AUTH PLAIN ") && tls {
+            use base64::Engine;
+            let host = smarthost.expect("AUTH only on a smarthost");
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(command[11..].trim())
+                .unwrap_or_default();
+            let expected = format!("\0{}\0{}", host.user, host.password);
+            if decoded == expected.as_bytes() {
+                logged_in = true;
+                state.lock().unwrap().logins.push(host.user.clone());
+                "235 2.7.0 ok".into()
+            } else {
+                "535 5.7.8 bad credentials".into()
+            }
+        } else if upper.starts_with("MAIL FROM:") && smarthost.is_some() && !logged_in {
+            "530 5.7.0 authentication required".into()
         } else if upper.starts_with("MAIL FROM:") {
             from = angle(&command[10..]);
             to.clear();
@@ -143,12 +232,12 @@ async fn session(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std
                 }
             }
         } else if upper == "DATA" {
-            write.write_all(b"354 go ahead\r\n").await?;
+            lines.get_mut().write_all(b"354 go ahead\r\n").await?;
             let mut data = Vec::new();
             loop {
                 line.clear();
                 if lines.read_line(&mut line).await? == 0 {
-                    return Ok(());
+                    return Ok(None);
                 }
                 if line == ".\r\n" {
                     break;
@@ -157,26 +246,38 @@ async fn session(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std
                 data.extend_from_slice(unstuffed.as_bytes());
             }
             if drop_after_data {
-                return Ok(());
+                return Ok(None);
             }
             let delay = state.lock().unwrap().delay;
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            state.lock().unwrap().received.push(Received {
-                from: from.clone(),
-                to: std::mem::take(&mut to),
-                data,
-            });
+            if tls {
+                state.lock().unwrap().over_tls += 1;
+            }
+            if is_system_mail(&data) {
+                // absender's own notices (verification links, status mails) are
+                // delivered too; the tests look at the organizations' mail.
+                state.lock().unwrap().system += 1;
+            } else {
+                state.lock().unwrap().received.push(Received {
+                    from: from.clone(),
+                    to: std::mem::take(&mut to),
+                    data,
+                });
+            }
             "250 2.0.0 queued as sink".into()
         } else if upper == "RSET" || upper == "NOOP" {
             "250 2.0.0 ok".into()
         } else if upper == "QUIT" {
-            write.write_all(b"221 2.0.0 bye\r\n").await?;
-            return Ok(());
+            lines.get_mut().write_all(b"221 2.0.0 bye\r\n").await?;
+            return Ok(None);
         } else {
             "502 5.5.2 not implemented".into()
         };
-        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        lines
+            .get_mut()
+            .write_all(format!("{reply}\r\n").as_bytes())
+            .await?;
     }
 }
