@@ -21,11 +21,17 @@ async fn the_setup_works_on_postgresql() {
 
     let dir = tempfile::tempdir().unwrap();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-    let config = Config {
+    let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         database_url: Some(format!("{base}/{name}")),
         ..Config::default()
     };
+    // Mail goes through the queue on PostgreSQL to a real SMTP server.
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    config.sending.mode = absender_service::settings::DeliveryMode::Relay;
+    config.sending.relay.host = sink.addr.ip().to_string();
+    config.sending.relay.port = sink.addr.port();
+    config.sending.poll_interval = std::time::Duration::from_millis(50);
     let app = spawn_with(config, Some(dir)).await;
     assert_eq!(
         app.app().store().backend(),
@@ -56,6 +62,33 @@ async fn the_setup_works_on_postgresql() {
         )
         .await;
     assert_eq!(records["records"].as_array().unwrap().len(), 6);
+
+    let body = serde_json::json!({"category": "booking", "to": ["guest@example.test"], "subject": "Buchung", "text": "Danke!"});
+    let sent = app
+        .json(
+            Method::POST,
+            "/api/v1/messages",
+            Some(&org.key),
+            Some(body),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let got = sink.wait_for(1).await;
+    assert_eq!(got[0].to, ["guest@example.test"]);
+    let path = format!("/api/v1/messages/{}", sent["id"].as_str().unwrap());
+    for _ in 0..200 {
+        let m = app
+            .json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+            .await;
+        if m["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let m = app
+        .json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+        .await;
+    assert_eq!(m["status"], "delivered", "{m}");
     app.stop().await;
 
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
