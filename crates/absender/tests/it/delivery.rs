@@ -435,6 +435,31 @@ async fn several_messages_share_one_smtp_session() {
 }
 
 #[tokio::test]
+async fn no_more_than_per_destination_sessions_are_open_at_once() {
+    let sink = SmtpSink::start().await;
+    sink.slow_down(Duration::from_millis(100));
+    let app = relay_app(&sink, 2).await;
+    let (org, _) = acme(&app).await;
+    let before = sink.connections();
+    for n in 0..10 {
+        send(
+            &app,
+            &org,
+            booking(json!({"to": [format!("guest{n}@example.test")]})),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    }
+    sink.wait_for(10).await;
+    // Ten slow messages at once, yet two sessions carried them all.
+    assert!(
+        sink.connections() - before <= 2,
+        "{} connections",
+        sink.connections() - before
+    );
+}
+
+#[tokio::test]
 async fn mx_mode_finds_the_mail_host_in_dns_and_bounces_a_domain_without_mail() {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
