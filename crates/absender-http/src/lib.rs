@@ -4,6 +4,7 @@
 
 mod error;
 mod extract;
+mod page;
 mod routes;
 
 pub use error::ApiError;

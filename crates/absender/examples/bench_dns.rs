@@ -14,13 +14,13 @@ use absender::server::{self, Running};
 use absender_service::SystemClock;
 use absender_service::settings::Resolvers;
 use absender_store::{DkimKeyRow, DnsRecordRow, NewIdentity, NewOrg, Store};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{ADMIN_KEY, api};
+use common::{ADMIN_KEY, api, confirm_latest, publish};
 /// A 2048-bit key's SubjectPublicKeyInfo length in base64; its content does not matter here.
 const KEY_CHARS: usize = 392;
 
@@ -231,35 +231,7 @@ async fn publish_to_success(n: usize) {
         .await;
         let id = identity["id"].as_str().unwrap();
         // The owner confirms the address (link from the outbox).
-        let mail = api(
-            &http,
-            &base,
-            Method::GET,
-            "/api/v1/outbox?limit=1",
-            &key,
-            None,
-        )
-        .await;
-        let mail = api(
-            &http,
-            &base,
-            Method::GET,
-            &format!(
-                "/api/v1/outbox/{}",
-                mail["items"][0]["id"].as_str().unwrap()
-            ),
-            &key,
-            None,
-        )
-        .await;
-        let link = mail["text"]
-            .as_str()
-            .unwrap()
-            .split_whitespace()
-            .find(|w| w.contains("/verify/"))
-            .unwrap()
-            .to_string();
-        http.post(&link).send().await.unwrap();
+        confirm_latest(&http, &base, &key).await;
         let records = api(
             &http,
             &base,
@@ -270,28 +242,9 @@ async fn publish_to_success(n: usize) {
         )
         .await;
         let records = records["records"].as_array().unwrap().clone();
-        let add = |r: &Value| json!({"name": r["name"], "type": r["type"], "value": r["value"], "ttl": 60});
-        for r in &records[..records.len() - 1] {
-            api(
-                &http,
-                &base,
-                Method::POST,
-                &format!("/api/v1/dns/zones/{domain}/records"),
-                ADMIN_KEY,
-                Some(add(r)),
-            )
-            .await;
-        }
+        publish(&http, &base, &domain, &records[..records.len() - 1]).await;
         let started = Instant::now();
-        api(
-            &http,
-            &base,
-            Method::POST,
-            &format!("/api/v1/dns/zones/{domain}/records"),
-            ADMIN_KEY,
-            Some(add(&records[records.len() - 1])),
-        )
-        .await;
+        publish(&http, &base, &domain, &records[records.len() - 1..]).await;
         let checked = api(
             &http,
             &base,

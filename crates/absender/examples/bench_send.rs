@@ -18,7 +18,7 @@ use absender::config::Config;
 use absender::server::{self, Running};
 use absender_service::SystemClock;
 use absender_service::settings::{DeliveryMode, Resolvers, TlsMode};
-use common::{ADMIN_KEY, api};
+use common::{ADMIN_KEY, api, confirm_latest, publish};
 use reqwest::Method;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -88,35 +88,7 @@ async fn setup(dir: &Path) -> String {
     )
     .await;
     let id = identity["id"].as_str().unwrap();
-    let outbox = api(
-        &http,
-        &base,
-        Method::GET,
-        "/api/v1/outbox?limit=1",
-        &key,
-        None,
-    )
-    .await;
-    let mail = api(
-        &http,
-        &base,
-        Method::GET,
-        &format!(
-            "/api/v1/outbox/{}",
-            outbox["items"][0]["id"].as_str().unwrap()
-        ),
-        &key,
-        None,
-    )
-    .await;
-    let link = mail["text"]
-        .as_str()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.contains("/verify/"))
-        .unwrap()
-        .to_string();
-    http.post(&link).send().await.unwrap();
+    confirm_latest(&http, &base, &key).await;
     let records = api(
         &http,
         &base,
@@ -126,17 +98,13 @@ async fn setup(dir: &Path) -> String {
         None,
     )
     .await;
-    for r in records["records"].as_array().unwrap() {
-        api(
-            &http,
-            &base,
-            Method::POST,
-            "/api/v1/dns/zones/example.com/records",
-            ADMIN_KEY,
-            Some(json!({"name": r["name"], "type": r["type"], "value": r["value"], "ttl": 60})),
-        )
-        .await;
-    }
+    publish(
+        &http,
+        &base,
+        "example.com",
+        records["records"].as_array().unwrap(),
+    )
+    .await;
     let checked = api(
         &http,
         &base,

@@ -7,8 +7,8 @@ use absender_service::App;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 
 pub fn router() -> Router<App> {
@@ -64,14 +64,5 @@ fn render(page: Page) -> Response {
         tracing::error!(error = %e, "unsubscribe page did not render");
         String::from("error")
     });
-    let headers = [
-        (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    (headers, Html(html)).into_response()
+    crate::page::token_page(StatusCode::OK, html)
 }

@@ -7,8 +7,8 @@ use absender_service::{App, VerifyPage, VerifyRefusal};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 
 pub fn router() -> Router<App> {
@@ -45,17 +45,7 @@ fn render(outcome: Result<VerifyPage, (VerifyRefusal, Locale)>, token: &str) -> 
         tracing::error!(error = %e, "verify page did not render");
         String::from("error")
     });
-    let headers = [
-        (header::CACHE_CONTROL, "no-store"),
-        // The token is in the URL: never hand it on to other sites.
-        (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    (status, headers, Html(html)).into_response()
+    crate::page::token_page(status, html)
 }
 
 fn page_for<'a>(page: &VerifyPage, token: &str) -> Page<'a> {

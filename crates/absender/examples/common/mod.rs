@@ -31,3 +31,42 @@ pub async fn api(
         response.json().await.unwrap()
     }
 }
+
+/// The address owner follows the newest verification link in the outbox.
+pub async fn confirm_latest(http: &reqwest::Client, base: &str, key: &str) {
+    use reqwest::Method;
+    let outbox = api(http, base, Method::GET, "/api/v1/outbox?limit=1", key, None).await;
+    let id = outbox["items"][0]["id"].as_str().unwrap();
+    let mail = api(
+        http,
+        base,
+        Method::GET,
+        &format!("/api/v1/outbox/{id}"),
+        key,
+        None,
+    )
+    .await;
+    let link = mail["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/verify/"))
+        .unwrap()
+        .to_string();
+    http.post(&link).send().await.unwrap();
+}
+
+/// Publishes `records` (as the API lists them) in the local zone `zone`.
+pub async fn publish(http: &reqwest::Client, base: &str, zone: &str, records: &[Value]) {
+    for r in records {
+        api(
+            http,
+            base,
+            reqwest::Method::POST,
+            &format!("/api/v1/dns/zones/{zone}/records"),
+            ADMIN_KEY,
+            Some(serde_json::json!({"name": r["name"], "type": r["type"], "value": r["value"], "ttl": 60})),
+        )
+        .await;
+    }
+}

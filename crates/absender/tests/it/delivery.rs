@@ -3,7 +3,7 @@
 //! connection reuse, and the message status that shows it all.
 
 use crate::helpers::{TestApp, code, spawn_with};
-use crate::messages::{acme, booking, send};
+use crate::messages::{accepted, acme, booking, send};
 use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
 use absender_service::settings::{DeliveryMode, TlsMode};
@@ -67,10 +67,7 @@ async fn relay_delivers_each_recipient_signed_and_reports_the_reply() {
     let body = booking(
         json!({"to": ["guest@example.test"], "cc": ["partner@example.test"], "bcc": ["archive@example.test"]}),
     );
-    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, body).await;
 
     let got = sink.wait_for(3).await;
     let mut rcpts: Vec<String> = got.iter().flat_map(|r| r.to.clone()).collect();
@@ -159,10 +156,7 @@ async fn a_relay_is_reached_over_starttls_with_auth_and_a_wrong_password_defers(
     };
     let app = start("relay-secret").await;
     let (org, _) = acme(&app).await;
-    let id = send(&app, &org, booking(json!({})), StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, booking(json!({}))).await;
     wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
     let (over_tls, logins) = sink.secured();
     assert!(over_tls >= 1, "over TLS");
@@ -170,10 +164,7 @@ async fn a_relay_is_reached_over_starttls_with_auth_and_a_wrong_password_defers(
 
     let wrong = start("not-the-secret").await;
     let (org, _) = acme(&wrong).await;
-    let id = send(&wrong, &org, booking(json!({})), StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&wrong, &org, booking(json!({}))).await;
     let m = wait_message(&wrong, &org.key, &id, |m| {
         m["recipients"][0]["status"] == "deferred"
     })
@@ -198,26 +189,8 @@ async fn a_4xx_or_a_dropped_connection_is_retried_with_backoff_until_delivered()
     );
     sink.answer("flaky@example.test", Reply::Drop);
     let send_to = |to: &'static str| booking(json!({"to": [to]}));
-    let busy = send(
-        &app,
-        &org,
-        send_to("busy@example.test"),
-        StatusCode::ACCEPTED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let flaky = send(
-        &app,
-        &org,
-        send_to("flaky@example.test"),
-        StatusCode::ACCEPTED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let busy = accepted(&app, &org, send_to("busy@example.test")).await;
+    let flaky = accepted(&app, &org, send_to("flaky@example.test")).await;
 
     for (id, reply) in [(&busy, "451 4.3.0 try again later"), (&flaky, "")] {
         let m = wait_message(&app, &org.key, id, |m| {
@@ -263,10 +236,7 @@ async fn a_5xx_bounces_suppresses_the_address_and_later_sends_are_refused() {
     );
     let body =
         booking(json!({"to": ["gone@example.test", "spam@example.test", "ok@example.test"]}));
-    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, body).await;
     let m = wait_message(&app, &org.key, &id, |m| m["status"] != "queued").await;
     assert_eq!(m["status"], "partially_delivered", "{m}");
     let gone = status_of(&m, "gone@example.test");
@@ -482,10 +452,7 @@ async fn mx_mode_finds_the_mail_host_in_dns_and_bounces_a_domain_without_mail() 
 
     let body =
         booking(json!({"to": ["anna@guests.test", "bob@nomail.test", "carl@missing.guests.test"]}));
-    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, body).await;
     let m = wait_message(&app, &org.key, &id, |m| m["status"] != "queued").await;
     assert_eq!(
         status_of(&m, "anna@guests.test")["status"],
@@ -521,16 +488,7 @@ async fn a_message_that_cannot_be_delivered_for_three_days_bounces() {
         "full@example.test",
         Reply::Refuse("452 4.2.2 mailbox full".into()),
     );
-    let id = send(
-        &app,
-        &org,
-        booking(json!({"to": ["full@example.test"]})),
-        StatusCode::ACCEPTED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, booking(json!({"to": ["full@example.test"]}))).await;
     let mut attempts = 0;
     for _ in 0..100 {
         let m = message(&app, &org.key, &id).await;
@@ -581,10 +539,7 @@ async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp
     let app = relay_app(&sink, 2).await;
     let (org, _) = acme(&app).await;
     let body = booking(json!({"to": ["late@example.test", "later@example.test"]}));
-    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = accepted(&app, &org, body).await;
     let m = wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
     let return_path = m["envelope_from"].as_str().unwrap().to_string();
 

@@ -2,8 +2,7 @@
 //! fetching the keys from absender's own DNS server (dnspython, loopback only).
 
 use crate::helpers::TestApp;
-use crate::messages::{acme, booking, send};
-use reqwest::{Method, StatusCode};
+use crate::messages::{accepted, acme, booking, raw};
 use serde_json::{Value, json};
 
 /// Verifies every DKIM-Signature of the message on stdin; prints [[d, ok], …].
@@ -61,21 +60,8 @@ async fn dkimpy_verifies_the_customer_and_the_platform_signature() {
         "to": ["gaeste@bücher.example"],
         "attachments": [{"filename": "ticket.txt", "content_type": "text/plain", "content_base64": "VGlja2V0"}]
     }));
-    let id = send(&app, &org, body, StatusCode::ACCEPTED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let raw = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/outbox/{id}/raw"),
-            Some(&org.key),
-            None,
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let id = accepted(&app, &org, body).await;
+    let raw = raw(&app, &org, &id).await;
     let verdicts = dkimpy(&app, &raw).await;
     assert_eq!(
         verdicts,

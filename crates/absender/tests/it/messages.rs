@@ -53,6 +53,14 @@ pub async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> 
     .await
 }
 
+/// Sends `body`, expecting 202; the message id.
+pub async fn accepted(app: &TestApp, org: &Org, body: Value) -> String {
+    send(app, org, body, StatusCode::ACCEPTED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 pub fn booking(extra: Value) -> Value {
     let mut body = json!({"category": "booking", "to": ["guest@example.test"], "subject": "Ihre Buchung", "text": "Danke!"});
     body.as_object_mut()
@@ -61,7 +69,7 @@ pub fn booking(extra: Value) -> Value {
     body
 }
 
-async fn raw(app: &TestApp, org: &Org, id: &str) -> Vec<u8> {
+pub async fn raw(app: &TestApp, org: &Org, id: &str) -> Vec<u8> {
     app.call(
         Method::GET,
         &format!("/api/v1/outbox/{id}/raw"),

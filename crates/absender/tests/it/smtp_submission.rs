@@ -2,7 +2,7 @@
 //! rule in SMTP terms, and a real client (swaks) as well as lettre.
 
 use crate::helpers::{ADMIN_KEY, Org, TestApp, code, spawn_app};
-use crate::messages::acme;
+use crate::messages::{acme, raw};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -67,22 +67,23 @@ async fn submit(
     Ok(response.message().collect::<Vec<_>>().join(" "))
 }
 
-fn queued_id(reply: &str) -> String {
-    reply.rsplit(' ').next().unwrap().to_string()
-}
-
-async fn outbox_raw(app: &TestApp, org: &Org, id: &str) -> Vec<u8> {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/outbox/{id}/raw"),
-        Some(&org.key),
-        None,
+/// A booking from events@acme.test (envelope and From) to `to`.
+async fn submit_to(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    to: &str,
+    subject: &str,
+) -> Result<String, lettre::transport::smtp::Error> {
+    submit(
+        transport,
+        "events@acme.test",
+        &[to],
+        &mail("events@acme.test", to, subject),
     )
     .await
-    .bytes()
-    .await
-    .unwrap()
-    .to_vec()
+}
+
+fn queued_id(reply: &str) -> String {
+    reply.rsplit(' ').next().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -92,14 +93,9 @@ async fn a_login_submits_signed_mail_through_the_same_pipeline() {
     let (_, user, pass) = credential(&app, &org).await;
     for mechanism in [Mechanism::Plain, Mechanism::Login] {
         let transport = client(&app, &user, &pass, mechanism);
-        let reply = submit(
-            &transport,
-            "events@acme.test",
-            &["guest@example.test"],
-            &mail("events@acme.test", "guest@example.test", "Buchung"),
-        )
-        .await
-        .unwrap();
+        let reply = submit_to(&transport, "guest@example.test", "Buchung")
+            .await
+            .unwrap();
         let id = queued_id(&reply);
         assert!(id.starts_with("msg_"), "{reply}");
         let message = app
@@ -118,7 +114,7 @@ async fn a_login_submits_signed_mail_through_the_same_pipeline() {
             message["envelope_from"],
             format!("bounces+{id}@bounce.acme.test")
         );
-        let raw = outbox_raw(&app, &org, &id).await;
+        let raw = raw(&app, &org, &id).await;
         let text = String::from_utf8_lossy(&raw);
         assert!(
             text.contains(&format!("Message-ID: <{id}@acme.test>")),
@@ -204,14 +200,9 @@ async fn senders_recipients_and_sizes_are_checked_with_clear_replies() {
         StatusCode::CREATED,
     )
     .await;
-    let e = submit(
-        &transport,
-        "events@acme.test",
-        &["gone@example.test"],
-        &mail("events@acme.test", "gone@example.test", "x"),
-    )
-    .await
-    .unwrap_err();
+    let e = submit_to(&transport, "gone@example.test", "x")
+        .await
+        .unwrap_err();
     let (code, text) = refused(e);
     assert_eq!(code, 550);
     assert!(
@@ -327,14 +318,7 @@ async fn no_login_no_mail_and_no_login_without_tls() {
 
     // A wrong password, and a revoked credential, do not log in.
     let wrong = client(&app, &user, "not-the-password", Mechanism::Plain);
-    let e = submit(
-        &wrong,
-        "events@acme.test",
-        &["g@example.test"],
-        &mail("events@acme.test", "g@example.test", "x"),
-    )
-    .await
-    .unwrap_err();
+    let e = submit_to(&wrong, "g@example.test", "x").await.unwrap_err();
     assert_eq!(e.status().map(u16::from), Some(535));
 }
 
@@ -391,14 +375,7 @@ async fn credentials_are_shown_once_listed_without_password_and_revoked() {
     assert_eq!(code(&operator), "forbidden");
 
     let transport = client(&app, &user, &pass, Mechanism::Plain);
-    submit(
-        &transport,
-        "events@acme.test",
-        &["g@example.test"],
-        &mail("events@acme.test", "g@example.test", "x"),
-    )
-    .await
-    .unwrap();
+    submit_to(&transport, "g@example.test", "x").await.unwrap();
     let revoked = app
         .call(
             Method::DELETE,
@@ -409,14 +386,7 @@ async fn credentials_are_shown_once_listed_without_password_and_revoked() {
         .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let fresh = client(&app, &user, &pass, Mechanism::Plain);
-    let e = submit(
-        &fresh,
-        "events@acme.test",
-        &["g@example.test"],
-        &mail("events@acme.test", "g@example.test", "x"),
-    )
-    .await
-    .unwrap_err();
+    let e = submit_to(&fresh, "g@example.test", "x").await.unwrap_err();
     assert_eq!(e.status().map(u16::from), Some(535));
 }
 
@@ -466,7 +436,7 @@ async fn swaks_submits_with_starttls_and_auth() {
         )
         .await;
     assert_eq!(message["from"], "events@acme.test");
-    let raw = outbox_raw(&app, &org, &id).await;
+    let raw = raw(&app, &org, &id).await;
     assert!(String::from_utf8_lossy(&raw).contains("Subject: Ihre Buchung via swaks"));
     assert!(
         !transcript.contains(&pass) || transcript.contains("AUTH"),
