@@ -152,9 +152,11 @@ async fn sigkill_mid_delivery_loses_no_accepted_message() {
         missing.len(),
         missing.first()
     );
-    assert!(
-        counts.keys().all(|id| accepted.contains(id)),
-        "only accepted messages were sent"
-    );
+    // Requests in flight at the kill may have been stored without their 202
+    // reaching the client: delivered, though the client saw an error. At most
+    // one per client.
+    let unacknowledged = counts.keys().filter(|id| !accepted.contains(*id)).count();
+    println!("crash test: {unacknowledged} stored but not acknowledged (in flight at the kill)");
+    assert!(unacknowledged <= 16, "{unacknowledged}");
     drop(server);
 }
