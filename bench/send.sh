@@ -20,6 +20,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null || {
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix >/dev/null; }
+[[ -z $(ss -Hltn "sport = :$P_SINK") ]] || { echo "port $P_SINK is in use (a stray smtp-sink would split the count)"; exit 1; }
 cargo build -q --release -p absender --example bench_send
 BIN=target/release/examples/bench_send
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/absender-send-bench.XXXXXX")
