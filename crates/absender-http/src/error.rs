@@ -27,6 +27,11 @@ impl ApiError {
         }
     }
 
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     pub(crate) fn not_found_route() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -291,32 +291,34 @@ impl App {
                 updated_at: row.created_at,
             })
             .collect();
-        let captured = capture.then(|| OutboxRow {
-            id: row.id.clone(),
-            org_id: Some(row.org_id.clone()),
-            category: row.category.clone(),
-            mail_from: row.envelope_from.clone(),
-            rcpt_to: row.recipients.clone(),
-            subject: row.subject.clone(),
-            raw: raw.clone(),
-            created_at: row.created_at,
-        });
+        // The bytes go to the outbox (capture) or stay with the message for delivery.
+        let (raw, captured) = if capture {
+            let kept = OutboxRow {
+                id: row.id.clone(),
+                org_id: Some(row.org_id.clone()),
+                category: row.category.clone(),
+                mail_from: row.envelope_from.clone(),
+                rcpt_to: row.recipients.clone(),
+                subject: row.subject.clone(),
+                raw,
+                created_at: row.created_at,
+            };
+            (None, Some(kept))
+        } else {
+            (Some(raw), None)
+        };
         let (org_id, id, category, custom) = (
             row.org_id.clone(),
             row.id.clone(),
             row.category.clone(),
             row.identity_id.is_some(),
         );
-        let for_workers = (!capture).then(|| raw.clone());
-        self.enqueue(
-            NewMessage {
-                message: row,
-                raw: (!capture).then_some(raw),
-                deliveries,
-                captured,
-            },
-            for_workers.as_deref(),
-        )
+        self.enqueue(NewMessage {
+            message: row,
+            raw,
+            deliveries,
+            captured,
+        })
         .await?;
         let metrics = &self.inner.metrics;
         metrics.accepted(&category, interface);

@@ -50,7 +50,7 @@ impl Default for Metrics {
         );
         registry.register(
             "messages_refused",
-            "Messages refused at intake, by error code",
+            "Messages refused at intake, by error code (API) or smtp_<enhanced status> (SMTP)",
             refused.clone(),
         );
         registry.register(

@@ -143,16 +143,12 @@ impl App {
     /// Stores a message durably; returns once it is on disk. When the workers
     /// have room, its deliveries are leased to this node at once and handed
     /// over from memory.
-    pub(crate) async fn enqueue(
-        &self,
-        mut message: NewMessage,
-        raw_for_workers: Option<&[u8]>,
-    ) -> Result<(), ServiceError> {
+    pub(crate) async fn enqueue(&self, mut message: NewMessage) -> Result<(), ServiceError> {
         let queue = &self.inner.queue;
         let settings = &self.inner.settings.sending;
         let n = message.deliveries.len();
         let mut fresh = None;
-        if let Some(raw) = raw_for_workers.filter(|r| r.len() <= FRESH_MAX_BYTES)
+        if let Some(raw) = message.raw.as_ref().filter(|r| r.len() <= FRESH_MAX_BYTES)
             && settings.mode != DeliveryMode::Capture
             && reserve(&queue.in_flight, n, settings.in_flight)
         {
@@ -169,7 +165,7 @@ impl App {
                     id: m.id.clone(),
                     org_id: m.org_id.clone(),
                     envelope_from: m.envelope_from.clone(),
-                    raw: Some(raw.to_vec()),
+                    raw: Some(raw.clone()),
                     created_at: m.created_at,
                 },
             });

@@ -96,10 +96,6 @@ fn reply(code: u16, enhanced: &str, text: &str) -> String {
     format!("{code} {enhanced} {text}\r\n")
 }
 
-fn refusal(r: &SmtpReply) -> String {
-    reply(r.code, r.enhanced, &r.text)
-}
-
 /// The address inside `<…>` after `FROM:` or `TO:`, and what follows it.
 fn path_and_params(arg: &str) -> Option<(String, String)> {
     let arg = arg.trim_start();
@@ -112,6 +108,12 @@ fn path_and_params(arg: &str) -> Option<(String, String)> {
 }
 
 impl Session {
+    /// A refusal of the sending pipeline, counted by its enhanced code.
+    fn refusal(&self, r: &SmtpReply) -> String {
+        self.app.metrics().refused(&format!("smtp_{}", r.enhanced));
+        reply(r.code, r.enhanced, &r.text)
+    }
+
     fn reset(&mut self) {
         self.mail_from = None;
         self.sender_org = None;
@@ -386,7 +388,7 @@ impl Session {
             None => return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH"),
         };
         if let Err(r) = self.app.smtp_check_sender(&org, &address).await {
-            return refusal(&r);
+            return self.refusal(&r);
         }
         self.mail_from = Some(address);
         self.sender_org = Some(org);
@@ -429,7 +431,7 @@ impl Session {
                 self.recipients.push(normal);
                 reply(250, "2.1.5", "recipient ok")
             }
-            Err(r) => refusal(&r),
+            Err(r) => self.refusal(&r),
         }
     }
 
@@ -510,7 +512,7 @@ impl Session {
         };
         Ok(match self.app.submit_smtp(&org, &recipients, data).await {
             Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
-            Err(r) => refusal(&r),
+            Err(r) => self.refusal(&r),
         })
     }
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{ADMIN_KEY, api, confirm_latest, publish};
+use common::{ADMIN_KEY, api, confirm_latest, publish, upgraded_org};
 /// A 2048-bit key's SubjectPublicKeyInfo length in base64; its content does not matter here.
 const KEY_CHARS: usize = 392;
 
@@ -188,26 +188,7 @@ async fn publish_to_success(n: usize) {
     let running = start(dir.path(), 16).await;
     let base = format!("http://{}", running.http_addr);
     let http = reqwest::Client::new();
-    let org = api(
-        &http,
-        &base,
-        Method::POST,
-        "/api/v1/orgs",
-        ADMIN_KEY,
-        Some(json!({"name": "Acme", "contact_email": "team@acme.test"})),
-    )
-    .await;
-    let org_id = org["id"].as_str().unwrap();
-    let key = org["api_key"].as_str().unwrap().to_string();
-    api(
-        &http,
-        &base,
-        Method::PATCH,
-        &format!("/api/v1/orgs/{org_id}"),
-        ADMIN_KEY,
-        Some(json!({"custom_sender_enabled": true})),
-    )
-    .await;
+    let key = upgraded_org(&http, &base, "Acme", "team@acme.test").await;
     let mut times = Vec::new();
     for i in 0..n {
         let domain = format!("p{i}.test");

@@ -18,7 +18,7 @@ use absender::config::Config;
 use absender::server::{self, Running};
 use absender_service::SystemClock;
 use absender_service::settings::{DeliveryMode, Resolvers, TlsMode};
-use common::{ADMIN_KEY, api, confirm_latest, publish};
+use common::{ADMIN_KEY, api, confirm_latest, publish, upgraded_org};
 use reqwest::Method;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -47,28 +47,7 @@ async fn setup(dir: &Path) -> String {
         .expect("server starts");
     let base = format!("http://{}", running.http_addr);
     let http = reqwest::Client::new();
-    let org = api(
-        &http,
-        &base,
-        Method::POST,
-        "/api/v1/orgs",
-        ADMIN_KEY,
-        Some(json!({"name": "Bench", "contact_email": "team@example.com"})),
-    )
-    .await;
-    let (org_id, key) = (
-        org["id"].as_str().unwrap(),
-        org["api_key"].as_str().unwrap().to_string(),
-    );
-    api(
-        &http,
-        &base,
-        Method::PATCH,
-        &format!("/api/v1/orgs/{org_id}"),
-        ADMIN_KEY,
-        Some(json!({"custom_sender_enabled": true})),
-    )
-    .await;
+    let key = upgraded_org(&http, &base, "Bench", "team@example.com").await;
     api(
         &http,
         &base,

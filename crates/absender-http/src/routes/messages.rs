@@ -26,10 +26,14 @@ async fn send(
     Auth(caller): Auth,
     Json(body): Json<SendMessage>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(app.send_message(&caller, body).await?),
-    ))
+    match app.send_message(&caller, body).await {
+        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted))),
+        Err(e) => {
+            let e = ApiError::from(e);
+            app.metrics().refused(e.code());
+            Err(e)
+        }
+    }
 }
 
 async fn show(

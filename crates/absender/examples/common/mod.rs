@@ -70,3 +70,22 @@ pub async fn publish(http: &reqwest::Client, base: &str, zone: &str, records: &[
         .await;
     }
 }
+
+/// A new organization with the custom-sender upgrade; its API key.
+pub async fn upgraded_org(http: &reqwest::Client, base: &str, name: &str, contact: &str) -> String {
+    use reqwest::Method;
+    let body = serde_json::json!({"name": name, "contact_email": contact});
+    let org = api(
+        http,
+        base,
+        Method::POST,
+        "/api/v1/orgs",
+        ADMIN_KEY,
+        Some(body),
+    )
+    .await;
+    let upgrade = serde_json::json!({"custom_sender_enabled": true});
+    let path = format!("/api/v1/orgs/{}", org["id"].as_str().unwrap());
+    api(http, base, Method::PATCH, &path, ADMIN_KEY, Some(upgrade)).await;
+    org["api_key"].as_str().unwrap().to_string()
+}

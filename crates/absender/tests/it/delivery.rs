@@ -3,7 +3,7 @@
 //! connection reuse, and the message status that shows it all.
 
 use crate::helpers::{TestApp, code, spawn_with};
-use crate::messages::{accepted, acme, booking, send};
+use crate::messages::{accepted, acme, booking, send, suppressions};
 use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
 use absender_service::settings::{DeliveryMode, TlsMode};
@@ -249,15 +249,7 @@ async fn a_5xx_bounces_suppresses_the_address_and_later_sends_are_refused() {
     assert_eq!(status_of(&m, "ok@example.test")["status"], "delivered");
 
     // Only the unknown mailbox is suppressed, not the message refused for its content.
-    let list = app
-        .json(
-            Method::GET,
-            "/api/v1/suppressions",
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let list = suppressions(&app, &org).await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["address"], "gone@example.test");
@@ -281,15 +273,7 @@ async fn a_5xx_bounces_suppresses_the_address_and_later_sends_are_refused() {
 
     // The organization lifts it; another organization never saw it.
     let other = app.upgraded_org("Other", "en").await;
-    let theirs = app
-        .json(
-            Method::GET,
-            "/api/v1/suppressions",
-            Some(&other.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let theirs = suppressions(&app, &other).await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
     let not_theirs = app
         .call(
@@ -379,6 +363,16 @@ async fn suppressions_can_be_added_listed_and_paged() {
     )
     .await;
     assert_eq!(code(&refused), "recipient_suppressed");
+    let metrics = app
+        .call(Method::GET, "/metrics", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("absender_messages_refused_total{code=\"recipient_suppressed\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -501,15 +495,7 @@ async fn a_message_that_cannot_be_delivered_for_three_days_bounces() {
             );
             assert!(attempts > 3, "retried before giving up ({attempts})");
             // A full mailbox is not a bad address: no suppression.
-            let list = app
-                .json(
-                    Method::GET,
-                    "/api/v1/suppressions",
-                    Some(&org.key),
-                    None,
-                    StatusCode::OK,
-                )
-                .await;
+            let list = suppressions(&app, &org).await;
             assert!(list["items"].as_array().unwrap().is_empty());
             return;
         }
@@ -620,15 +606,7 @@ async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp
             .starts_with("DSN 5.2.1"),
         "{later}"
     );
-    let list = app
-        .json(
-            Method::GET,
-            "/api/v1/suppressions",
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let list = suppressions(&app, &org).await;
     let suppressed: Vec<&str> = list["items"]
         .as_array()
         .unwrap()

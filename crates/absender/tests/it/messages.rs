@@ -61,6 +61,18 @@ pub async fn accepted(app: &TestApp, org: &Org, body: Value) -> String {
         .to_string()
 }
 
+/// The organization's suppression list (`GET /api/v1/suppressions`).
+pub async fn suppressions(app: &TestApp, org: &Org) -> Value {
+    app.json(
+        Method::GET,
+        "/api/v1/suppressions",
+        Some(&org.key),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
 pub fn booking(extra: Value) -> Value {
     let mut body = json!({"category": "booking", "to": ["guest@example.test"], "subject": "Ihre Buchung", "text": "Danke!"});
     body.as_object_mut()
@@ -396,15 +408,7 @@ async fn invitations_carry_one_click_unsubscribe_that_really_unsubscribes() {
     let page = app.call(Method::GET, path, None, None).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("gast@example.test"));
-    let none = app
-        .json(
-            Method::GET,
-            "/api/v1/suppressions",
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let none = suppressions(&app, &org).await;
     assert!(none["items"].as_array().unwrap().is_empty());
 
     // A mail client's one-click POST unsubscribes.
@@ -417,15 +421,7 @@ async fn invitations_carry_one_click_unsubscribe_that_really_unsubscribes() {
         .await
         .unwrap();
     assert_eq!(clicked.status(), StatusCode::OK);
-    let list = app
-        .json(
-            Method::GET,
-            "/api/v1/suppressions",
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let list = suppressions(&app, &org).await;
     assert_eq!(list["items"][0]["address"], "gast@example.test");
     assert_eq!(list["items"][0]["reason"], "unsubscribe");
     let refused = send(
