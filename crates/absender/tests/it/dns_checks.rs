@@ -477,21 +477,9 @@ async fn a_verified_identity_is_rechecked_daily_breaks_and_is_repaired() {
         broken["parts"]["dkim"]["last_success_at"].is_string(),
         "when it last worked"
     );
-    let outbox = app
-        .json(
-            Method::GET,
-            "/api/v1/outbox",
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
+    let notice = app
+        .wait_outbox(&org.key, "Problem with events@daily.test")
         .await;
-    let notice = outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["subject"] == "Problem with events@daily.test")
-        .expect("a notice");
     let full = app
         .json(
             Method::GET,

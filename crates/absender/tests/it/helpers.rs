@@ -301,6 +301,37 @@ impl TestApp {
         .await
     }
 
+    /// Polls the caller's outbox until a mail with `subject` is there, for
+    /// at most five seconds: the scheduler mails after it stores the status.
+    pub async fn wait_outbox(&self, key: &str, subject: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let outbox = self
+                .json(
+                    Method::GET,
+                    "/api/v1/outbox",
+                    Some(key),
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            let found = outbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["subject"] == subject)
+                .cloned();
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no mail {subject:?} in the outbox: {outbox}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls the identity until `pred` holds, for at most `timeout`.
     pub async fn wait_for(
         &self,
