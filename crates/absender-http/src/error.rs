@@ -52,6 +52,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The words for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<ServiceError> for ApiError {

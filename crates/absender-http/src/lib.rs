@@ -17,7 +17,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Every route of the HTTP interface, ready to serve.
 pub fn router(app: App) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The API's routes together with `extra` ones (the web UI), sharing the
+/// API's fallbacks and body limit.
+pub fn router_with(app: App, extra: Router<App>) -> Router {
     Router::new()
+        .merge(extra)
         .merge(routes::health::router())
         .merge(routes::orgs::router())
         .merge(routes::identities::router())

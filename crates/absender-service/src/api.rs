@@ -138,6 +138,15 @@ pub struct Event {
     pub created_at: String,
 }
 
+/// An event with the identity and organization it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperatorEvent {
+    pub org_id: String,
+    pub identity_id: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
 /// One record to publish, with the status of the part it verifies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DnsRecord {

@@ -134,6 +134,11 @@ impl App {
     }
 
     /// The settings in force.
+    /// Where people reach absender (links in mails, the web UI's cookies).
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
     }

@@ -2,7 +2,7 @@
 //! checker (absender-dns) observes, the core judges and moves statuses, this
 //! module records the outcome, its events, and tells the organization.
 
-use crate::api::{Event, Identity};
+use crate::api::{Event, Identity, OperatorEvent};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
@@ -16,6 +16,9 @@ use absender_store::{CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRo
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// How often a watched identity's DNS is checked (see [`App::watch_identity`]).
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long a node holds a claimed check: longer than the slowest check
 /// (a dozen lookups, each up to 2 × 2 s), so that only a dead node's lease runs out.
@@ -465,6 +468,34 @@ impl App {
         self.get_identity(caller, id).await
     }
 
+    /// The identity for a page that someone is watching. While it waits for
+    /// DNS (PENDING or TEMPORARY_FAILURE), its check is brought forward to
+    /// now whenever the last one is older than [`WATCH_INTERVAL`]: the status
+    /// turns seconds after the last record is published, not on the
+    /// scheduler's backoff.
+    pub async fn watch_identity(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Identity, ServiceError> {
+        let org = caller.org()?;
+        let loaded = self.identity_of(org, id).await?;
+        let waiting = [&loaded.row.dkim_status, &loaded.row.spf_status]
+            .iter()
+            .any(|s| *s == Status::Pending.as_str() || *s == Status::TemporaryFailure.as_str());
+        let now = self.now_ms();
+        let watch = WATCH_INTERVAL.as_millis() as i64;
+        if waiting && loaded.row.next_check_at.is_some_and(|at| at > now + watch) {
+            let checks = self.inner.store.identity_checks(id).await?;
+            let last = checks.iter().filter_map(|c| c.last_checked_at).max();
+            if last.is_none_or(|at| at + watch <= now) {
+                self.inner.store.schedule_check(id, now).await?;
+                self.wake_checks();
+            }
+        }
+        self.get_identity(caller, id).await
+    }
+
     /// Starts the DNS verification over (e.g. after FAILED), checking at once.
     pub async fn restart_identity(
         &self,
@@ -507,17 +538,36 @@ impl App {
         let org = caller.org()?;
         self.identity_of(org, id).await?;
         let rows = self.inner.store.identity_events(id).await?;
+        rows.iter().map(event_view).collect()
+    }
+
+    /// The newest status changes of every identity (the operator's view).
+    pub async fn recent_events(
+        &self,
+        caller: &Caller,
+        limit: i64,
+    ) -> Result<Vec<OperatorEvent>, ServiceError> {
+        caller.require_operator()?;
+        let rows = self.inner.store.recent_events(limit.clamp(1, 1000)).await?;
         rows.iter()
             .map(|e| {
-                Ok(Event {
-                    id: e.id.clone(),
-                    part: e.part.clone(),
-                    from: status(&e.from_status)?,
-                    to: status(&e.to_status)?,
-                    detail: e.detail.clone(),
-                    created_at: rfc3339(e.created_at),
+                Ok(OperatorEvent {
+                    org_id: e.org_id.clone(),
+                    identity_id: e.identity_id.clone(),
+                    event: event_view(e)?,
                 })
             })
             .collect()
     }
+}
+
+fn event_view(e: &IdentityEventRow) -> Result<Event, ServiceError> {
+    Ok(Event {
+        id: e.id.clone(),
+        part: e.part.clone(),
+        from: status(&e.from_status)?,
+        to: status(&e.to_status)?,
+        detail: e.detail.clone(),
+        created_at: rfc3339(e.created_at),
+    })
 }

@@ -181,6 +181,38 @@ pub(crate) fn status_change(
     Some(notice(locale, platform, subject, paragraphs, findings))
 }
 
+/// The mail with a one-time link that signs the organization in to the web UI.
+pub(crate) fn sign_in_link(
+    locale: Locale,
+    platform: &str,
+    org: &str,
+    link: &str,
+    minutes: u64,
+) -> NoticeText {
+    let (subject, paragraphs) = match locale {
+        Locale::De => (
+            format!("Anmelden bei {platform} für {org}"),
+            vec![
+                format!(
+                    "Mit diesem Link melden Sie sich für {org} an. Er gilt {minutes} Minuten und nur einmal:"
+                ),
+                link.to_string(),
+                "Wenn Sie das nicht angefordert haben, können Sie diese Mail ignorieren."
+                    .to_string(),
+            ],
+        ),
+        Locale::En => (
+            format!("Sign in to {platform} for {org}"),
+            vec![
+                format!("This link signs you in for {org}. It works once, for {minutes} minutes:"),
+                link.to_string(),
+                "If you did not ask for it, you can ignore this mail.".to_string(),
+            ],
+        ),
+    };
+    notice(locale, platform, subject, paragraphs, &[])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

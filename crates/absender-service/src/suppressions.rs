@@ -127,4 +127,10 @@ impl App {
             ),
         })
     }
+
+    /// How many deliveries wait in the queue (the operator's overview).
+    pub async fn queued_deliveries(&self, caller: &Caller) -> Result<i64, ServiceError> {
+        caller.require_operator()?;
+        Ok(self.inner.store.queued_count().await?)
+    }
 }

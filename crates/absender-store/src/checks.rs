@@ -181,6 +181,17 @@ impl Store {
             .await?)
     }
 
+    /// The newest events of every identity, newest first (the operator's view).
+    pub async fn recent_events(&self, limit: i64) -> Result<Vec<IdentityEventRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
+             FROM identity_events ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Starts the DNS parts over: `status` again, check due at once, old findings gone.
     pub async fn restart_checks(
         &self,

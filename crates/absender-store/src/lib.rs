@@ -19,6 +19,7 @@ mod settings;
 mod smtp_credentials;
 mod suppressions;
 mod tokens;
+mod ui_sessions;
 
 pub use error::StoreError;
 pub use identities::NewIdentity;

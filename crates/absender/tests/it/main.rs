@@ -2,6 +2,7 @@
 //! file (and PostgreSQL where configured), spoken to over HTTP.
 
 mod binary;
+mod browser;
 mod crash;
 mod cross_tenant;
 mod delivery;
@@ -23,4 +24,5 @@ mod send_settings;
 mod smtp_sink;
 mod smtp_submission;
 mod system_mail_dkim;
+mod ui;
 mod verification;

@@ -1,0 +1,43 @@
+// Progressive extras; every page works without them.
+"use strict";
+
+// Copy buttons: shown only where the clipboard can be used.
+function showCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  root.querySelectorAll("button.copy[hidden]").forEach((b) => { b.hidden = false; });
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button.copy");
+  if (!button) return;
+  navigator.clipboard.writeText(button.dataset.copy).then(() => {
+    const label = button.textContent;
+    button.textContent = button.dataset.copied;
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+});
+
+// Live status: the wizard's body is fetched again every few seconds and
+// replaced only when it changed, so focus and reading position stay put.
+function startLiveRefresh(region) {
+  let last = region.innerHTML;
+  const refresh = () => {
+    if (document.hidden) return;
+    fetch(region.dataset.liveUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then((r) => (r.ok ? r.text() : null))
+      .then((html) => {
+        if (html === null || html === last) return;
+        last = html;
+        region.innerHTML = html;
+        showCopyButtons(region);
+      })
+      .catch(() => {});
+  };
+  setInterval(refresh, 3000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  showCopyButtons(document);
+  const live = document.querySelector("[data-live-url]");
+  if (live) startLiveRefresh(live);
+});

@@ -1,0 +1,530 @@
+//! The web UI in a real browser: Debian's headless Chromium driven through
+//! chromedriver (fantoccini) against the shipped `absender serve`. An
+//! organization signs in, adds events@acme.test, confirms it through the link
+//! in the outbox, sees the three CNAMEs and the SPF record, publishes them
+//! in the local zone and watches the status turn SUCCESS without a reload,
+//! chooses the sender for bookings and sends a test mail that the outbox
+//! shows signed for acme.test; then the same in German. Each step leaves a
+//! screenshot in the folder the test prints.
+
+use crate::binary::serve_with;
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "abs_admin_browser-test-key";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+/// chromedriver with a headless Chromium; both killed when dropped.
+struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    shots: PathBuf,
+    step: usize,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    async fn start(accept_language: &str, shots: PathBuf) -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(env_or(
+            "ABSENDER_TEST_CHROMEDRIVER",
+            "/usr/bin/chromedriver",
+        ))
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver from Debian's chromium-driver (.ci/run installs it)");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": env_or("ABSENDER_TEST_CHROMIUM", "/usr/bin/chromium"),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1200,1000", format!("--lang={accept_language}")],
+                "prefs": {"intl.accept_languages": accept_language},
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + WAIT;
+        let client = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("no browser session: {e}"),
+            }
+        };
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            client: Some(client),
+            driver,
+            shots,
+            step: 0,
+        }
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.c().screenshot().await.unwrap();
+        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
+        std::fs::write(&path, png).unwrap();
+    }
+
+    async fn goto(&self, url: &str) {
+        self.c().goto(url).await.unwrap();
+    }
+
+    /// The element's text, once it is there. Read in one script: the live
+    /// status may replace elements between two WebDriver calls.
+    async fn text(&self, css: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = self
+                .c()
+                .execute(
+                    "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null;",
+                    vec![json!(css)],
+                )
+                .await
+                .unwrap();
+            if let Some(text) = text.as_str() {
+                return text.to_string();
+            }
+            assert!(Instant::now() < deadline, "no {css}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let value = self
+            .c()
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (!e) throw new Error('no ' + arguments[0]); return e.getAttribute(arguments[1]);",
+                vec![json!(css), json!(name)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        value.as_str().map(str::to_string)
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.c().find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.c()
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Clicks a submit button or link and waits for the next page to load.
+    async fn submit(&self, css: &str) {
+        self.c()
+            .execute("window.__oldPage = true;", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let loaded = self
+                .c()
+                .execute(
+                    "return window.__oldPage !== true && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if loaded == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new page after clicking {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn path(&self) -> String {
+        self.c().current_url().await.unwrap().path().to_string()
+    }
+
+    async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            client.close().await.unwrap();
+        }
+    }
+}
+
+/// What the page's words are in each language.
+struct Words {
+    lang: &'static str,
+    sign_in: &'static str,
+    identities: &'static str,
+    verification_subject: &'static str,
+    verified: &'static str,
+    saved: &'static str,
+    accepted: &'static str,
+}
+
+const EN: Words = Words {
+    lang: "en",
+    sign_in: "Sign in",
+    identities: "Sender addresses",
+    verification_subject: "Please confirm",
+    verified: "Verified",
+    saved: "Saved.",
+    accepted: "The mail was accepted.",
+};
+
+const DE: Words = Words {
+    lang: "de",
+    sign_in: "Anmelden",
+    identities: "Absenderadressen",
+    verification_subject: "Bitte bestätigen",
+    verified: "Verifiziert",
+    saved: "Gespeichert.",
+    accepted: "Die Mail wurde angenommen.",
+};
+
+async fn api(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> Value {
+    let mut request = http.request(method, url).bearer_auth(ADMIN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    if response.status() == StatusCode::NO_CONTENT {
+        return Value::Null;
+    }
+    response.json().await.unwrap_or(Value::Null)
+}
+
+fn screenshots(lang: &str) -> PathBuf {
+    let base = option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    base.join("ui-screenshots").join(lang)
+}
+
+async fn setup_in_a_browser(words: &Words) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = tokio::task::spawn_blocking({
+        let data_dir = dir.path().to_path_buf();
+        move || serve_with(&data_dir, &[], &[("ABSENDER_ADMIN_KEY", ADMIN)])
+    })
+    .await
+    .unwrap();
+    let base = server.url.clone();
+    let http = reqwest::Client::new();
+    use reqwest::Method;
+
+    // The platform: an organization with the upgrade, and the customer's zone
+    // served by absender's own DNS (so that nothing leaves the machine).
+    let created = api(
+        &http,
+        Method::POST,
+        format!("{base}/api/v1/orgs"),
+        Some(
+            json!({"name": "Acme Events", "contact_email": "team@acme.test", "locale": words.lang}),
+        ),
+    )
+    .await;
+    let org_id = created["id"].as_str().unwrap().to_string();
+    let key = created["api_key"].as_str().unwrap().to_string();
+    api(
+        &http,
+        Method::PATCH,
+        format!("{base}/api/v1/orgs/{org_id}"),
+        Some(json!({"custom_sender_enabled": true})),
+    )
+    .await;
+    api(
+        &http,
+        Method::POST,
+        format!("{base}/api/v1/dns/zones"),
+        Some(json!({"name": "acme.test"})),
+    )
+    .await;
+
+    let shots = screenshots(words.lang);
+    let _ = std::fs::remove_dir_all(&shots);
+    println!("screenshots ({}): {}", words.lang, shots.display());
+    let mut b = Browser::start(words.lang, shots).await;
+
+    // Sign in with the organization's key.
+    b.goto(&format!("{base}/ui")).await;
+    assert_eq!(b.path().await, "/ui/sign-in");
+    assert_eq!(b.text("h1").await, words.sign_in);
+    b.shot("sign-in").await;
+    b.fill("#key", &key).await;
+    b.submit("form[action='/ui/sign-in'] button[type=submit]")
+        .await;
+    assert_eq!(b.text("h1").await, words.identities);
+    assert_eq!(b.text("#who").await, "Acme Events");
+    assert_eq!(b.path().await, "/ui/identities");
+
+    // A bad address is refused next to the field and kept.
+    b.fill("#address", "events@@acme").await;
+    b.submit("form[action='/ui/identities'] button[type=submit]")
+        .await;
+    assert!(!b.text("#address-error").await.is_empty());
+    assert_eq!(
+        b.attr("#address", "value").await.as_deref(),
+        Some("events@@acme")
+    );
+    b.shot("bad-address").await;
+
+    // Add events@acme.test: on to its setup page.
+    b.fill("#address", "events@acme.test").await;
+    b.submit("form[action='/ui/identities'] button[type=submit]")
+        .await;
+    assert_eq!(b.text("h1").await, "events@acme.test");
+    let identity_path = b.path().await;
+    assert!(
+        identity_path.starts_with("/ui/identities/idn_"),
+        "{identity_path}"
+    );
+    assert_eq!(
+        b.attr("#identity-status", "data-status").await.as_deref(),
+        Some("PENDING")
+    );
+    b.shot("wizard-pending").await;
+
+    // Confirm the address through the link in the mail the outbox kept.
+    b.goto(&format!("{base}/ui/outbox")).await;
+    let links = b.c().find_all(Locator::Css("#outbox a")).await.unwrap();
+    let mut verification = None;
+    for link in links {
+        if link
+            .text()
+            .await
+            .unwrap()
+            .starts_with(words.verification_subject)
+        {
+            verification = Some(link);
+        }
+    }
+    verification
+        .expect("the verification mail in the outbox")
+        .click()
+        .await
+        .unwrap();
+    b.text("#body").await;
+    let body = b.text("#body").await;
+    b.shot("verification-mail").await;
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{base}/verify/")))
+        .expect("a verification link in the mail")
+        .to_string();
+    b.goto(&link).await;
+    b.submit("form button[type=submit]").await;
+    b.shot("address-confirmed").await;
+
+    // The records: three CNAMEs and the SPF TXT, each with a value to copy.
+    b.goto(&format!("{base}{identity_path}")).await;
+    assert_eq!(
+        b.attr(".step:first-of-type .badge", "data-status")
+            .await
+            .as_deref(),
+        Some("SUCCESS")
+    );
+    let rows = b
+        .c()
+        .find_all(Locator::Css("#records tbody tr"))
+        .await
+        .unwrap();
+    let mut records = Vec::new();
+    for row in rows {
+        let cells = row.find_all(Locator::Css("td")).await.unwrap();
+        let name = cells[0]
+            .find(Locator::Css(".rec-name"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let rtype = row.attr("data-type").await.unwrap().unwrap();
+        let value = cells[2]
+            .find(Locator::Css(".rec-value"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        records.push((name, rtype, value));
+    }
+    let cnames: Vec<_> = records.iter().filter(|r| r.1 == "CNAME").collect();
+    assert_eq!(cnames.len(), 3, "{records:?}");
+    assert!(
+        cnames
+            .iter()
+            .all(|r| r.0.ends_with("._domainkey.acme.test")),
+        "{records:?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.0 == "acme.test" && r.1 == "TXT" && r.2.starts_with("v=spf1 ")),
+        "{records:?}"
+    );
+    let copy_buttons = b
+        .c()
+        .find_all(Locator::Css("#records button.copy"))
+        .await
+        .unwrap();
+    assert!(!copy_buttons.is_empty());
+    assert!(
+        copy_buttons[0].is_displayed().await.unwrap(),
+        "copy buttons shown with JavaScript"
+    );
+    b.shot("records").await;
+
+    // Publish them; the page is not reloaded and turns SUCCESS by itself.
+    b.c()
+        .execute("window.__stillTheSamePage = 42;", vec![])
+        .await
+        .unwrap();
+    for (name, rtype, value) in &records {
+        api(
+            &http,
+            Method::POST,
+            format!("{base}/api/v1/dns/zones/acme.test/records"),
+            Some(json!({"name": name, "type": rtype, "value": value})),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status = b.attr("#identity-status", "data-status").await;
+        if status.as_deref() == Some("SUCCESS") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {status:?} after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let same = b
+        .c()
+        .execute("return window.__stillTheSamePage;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, json!(42), "the status changed without a reload");
+    assert_eq!(b.text("#identity-status").await, words.verified);
+    assert!(b.text("#done").await.contains("acme.test"));
+    b.shot("verified-live").await;
+
+    // Choose it for bookings.
+    b.goto(&format!("{base}/ui/send-settings")).await;
+    let identity_id = identity_path.rsplit('/').next().unwrap().to_string();
+    b.click(&format!("#booking option[value='{identity_id}']"))
+        .await;
+    b.submit("form[action='/ui/send-settings'] button[type=submit]")
+        .await;
+    assert_eq!(b.text("p.notice").await, words.saved);
+    let chosen = b
+        .c()
+        .find(Locator::Css("#booking"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(chosen.as_deref(), Some(identity_id.as_str()));
+    b.shot("send-settings").await;
+
+    // A test mail: the outbox shows it from events@acme.test, signed for acme.test.
+    b.goto(&format!("{base}/ui/test-mail")).await;
+    b.fill("#to", "guest@example.test").await;
+    b.shot("test-mail").await;
+    b.submit("form[action='/ui/test-mail'] button[type=submit]")
+        .await;
+    assert_eq!(b.text("p.notice").await, words.accepted);
+    assert!(b.text("#from").await.contains("events@acme.test"));
+    let signatures = b.c().find_all(Locator::Css("#dkim li")).await.unwrap();
+    let mut verdicts = Vec::new();
+    for s in signatures {
+        let domain = s
+            .find(Locator::Css(".dkim-domain"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let result = s
+            .find(Locator::Css(".badge"))
+            .await
+            .unwrap()
+            .attr("data-result")
+            .await
+            .unwrap();
+        verdicts.push((domain, result.unwrap_or_default()));
+    }
+    assert!(
+        verdicts.contains(&("acme.test".to_string(), "pass".to_string())),
+        "{verdicts:?}"
+    );
+    b.shot("test-mail-signed").await;
+
+    // The switcher changes the language of the page at hand.
+    let other = if words.lang == "en" { "de" } else { "en" };
+    b.submit(&format!(".lang a[lang={other}]")).await;
+    assert_eq!(b.attr("html", "lang").await.as_deref(), Some(other));
+    assert!(b.path().await.starts_with("/ui/outbox/"));
+    b.shot("language-switched").await;
+
+    // A phone-sized window: the wizard still reads well (screenshot only).
+    b.c().set_window_size(390, 900).await.unwrap();
+    b.goto(&format!("{base}{identity_path}")).await;
+    b.shot("phone-wizard").await;
+    b.close().await;
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_sets_up_its_sender_in_a_real_browser() {
+    setup_in_a_browser(&EN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_setup_in_german() {
+    setup_in_a_browser(&DE).await;
+}
