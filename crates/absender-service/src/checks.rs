@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// How often a watched identity's DNS is checked (see [`App::watch_identity`]).
-pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How long a node holds a claimed check: longer than the slowest check
 /// (a dozen lookups, each up to 2 × 2 s), so that only a dead node's lease runs out.
@@ -469,10 +469,9 @@ impl App {
     }
 
     /// The identity for a page that someone is watching. While it waits for
-    /// DNS (PENDING or TEMPORARY_FAILURE), its check is brought forward to
-    /// now whenever the last one is older than [`WATCH_INTERVAL`]: the status
-    /// turns seconds after the last record is published, not on the
-    /// scheduler's backoff.
+    /// DNS (PENDING or TEMPORARY_FAILURE), it is checked whenever the last
+    /// check is older than [`WATCH_INTERVAL`]: the status turns seconds after
+    /// the last record is published, not on the scheduler's backoff.
     pub async fn watch_identity(
         &self,
         caller: &Caller,
@@ -489,8 +488,8 @@ impl App {
             let checks = self.inner.store.identity_checks(id).await?;
             let last = checks.iter().filter_map(|c| c.last_checked_at).max();
             if last.is_none_or(|at| at + watch <= now) {
-                self.inner.store.schedule_check(id, now).await?;
-                self.wake_checks();
+                // Checked in this request, so the page shows the outcome at once.
+                return self.check_identity_now(caller, id).await;
             }
         }
         self.get_identity(caller, id).await

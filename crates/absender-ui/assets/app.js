@@ -24,7 +24,8 @@ function startLiveRefresh(region) {
   const refresh = () => {
     if (document.hidden) return;
     fetch(region.dataset.liveUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then((r) => (r.ok ? r.text() : null))
+      // Signed out meanwhile (redirected to the sign-in page): leave the page as it is.
+      .then((r) => (r.ok && !r.redirected ? r.text() : null))
       .then((html) => {
         if (html === null || html === last) return;
         last = html;
@@ -33,7 +34,7 @@ function startLiveRefresh(region) {
       })
       .catch(() => {});
   };
-  setInterval(refresh, 3000);
+  setInterval(refresh, 2000);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

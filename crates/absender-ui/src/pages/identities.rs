@@ -223,11 +223,17 @@ fn record_state(
     });
     match (part.status, finding, &part.last_checked_at) {
         (Status::Success, _, _) => (t.rec_ok, "ok", None),
+        // Not published yet while waiting for the customer: no alarm.
+        (Status::Pending | Status::NotStarted, Some(d), _) if d.code == "record_missing" => {
+            (t.rec_missing, "warn", None)
+        }
         (_, Some(d), _) => (t.rec_wrong, "bad", Some(d.message.clone())),
         (_, None, None) => (t.rec_unchecked, "neutral", None),
-        (_, None, Some(_)) if part.diagnostics.is_empty() => (t.rec_ok, "ok", None),
-        // Findings that name no record (a lookup failed): not known to be fine.
-        (_, None, Some(_)) => (t.rec_unchecked, "neutral", None),
+        // A finding that names no record (a lookup failed): not known to be fine.
+        (_, None, Some(_)) if part.diagnostics.iter().any(|d| d.record.is_none()) => {
+            (t.rec_unchecked, "neutral", None)
+        }
+        (_, None, Some(_)) => (t.rec_ok, "ok", None),
     }
 }
 
@@ -508,6 +514,60 @@ fn zone_snippet(address: &str, records: &DnsRecords) -> String {
 mod tests {
     use super::*;
     use absender_service::api::DnsRecord;
+
+    fn part(status: Status, checked: bool, findings: &[(&str, &str)]) -> DnsPart {
+        DnsPart {
+            status,
+            diagnostics: findings
+                .iter()
+                .map(|(code, record)| Diagnostic {
+                    code: code.to_string(),
+                    message: format!("{code} words"),
+                    record: Some(record.to_string()),
+                })
+                .collect(),
+            error_type: None,
+            last_checked_at: checked.then(|| "2026-11-26T10:00:00Z".to_string()),
+            last_success_at: None,
+            soa: None,
+        }
+    }
+
+    #[test]
+    fn each_record_gets_its_own_state_from_the_findings_that_name_it() {
+        let t = &crate::i18n::EN;
+        let name = "s1._domainkey.acme.test";
+        let wrong = ((
+            "cname_wrong_target",
+            "s1._domainkey.acme.test CNAME s1.x.dkim.absender.test",
+        ),);
+        let missing = (
+            "record_missing",
+            "s1._domainkey.acme.test CNAME s1.x.dkim.absender.test",
+        );
+        let state = |p: &DnsPart| record_state(t, p, name, "CNAME");
+        assert_eq!(state(&part(Status::Pending, false, &[])).0, t.rec_unchecked);
+        assert_eq!(
+            state(&part(Status::Pending, true, &[missing])).0,
+            t.rec_missing
+        );
+        let (words, class, problem) = state(&part(Status::Pending, true, &[wrong.0]));
+        assert_eq!((words, class), (t.rec_wrong, "bad"));
+        assert_eq!(problem.as_deref(), Some("cname_wrong_target words"));
+        // A finding about another record leaves this one found.
+        let other = (
+            "record_missing",
+            "s2._domainkey.acme.test CNAME s2.x.dkim.absender.test",
+        );
+        assert_eq!(state(&part(Status::Pending, true, &[other])).0, t.rec_ok);
+        assert_eq!(state(&part(Status::Pending, true, &[])).0, t.rec_ok);
+        // Broken after it worked: missing is a fault now.
+        assert_eq!(
+            state(&part(Status::TemporaryFailure, true, &[missing])).0,
+            t.rec_wrong
+        );
+        assert_eq!(state(&part(Status::Success, true, &[])).0, t.rec_ok);
+    }
 
     #[test]
     fn the_zone_snippet_has_absolute_names_and_quoted_txt() {

@@ -99,6 +99,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     let org_key = walk(&base, &admin_key).await?;
 
     println!("\nExplore (the server keeps running; Ctrl-C stops it):");
+    println!("  web UI:       {base}/ui  (sign in with one of these keys)");
     println!("  operator key: {admin_key}");
     println!("  Acme's key:   {org_key}");
     println!("  export ABSENDER_URL={base} ABSENDER_KEY={org_key}");

@@ -152,13 +152,15 @@ impl Browser {
             .unwrap();
     }
 
-    /// Clicks a submit button or link and waits for the next page to load.
-    async fn submit(&self, css: &str) {
+    /// Marks the page, so that [`Browser::wait_new_page`] sees it replaced.
+    async fn mark_page(&self) {
         self.c()
             .execute("window.__oldPage = true;", vec![])
             .await
             .unwrap();
-        self.click(css).await;
+    }
+
+    async fn wait_new_page(&self) {
         let deadline = Instant::now() + WAIT;
         loop {
             let loaded = self
@@ -172,12 +174,35 @@ impl Browser {
             if loaded == json!(true) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "no new page after clicking {css}"
-            );
+            assert!(Instant::now() < deadline, "no new page");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Clicks a submit button or link and waits for the next page to load.
+    async fn submit(&self, css: &str) {
+        self.mark_page().await;
+        self.click(css).await;
+        self.wait_new_page().await;
+    }
+
+    /// What an accessibility audit would flag first: controls without a
+    /// label, buttons without a name, text below WCAG AA contrast (4.5:1).
+    async fn audit(&self, page: &str) {
+        let problems = self.c().execute(ACCESSIBILITY_AUDIT, vec![]).await.unwrap();
+        assert_eq!(problems, json!([]), "accessibility of {page}");
+    }
+
+    /// Presses Tab until the element with `id` has the focus.
+    async fn tab_to(&self, id: &str) {
+        for _ in 0..20 {
+            let focused = self.c().active_element().await.unwrap();
+            if focused.attr("id").await.unwrap().as_deref() == Some(id) {
+                return;
+            }
+            focused.send_keys("\u{E004}").await.unwrap();
+        }
+        panic!("#{id} cannot be reached with Tab");
     }
 
     async fn path(&self) -> String {
@@ -190,6 +215,38 @@ impl Browser {
         }
     }
 }
+
+/// Unlabelled controls, nameless buttons and low-contrast text on the page.
+const ACCESSIBILITY_AUDIT: &str = r#"
+const problems = [];
+const visible = (e) => e.offsetParent !== null || e.getClientRects().length > 0;
+for (const e of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+  if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label")) problems.push("no label: " + e.outerHTML);
+}
+for (const b of document.querySelectorAll("button, a")) {
+  if (visible(b) && !b.innerText.trim() && !b.getAttribute("aria-label")) problems.push("no name: " + b.outerHTML);
+}
+const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const background = (e) => {
+  for (let n = e; n; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+  }
+  return [255, 255, 255];
+};
+for (const e of document.querySelectorAll("body *")) {
+  const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !visible(e)) continue;
+  const fg = lum(rgb(getComputedStyle(e).color)), bg = lum(background(e));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) problems.push("contrast " + ratio.toFixed(2) + ": " + e.tagName + " " + e.textContent.trim().slice(0, 40));
+}
+return problems;
+"#;
 
 /// What the page's words are in each language.
 struct Words {
@@ -284,6 +341,35 @@ async fn setup_in_a_browser(words: &Words) {
         Some(json!({"name": "acme.test"})),
     )
     .await;
+    // The platform's own key, published as the operator would (here locally too).
+    api(
+        &http,
+        Method::POST,
+        format!("{base}/api/v1/dns/zones"),
+        Some(json!({"name": "absender.test"})),
+    )
+    .await;
+    let platform = api(
+        &http,
+        Method::GET,
+        format!("{base}/api/v1/platform/dns-records"),
+        None,
+    )
+    .await;
+    for r in platform["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "CNAME")
+    {
+        api(
+            &http,
+            Method::POST,
+            format!("{base}/api/v1/dns/zones/absender.test/records"),
+            Some(json!({"name": r["name"], "type": "CNAME", "value": r["value"]})),
+        )
+        .await;
+    }
 
     let shots = screenshots(words.lang);
     let _ = std::fs::remove_dir_all(&shots);
@@ -295,11 +381,16 @@ async fn setup_in_a_browser(words: &Words) {
     assert_eq!(b.path().await, "/ui/sign-in");
     assert_eq!(b.text("h1").await, words.sign_in);
     b.shot("sign-in").await;
-    b.fill("#key", &key).await;
-    b.submit("form[action='/ui/sign-in'] button[type=submit]")
-        .await;
+    b.audit("the sign-in page").await;
+    // By keyboard only: Tab to the key field, type it, Enter.
+    b.tab_to("key").await;
+    b.mark_page().await;
+    let focused = b.c().active_element().await.unwrap();
+    focused.send_keys(&format!("{key}\u{E007}")).await.unwrap();
+    b.wait_new_page().await;
     assert_eq!(b.text("h1").await, words.identities);
     assert_eq!(b.text("#who").await, "Acme Events");
+    b.audit("the identities page").await;
     assert_eq!(b.path().await, "/ui/identities");
 
     // A bad address is refused next to the field and kept.
@@ -311,6 +402,7 @@ async fn setup_in_a_browser(words: &Words) {
         b.attr("#address", "value").await.as_deref(),
         Some("events@@acme")
     );
+    b.audit("a form with an error").await;
     b.shot("bad-address").await;
 
     // Add events@acme.test: on to its setup page.
@@ -327,6 +419,7 @@ async fn setup_in_a_browser(words: &Words) {
         b.attr("#identity-status", "data-status").await.as_deref(),
         Some("PENDING")
     );
+    b.audit("the wizard").await;
     b.shot("wizard-pending").await;
 
     // Confirm the address through the link in the mail the outbox kept.
@@ -433,7 +526,8 @@ async fn setup_in_a_browser(words: &Words) {
         )
         .await;
     }
-    let deadline = Instant::now() + WAIT;
+    let published = Instant::now();
+    let deadline = published + WAIT;
     loop {
         let status = b.attr("#identity-status", "data-status").await;
         if status.as_deref() == Some("SUCCESS") {
@@ -442,6 +536,11 @@ async fn setup_in_a_browser(words: &Words) {
         assert!(Instant::now() < deadline, "still {status:?} after {WAIT:?}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    println!(
+        "({}) the page showed SUCCESS {} ms after the last record was published",
+        words.lang,
+        published.elapsed().as_millis()
+    );
     let same = b
         .c()
         .execute("return window.__stillTheSamePage;", vec![])
@@ -450,6 +549,7 @@ async fn setup_in_a_browser(words: &Words) {
     assert_eq!(same, json!(42), "the status changed without a reload");
     assert_eq!(b.text("#identity-status").await, words.verified);
     assert!(b.text("#done").await.contains("acme.test"));
+    b.audit("the verified wizard").await;
     b.shot("verified-live").await;
 
     // Choose it for bookings.
@@ -469,6 +569,7 @@ async fn setup_in_a_browser(words: &Words) {
         .await
         .unwrap();
     assert_eq!(chosen.as_deref(), Some(identity_id.as_str()));
+    b.audit("the send settings").await;
     b.shot("send-settings").await;
 
     // A test mail: the outbox shows it from events@acme.test, signed for acme.test.
@@ -502,6 +603,11 @@ async fn setup_in_a_browser(words: &Words) {
         verdicts.contains(&("acme.test".to_string(), "pass".to_string())),
         "{verdicts:?}"
     );
+    assert!(
+        verdicts.contains(&("absender.test".to_string(), "pass".to_string())),
+        "and the platform's: {verdicts:?}"
+    );
+    b.audit("the outbox message").await;
     b.shot("test-mail-signed").await;
 
     // The switcher changes the language of the page at hand.
@@ -510,6 +616,21 @@ async fn setup_in_a_browser(words: &Words) {
     assert_eq!(b.attr("html", "lang").await.as_deref(), Some(other));
     assert!(b.path().await.starts_with("/ui/outbox/"));
     b.shot("language-switched").await;
+
+    // The audit itself sees what it looks for.
+    let flagged = b
+        .c()
+        .execute(
+            &format!(
+                "const main = document.querySelector('main'); \
+                 const faint = document.createElement('p'); faint.textContent = 'faint'; faint.style.color = '#bbb'; \
+                 main.append(faint, document.createElement('input')); {ACCESSIBILITY_AUDIT}"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(flagged.as_array().map(Vec::len), Some(2), "{flagged}");
 
     // A phone-sized window: the wizard still reads well (screenshot only).
     b.c().set_window_size(390, 900).await.unwrap();
