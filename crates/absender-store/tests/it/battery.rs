@@ -15,6 +15,8 @@ crate::battery!(
     send_settings_are_replaced_whole_and_follow_deleted_identities,
     the_newest_platform_key_comes_first,
     queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces,
+    large_batches_are_stored_and_finished_row_by_row_correctly,
+    ui_sessions_expire_and_sign_in_links_work_once,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -724,4 +726,127 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         1,
         "m2's lease"
     );
+}
+
+async fn large_batches_are_stored_and_finished_row_by_row_correctly(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    // 21 messages, 42 deliveries: every chunk size of the multi-row statements.
+    let ids: Vec<String> = (0..21).map(|n| format!("m{n:02}")).collect();
+    let messages: Vec<NewMessage> = ids
+        .iter()
+        .map(|id| queued(id, &["a@x.test", "b@x.test"], 10))
+        .collect();
+    store
+        .enqueue_messages(&messages.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert_eq!(store.queued_count().await.unwrap(), 42);
+    let claimed = store.claim_due_deliveries(15, 100, 100).await.unwrap();
+    assert_eq!(claimed.len(), 42);
+
+    // Each row gets its own result: the reply names message and recipient.
+    let updates: Vec<DeliveryUpdate> = claimed
+        .iter()
+        .map(|d| DeliveryUpdate {
+            message_id: d.message_id.clone(),
+            recipient: d.recipient.clone(),
+            org_id: "acme".into(),
+            status: if d.recipient == "a@x.test" {
+                "delivered"
+            } else {
+                "queued"
+            }
+            .into(),
+            attempts: 1,
+            next_attempt_at: if d.recipient == "a@x.test" { 15 } else { 700 },
+            last_reply: Some(format!("250 {} {}", d.message_id, d.recipient)),
+            suppress: None,
+        })
+        .collect();
+    store.finish_deliveries(&updates, 130).await.unwrap();
+    assert_eq!(store.queued_count().await.unwrap(), 21, "the b's wait");
+    for id in &ids {
+        let rows = store.deliveries(id).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        for d in rows {
+            assert_eq!(
+                d.last_reply.as_deref(),
+                Some(format!("250 {id} {}", d.recipient).as_str())
+            );
+            assert_eq!(d.lease_until, 0);
+            assert_eq!(d.updated_at, 130);
+            let expected = if d.recipient == "a@x.test" {
+                ("delivered", 15)
+            } else {
+                ("queued", 700)
+            };
+            assert_eq!((d.status.as_str(), d.next_attempt_at), expected);
+        }
+        assert!(
+            store
+                .queued_message(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .raw
+                .is_some()
+        );
+    }
+}
+
+async fn ui_sessions_expire_and_sign_in_links_work_once(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .insert_ui_session("h-org", Some("acme"), 10, 100)
+        .await
+        .unwrap();
+    store
+        .insert_ui_session("h-op", None, 10, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.ui_session("h-org", 50).await.unwrap(),
+        Some(Some("acme".into()))
+    );
+    assert_eq!(store.ui_session("h-op", 50).await.unwrap(), Some(None));
+    assert_eq!(
+        store.ui_session("h-org", 100).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.ui_session("nope", 50).await.unwrap(), None);
+    store.delete_ui_session("h-op", 50).await.unwrap();
+    assert_eq!(store.ui_session("h-op", 50).await.unwrap(), None);
+
+    store
+        .insert_sign_in_link("l1", "acme", 10, 100)
+        .await
+        .unwrap();
+    store
+        .insert_sign_in_link("l2", "acme", 20, 30)
+        .await
+        .unwrap();
+    assert_eq!(store.sign_in_links_since("acme", 0).await.unwrap(), 2);
+    assert_eq!(store.sign_in_links_since("acme", 15).await.unwrap(), 1);
+    assert_eq!(
+        store.sign_in_link_org("l1", 50).await.unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        store.use_sign_in_link("l2", 50).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store.use_sign_in_link("l1", 50).await.unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        store.use_sign_in_link("l1", 51).await.unwrap(),
+        None,
+        "used"
+    );
+    assert_eq!(store.sign_in_link_org("l1", 52).await.unwrap(), None);
+    let contacts = store.orgs_by_contact("CONTACT@acme.test").await.unwrap();
+    assert_eq!(contacts.len(), 1);
 }
