@@ -30,6 +30,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(pages::identities::router())
         .merge(pages::sending::router())
         .merge(pages::outbox::router())
+        .merge(pages::account::router())
         .merge(pages::admin::router())
         .route("/lang/{lang}", get(switch_language))
         .route("/assets/app.css", get(css))

@@ -116,10 +116,7 @@ async fn orgs_page(
             enabled: org.custom_sender_enabled,
         })
         .collect();
-    let (status, error) = match error {
-        Some((status, message)) => (status, Some(message)),
-        None => (StatusCode::OK, None),
-    };
+    let (status, error) = super::form_status(error);
     Ok(page(
         status,
         &OrgsPage {
@@ -361,10 +358,7 @@ async fn zones_page(
         Ok(zones) => zones,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
-    let (status, error) = match error {
-        Some((status, message)) => (status, Some(message)),
-        None => (StatusCode::OK, None),
-    };
+    let (status, error) = super::form_status(error);
     Ok(page(
         status,
         &ZonesPage {
@@ -462,10 +456,7 @@ async fn zone_page(
         Ok(records) => records,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
-    let (status, error) = match error {
-        Some((status, message)) => (status, Some(message)),
-        None => (StatusCode::OK, None),
-    };
+    let (status, error) = super::form_status(error);
     Ok(page(
         status,
         &ZonePage {

@@ -25,6 +25,7 @@ pub fn router() -> Router<App> {
         .route("/identities/{id}/restart", post(restart))
         .route("/identities/{id}/records.csv", get(csv))
         .route("/identities/{id}/records.zone", get(zone_file))
+        .route("/identities/{id}/delete", get(delete_page).post(delete))
 }
 
 pub struct Row {
@@ -50,6 +51,7 @@ struct ListPage {
     identities: Vec<Row>,
     form: AddForm,
     upgrade_needed: bool,
+    flash: Option<&'static str>,
 }
 
 fn scope_words(t: &Texts, scope: Scope) -> &'static str {
@@ -64,6 +66,7 @@ async fn list_page(
     session: OrgSession,
     form: AddForm,
     status: StatusCode,
+    flash: Option<&'static str>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
     let identities = match app.list_identities(&caller).await {
@@ -97,12 +100,21 @@ async fn list_page(
             identities: rows,
             form,
             upgrade_needed,
+            flash,
         },
     ))
 }
 
-async fn list(State(app): State<App>, session: OrgSession) -> Result<Response, UiError> {
-    list_page(&app, session, AddForm::default(), StatusCode::OK).await
+async fn list(
+    State(app): State<App>,
+    session: OrgSession,
+    Query(flash): Query<Flash>,
+) -> Result<Response, UiError> {
+    let flash = flash
+        .done
+        .filter(|d| d == "removed")
+        .map(|_| session.ctx.t.removed);
+    list_page(&app, session, AddForm::default(), StatusCode::OK, flash).await
 }
 
 #[derive(Deserialize)]
@@ -135,6 +147,7 @@ async fn add(
             session,
             refuse(t.required.into()),
             StatusCode::UNPROCESSABLE_ENTITY,
+            None,
         )
         .await;
     }
@@ -161,7 +174,7 @@ async fn add(
                 _ => return Err(UiError::service(e, session.ctx)),
             };
             let status = absender_http::ApiError::from(e).status();
-            list_page(&app, session, refuse(message), status).await
+            list_page(&app, session, refuse(message), status, None).await
         }
     }
 }
@@ -434,6 +447,51 @@ async fn restart(
 ) -> Result<Response, UiError> {
     match app.restart_identity(&session.caller, &id).await {
         Ok(_) => Ok(see_other(&format!("/ui/identities/{id}?done=checked"))),
+        Err(e) => Err(UiError::service(e, session.ctx)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_delete.html")]
+struct DeletePage {
+    ctx: Ctx,
+    id: String,
+    address: String,
+    text: String,
+}
+
+/// Asks before removing (a link, then a button), so no JavaScript is needed.
+async fn delete_page(
+    State(app): State<App>,
+    session: OrgSession,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    match app.get_identity(&session.caller, &id).await {
+        Ok(identity) => Ok(page(
+            StatusCode::OK,
+            &DeletePage {
+                text: session
+                    .ctx
+                    .t
+                    .delete_identity_text
+                    .replace("{address}", &identity.address),
+                ctx: session.ctx,
+                id,
+                address: identity.address,
+            },
+        )),
+        Err(e) => Err(UiError::service(e, session.ctx)),
+    }
+}
+
+async fn delete(
+    State(app): State<App>,
+    session: OrgSession,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, UiError> {
+    match app.delete_identity(&session.caller, &id).await {
+        Ok(()) => Ok(see_other("/ui/identities?done=removed")),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per area of the UI, each with its own routes.
 
+pub mod account;
 pub mod admin;
 pub mod identities;
 pub mod outbox;
@@ -35,4 +36,14 @@ pub fn when(rfc3339: &str) -> String {
         .get(..16)
         .map(|s| format!("{} UTC", s.replace('T', " ")))
         .unwrap_or_else(|| rfc3339.to_string())
+}
+
+/// A page's status and the error to show at its form: 200 without one.
+pub fn form_status(
+    error: Option<(axum::http::StatusCode, String)>,
+) -> (axum::http::StatusCode, Option<String>) {
+    match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (axum::http::StatusCode::OK, None),
+    }
 }

@@ -632,10 +632,47 @@ async fn setup_in_a_browser(words: &Words) {
         .unwrap();
     assert_eq!(flagged.as_array().map(Vec::len), Some(2), "{flagged}");
 
+    // The organization's other pages pass the audit too.
+    for (path, name) in [
+        ("/ui/suppressions", "suppressions"),
+        ("/ui/smtp", "smtp-logins"),
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        b.audit(path).await;
+        b.shot(name).await;
+    }
+
     // A phone-sized window: the wizard still reads well (screenshot only).
     b.c().set_window_size(390, 900).await.unwrap();
     b.goto(&format!("{base}{identity_path}")).await;
     b.shot("phone-wizard").await;
+
+    // The operator: sign out, sign in with the admin key, every page.
+    b.c().set_window_size(1200, 1000).await.unwrap();
+    b.submit("form[action='/ui/sign-out'] button[type=submit]")
+        .await;
+    assert_eq!(b.path().await, "/ui/sign-in");
+    b.fill("#key", ADMIN).await;
+    b.submit("form[action='/ui/sign-in'] button[type=submit]")
+        .await;
+    assert_eq!(b.path().await, "/ui/admin");
+    for (path, name) in [
+        ("/ui/admin", "operator-organizations"),
+        ("/ui/admin/identities", "operator-identities"),
+        ("/ui/admin/events", "operator-events"),
+        ("/ui/admin/outbox", "operator-outbox"),
+        ("/ui/admin/queue", "operator-queue"),
+        ("/ui/admin/zones/acme.test", "operator-zone"),
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        b.audit(path).await;
+        b.shot(name).await;
+    }
+    assert!(
+        b.text("#zone-records")
+            .await
+            .contains("_domainkey.acme.test")
+    );
     b.close().await;
     drop(server);
 }

@@ -142,18 +142,17 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-async fn identities_of(app: &TestApp, org: &Org) -> Vec<Value> {
-    app.json(
-        Method::GET,
-        "/api/v1/identities",
-        Some(&org.key),
-        None,
-        StatusCode::OK,
-    )
-    .await["items"]
+/// The `items` of an API listing, as the organization sees it.
+async fn items(app: &TestApp, org: &Org, path: &str) -> Vec<Value> {
+    app.json(Method::GET, path, Some(&org.key), None, StatusCode::OK)
+        .await["items"]
         .as_array()
         .unwrap()
         .clone()
+}
+
+async fn identities_of(app: &TestApp, org: &Org) -> Vec<Value> {
+    items(app, org, "/api/v1/identities").await
 }
 
 #[tokio::test]
@@ -732,4 +731,139 @@ async fn the_operator_sees_organizations_identities_events_queue_zones_and_outbo
     );
     let outbox = browser.get("/ui/admin/outbox").await;
     assert!(outbox.body.contains("Please confirm"));
+}
+
+#[tokio::test]
+async fn an_organization_keeps_its_suppressions_smtp_logins_and_addresses_to_itself() {
+    let app = spawn_app().await;
+    let acme = app.upgraded_org("Acme", "en").await;
+    let other = app.upgraded_org("Other", "en").await;
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&acme.key).await;
+    let intruder = Browser::new(&app, "en");
+    intruder.sign_in(&other.key).await;
+    let intruder_csrf = intruder.get("/ui/identities").await.csrf();
+
+    // Suppressions: added and removed by form, errors at the field.
+    let bad = browser
+        .submit(
+            "/ui/suppressions",
+            "/ui/suppressions",
+            &[("address", "no address")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"address-error\"") && bad.body.contains("value=\"no address\""));
+    let added = browser
+        .submit(
+            "/ui/suppressions",
+            "/ui/suppressions",
+            &[("address", "Gast@Example.test")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let listed = items(&app, &acme, "/api/v1/suppressions").await;
+    assert_eq!(listed[0]["address"], "gast@example.test");
+    assert!(
+        browser
+            .get("/ui/suppressions")
+            .await
+            .body
+            .contains("gast@example.test")
+    );
+    assert!(
+        !intruder
+            .get("/ui/suppressions")
+            .await
+            .body
+            .contains("gast@example.test")
+    );
+    let foreign = intruder
+        .post(
+            "/ui/suppressions/remove",
+            &[("csrf", &intruder_csrf), ("address", "gast@example.test")],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "not on its list");
+    let removed = browser
+        .submit(
+            "/ui/suppressions",
+            "/ui/suppressions/remove",
+            &[("address", "gast@example.test")],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let listed = items(&app, &acme, "/api/v1/suppressions").await;
+    assert!(listed.is_empty());
+
+    // SMTP logins: the password once, then only the user name; revoked by form.
+    let created = browser
+        .submit("/ui/smtp", "/ui/smtp", &[("description", "booking app")])
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    let password = created
+        .body
+        .split("<code id=\"new-password\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(password.len() >= 32, "{password}");
+    let page = browser.get("/ui/smtp").await;
+    assert!(page.body.contains("booking app") && !page.body.contains(password));
+    let logins = items(&app, &acme, "/api/v1/smtp-credentials").await;
+    let login = logins[0]["id"].as_str().unwrap().to_string();
+    let foreign = intruder
+        .post(
+            &format!("/ui/smtp/{login}/revoke"),
+            &[("csrf", &intruder_csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let revoked = browser
+        .submit("/ui/smtp", &format!("/ui/smtp/{login}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    let logins = items(&app, &acme, "/api/v1/smtp-credentials").await;
+    assert!(logins.is_empty());
+
+    // Removing an address asks first; only its organization can.
+    let identity = app.request_identity(&acme, "events@acme.test", "all").await;
+    let id = identity["id"].as_str().unwrap();
+    let ask = browser.get(&format!("/ui/identities/{id}/delete")).await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(ask.body.contains("Remove events@acme.test?"));
+    assert_eq!(
+        intruder
+            .get(&format!("/ui/identities/{id}/delete"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let foreign = intruder
+        .post(
+            &format!("/ui/identities/{id}/delete"),
+            &[("csrf", &intruder_csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        browser
+            .post(&format!("/ui/identities/{id}/delete"), &[])
+            .await
+            .error_code(),
+        Some("csrf_invalid")
+    );
+    assert_eq!(identities_of(&app, &acme).await.len(), 1);
+    let done = browser
+        .submit(
+            &format!("/ui/identities/{id}/delete"),
+            &format!("/ui/identities/{id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(done.location(), "/ui/identities?done=removed");
+    assert!(browser.get(done.location()).await.body.contains("Removed."));
+    assert!(identities_of(&app, &acme).await.is_empty());
 }
