@@ -62,6 +62,12 @@ pub fn submitted(raw: &[u8]) -> Option<Submitted> {
     })
 }
 
+/// The decoded Subject of `raw`, if it has one.
+pub fn subject(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse_headers(raw)?;
+    message.subject().map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

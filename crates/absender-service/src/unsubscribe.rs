@@ -18,6 +18,8 @@ pub struct UnsubscribeTarget {
     pub address: String,
 }
 
+/// The local part of the mailto unsubscribe address at the bounce host.
+const UNSUBSCRIBE_LOCAL: &str = "unsubscribe";
 impl App {
     fn unsubscribe_token(&self, org_id: &str, recipient: &str) -> String {
         let data = format!("{org_id}\n{recipient}");
@@ -35,7 +37,7 @@ impl App {
         Unsubscribe {
             https: format!("{}/unsubscribe/{token}", self.inner.public_url),
             mailto: format!(
-                "unsubscribe@{}?subject=unsubscribe%20{token}",
+                "{UNSUBSCRIBE_LOCAL}@{}?subject=unsubscribe%20{token}",
                 self.inner.settings.platform.bounce_host
             ),
         }
@@ -60,8 +62,37 @@ impl App {
         })
     }
 
+    /// Whether `address` is the mailto unsubscribe address of the
+    /// List-Unsubscribe header (`unsubscribe@<bounce host>`).
+    pub fn is_unsubscribe_address(&self, address: &str) -> bool {
+        address.rsplit_once('@').is_some_and(|(local, host)| {
+            local.eq_ignore_ascii_case(UNSUBSCRIBE_LOCAL)
+                && host.eq_ignore_ascii_case(&self.inner.settings.platform.bounce_host)
+        })
+    }
+
+    /// The mailto way of List-Unsubscribe: a mail to the unsubscribe address
+    /// whose subject is `unsubscribe <token>` (as the link prefills it).
+    pub async fn unsubscribe_by_mail(&self, raw: &[u8]) -> Result<UnsubscribeTarget, ServiceError> {
+        let subject = absender_mail::inspect::subject(raw).unwrap_or_default();
+        let token = subject
+            .split_whitespace()
+            .skip_while(|w| !w.eq_ignore_ascii_case("unsubscribe"))
+            .nth(1)
+            .ok_or(ServiceError::NotFound("unsubscribe link"))?;
+        self.unsubscribe_as(token, "mailto unsubscribe").await
+    }
+
     /// Suppresses the link's recipient for its organization.
     pub async fn unsubscribe(&self, token: &str) -> Result<UnsubscribeTarget, ServiceError> {
+        self.unsubscribe_as(token, "one-click unsubscribe").await
+    }
+
+    async fn unsubscribe_as(
+        &self,
+        token: &str,
+        how: &str,
+    ) -> Result<UnsubscribeTarget, ServiceError> {
         let target = self.unsubscribe_target(token).await?;
         let address = EmailAddress::parse(&target.address)
             .map_err(|_| ServiceError::corrupt("unsubscribe address"))?;
@@ -69,7 +100,7 @@ impl App {
             &target.org_id,
             &address,
             "unsubscribe",
-            Some("one-click unsubscribe".into()),
+            Some(how.into()),
             None,
         )
         .await?;

@@ -41,7 +41,8 @@ struct Session {
     /// The organization of this transaction (the login's, or a trusted client's sender's).
     sender_org: Option<OrgRow>,
     recipients: Vec<String>,
-    /// A transaction without login to a return path: a bounce report coming in.
+    /// A transaction without login to a return path (a bounce report coming
+    /// in) or to the unsubscribe address.
     inbound: bool,
 }
 
@@ -407,7 +408,9 @@ impl Session {
             return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
         };
         if self.inbound {
-            if message_id_in_return_path(&address).is_none() {
+            if message_id_in_return_path(&address).is_none()
+                && !self.app.is_unsubscribe_address(&address)
+            {
                 return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
             }
             if !self.recipients.is_empty() {
@@ -446,6 +449,22 @@ impl Session {
             Err(ServiceError::Refused { message, .. }) => reply(550, "5.6.0", &message),
             Err(e) => {
                 tracing::error!(error = %e, "bounce report failed");
+                reply(451, "4.3.0", "try again later")
+            }
+        }
+    }
+
+    /// A mail to the List-Unsubscribe mailto address.
+    async fn unsubscribe_request(&self, data: &[u8]) -> String {
+        match self.app.unsubscribe_by_mail(data).await {
+            Ok(_) => reply(250, "2.0.0", "unsubscribed"),
+            Err(ServiceError::NotFound(_)) => reply(
+                550,
+                "5.7.1",
+                "no valid unsubscribe token in the subject (\"unsubscribe <token>\")",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "unsubscribe by mail failed");
                 reply(451, "4.3.0", "try again later")
             }
         }
@@ -503,6 +522,9 @@ impl Session {
                 "5.3.4",
                 "the message is larger than absender takes",
             ));
+        }
+        if inbound && self.app.is_unsubscribe_address(&recipients[0]) {
+            return Ok(self.unsubscribe_request(&data).await);
         }
         if inbound {
             return Ok(self.bounce_report(&recipients[0], &data).await);

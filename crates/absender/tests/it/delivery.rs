@@ -2,7 +2,7 @@
 //! retries on 4xx and dropped connections, bounces on 5xx with suppression,
 //! connection reuse, and the message status that shows it all.
 
-use crate::helpers::{TestApp, code, spawn_with};
+use crate::helpers::{TestApp, code, smtp_dialogue, spawn_with};
 use crate::messages::{accepted, acme, booking, send, suppressions};
 use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
@@ -563,39 +563,20 @@ async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp
     assert_eq!(not_a_report.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Another arrives by SMTP at the return path, from the null sender, without login.
-    let smtp = tokio::net::TcpStream::connect(app.smtp_addr).await.unwrap();
-    let (read, mut write) = smtp.into_split();
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-    let mut lines = tokio::io::BufReader::new(read).lines();
-    let mut said = Vec::new();
-    let expect = async |lines: &mut tokio::io::Lines<_>, said: &mut Vec<String>| loop {
-        let line: String = lines.next_line().await.unwrap().unwrap();
-        said.push(line.clone());
-        if line.as_bytes().get(3) == Some(&b' ') {
-            return line;
-        }
-    };
-    expect(&mut lines, &mut said).await;
     let report = report(&return_path, "later@example.test", "5.2.1", &id);
-    for (command, code) in [
-        ("EHLO mx.example.test".to_string(), "250"),
-        ("MAIL FROM:<>".to_string(), "250"),
-        ("RCPT TO:<guest@example.test>".to_string(), "530"),
-        (format!("RCPT TO:<{return_path}>"), "250"),
-        ("DATA".to_string(), "354"),
-        (format!("{report}."), "250"),
-        ("QUIT".to_string(), "221"),
-    ] {
-        write
-            .write_all(format!("{command}\r\n").as_bytes())
-            .await
-            .unwrap();
-        let answer = expect(&mut lines, &mut said).await;
-        assert!(
-            answer.starts_with(code),
-            "{command:?} got {answer}: {said:?}"
-        );
-    }
+    smtp_dialogue(
+        app.smtp_addr,
+        &[
+            ("EHLO mx.example.test".to_string(), "250"),
+            ("MAIL FROM:<>".to_string(), "250"),
+            ("RCPT TO:<guest@example.test>".to_string(), "530"),
+            (format!("RCPT TO:<{return_path}>"), "250"),
+            ("DATA".to_string(), "354"),
+            (format!("{report}."), "250"),
+            ("QUIT".to_string(), "221"),
+        ],
+    )
+    .await;
     let m = message(&app, &org.key, &id).await;
     assert_eq!(m["status"], "bounced", "{m}");
     let later = status_of(&m, "later@example.test");

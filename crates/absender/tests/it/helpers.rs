@@ -420,3 +420,33 @@ impl TestApp {
         id
     }
 }
+
+/// Speaks SMTP line by line: sends each command and checks the reply code
+/// (multi-line replies are read whole). Returns everything the server said.
+pub async fn smtp_dialogue(addr: std::net::SocketAddr, steps: &[(String, &str)]) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let smtp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = smtp.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    let mut said = Vec::new();
+    let expect = async |lines: &mut tokio::io::Lines<_>, said: &mut Vec<String>| loop {
+        let line: String = lines.next_line().await.unwrap().unwrap();
+        said.push(line.clone());
+        if line.as_bytes().get(3) == Some(&b' ') {
+            return line;
+        }
+    };
+    expect(&mut lines, &mut said).await;
+    for (command, code) in steps {
+        write
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let answer = expect(&mut lines, &mut said).await;
+        assert!(
+            answer.starts_with(code),
+            "{command:?} got {answer}: {said:?}"
+        );
+    }
+    said
+}

@@ -1,7 +1,7 @@
 //! Sending: the sender rule, signatures that verify through absender's DNS,
 //! fallbacks with Reply-To, and refusals of bad input.
 
-use crate::helpers::{ADMIN_KEY, Org, TestApp, code, spawn_app};
+use crate::helpers::{ADMIN_KEY, Org, TestApp, code, smtp_dialogue, spawn_app};
 use mail_auth::DkimResult;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -369,15 +369,8 @@ async fn invitations_carry_one_click_unsubscribe_that_really_unsubscribes() {
         .as_str()
         .unwrap()
         .to_string();
-    let bytes = raw(&app, &org, &id).await;
-    // Unfolded: long headers continue on indented lines.
-    let text = String::from_utf8_lossy(&bytes)
-        .replace("\r\n ", " ")
-        .replace("\r\n\t", " ");
-    let header = text
-        .lines()
-        .find(|l| l.starts_with("List-Unsubscribe: "))
-        .unwrap_or_else(|| panic!("no List-Unsubscribe in {text}"));
+    let (text, header) = list_unsubscribe(&app, &org, &id).await;
+    let header = header.as_str();
     assert!(text.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
     assert!(header.contains("<mailto:unsubscribe@"), "{header}");
     // RFC 8058: the signature must cover both headers.
@@ -447,4 +440,70 @@ async fn invitations_carry_one_click_unsubscribe_that_really_unsubscribes() {
     )
     .await;
     assert_eq!(code(&two), "one_recipient_per_invitation");
+
+    // The mailto way: a mail to the unsubscribe address with the prefilled
+    // subject, without login; a subject without a valid token changes nothing.
+    let id = send(
+        &app,
+        &org,
+        invite(json!(["zweiter@example.test"])),
+        StatusCode::ACCEPTED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, header) = list_unsubscribe(&app, &org, &id).await;
+    let mailto = header
+        .split("<mailto:")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let (to, query) = mailto.split_once('?').unwrap();
+    let subject = query.strip_prefix("subject=").unwrap().replace("%20", " ");
+    let mail = |subject: &str| {
+        format!("From: <zweiter@example.test>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n\r\n.")
+    };
+    for (subject, answer) in [
+        ("unsubscribe forged.token", "550"),
+        (subject.as_str(), "250"),
+    ] {
+        smtp_dialogue(
+            app.smtp_addr,
+            &[
+                ("EHLO mail.example.test".to_string(), "250"),
+                ("MAIL FROM:<zweiter@example.test>".to_string(), "250"),
+                ("RCPT TO:<somebody@example.test>".to_string(), "530"),
+                (format!("RCPT TO:<{to}>"), "250"),
+                ("DATA".to_string(), "354"),
+                (mail(subject), answer),
+                ("QUIT".to_string(), "221"),
+            ],
+        )
+        .await;
+        let listed = suppressions(&app, &org).await;
+        let found = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["address"] == "zweiter@example.test");
+        assert_eq!(found, answer == "250", "{subject}");
+    }
+}
+
+/// The message's text with headers unfolded, and its List-Unsubscribe header.
+async fn list_unsubscribe(app: &TestApp, org: &Org, id: &str) -> (String, String) {
+    let bytes = raw(app, org, id).await;
+    // Unfolded: long headers continue on indented lines.
+    let text = String::from_utf8_lossy(&bytes)
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ");
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: "))
+        .unwrap_or_else(|| panic!("no List-Unsubscribe in {text}"))
+        .to_string();
+    (text, header)
 }
