@@ -1,11 +1,13 @@
 //! absender's HTTP interface: the native JSON API under `/api/v1`, the
-//! verification pages and the health check. Handlers are thin: they parse the
-//! request, call one `App` use case and map its outcome to a response.
+//! verification pages, the health check and the web UI under `/ui`.
+//! Handlers are thin: they parse the request, call one `App` use case and
+//! map its outcome to a response.
 
 mod error;
 mod extract;
 mod page;
 mod routes;
+mod ui;
 
 pub use error::ApiError;
 
@@ -15,16 +17,11 @@ use axum::Router;
 /// The largest request body the API accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Every route of the HTTP interface, ready to serve.
+/// Every route of the HTTP interface, ready to serve: the API, the pages for
+/// people and the web UI under `/ui`.
 pub fn router(app: App) -> Router {
-    router_with(app, Router::new())
-}
-
-/// The API's routes together with `extra` ones (the web UI), sharing the
-/// API's fallbacks and body limit.
-pub fn router_with(app: App, extra: Router<App>) -> Router {
     Router::new()
-        .merge(extra)
+        .merge(ui::routes(app.clone()))
         .merge(routes::health::router())
         .merge(routes::orgs::router())
         .merge(routes::identities::router())

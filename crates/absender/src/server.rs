@@ -158,7 +158,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .with_context(|| format!("binding SMTP to {}", config.smtp.listen))?;
     let smtp_addr = smtp.local_addr();
 
-    let router = absender_http::router_with(app.clone(), absender_ui::routes(app.clone()));
+    let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
