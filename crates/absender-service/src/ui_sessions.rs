@@ -15,6 +15,7 @@ pub const SIGN_IN_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// At most this many links per organization and hour: the form is open to
 /// anyone, so it must not become a way to flood a contact's mailbox.
 const LINKS_PER_HOUR: i64 = 5;
+const HOUR_MS: i64 = 3_600_000;
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -32,6 +33,8 @@ impl App {
     async fn open_session(&self, caller: &Caller) -> Result<String, ServiceError> {
         let token = random_token();
         let now = self.now_ms();
+        // Sessions nobody signed out of and old links go here, not in a job.
+        self.inner.store.sweep_ui(now, now - HOUR_MS).await?;
         let org_id = match caller {
             Caller::Operator => None,
             Caller::Org(org) => Some(org.id.as_str()),
@@ -94,7 +97,7 @@ impl App {
             let recent = self
                 .inner
                 .store
-                .sign_in_links_since(&org.id, now - 3_600_000)
+                .sign_in_links_since(&org.id, now - HOUR_MS)
                 .await?;
             if recent >= LINKS_PER_HOUR {
                 tracing::warn!(org_id = %org.id, "sign-in link not sent: hourly limit reached");

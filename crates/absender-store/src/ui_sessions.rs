@@ -50,6 +50,20 @@ impl Store {
         Ok(())
     }
 
+    /// Drops expired sessions and the sign-in links created before
+    /// `links_before_ms` (kept that long for the hourly limit).
+    pub async fn sweep_ui(&self, now_ms: i64, links_before_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM ui_sign_in_links WHERE created_at < $1")
+            .bind(links_before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Organizations whose contact address is `email` (case-insensitive).
     pub async fn orgs_by_contact(&self, email: &str) -> Result<Vec<OrgRow>, StoreError> {
         Ok(sqlx::query_as(

@@ -847,6 +847,21 @@ async fn ui_sessions_expire_and_sign_in_links_work_once(store: &Store) {
         "used"
     );
     assert_eq!(store.sign_in_link_org("l1", 52).await.unwrap(), None);
+    // The sweep drops expired sessions and old links, nothing else.
+    store
+        .insert_ui_session("h-new", Some("acme"), 60, 500)
+        .await
+        .unwrap();
+    store.sweep_ui(200, 15).await.unwrap();
+    assert_eq!(
+        store.ui_session("h-new", 200).await.unwrap(),
+        Some(Some("acme".into()))
+    );
+    assert_eq!(
+        store.sign_in_links_since("acme", 0).await.unwrap(),
+        1,
+        "l1 (10) went, l2 (20) stays"
+    );
     let contacts = store.orgs_by_contact("CONTACT@acme.test").await.unwrap();
     assert_eq!(contacts.len(), 1);
 }
