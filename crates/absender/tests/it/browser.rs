@@ -39,6 +39,11 @@ impl Drop for Browser {
 
 impl Browser {
     async fn start(accept_language: &str, shots: PathBuf) -> Browser {
+        Self::start_with(accept_language, shots, true).await
+    }
+
+    /// A browser whose pages run no script at all when `javascript` is false.
+    async fn start_with(accept_language: &str, shots: PathBuf, javascript: bool) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -59,8 +64,13 @@ impl Browser {
             json!({
                 "binary": env_or("ABSENDER_TEST_CHROMIUM", "/usr/bin/chromium"),
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1200,1000", format!("--lang={accept_language}")],
-                "prefs": {"intl.accept_languages": accept_language},
+                         "--window-size=1200,1000", format!("--lang={accept_language}"),
+                         format!("--blink-settings=scriptEnabled={javascript}")],
+                "prefs": {
+                    "intl.accept_languages": accept_language,
+                    // 1 allows scripts, 2 blocks them.
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
+                },
             }),
         );
         let url = format!("http://127.0.0.1:{port}");
@@ -302,7 +312,9 @@ fn screenshots(lang: &str) -> PathBuf {
     base.join("ui-screenshots").join(lang)
 }
 
-async fn setup_in_a_browser(words: &Words) {
+/// `absender serve` with an organization (upgrade on, in `lang`), the local
+/// zone acme.test and the platform's key published; the server and its key.
+async fn platform(lang: &str) -> (crate::binary::Server, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let server = tokio::task::spawn_blocking({
         let data_dir = dir.path().to_path_buf();
@@ -320,9 +332,7 @@ async fn setup_in_a_browser(words: &Words) {
         &http,
         Method::POST,
         format!("{base}/api/v1/orgs"),
-        Some(
-            json!({"name": "Acme Events", "contact_email": "team@acme.test", "locale": words.lang}),
-        ),
+        Some(json!({"name": "Acme Events", "contact_email": "team@acme.test", "locale": lang})),
     )
     .await;
     let org_id = created["id"].as_str().unwrap().to_string();
@@ -370,6 +380,14 @@ async fn setup_in_a_browser(words: &Words) {
         )
         .await;
     }
+
+    (server, dir, key)
+}
+
+async fn setup_in_a_browser(words: &Words) {
+    let (server, _dir, key) = platform(words.lang).await;
+    let base = server.url.clone();
+    let http = reqwest::Client::new();
 
     let shots = screenshots(words.lang);
     let _ = std::fs::remove_dir_all(&shots);
@@ -461,31 +479,7 @@ async fn setup_in_a_browser(words: &Words) {
             .as_deref(),
         Some("SUCCESS")
     );
-    let rows = b
-        .c()
-        .find_all(Locator::Css("#records tbody tr"))
-        .await
-        .unwrap();
-    let mut records = Vec::new();
-    for row in rows {
-        let cells = row.find_all(Locator::Css("td")).await.unwrap();
-        let name = cells[0]
-            .find(Locator::Css(".rec-name"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let rtype = row.attr("data-type").await.unwrap().unwrap();
-        let value = cells[2]
-            .find(Locator::Css(".rec-value"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        records.push((name, rtype, value));
-    }
+    let records = records_shown(&b).await;
     let cnames: Vec<_> = records.iter().filter(|r| r.1 == "CNAME").collect();
     assert_eq!(cnames.len(), 3, "{records:?}");
     assert!(
@@ -517,15 +511,7 @@ async fn setup_in_a_browser(words: &Words) {
         .execute("window.__stillTheSamePage = 42;", vec![])
         .await
         .unwrap();
-    for (name, rtype, value) in &records {
-        api(
-            &http,
-            Method::POST,
-            format!("{base}/api/v1/dns/zones/acme.test/records"),
-            Some(json!({"name": name, "type": rtype, "value": value})),
-        )
-        .await;
-    }
+    publish(&http, &base, &records).await;
     let published = Instant::now();
     let deadline = published + WAIT;
     loop {
@@ -677,6 +663,51 @@ async fn setup_in_a_browser(words: &Words) {
     drop(server);
 }
 
+/// The records table of the wizard as (name, type, value), read without
+/// JavaScript.
+async fn records_shown(b: &Browser) -> Vec<(String, String, String)> {
+    let rows = b
+        .c()
+        .find_all(Locator::Css("#records tbody tr"))
+        .await
+        .unwrap();
+    let mut records = Vec::new();
+    for row in rows {
+        let cells = row.find_all(Locator::Css("td")).await.unwrap();
+        let name = cells[0]
+            .find(Locator::Css(".rec-name"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let rtype = row.attr("data-type").await.unwrap().unwrap();
+        let value = cells[2]
+            .find(Locator::Css(".rec-value"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        records.push((name, rtype, value));
+    }
+    records
+}
+
+/// Publishes records in the local zone acme.test, as the customer would at
+/// their DNS provider.
+async fn publish(http: &reqwest::Client, base: &str, records: &[(String, String, String)]) {
+    for (name, rtype, value) in records {
+        api(
+            http,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/dns/zones/acme.test/records"),
+            Some(json!({"name": name, "type": rtype, "value": value})),
+        )
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organization_sets_up_its_sender_in_a_real_browser() {
     setup_in_a_browser(&EN).await;
@@ -685,4 +716,108 @@ async fn an_organization_sets_up_its_sender_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_setup_in_german() {
     setup_in_a_browser(&DE).await;
+}
+
+/// Waits until the page has an `h1` with exactly `title` (no script needed).
+async fn wait_for_title(b: &Browser, title: &str) {
+    b.c()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&format!(
+            "//h1[normalize-space()='{title}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no page titled {title:?}: {e}"));
+}
+
+/// The core flow with scripts switched off in the browser: forms and
+/// reloads only, the "check now" button instead of the live status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_core_flow_works_without_javascript() {
+    let (server, _dir, key) = platform("en").await;
+    let base = server.url.clone();
+    let http = reqwest::Client::new();
+    let shots = screenshots("no-javascript");
+    let _ = std::fs::remove_dir_all(&shots);
+    println!("screenshots (no JavaScript): {}", shots.display());
+    let mut b = Browser::start_with("en", shots, false).await;
+
+    b.goto(&format!("{base}/ui")).await;
+    b.fill("#key", &key).await;
+    b.click("form[action='/ui/sign-in'] button[type=submit]")
+        .await;
+    wait_for_title(&b, "Sender addresses").await;
+    b.fill("#address", "events@acme.test").await;
+    b.click("form[action='/ui/identities'] button[type=submit]")
+        .await;
+    wait_for_title(&b, "events@acme.test").await;
+    let copy = b
+        .c()
+        .find(Locator::Css("#records button.copy"))
+        .await
+        .unwrap();
+    assert!(
+        !copy.is_displayed().await.unwrap(),
+        "scripts are really off: no copy buttons"
+    );
+    b.shot("wizard").await;
+
+    // The owner confirms (the link from the mail, posted as the page would),
+    // the records are published, then "check now".
+    let outbox = api(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/outbox"),
+        None,
+    )
+    .await;
+    let mail = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to"][0] == "events@acme.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let full = api(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/outbox/{mail}"),
+        None,
+    )
+    .await;
+    let link = full["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/verify/"))
+        .unwrap()
+        .to_string();
+    assert!(http.post(&link).send().await.unwrap().status().is_success());
+    let wizard = format!("{base}/ui/identities");
+    b.goto(&wizard).await;
+    b.click("#identities a").await;
+    wait_for_title(&b, "events@acme.test").await;
+    let records = records_shown(&b).await;
+    publish(&http, &base, &records).await;
+    b.click("form[action$='/check'] button[type=submit]").await;
+    b.c()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("p.notice[role=status]"))
+        .await
+        .unwrap();
+    let status = b
+        .c()
+        .find(Locator::Css("#identity-status"))
+        .await
+        .unwrap()
+        .attr("data-status")
+        .await
+        .unwrap();
+    assert_eq!(status.as_deref(), Some("SUCCESS"));
+    b.shot("verified-after-check-now").await;
+    b.close().await;
+    drop(server);
 }
