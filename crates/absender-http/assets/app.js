@@ -19,10 +19,12 @@ document.addEventListener("click", (event) => {
 
 // Live status: the wizard's body is fetched again every few seconds and
 // replaced only when it changed, so focus and reading position stay put.
+// One request at a time: the next is planned when the last has answered.
 function startLiveRefresh(region) {
   let last = region.innerHTML;
+  const next = () => setTimeout(refresh, 2000);
   const refresh = () => {
-    if (document.hidden) return;
+    if (document.hidden) return next();
     fetch(region.dataset.liveUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       // Signed out meanwhile (redirected to the sign-in page): leave the page as it is.
       .then((r) => (r.ok && !r.redirected ? r.text() : null))
@@ -32,9 +34,10 @@ function startLiveRefresh(region) {
         region.innerHTML = html;
         showCopyButtons(region);
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(next);
   };
-  setInterval(refresh, 2000);
+  next();
 }
 
 document.addEventListener("DOMContentLoaded", () => {

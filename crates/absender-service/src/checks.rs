@@ -487,9 +487,17 @@ impl App {
         if waiting && loaded.row.next_check_at.is_some_and(|at| at > now + watch) {
             let checks = self.inner.store.identity_checks(id).await?;
             let last = checks.iter().filter_map(|c| c.last_checked_at).max();
-            if last.is_none_or(|at| at + watch <= now) {
-                // Checked in this request, so the page shows the outcome at once.
-                return self.check_identity_now(caller, id).await;
+            // Checked in this request, so the page shows the outcome at once;
+            // if a check is running already, the page just shows the state.
+            let lease_until = now + CHECK_LEASE.as_millis() as i64;
+            if last.is_none_or(|at| at + watch <= now)
+                && self.inner.store.claim_check(id, now, lease_until).await?
+            {
+                let loaded = self.identity_of(org, id).await?;
+                if let Err(e) = self.check(&loaded.row).await {
+                    self.release_after_failure(id).await;
+                    return Err(e);
+                }
             }
         }
         self.get_identity(caller, id).await
