@@ -459,13 +459,19 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        self.check_leased(org, id).await?;
+        self.get_identity(caller, id).await
+    }
+
+    /// Checks an identity whose lease this caller holds.
+    async fn check_leased(&self, org: &OrgRow, id: &str) -> Result<(), ServiceError> {
         // Read the row after taking the lease: the check before may have changed it.
         let loaded = self.identity_of(org, id).await?;
         if let Err(e) = self.check(&loaded.row).await {
             self.release_after_failure(id).await;
             return Err(e);
         }
-        self.get_identity(caller, id).await
+        Ok(())
     }
 
     /// The identity for a page that someone is watching. While it waits for
@@ -493,11 +499,7 @@ impl App {
             if last.is_none_or(|at| at + watch <= now)
                 && self.inner.store.claim_check(id, now, lease_until).await?
             {
-                let loaded = self.identity_of(org, id).await?;
-                if let Err(e) = self.check(&loaded.row).await {
-                    self.release_after_failure(id).await;
-                    return Err(e);
-                }
+                self.check_leased(org, id).await?;
             }
         }
         self.get_identity(caller, id).await

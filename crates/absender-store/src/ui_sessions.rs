@@ -131,21 +131,13 @@ impl Store {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<Option<String>, StoreError> {
-        let used = sqlx::query(
-            "UPDATE ui_sign_in_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        Ok(sqlx::query_scalar(
+            "UPDATE ui_sign_in_links SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id",
         )
         .bind(token_hash)
         .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        if used.rows_affected() != 1 {
-            return Ok(None);
-        }
-        Ok(
-            sqlx::query_scalar("SELECT org_id FROM ui_sign_in_links WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }

@@ -41,6 +41,26 @@ pub fn error_page(ctx: Ctx, status: StatusCode, code: &'static str, message: Str
     response
 }
 
+/// Whether the person at the form can fix this error by changing what they
+/// typed: it is then shown at the form. Everything else (not found, not
+/// allowed, a server fault) gets the error page of [`UiError::service`].
+pub fn fixable(e: &ServiceError) -> bool {
+    !matches!(
+        e,
+        ServiceError::Unauthorized
+            | ServiceError::Forbidden(_)
+            | ServiceError::NotFound(_)
+            | ServiceError::Store(_)
+            | ServiceError::Internal(_)
+    )
+}
+
+/// The status and words of an error shown at its form.
+pub fn at_form(e: ServiceError) -> (StatusCode, String) {
+    let api = crate::ApiError::from(e);
+    (api.status(), api.message().to_string())
+}
+
 /// What a UI handler can fail with.
 pub enum UiError {
     /// Not signed in: to the sign-in page.

@@ -151,6 +151,20 @@ async fn items(app: &TestApp, org: &Org, path: &str) -> Vec<Value> {
         .clone()
 }
 
+/// Whether the organization has the custom-sender upgrade, as the API says.
+async fn upgraded(app: &TestApp, org: &Org) -> bool {
+    let shown = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/orgs/{}", org.id),
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    shown["custom_sender_enabled"] == true
+}
+
 async fn identities_of(app: &TestApp, org: &Org) -> Vec<Value> {
     items(app, org, "/api/v1/identities").await
 }
@@ -239,16 +253,7 @@ async fn an_organization_cannot_open_or_post_to_another_organizations_pages() {
         )
         .await;
     assert_eq!(upgrade.status, StatusCode::FORBIDDEN);
-    let org = app
-        .json(
-            Method::GET,
-            &format!("/api/v1/orgs/{}", acme.id),
-            Some(ADMIN_KEY),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    assert_eq!(org["custom_sender_enabled"], true);
+    assert!(upgraded(&app, &acme).await);
 }
 
 #[tokio::test]
@@ -614,16 +619,7 @@ async fn the_operator_sees_organizations_identities_events_queue_zones_and_outbo
         )
         .await;
     assert_eq!(switched.status, StatusCode::SEE_OTHER);
-    let org = app
-        .json(
-            Method::GET,
-            &format!("/api/v1/orgs/{}", acme.id),
-            Some(ADMIN_KEY),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    assert_eq!(org["custom_sender_enabled"], true);
+    assert!(upgraded(&app, &acme).await);
 
     // A new organization: its key is shown once.
     let created = browser

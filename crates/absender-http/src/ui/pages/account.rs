@@ -1,7 +1,7 @@
 //! The organization's suppression list and SMTP logins.
 
 use super::when;
-use crate::ui::respond::{UiError, page};
+use crate::ui::respond::{UiError, at_form, fixable, page};
 use crate::ui::session::{CsrfForm, Ctx, NoFields, OrgSession, see_other};
 use absender_service::api::{AddSuppression, CreateSmtpCredential, SmtpCredential, Suppression};
 use absender_service::{App, ServiceError};
@@ -176,9 +176,8 @@ async fn create_login(
         .await
     {
         Ok(created) => logins_page(&app, session, Some(created), String::new(), None).await,
-        Err(e @ ServiceError::BadRequest { .. }) => {
-            let api = crate::ApiError::from(e);
-            let error = (api.status(), api.message().to_string());
+        Err(e) if fixable(&e) => {
+            let error = at_form(e);
             logins_page(&app, session, None, form.description, Some(error)).await
         }
         Err(e) => Err(UiError::service(e, session.ctx)),

@@ -2,7 +2,7 @@
 //! identity, events, the queue and suppressions, the local DNS zones.
 
 use super::{badge, when};
-use crate::ui::respond::{UiError, page};
+use crate::ui::respond::{UiError, at_form, fixable, page};
 use crate::ui::session::{CsrfForm, Ctx, NoFields, OperatorSession, see_other};
 use absender_core::Locale;
 use absender_service::api::{
@@ -165,19 +165,8 @@ async fn create_org(
             )
             .await
         }
-        Err(e) => {
-            let api = crate::ApiError::from(e);
-            if api.status().is_server_error() {
-                return Err(UiError::page(
-                    session.ctx,
-                    api.status(),
-                    api.code(),
-                    api.message().into(),
-                ));
-            }
-            let error = (api.status(), api.message().to_string());
-            orgs_page(&app, session, None, form, Some(error)).await
-        }
+        Err(e) if fixable(&e) => orgs_page(&app, session, None, form, Some(at_form(e))).await,
+        Err(e) => Err(UiError::service(e, session.ctx)),
     }
 }
 
@@ -380,21 +369,6 @@ struct ZoneFields {
     name: String,
 }
 
-/// A form error shown on the page, or an error page for what is not the
-/// form's fault.
-fn form_error(e: ServiceError, ctx: Ctx) -> Result<(StatusCode, String, Ctx), UiError> {
-    let api = crate::ApiError::from(e);
-    if api.status().is_server_error() || api.status() == StatusCode::NOT_FOUND {
-        return Err(UiError::page(
-            ctx,
-            api.status(),
-            api.code(),
-            api.message().into(),
-        ));
-    }
-    Ok((api.status(), api.message().to_string(), ctx))
-}
-
 async fn create_zone(
     State(app): State<App>,
     session: OperatorSession,
@@ -410,17 +384,8 @@ async fn create_zone(
         .await
     {
         Ok(zone) => Ok(see_other(&format!("/ui/admin/zones/{}", zone.name))),
-        Err(e) => {
-            let OperatorSession { ctx, caller } = session;
-            let (status, message, ctx) = form_error(e, ctx)?;
-            zones_page(
-                &app,
-                OperatorSession { ctx, caller },
-                form.name,
-                Some((status, message)),
-            )
-            .await
-        }
+        Err(e) if fixable(&e) => zones_page(&app, session, form.name, Some(at_form(e))).await,
+        Err(e) => Err(UiError::service(e, session.ctx)),
     }
 }
 
@@ -495,18 +460,8 @@ async fn add_record(
     };
     match app.add_zone_record(&session.caller, &zone, request).await {
         Ok(_) => Ok(see_other(&format!("/ui/admin/zones/{zone}"))),
-        Err(e) => {
-            let OperatorSession { ctx, caller } = session;
-            let (status, message, ctx) = form_error(e, ctx)?;
-            zone_page(
-                &app,
-                OperatorSession { ctx, caller },
-                zone,
-                form,
-                Some((status, message)),
-            )
-            .await
-        }
+        Err(e) if fixable(&e) => zone_page(&app, session, zone, form, Some(at_form(e))).await,
+        Err(e) => Err(UiError::service(e, session.ctx)),
     }
 }
 

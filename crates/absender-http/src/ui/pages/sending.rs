@@ -1,7 +1,7 @@
 //! Send settings (which verified address sends which kind of mail) and a
 //! test mail through the real pipeline.
 
-use crate::ui::respond::{UiError, page};
+use crate::ui::respond::{UiError, fixable, page};
 use crate::ui::session::{CsrfForm, Ctx, OrgSession, see_other};
 use absender_core::{Category, Status};
 use absender_service::api::{SendMessage, SendSettings};
@@ -273,24 +273,16 @@ async fn send_test_mail(
                 ),
             ))
         }
-        Err(e) => {
+        Err(e) if fixable(&e) => {
             let api = crate::ApiError::from(e);
-            if api.status().is_server_error() {
-                return Err(UiError::page(
-                    refused.ctx,
-                    api.status(),
-                    api.code(),
-                    api.message().to_string(),
-                ));
-            }
+            let message = Some(api.message().to_string());
             match api.code() {
-                "invalid_address" | "recipient_suppressed" => {
-                    refused.to_error = Some(api.message().into())
-                }
-                _ => refused.error = Some(api.message().into()),
+                "invalid_address" | "recipient_suppressed" => refused.to_error = message,
+                _ => refused.error = message,
             }
             refused.form = form;
             Ok(page(api.status(), &refused))
         }
+        Err(e) => Err(UiError::service(e, refused.ctx)),
     }
 }
