@@ -12,7 +12,7 @@ use absender_dns::MxError;
 use absender_store::{DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
@@ -22,6 +22,8 @@ const INTAKE_BATCH: usize = 256;
 const BYTES_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Results written in one transaction at most.
 const RESULT_BATCH: usize = 512;
+/// How long results are gathered before they are written.
+const RESULT_LINGER: std::time::Duration = std::time::Duration::from_millis(50);
 
 struct Pending {
     message: NewMessage,
@@ -47,6 +49,11 @@ pub(crate) struct Queue {
     /// Wakes the delivery loop: new work, or room for more.
     wake: Arc<Notify>,
     in_flight: Arc<AtomicUsize>,
+    /// The store may hold due deliveries that no worker has: set at start and
+    /// when a message is stored without being handed over from memory. While
+    /// it is clear, the delivery loop claims only every poll interval (for
+    /// retries coming due), not on every wake.
+    backlog: Arc<AtomicBool>,
     workers: Semaphore,
     destinations: Destinations,
     /// Taken by the delivery loop when it starts.
@@ -71,6 +78,7 @@ impl Queue {
             intake,
             wake,
             in_flight,
+            backlog: Arc::new(AtomicBool::new(true)),
             workers: Semaphore::new(workers.max(1)),
             destinations,
             fresh_out: std::sync::Mutex::new(Some(fresh_out)),
@@ -171,6 +179,9 @@ impl App {
             });
         }
         // Otherwise (no room, or too large) the delivery loop claims it from the store.
+        if fresh.is_none() {
+            queue.backlog.store(true, Ordering::Release);
+        }
         let (done, answer) = oneshot::channel();
         let sent = queue
             .intake
@@ -208,6 +219,7 @@ impl App {
             .take()
             .expect("one delivery loop per process");
         let mut last_sweep = std::time::Instant::now();
+        let mut last_claim: Option<Instant> = None;
         loop {
             if last_sweep.elapsed() >= BYTES_SWEEP_EVERY {
                 last_sweep = std::time::Instant::now();
@@ -219,7 +231,10 @@ impl App {
                 .in_flight
                 .saturating_sub(queue.in_flight.load(Ordering::Acquire));
             let mut full = false;
-            if free > 0 {
+            let polling = last_claim.is_none_or(|at| at.elapsed() >= settings.poll_interval);
+            // Cleared before the claim: a message stored meanwhile sets it again.
+            if free > 0 && (queue.backlog.swap(false, Ordering::AcqRel) || polling) {
+                last_claim = Some(Instant::now());
                 let now = self.now_ms();
                 match self
                     .inner
@@ -229,9 +244,15 @@ impl App {
                 {
                     Ok(claimed) => {
                         full = claimed.len() == free;
+                        if full {
+                            queue.backlog.store(true, Ordering::Release);
+                        }
                         self.dispatch(claimed, &results);
                     }
-                    Err(e) => tracing::warn!(error = %e, "could not claim deliveries"),
+                    Err(e) => {
+                        queue.backlog.store(true, Ordering::Release);
+                        tracing::warn!(error = %e, "could not claim deliveries");
+                    }
                 }
             }
             if full {
@@ -455,6 +476,16 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
     let queue = &app.inner.queue;
     let mut batch = Vec::with_capacity(RESULT_BATCH);
     while updates.recv_many(&mut batch, RESULT_BATCH).await > 0 {
+        // Results are not urgent (a lease keeps the delivery meanwhile): a
+        // moment's wait gathers more per transaction, and the queue's one
+        // writer is left to intake, whose clients wait for their answer.
+        tokio::time::sleep(RESULT_LINGER).await;
+        while batch.len() < RESULT_BATCH {
+            match updates.try_recv() {
+                Ok(update) => batch.push(update),
+                Err(_) => break,
+            }
+        }
         // A failed write is tried again: the results are all that says these were sent.
         let mut wait = std::time::Duration::from_millis(100);
         while let Err(e) = app

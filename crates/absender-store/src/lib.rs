@@ -47,6 +47,11 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The queue's writes. SQLite has one writer at a time, and a second
+    /// connection that wants to write sleeps in SQLite's busy handler
+    /// (milliseconds); one connection makes writers wait their turn here.
+    /// PostgreSQL: the same pool.
+    queue_writer: AnyPool,
     backend: Backend,
     /// Counts this process's writes to DNS data, so that DNS answer caches of
     /// this process drop what a write made stale at once.
@@ -85,8 +90,18 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
+        let queue_writer = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
         Ok(Self {
             pool,
+            queue_writer,
             backend,
             dns_changes: Arc::new(AtomicU64::new(0)),
         })
@@ -114,6 +129,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        self.queue_writer.close().await;
         self.pool.close().await;
     }
 }

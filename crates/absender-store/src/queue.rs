@@ -5,10 +5,13 @@ use crate::{
     Backend, DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store, StoreError,
 };
 
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, category, from_address, identity_id, fallback_reason, reply_to, \
-     envelope_from, recipients, subject, status, created_at, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-const INSERT_DELIVERY: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
-     lease_until, last_reply, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const INSERT_MESSAGE_INTO: &str = "INSERT INTO messages (id, org_id, category, from_address, identity_id, fallback_reason, reply_to, \
+     envelope_from, recipients, subject, status, created_at, raw) VALUES ";
+const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
+     lease_until, last_reply, created_at, updated_at) VALUES ";
+/// Rows in one INSERT at most: 64 × 13 parameters stays far below the
+/// limits of both databases, and few sizes keep the statement cache small.
+const ROWS_PER_INSERT: usize = 64;
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 macro_rules! delivery_columns {
@@ -41,31 +44,58 @@ const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detai
      VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
 const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
 
+/// `head` followed by `rows` groups of `columns` numbered parameters.
+fn multi_row(head: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * columns * 5);
+    sql.push_str(head);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 impl Store {
     /// Stores messages with their deliveries in one transaction (group
     /// commit): once this returns, all of them are durable.
     pub async fn enqueue_messages(&self, batch: &[&NewMessage]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for new in batch {
-            let m = &new.message;
-            sqlx::query(INSERT_MESSAGE)
-                .bind(&m.id)
-                .bind(&m.org_id)
-                .bind(&m.category)
-                .bind(&m.from_address)
-                .bind(m.identity_id.as_deref())
-                .bind(m.fallback_reason.as_deref())
-                .bind(m.reply_to.as_deref())
-                .bind(&m.envelope_from)
-                .bind(&m.recipients)
-                .bind(&m.subject)
-                .bind(&m.status)
-                .bind(m.created_at)
-                .bind(new.raw.as_deref())
-                .execute(&mut *tx)
-                .await?;
-            for d in &new.deliveries {
-                sqlx::query(INSERT_DELIVERY)
+        let mut tx = self.queue_writer.begin().await?;
+        // Many rows to a statement: each statement is a trip to the database
+        // (and on SQLite to its worker thread), which costs more than the row.
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row(INSERT_MESSAGE_INTO, 13, chunk.len());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for new in chunk {
+                let m = &new.message;
+                query = query
+                    .bind(&m.id)
+                    .bind(&m.org_id)
+                    .bind(&m.category)
+                    .bind(&m.from_address)
+                    .bind(m.identity_id.as_deref())
+                    .bind(m.fallback_reason.as_deref())
+                    .bind(m.reply_to.as_deref())
+                    .bind(&m.envelope_from)
+                    .bind(&m.recipients)
+                    .bind(&m.subject)
+                    .bind(&m.status)
+                    .bind(m.created_at)
+                    .bind(new.raw.as_deref());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let deliveries: Vec<&DeliveryRow> = batch.iter().flat_map(|n| &n.deliveries).collect();
+        for chunk in deliveries.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row(INSERT_DELIVERY_INTO, 10, chunk.len());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                query = query
                     .bind(&d.message_id)
                     .bind(&d.recipient)
                     .bind(&d.org_id)
@@ -75,10 +105,11 @@ impl Store {
                     .bind(d.lease_until)
                     .bind(d.last_reply.as_deref())
                     .bind(d.created_at)
-                    .bind(d.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(d.updated_at);
             }
+            query.execute(&mut *tx).await?;
+        }
+        for new in batch {
             if let Some(c) = &new.captured {
                 sqlx::query(INSERT_OUTBOX)
                     .bind(&c.id)
@@ -113,7 +144,7 @@ impl Store {
             .bind(now_ms)
             .bind(lease_until_ms)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.queue_writer)
             .await?)
     }
 
@@ -132,7 +163,7 @@ impl Store {
         updates: &[DeliveryUpdate],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.queue_writer.begin().await?;
         for u in updates {
             sqlx::query(UPDATE_DELIVERY)
                 .bind(&u.message_id)
@@ -165,7 +196,7 @@ impl Store {
     pub async fn drop_finished_bytes(&self, limit: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(DROP_FINISHED_RAW)
             .bind(limit)
-            .execute(&self.pool)
+            .execute(&self.queue_writer)
             .await?;
         Ok(done.rows_affected())
     }
