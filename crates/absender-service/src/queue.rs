@@ -18,8 +18,8 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// Requests written in one transaction at most.
 const INTAKE_BATCH: usize = 256;
-/// How often the bytes of finished messages are dropped.
-const BYTES_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// Finished messages whose bytes are dropped in one statement at start.
+const BYTES_SWEEP: i64 = 10_000;
 /// Results written in one transaction at most.
 const RESULT_BATCH: usize = 512;
 /// How long results are gathered before they are written.
@@ -218,15 +218,20 @@ impl App {
             .expect("fresh lock")
             .take()
             .expect("one delivery loop per process");
-        let mut last_sweep = std::time::Instant::now();
-        let mut last_claim: Option<Instant> = None;
+        // Results drop the bytes of finished messages; a database written by
+        // an older absender may still hold some.
         loop {
-            if last_sweep.elapsed() >= BYTES_SWEEP_EVERY {
-                last_sweep = std::time::Instant::now();
-                if let Err(e) = self.inner.store.drop_finished_bytes(10_000).await {
+            match self.inner.store.drop_finished_bytes(BYTES_SWEEP).await {
+                Ok(n) if n == BYTES_SWEEP as u64 => {}
+                Ok(_) => break,
+                Err(e) => {
                     tracing::warn!(error = %e, "could not drop the bytes of finished messages");
+                    break;
                 }
             }
+        }
+        let mut last_claim: Option<Instant> = None;
+        loop {
             let free = settings
                 .in_flight
                 .saturating_sub(queue.in_flight.load(Ordering::Acquire));

@@ -9,9 +9,9 @@ const INSERT_MESSAGE_INTO: &str = "INSERT INTO messages (id, org_id, category, f
      envelope_from, recipients, subject, status, created_at, raw) VALUES ";
 const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
      lease_until, last_reply, created_at, updated_at) VALUES ";
-/// Rows in one INSERT at most: 64 × 13 parameters stays far below the
+/// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
-const ROWS_PER_INSERT: usize = 64;
+const ROWS_PER_STATEMENT: usize = 64;
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 macro_rules! delivery_columns {
@@ -34,27 +34,43 @@ const CLAIM_POSTGRES: &str = concat!(
 );
 const QUEUED_MESSAGE: &str =
     "SELECT id, org_id, envelope_from, raw, created_at FROM messages WHERE id = $1";
-const UPDATE_DELIVERY: &str = "UPDATE deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
-     last_reply = $6, updated_at = $7 WHERE message_id = $1 AND recipient = $2";
+const UPDATE_DELIVERIES: &str = "UPDATE deliveries SET status = v.column3, attempts = v.column4, \
+     next_attempt_at = v.column5, lease_until = 0, last_reply = v.column6, updated_at = v.column7 FROM (VALUES ";
+const UPDATE_DELIVERIES_WHERE: &str =
+    ") AS v WHERE deliveries.message_id = v.column1 AND deliveries.recipient = v.column2";
+const UPDATE_DELIVERY_COLUMNS: [&str; 7] = [
+    "CAST(? AS TEXT)",
+    "CAST(? AS TEXT)",
+    "CAST(? AS TEXT)",
+    "CAST(? AS BIGINT)",
+    "CAST(? AS BIGINT)",
+    "CAST(? AS TEXT)",
+    "CAST(? AS BIGINT)",
+];
 // The bytes are no longer needed once no recipient waits for them.
 const DROP_FINISHED_RAW: &str = "UPDATE messages SET raw = NULL WHERE id IN (\
      SELECT m.id FROM messages m WHERE m.raw IS NOT NULL AND NOT EXISTS (\
      SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = 'queued') LIMIT $1)";
+const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND NOT EXISTS (\
+     SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
 const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
 
-/// `head` followed by `rows` groups of `columns` numbered parameters.
-fn multi_row(head: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * columns * 5);
+/// `head` followed by `rows` groups of numbered parameters, one per entry of
+/// `columns`, each written as its entry says (`?` is the parameter), e.g.
+/// `CAST(? AS BIGINT)` where PostgreSQL cannot tell the type.
+fn with_rows(head: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * columns.len() * 8);
     sql.push_str(head);
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
+        for (column, pattern) in columns.iter().enumerate() {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * columns + column + 1));
+            let n = row * columns.len() + column + 1;
+            sql.push_str(&pattern.replace('?', &format!("${n}")));
         }
         sql.push(')');
     }
@@ -68,8 +84,8 @@ impl Store {
         let mut tx = self.queue_writer.begin().await?;
         // Many rows to a statement: each statement is a trip to the database
         // (and on SQLite to its worker thread), which costs more than the row.
-        for chunk in batch.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row(INSERT_MESSAGE_INTO, 13, chunk.len());
+        for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+            let sql = with_rows(INSERT_MESSAGE_INTO, &["?"; 13], chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for new in chunk {
                 let m = &new.message;
@@ -91,8 +107,8 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         let deliveries: Vec<&DeliveryRow> = batch.iter().flat_map(|n| &n.deliveries).collect();
-        for chunk in deliveries.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row(INSERT_DELIVERY_INTO, 10, chunk.len());
+        for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+            let sql = with_rows(INSERT_DELIVERY_INTO, &["?"; 10], chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 query = query
@@ -156,25 +172,31 @@ impl Store {
             .await?)
     }
 
-    /// Writes the results of many attempts in one transaction and suppresses
-    /// hard-bounced recipients.
+    /// Writes the results of many attempts in one transaction, suppresses
+    /// hard-bounced recipients, and drops the bytes of finished messages.
     pub async fn finish_deliveries(
         &self,
         updates: &[DeliveryUpdate],
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.queue_writer.begin().await?;
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = with_rows(UPDATE_DELIVERIES, &UPDATE_DELIVERY_COLUMNS, chunk.len());
+            sql.push_str(UPDATE_DELIVERIES_WHERE);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for u in chunk {
+                query = query
+                    .bind(&u.message_id)
+                    .bind(&u.recipient)
+                    .bind(&u.status)
+                    .bind(u.attempts)
+                    .bind(u.next_attempt_at)
+                    .bind(u.last_reply.as_deref())
+                    .bind(now_ms);
+            }
+            query.execute(&mut *tx).await?;
+        }
         for u in updates {
-            sqlx::query(UPDATE_DELIVERY)
-                .bind(&u.message_id)
-                .bind(&u.recipient)
-                .bind(&u.status)
-                .bind(u.attempts)
-                .bind(u.next_attempt_at)
-                .bind(u.last_reply.as_deref())
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
             if let Some(reason) = &u.suppress {
                 sqlx::query(SUPPRESS)
                     .bind(&u.org_id)
@@ -187,12 +209,30 @@ impl Store {
                     .await?;
             }
         }
+        // The bytes of messages finished here go at once, not with the sweep.
+        let mut finished: Vec<&str> = updates
+            .iter()
+            .filter(|u| u.status != "queued")
+            .map(|u| u.message_id.as_str())
+            .collect();
+        finished.sort_unstable();
+        finished.dedup();
+        for chunk in finished.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = with_rows(DROP_RAW_OF, &["?"], chunk.len());
+            sql.push(')');
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
     /// Drops the bytes of up to `limit` messages that no recipient waits for
-    /// any more (kept off the hot path: a sweep now and then); how many.
+    /// any more; how many. [`Self::finish_deliveries`] drops them as it goes:
+    /// this sweep is for messages finished otherwise (a DSN's bounce).
     pub async fn drop_finished_bytes(&self, limit: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(DROP_FINISHED_RAW)
             .bind(limit)
