@@ -399,6 +399,46 @@ async fn several_messages_share_one_smtp_session() {
 }
 
 #[tokio::test]
+async fn messages_beyond_the_in_memory_limit_are_claimed_from_the_store_without_waiting_for_the_poll()
+ {
+    let sink = SmtpSink::start().await;
+    sink.slow_down(Duration::from_millis(20));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Relay;
+    config.sending.relay.host = sink.addr.ip().to_string();
+    config.sending.relay.port = sink.addr.port();
+    config.sending.relay.tls = TlsMode::None;
+    // Two deliveries in memory at most: the rest wait in the store, and only
+    // a claim brings them out. The poll would come too late for the test.
+    config.sending.in_flight = 2;
+    config.sending.poll_interval = Duration::from_secs(60);
+    let app = spawn_with(config, Some(dir)).await;
+    let (org, _) = acme(&app).await;
+    for n in 0..12 {
+        send(
+            &app,
+            &org,
+            booking(json!({"to": [format!("guest{n}@example.test")]})),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    }
+    let mut rcpts: Vec<String> = sink
+        .wait_for(12)
+        .await
+        .iter()
+        .flat_map(|r| r.to.clone())
+        .collect();
+    rcpts.sort();
+    rcpts.dedup();
+    assert_eq!(rcpts.len(), 12, "{rcpts:?}");
+}
+
+#[tokio::test]
 async fn no_more_than_per_destination_sessions_are_open_at_once() {
     let sink = SmtpSink::start().await;
     sink.slow_down(Duration::from_millis(100));
