@@ -22,6 +22,8 @@ const INTAKE_BATCH: usize = 256;
 const BYTES_SWEEP: i64 = 10_000;
 /// Results written in one transaction at most.
 const RESULT_BATCH: usize = 512;
+/// How long a stop waits for running attempts and their results.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long results are gathered before they are written.
 const RESULT_LINGER: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -279,9 +281,13 @@ impl App {
             }
         }
         drop(results);
-        // Results of attempts still running are lost with the process; their
-        // leases run out and the deliveries are tried again (at-least-once).
-        writer.abort();
+        // What was delivered is written before the stop, or it would be sent
+        // again after a restart. Attempts still running after a moment are
+        // left: their leases run out and they are tried again (at-least-once).
+        let mut writer = writer;
+        if tokio::time::timeout(STOP_GRACE, &mut writer).await.is_err() {
+            writer.abort();
+        }
     }
 
     /// A worker task for a message leased at intake (already counted in flight).

@@ -14,8 +14,12 @@ use std::time::Duration;
 
 async fn relay_app(sink: &SmtpSink, per_destination: usize) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    spawn_with(relay_config(sink, per_destination, dir.path()), Some(dir)).await
+}
+
+fn relay_config(sink: &SmtpSink, per_destination: usize, data_dir: &std::path::Path) -> Config {
     let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: data_dir.to_path_buf(),
         ..Config::default()
     };
     config.sending.mode = DeliveryMode::Relay;
@@ -24,7 +28,7 @@ async fn relay_app(sink: &SmtpSink, per_destination: usize) -> TestApp {
     config.sending.relay.tls = TlsMode::Opportunistic;
     config.sending.per_destination = per_destination;
     config.sending.poll_interval = Duration::from_millis(50);
-    spawn_with(config, Some(dir)).await
+    config
 }
 
 async fn message(app: &TestApp, key: &str, id: &str) -> Value {
@@ -436,6 +440,34 @@ async fn messages_beyond_the_in_memory_limit_are_claimed_from_the_store_without_
     rcpts.sort();
     rcpts.dedup();
     assert_eq!(rcpts.len(), 12, "{rcpts:?}");
+}
+
+#[tokio::test]
+async fn a_stop_right_after_a_delivery_writes_its_result_so_a_restart_does_not_send_it_again() {
+    let sink = SmtpSink::start().await;
+    let app = relay_app(&sink, 2).await;
+    let (org, _) = acme(&app).await;
+    let id = accepted(&app, &org, booking(json!({}))).await;
+    // Stop within milliseconds of the relay taking it: results are gathered
+    // for a moment before they are written, and the stop must not drop them.
+    for _ in 0..4000 {
+        if !sink.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(sink.received().len(), 1);
+    let dir = app.stop().await.unwrap();
+    let config = relay_config(&sink, 2, dir.path());
+    let app = spawn_with(config, Some(dir)).await;
+    let m = wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
+    assert_eq!(m["recipients"][0]["attempts"], 1, "{m}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "delivered once, not again after the restart"
+    );
 }
 
 #[tokio::test]
