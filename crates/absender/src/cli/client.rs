@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
+use std::path::Path;
 
 /// What can go wrong talking to the server.
 #[derive(Debug)]
@@ -50,6 +51,30 @@ impl CliError {
     }
 }
 
+/// The certificates of a PEM file (`--ca-file`).
+fn certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, CliError> {
+    let unusable = |why: String| CliError::Usage(format!("--ca-file {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+    let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unusable(e.to_string()))?;
+    if found.is_empty() {
+        return Err(unusable("no certificate in it (PEM expected)".into()));
+    }
+    Ok(found)
+}
+
+/// An error with its causes: a failed https connection says why only there
+/// ("invalid peer certificate: UnknownIssuer").
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// Talks to one server as one caller.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
@@ -61,10 +86,27 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(base: &str, key: Option<&str>, org: Option<&str>) -> Result<Self, CliError> {
+        Self::trusting(base, key, org, None)
+    }
+
+    /// Like [`Self::new`]; an https server's certificate may also come from
+    /// the certificate authorities in the PEM file `ca_file`.
+    pub fn trusting(
+        base: &str,
+        key: Option<&str>,
+        org: Option<&str>,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, CliError> {
         let key = key
             .ok_or_else(|| CliError::Usage("an API key is needed: --key or ABSENDER_KEY".into()))?;
+        let mut http = reqwest::Client::builder();
+        if let Some(path) = ca_file {
+            for ca in certificates(path)? {
+                http = http.add_root_certificate(ca);
+            }
+        }
         Ok(Self {
-            http: reqwest::Client::new(),
+            http: http.build().map_err(|e| CliError::Usage(with_causes(&e)))?,
             base: base.trim_end_matches('/').to_string(),
             key: key.to_string(),
             org: org.map(str::to_string),
@@ -86,7 +128,7 @@ impl ApiClient {
         let response = request
             .send()
             .await
-            .map_err(|e| CliError::Unreachable(e.to_string()))?;
+            .map_err(|e| CliError::Unreachable(with_causes(&e)))?;
         if response.status().is_success() {
             return Ok(response);
         }

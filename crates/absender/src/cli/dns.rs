@@ -1,6 +1,6 @@
 //! `absender dns …`: local zones that absender serves itself (operator key).
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_service::api::{CreateZone, CreateZoneRecord, List, Zone, ZoneRecord};
 
 #[derive(Debug, clap::Subcommand)]
@@ -56,7 +56,7 @@ fn record_line(r: &ZoneRecord) -> String {
 }
 
 pub async fn run(remote: &Remote, command: DnsCommand) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), None)?;
+    let client = remote.client(false)?;
     match command {
         DnsCommand::Zone {
             command: ZoneCommand::Create { name },

@@ -1,6 +1,6 @@
 //! `absender identity …`: sender identities of one organization.
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_core::Scope;
 use absender_service::api::{DnsRecords, Event, Identity, List, RequestIdentity};
 
@@ -76,7 +76,7 @@ pub fn describe_with_diagnostics(identity: &Identity) -> String {
 }
 
 pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
+    let client = remote.client(true)?;
     match command {
         IdentityCommand::Request {
             address,

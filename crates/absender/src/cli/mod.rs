@@ -45,6 +45,18 @@ pub struct Remote {
     /// Print the server's JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// For an https URL: a PEM file of certificate authorities to trust
+    /// besides the public ones (a private CA, or the server's own certificate).
+    #[arg(long, env = "ABSENDER_CA_FILE", global = true)]
+    ca_file: Option<std::path::PathBuf>,
+}
+
+impl Remote {
+    /// A client of the server, acting for `--org` when `for_org` (operator key).
+    fn client(&self, for_org: bool) -> Result<client::ApiClient, client::CliError> {
+        let org = if for_org { self.org.as_deref() } else { None };
+        client::ApiClient::trusting(&self.url, self.key.as_deref(), org, self.ca_file.as_deref())
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
 //! `absender org …`: organizations (operator key).
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_core::Locale;
 use absender_service::api::{CreateOrg, CreatedOrg, List, Org, UpdateOrg};
 
@@ -52,7 +52,7 @@ fn line(org: &Org) -> String {
 }
 
 pub async fn run(remote: &Remote, command: OrgCommand) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), None)?;
+    let client = remote.client(false)?;
     match command {
         OrgCommand::Create {
             name,

@@ -1,6 +1,6 @@
 //! `absender outbox …`: the capture outbox.
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_service::api::{List, OutboxEntry, OutboxMessage};
 
 #[derive(Debug, clap::Subcommand)]
@@ -32,7 +32,7 @@ fn line(m: &OutboxEntry) -> String {
 }
 
 pub async fn run(remote: &Remote, command: OutboxCommand) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
+    let client = remote.client(true)?;
     match command {
         OutboxCommand::List { limit } => {
             let list: List<OutboxEntry> =

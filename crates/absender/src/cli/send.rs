@@ -1,7 +1,7 @@
 //! `absender send`: send one mail from the command line (organization key, or
 //! the operator key with --org).
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_core::Category;
 use absender_service::api::{Accepted, AttachmentIn, SendMessage};
 use base64::Engine;
@@ -50,7 +50,7 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, CliError> {
 }
 
 pub async fn run(remote: &Remote, args: SendArgs) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
+    let client = remote.client(true)?;
     let html = match &args.html_file {
         Some(path) => Some(
             String::from_utf8(read(path)?)

@@ -1,6 +1,6 @@
 //! `absender smtp-credentials …`: logins for SMTP submission.
 
-use super::{ApiClient, CliError, Remote, output};
+use super::{CliError, Remote, output};
 use absender_service::api::{CreateSmtpCredential, List, SmtpCredential};
 
 #[derive(Debug, clap::Subcommand)]
@@ -18,7 +18,7 @@ pub enum SmtpCredentialCommand {
 }
 
 pub async fn run(remote: &Remote, command: SmtpCredentialCommand) -> Result<(), CliError> {
-    let client = ApiClient::new(&remote.url, remote.key.as_deref(), remote.org.as_deref())?;
+    let client = remote.client(true)?;
     match command {
         SmtpCredentialCommand::Create { description } => {
             let created: SmtpCredential = client

@@ -352,3 +352,94 @@ fn demo_walks_the_setup_and_prints_the_records() {
         "{stdout}"
     );
 }
+
+/// A TLS front for `backend` on 127.0.0.1 (as a reverse proxy would be), with
+/// a fresh self-signed certificate for 127.0.0.1; returns its port and the
+/// certificate's PEM file. Runs on `runtime`.
+fn tls_front(
+    runtime: &tokio::runtime::Runtime,
+    backend: String,
+    dir: &std::path::Path,
+) -> (u16, std::path::PathBuf) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.join("front.pem"), dir.join("front.key"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(absender_smtp::load_pem(&cert, &key).unwrap());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (acceptor, backend) = (acceptor.clone(), backend.clone());
+            tokio::spawn(async move {
+                let Ok(mut client) = acceptor.accept(client).await else {
+                    return;
+                };
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (port, cert)
+}
+
+#[test]
+fn the_cli_talks_https_and_trusts_a_private_certificate_only_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+    let admin = server.new_admin_key.clone().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let backend = server.url.trim_start_matches("http://").to_string();
+    let (port, cert) = tls_front(&runtime, backend, dir.path());
+    let url = format!("https://127.0.0.1:{port}");
+
+    let untrusted = cli(&url, Some(&admin), &["org", "list"]);
+    assert_eq!(
+        untrusted.status.code(),
+        Some(3),
+        "unreachable: {untrusted:?}"
+    );
+    let said = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(
+        said.contains("invalid peer certificate: UnknownIssuer"),
+        "says why: {said}"
+    );
+
+    let mut trusted = command();
+    trusted
+        .env("ABSENDER_URL", &url)
+        .env("ABSENDER_KEY", &admin)
+        .env("ABSENDER_CA_FILE", &cert)
+        .args([
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--contact",
+            "team@acme.test",
+            "--json",
+        ]);
+    let created = json(&trusted.output().unwrap());
+    assert_eq!(created["name"], "Acme");
+    let listed = cli(&url, Some(&admin), &["org", "list", "--json", "--ca-file"]);
+    assert_eq!(listed.status.code(), Some(2), "--ca-file needs a path");
+    let listed = json(&cli(
+        &url,
+        Some(&admin),
+        &["org", "list", "--json", "--ca-file", cert.to_str().unwrap()],
+    ));
+    assert!(listed.to_string().contains("Acme"), "{listed}");
+
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let refused = cli(
+        &url,
+        Some(&admin),
+        &["org", "list", "--ca-file", not_pem.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no certificate"));
+}
