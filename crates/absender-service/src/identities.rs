@@ -14,6 +14,7 @@ use absender_core::{
     Category, Domain, EmailAddress, IdentityParts, RecordPurpose, Scope, Selector, Status,
 };
 use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow, StoreError};
+use std::collections::HashMap;
 
 pub(crate) struct LoadedIdentity {
     pub row: IdentityRow,
@@ -104,6 +105,26 @@ pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRo
         updated_at: rfc3339(row.updated_at),
         next_check_at: row.next_check_at.map(rfc3339),
     }
+}
+
+/// The views of `rows`, each with its own of `checks`.
+fn views(
+    rows: Vec<IdentityRow>,
+    checks: Vec<IdentityCheckRow>,
+) -> Result<Vec<Identity>, ServiceError> {
+    let mut by_identity: HashMap<String, Vec<IdentityCheckRow>> = HashMap::new();
+    for check in checks {
+        by_identity
+            .entry(check.identity_id.clone())
+            .or_default()
+            .push(check);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let checks = by_identity.remove(&row.id).unwrap_or_default();
+            Ok(identity_view(&load(row)?, &checks))
+        })
+        .collect()
 }
 
 /// The seed's CSV: a header line, then one fully quoted row per record.
@@ -262,12 +283,19 @@ impl App {
     /// The organization's identities.
     pub async fn list_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
         let org = caller.org()?;
-        let rows = self.inner.store.list_identities(&org.id).await?;
-        let mut identities = Vec::with_capacity(rows.len());
-        for row in rows {
-            identities.push(self.view(&load(row)?).await?);
-        }
-        Ok(identities)
+        let store = &self.inner.store;
+        let rows = store.list_identities(&org.id).await?;
+        views(rows, store.org_identity_checks(&org.id).await?)
+    }
+
+    /// Every organization's identities, by organization (operator only).
+    pub async fn all_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
+        caller.require_operator()?;
+        let store = &self.inner.store;
+        views(
+            store.all_identities().await?,
+            store.all_identity_checks().await?,
+        )
     }
 
     /// One identity of the organization.

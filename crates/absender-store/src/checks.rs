@@ -22,6 +22,11 @@ const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, statu
      soa_serial = excluded.soa_serial, last_checked_at = excluded.last_checked_at, last_success_at = excluded.last_success_at";
 const PARTS: &str = "SELECT identity_id, part, status_since, diagnostics, error_type, soa_zone, soa_mname, soa_serial, \
      last_checked_at, last_success_at FROM identity_checks WHERE identity_id = $1 ORDER BY part";
+const PARTS_OF_ORG: &str = "SELECT c.identity_id, c.part, c.status_since, c.diagnostics, c.error_type, c.soa_zone, \
+     c.soa_mname, c.soa_serial, c.last_checked_at, c.last_success_at FROM identity_checks c \
+     JOIN identities i ON i.id = c.identity_id WHERE i.org_id = $1 ORDER BY c.identity_id, c.part";
+const ALL_PARTS: &str = "SELECT identity_id, part, status_since, diagnostics, error_type, soa_zone, soa_mname, soa_serial, \
+     last_checked_at, last_success_at FROM identity_checks ORDER BY identity_id, part";
 const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id, part, from_status, to_status, detail, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
@@ -160,6 +165,23 @@ impl Store {
             .bind(identity_id)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// The last check's findings of every identity of the organization: one
+    /// read for a list instead of one per identity.
+    pub async fn org_identity_checks(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<IdentityCheckRow>, StoreError> {
+        Ok(sqlx::query_as(PARTS_OF_ORG)
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The last check's findings of every identity (the operator's overview).
+    pub async fn all_identity_checks(&self) -> Result<Vec<IdentityCheckRow>, StoreError> {
+        Ok(sqlx::query_as(ALL_PARTS).fetch_all(&self.pool).await?)
     }
 
     /// Records one event.

@@ -8,6 +8,8 @@ const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope
      RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
 const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE org_id = $1 ORDER BY created_at, id";
+const ALL: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
+     FROM identities ORDER BY org_id, created_at, id";
 const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
      FROM identities WHERE org_id = $1 AND id = $2";
 const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
@@ -91,6 +93,12 @@ impl Store {
             .bind(org_id)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Every organization's identities, by organization, oldest first (the
+    /// operator's overview).
+    pub async fn all_identities(&self) -> Result<Vec<IdentityRow>, StoreError> {
+        Ok(sqlx::query_as(ALL).fetch_all(&self.pool).await?)
     }
 
     /// One identity of the organization.

@@ -458,7 +458,7 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         .unwrap();
     assert_eq!(
         store.identity_checks("i1").await.unwrap(),
-        [part],
+        std::slice::from_ref(&part),
         "upserted, not duplicated"
     );
     assert_eq!(store.identity_events("i1").await.unwrap(), [event]);
@@ -475,6 +475,50 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
             .len(),
         1,
         "lease released by the save"
+    );
+
+    // Lists read a whole organization's findings at once, and never another's.
+    store.insert_org(&new_org("other")).await.unwrap();
+    store
+        .insert_identity(&new_identity("i3", "other", "c@other.test"))
+        .await
+        .unwrap();
+    let other_part = IdentityCheckRow {
+        identity_id: "i3".into(),
+        ..part.clone()
+    };
+    store
+        .save_check(&CheckUpdate {
+            identity_id: "i3".into(),
+            dkim_status: "SUCCESS".into(),
+            spf_status: "PENDING".into(),
+            mail_from_status: "PENDING".into(),
+            next_check_at: None,
+            checks_in_status: 0,
+            now_ms: 22_000,
+            parts: vec![other_part.clone()],
+            events: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.org_identity_checks("acme").await.unwrap(),
+        std::slice::from_ref(&part)
+    );
+    assert_eq!(
+        store.org_identity_checks("other").await.unwrap(),
+        std::slice::from_ref(&other_part)
+    );
+    assert_eq!(
+        store.all_identity_checks().await.unwrap(),
+        [part, other_part]
+    );
+    let all = store.all_identities().await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|r| (r.org_id.as_str(), r.id.as_str()))
+            .collect::<Vec<_>>(),
+        [("acme", "i1"), ("acme", "i2"), ("other", "i3")]
     );
 }
 

@@ -69,18 +69,27 @@ struct OrgsPage {
     error: Option<String>,
 }
 
-/// Every organization with its identities (the operator acts as each).
+/// Every organization with its identities (two reads, whatever the number).
 async fn all_identities(
     app: &App,
     caller: &Caller,
 ) -> Result<Vec<(absender_service::api::Org, Vec<Identity>)>, ServiceError> {
-    let mut out = Vec::new();
-    for org in app.list_orgs(caller).await? {
-        let as_org = app.act_as_org(caller, &org.id).await?;
-        let identities = app.list_identities(&as_org).await?;
-        out.push((org, identities));
+    let mut by_org: HashMap<String, Vec<Identity>> = HashMap::new();
+    for identity in app.all_identities(caller).await? {
+        by_org
+            .entry(identity.org_id.clone())
+            .or_default()
+            .push(identity);
     }
-    Ok(out)
+    Ok(app
+        .list_orgs(caller)
+        .await?
+        .into_iter()
+        .map(|org| {
+            let identities = by_org.remove(&org.id).unwrap_or_default();
+            (org, identities)
+        })
+        .collect())
 }
 
 async fn orgs_page(
