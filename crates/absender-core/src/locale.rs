@@ -14,6 +14,9 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// Every language absender speaks.
+    pub const ALL: [Locale; 2] = [Locale::De, Locale::En];
+
     /// The language tag.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -17,6 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+/// The pure checks' verdicts on one observation, in one language.
+struct Verdicts {
+    dkim: PartCheck,
+    spf: PartCheck,
+    mail_from: PartCheck,
+    /// Advice only: DMARC never decides a status.
+    dmarc: Vec<Diagnostic>,
+}
+
 /// How often a watched identity's DNS is checked (see [`App::watch_identity`]).
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -135,6 +144,29 @@ impl App {
         Ok(())
     }
 
+    /// What the pure checks say of `observation`, in `locale`.
+    fn verdicts(&self, domain: &Domain, observation: &Observation, locale: Locale) -> Verdicts {
+        let dns = &self.inner.platform_dns;
+        Verdicts {
+            dkim: check::check_dkim(&observation.dkim, locale),
+            spf: check::check_spf(
+                &observation.spf,
+                dns.spf_domain.as_str(),
+                &spf_policy(dns),
+                locale,
+            ),
+            mail_from: check::check_mail_from(
+                &observation.mail_from_mx,
+                &observation.mail_from_spf,
+                dns.bounce_host.as_str(),
+                dns.spf_domain.as_str(),
+                &spf_policy(dns),
+                locale,
+            ),
+            dmarc: check::check_dmarc(domain.as_str(), &observation.dmarc, locale),
+        }
+    }
+
     fn decide(
         &self,
         row: &IdentityRow,
@@ -144,25 +176,24 @@ impl App {
     ) -> Result<Outcome, ServiceError> {
         let locale = Locale::parse(&org.locale).unwrap_or_default();
         let now = self.now_ms();
-        let dns = &self.inner.platform_dns;
         let domain =
             Domain::parse(&row.domain).map_err(|_| ServiceError::corrupt("identity domain"))?;
-        let dkim = check::check_dkim(&observation.dkim, locale);
-        let spf = check::check_spf(
-            &observation.spf,
-            dns.spf_domain.as_str(),
-            &spf_policy(dns),
-            locale,
-        );
-        let dmarc = check::check_dmarc(domain.as_str(), &observation.dmarc, locale);
-        let mail_from = check::check_mail_from(
-            &observation.mail_from_mx,
-            &observation.mail_from_spf,
-            dns.bounce_host.as_str(),
-            dns.spf_domain.as_str(),
-            &spf_policy(dns),
-            locale,
-        );
+        // The findings are stored in every language, so that a page shows
+        // them in its own; statuses, events and notices use the organization's.
+        let in_every_language = Locale::ALL.map(|l| (l, self.verdicts(&domain, observation, l)));
+        let stored = |findings: fn(&Verdicts) -> &Vec<Diagnostic>| {
+            let by_locale: std::collections::BTreeMap<&str, &Vec<Diagnostic>> = in_every_language
+                .iter()
+                .map(|(l, v)| (l.as_str(), findings(v)))
+                .collect();
+            serde_json::to_string(&by_locale).expect("diagnostics serialize")
+        };
+        let Verdicts {
+            dkim,
+            spf,
+            mail_from,
+            ..
+        } = self.verdicts(&domain, observation, locale);
         let mail_from_before = status(&row.mail_from_status)?;
         let parts_before = IdentityParts {
             address: status(&row.address_status)?,
@@ -257,11 +288,11 @@ impl App {
                         before: Status,
                         after: Status,
                         check: Option<&PartCheck>,
-                        diagnostics: &[Diagnostic]| IdentityCheckRow {
+                        diagnostics: String| IdentityCheckRow {
             identity_id: row.id.clone(),
             part: part.to_string(),
             status_since: if before != after { now } else { since(part) },
-            diagnostics: serde_json::to_string(diagnostics).expect("diagnostics serialize"),
+            diagnostics,
             error_type: check
                 .and_then(|c| c.error_type)
                 .map(|t| t.as_str().to_string()),
@@ -281,23 +312,29 @@ impl App {
                 parts_before.dkim,
                 dkim_after,
                 Some(&dkim),
-                &dkim.diagnostics,
+                stored(|v| &v.dkim.diagnostics),
             ),
             part_row(
                 "spf",
                 parts_before.spf,
                 spf_after,
                 Some(&spf),
-                &spf.diagnostics,
+                stored(|v| &v.spf.diagnostics),
             ),
             part_row(
                 "mail_from",
                 mail_from_before,
                 mail_from_after,
                 Some(&mail_from),
-                &mail_from.diagnostics,
+                stored(|v| &v.mail_from.diagnostics),
             ),
-            part_row("dmarc", Status::Pending, Status::Pending, None, &dmarc),
+            part_row(
+                "dmarc",
+                Status::Pending,
+                Status::Pending,
+                None,
+                stored(|v| &v.dmarc),
+            ),
         ];
         let diagnostics = dkim
             .diagnostics
@@ -482,6 +519,7 @@ impl App {
         &self,
         caller: &Caller,
         id: &str,
+        locale: Locale,
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
         let loaded = self.identity_of(org, id).await?;
@@ -502,7 +540,7 @@ impl App {
                 self.check_leased(org, id).await?;
             }
         }
-        self.get_identity(caller, id).await
+        self.get_identity_in(caller, id, locale).await
     }
 
     /// Starts the DNS verification over (e.g. after FAILED), checking at once.

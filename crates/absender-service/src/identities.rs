@@ -8,10 +8,11 @@ use crate::clock::rfc3339;
 use crate::dkim_keys::{self, SELECTORS_PER_DOMAIN};
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
+use absender_core::diagnostic::Diagnostic;
 use absender_core::freemail::is_freemail;
 use absender_core::records::required_records;
 use absender_core::{
-    Category, Domain, EmailAddress, IdentityParts, RecordPurpose, Scope, Selector, Status,
+    Category, Domain, EmailAddress, IdentityParts, Locale, RecordPurpose, Scope, Selector, Status,
 };
 use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow, StoreError};
 use std::collections::HashMap;
@@ -41,13 +42,28 @@ pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
     })
 }
 
-fn dns_part(status: Status, check: Option<&IdentityCheckRow>) -> DnsPart {
+/// The findings stored with a part's check, in `locale`: stored in every
+/// language (`{"de": […], "en": […]}`) so that each page shows its own; rows
+/// written by an older absender hold one list in the organization's language.
+pub(crate) fn findings_in(stored: &str, locale: Locale) -> Vec<Diagnostic> {
+    if let Ok(mut by_locale) = serde_json::from_str::<HashMap<String, Vec<Diagnostic>>>(stored) {
+        return by_locale.remove(locale.as_str()).unwrap_or_default();
+    }
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
+/// The organization's language, for views that name no other.
+fn org_locale(org: &OrgRow) -> Locale {
+    Locale::parse(&org.locale).unwrap_or_default()
+}
+
+fn dns_part(status: Status, check: Option<&IdentityCheckRow>, locale: Locale) -> DnsPart {
     DnsPart {
         status,
         // Findings of the last check, shown while the part is not verified.
         diagnostics: check
             .filter(|_| status != Status::Success)
-            .and_then(|c| serde_json::from_str(&c.diagnostics).ok())
+            .map(|c| findings_in(&c.diagnostics, locale))
             .unwrap_or_default(),
         error_type: check
             .filter(|_| status != Status::Success)
@@ -64,7 +80,11 @@ fn dns_part(status: Status, check: Option<&IdentityCheckRow>) -> DnsPart {
     }
 }
 
-pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRow]) -> Identity {
+pub(crate) fn identity_view(
+    identity: &LoadedIdentity,
+    checks: &[IdentityCheckRow],
+    locale: Locale,
+) -> Identity {
     let LoadedIdentity {
         row,
         scope,
@@ -88,12 +108,12 @@ pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRo
             address: AddressPart {
                 status: parts.address,
             },
-            dkim: dns_part(parts.dkim, check("dkim")),
-            spf: dns_part(parts.spf, check("spf")),
-            mail_from: dns_part(*mail_from, check("mail_from")),
+            dkim: dns_part(parts.dkim, check("dkim"), locale),
+            spf: dns_part(parts.spf, check("spf"), locale),
+            mail_from: dns_part(*mail_from, check("mail_from"), locale),
             dmarc: AdvicePart {
                 diagnostics: check("dmarc")
-                    .and_then(|c| serde_json::from_str(&c.diagnostics).ok())
+                    .map(|c| findings_in(&c.diagnostics, locale))
                     .unwrap_or_default(),
             },
         },
@@ -107,10 +127,11 @@ pub(crate) fn identity_view(identity: &LoadedIdentity, checks: &[IdentityCheckRo
     }
 }
 
-/// The views of `rows`, each with its own of `checks`.
+/// The views of `rows`, each with its own of `checks`, findings in `locale`.
 fn views(
     rows: Vec<IdentityRow>,
     checks: Vec<IdentityCheckRow>,
+    locale: Locale,
 ) -> Result<Vec<Identity>, ServiceError> {
     let mut by_identity: HashMap<String, Vec<IdentityCheckRow>> = HashMap::new();
     for check in checks {
@@ -122,7 +143,7 @@ fn views(
     rows.into_iter()
         .map(|row| {
             let checks = by_identity.remove(&row.id).unwrap_or_default();
-            Ok(identity_view(&load(row)?, &checks))
+            Ok(identity_view(&load(row)?, &checks, locale))
         })
         .collect()
 }
@@ -160,9 +181,13 @@ impl App {
         load(row)
     }
 
-    async fn view(&self, identity: &LoadedIdentity) -> Result<Identity, ServiceError> {
+    async fn view(
+        &self,
+        identity: &LoadedIdentity,
+        locale: Locale,
+    ) -> Result<Identity, ServiceError> {
         let checks = self.inner.store.identity_checks(&identity.row.id).await?;
-        Ok(identity_view(identity, &checks))
+        Ok(identity_view(identity, &checks, locale))
     }
 
     /// Requests a sender identity: stores it, makes sure the domain has its DKIM
@@ -282,25 +307,52 @@ impl App {
 
     /// The organization's identities.
     pub async fn list_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
+        self.list_identities_in(caller, org_locale(caller.org()?))
+            .await
+    }
+
+    /// [`Self::list_identities`] with the findings in `locale` (a page's language).
+    pub async fn list_identities_in(
+        &self,
+        caller: &Caller,
+        locale: Locale,
+    ) -> Result<Vec<Identity>, ServiceError> {
         let org = caller.org()?;
         let store = &self.inner.store;
         let rows = store.list_identities(&org.id).await?;
-        views(rows, store.org_identity_checks(&org.id).await?)
+        views(rows, store.org_identity_checks(&org.id).await?, locale)
     }
 
     /// Every organization's identities, by organization (operator only).
-    pub async fn all_identities(&self, caller: &Caller) -> Result<Vec<Identity>, ServiceError> {
+    pub async fn all_identities(
+        &self,
+        caller: &Caller,
+        locale: Locale,
+    ) -> Result<Vec<Identity>, ServiceError> {
         caller.require_operator()?;
         let store = &self.inner.store;
         views(
             store.all_identities().await?,
             store.all_identity_checks().await?,
+            locale,
         )
     }
 
     /// One identity of the organization.
     pub async fn get_identity(&self, caller: &Caller, id: &str) -> Result<Identity, ServiceError> {
-        self.view(&self.identity_of(caller.org()?, id).await?).await
+        self.get_identity_in(caller, id, org_locale(caller.org()?))
+            .await
+    }
+
+    /// [`Self::get_identity`] with the findings in `locale` (a page's language).
+    pub async fn get_identity_in(
+        &self,
+        caller: &Caller,
+        id: &str,
+        locale: Locale,
+    ) -> Result<Identity, ServiceError> {
+        self.view(&self.identity_of(caller.org()?, id).await?, locale)
+            .await
     }
 
     /// Deletes an identity at once; the domain's keys go when no identity of the
@@ -399,6 +451,41 @@ impl App {
             .check(&previous, now)
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
         self.send_verification(org, &identity.row).await?;
-        self.view(&identity).await
+        self.view(&identity, org_locale(org)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_read_in_the_asked_language_and_old_rows_as_they_are() {
+        let finding = |code: &str, message: &str| Diagnostic {
+            code: code.into(),
+            message: message.into(),
+            record: None,
+        };
+        let stored = serde_json::json!({
+            "de": [finding("record_missing", "fehlt")],
+            "en": [finding("record_missing", "missing")],
+        })
+        .to_string();
+        assert_eq!(
+            findings_in(&stored, Locale::En),
+            [finding("record_missing", "missing")]
+        );
+        assert_eq!(
+            findings_in(&stored, Locale::De),
+            [finding("record_missing", "fehlt")]
+        );
+        // Written by an older absender: one list, in the organization's language.
+        let old = serde_json::to_string(&[finding("record_missing", "fehlt")]).unwrap();
+        assert_eq!(
+            findings_in(&old, Locale::En),
+            [finding("record_missing", "fehlt")]
+        );
+        assert!(findings_in("not json", Locale::En).is_empty());
+        assert!(findings_in("[]", Locale::De).is_empty());
     }
 }

@@ -100,6 +100,8 @@ fn locale(parts: &Parts, caller: Option<&Caller>) -> Locale {
 pub struct Ctx {
     pub t: &'static Texts,
     pub lang: &'static str,
+    /// The page's language (findings are shown in it).
+    pub locale: Locale,
     pub csrf: String,
     /// The organization's name, or the operator; None before sign-in.
     pub who: Option<String>,
@@ -115,6 +117,7 @@ impl Ctx {
         Ctx {
             t,
             lang: locale.as_str(),
+            locale,
             csrf: browser_key(parts)
                 .map(|k| app.ui_csrf_token(&k))
                 .unwrap_or_default(),

@@ -863,3 +863,54 @@ async fn an_organization_keeps_its_suppressions_smtp_logins_and_addresses_to_its
     assert!(browser.get(done.location()).await.body.contains("Removed."));
     assert!(identities_of(&app, &acme).await.is_empty());
 }
+
+#[tokio::test]
+async fn findings_are_shown_in_the_pages_language_and_the_api_keeps_the_organizations() {
+    let app = spawn_app().await;
+    let acme = app.upgraded_org("Acme", "de").await;
+    let identity = app
+        .request_identity(&acme, "events@acme.test", "recipients")
+        .await;
+    let id = identity["id"].as_str().unwrap();
+    app.confirm("events@acme.test").await;
+    // Every record published, then the first DKIM CNAME pointed elsewhere.
+    let published = app.publish(&acme, &identity).await;
+    let records = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/identities/{id}/dns-records"),
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let cname = &records["records"][0];
+    assert_eq!(cname["type"], "CNAME");
+    let path = format!("/api/v1/dns/zones/acme.test/records/{}", published[0]);
+    app.call(Method::DELETE, &path, Some(ADMIN_KEY), None).await;
+    let name = cname["name"].as_str().unwrap();
+    app.record("acme.test", name, "CNAME", "elsewhere.example.test")
+        .await;
+
+    let checked = app.check(&acme, id).await;
+    let finding = &checked["parts"]["dkim"]["diagnostics"][0];
+    assert_eq!(finding["code"], "cname_wrong_target", "{checked}");
+    let german = finding["message"].as_str().unwrap();
+    assert!(
+        german.contains("zeigt auf"),
+        "the API in the organization's language: {german}"
+    );
+
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&acme.key).await;
+    let page = format!("/ui/identities/{id}");
+    assert!(browser.get(&page).await.body.contains("zeigt auf"));
+    browser.get(&format!("/ui/lang/en?next={page}")).await;
+    let english = browser.get(&page).await.body;
+    assert!(
+        english.contains("but must point to") && !english.contains("zeigt auf"),
+        "{english}"
+    );
+    let live = browser.get(&format!("{page}/live")).await.body;
+    assert!(live.contains("but must point to"), "{live}");
+}

@@ -73,9 +73,10 @@ struct OrgsPage {
 async fn all_identities(
     app: &App,
     caller: &Caller,
+    locale: Locale,
 ) -> Result<Vec<(absender_service::api::Org, Vec<Identity>)>, ServiceError> {
     let mut by_org: HashMap<String, Vec<Identity>> = HashMap::new();
-    for identity in app.all_identities(caller).await? {
+    for identity in app.all_identities(caller, locale).await? {
         by_org
             .entry(identity.org_id.clone())
             .or_default()
@@ -100,7 +101,7 @@ async fn orgs_page(
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
-    let all = match all_identities(app, &caller).await {
+    let all = match all_identities(app, &caller, ctx.locale).await {
         Ok(all) => all,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -218,7 +219,7 @@ struct IdentitiesPage {
 
 async fn identities(State(app): State<App>, session: OperatorSession) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
-    let all = match all_identities(&app, &caller).await {
+    let all = match all_identities(&app, &caller, ctx.locale).await {
         Ok(all) => all,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -267,7 +268,7 @@ async fn events(State(app): State<App>, session: OperatorSession) -> Result<Resp
     let OperatorSession { ctx, caller } = session;
     let loaded = async {
         let events = app.recent_events(&caller, 200).await?;
-        let addresses: HashMap<String, String> = all_identities(&app, &caller)
+        let addresses: HashMap<String, String> = all_identities(&app, &caller, ctx.locale)
             .await?
             .into_iter()
             .flat_map(|(_, ids)| ids.into_iter().map(|i| (i.id, i.address)))

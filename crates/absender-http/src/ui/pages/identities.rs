@@ -69,7 +69,7 @@ async fn list_page(
     flash: Option<&'static str>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
-    let identities = match app.list_identities(&caller).await {
+    let identities = match app.list_identities_in(&caller, ctx.locale).await {
         Ok(list) => list,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -360,10 +360,11 @@ async fn load(
     id: &str,
     watch: bool,
 ) -> Result<(Identity, DnsRecords), ServiceError> {
+    let locale = session.ctx.locale;
     let identity = if watch {
-        app.watch_identity(&session.caller, id).await?
+        app.watch_identity(&session.caller, id, locale).await?
     } else {
-        app.get_identity(&session.caller, id).await?
+        app.get_identity_in(&session.caller, id, locale).await?
     };
     let records = app.dns_records(&session.caller, id).await?;
     Ok((identity, records))
