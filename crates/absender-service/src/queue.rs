@@ -51,10 +51,11 @@ pub(crate) struct Queue {
     /// Wakes the delivery loop: new work, or room for more.
     wake: Arc<Notify>,
     in_flight: Arc<AtomicUsize>,
-    /// The store may hold due deliveries that no worker has: set at start and
-    /// when a message is stored without being handed over from memory. While
-    /// it is clear, the delivery loop claims only every poll interval (for
-    /// retries coming due), not on every wake.
+    /// The store may hold due deliveries that no worker has: set at start,
+    /// when a message is stored without being handed over from memory, and
+    /// when a claim filled every free place (or failed). While it is clear,
+    /// the delivery loop claims only every poll interval (for retries coming
+    /// due), not on every wake.
     backlog: Arc<AtomicBool>,
     workers: Semaphore,
     destinations: Destinations,
