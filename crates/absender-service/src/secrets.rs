@@ -60,6 +60,22 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_distinct_and_use_the_whole_alphabet() {
+        let ids: Vec<String> = (0..200).map(|_| new_id("msg")).collect();
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        let mut seen = std::collections::HashSet::new();
+        for id in &ids {
+            let body = id.strip_prefix("msg_").expect("the prefix");
+            assert_eq!(body.len(), 20);
+            seen.extend(body.bytes());
+        }
+        // 4,000 characters: every one of the 36 shows up (all but certain).
+        assert_eq!(seen.len(), ID_ALPHABET.len());
+        assert!(seen.iter().all(|b| ID_ALPHABET.contains(b)));
+    }
+
+    #[test]
     fn hash_is_stable_and_not_the_secret() {
         let key = new_org_key();
         assert_eq!(hash_secret(&key), hash_secret(&key));
