@@ -188,12 +188,21 @@ impl App {
                 .collect();
             serde_json::to_string(&by_locale).expect("diagnostics serialize")
         };
+        let [dkim_found, spf_found, mail_from_found, dmarc_found] = [
+            stored(|v| &v.dkim.diagnostics),
+            stored(|v| &v.spf.diagnostics),
+            stored(|v| &v.mail_from.diagnostics),
+            stored(|v| &v.dmarc),
+        ];
         let Verdicts {
             dkim,
             spf,
             mail_from,
             ..
-        } = self.verdicts(&domain, observation, locale);
+        } = in_every_language
+            .into_iter()
+            .find_map(|(l, v)| (l == locale).then_some(v))
+            .expect("the organization's language is one of all");
         let mail_from_before = status(&row.mail_from_status)?;
         let parts_before = IdentityParts {
             address: status(&row.address_status)?,
@@ -312,29 +321,17 @@ impl App {
                 parts_before.dkim,
                 dkim_after,
                 Some(&dkim),
-                stored(|v| &v.dkim.diagnostics),
+                dkim_found,
             ),
-            part_row(
-                "spf",
-                parts_before.spf,
-                spf_after,
-                Some(&spf),
-                stored(|v| &v.spf.diagnostics),
-            ),
+            part_row("spf", parts_before.spf, spf_after, Some(&spf), spf_found),
             part_row(
                 "mail_from",
                 mail_from_before,
                 mail_from_after,
                 Some(&mail_from),
-                stored(|v| &v.mail_from.diagnostics),
+                mail_from_found,
             ),
-            part_row(
-                "dmarc",
-                Status::Pending,
-                Status::Pending,
-                None,
-                stored(|v| &v.dmarc),
-            ),
+            part_row("dmarc", Status::Pending, Status::Pending, None, dmarc_found),
         ];
         let diagnostics = dkim
             .diagnostics

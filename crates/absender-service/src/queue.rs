@@ -18,8 +18,6 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// Requests written in one transaction at most.
 const INTAKE_BATCH: usize = 256;
-/// Finished messages whose bytes are dropped in one statement at start.
-const BYTES_SWEEP: i64 = 10_000;
 /// Results written in one transaction at most.
 const RESULT_BATCH: usize = 512;
 /// How long a stop waits for running attempts and their results.
@@ -221,18 +219,6 @@ impl App {
             .expect("fresh lock")
             .take()
             .expect("one delivery loop per process");
-        // Results drop the bytes of finished messages; a database written by
-        // an older absender may still hold some.
-        loop {
-            match self.inner.store.drop_finished_bytes(BYTES_SWEEP).await {
-                Ok(n) if n == BYTES_SWEEP as u64 => {}
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not drop the bytes of finished messages");
-                    break;
-                }
-            }
-        }
         let mut last_claim: Option<Instant> = None;
         loop {
             let free = settings

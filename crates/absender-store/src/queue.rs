@@ -48,9 +48,6 @@ const UPDATE_DELIVERY_COLUMNS: [&str; 7] = [
     "CAST(? AS BIGINT)",
 ];
 // The bytes are no longer needed once no recipient waits for them.
-const DROP_FINISHED_RAW: &str = "UPDATE messages SET raw = NULL WHERE id IN (\
-     SELECT m.id FROM messages m WHERE m.raw IS NOT NULL AND NOT EXISTS (\
-     SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = 'queued') LIMIT $1)";
 const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND NOT EXISTS (\
      SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
@@ -59,7 +56,8 @@ const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queu
 
 /// `head` followed by `rows` groups of numbered parameters, one per entry of
 /// `columns`, each written as its entry says (`?` is the parameter), e.g.
-/// `CAST(? AS BIGINT)` where PostgreSQL cannot tell the type.
+/// `CAST(? AS BIGINT)` where PostgreSQL cannot tell the type. (sqlx's
+/// `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL refuses.)
 fn with_rows(head: &str, columns: &[&str], rows: usize) -> String {
     let mut sql = String::with_capacity(head.len() + rows * columns.len() * 8);
     sql.push_str(head);
@@ -209,7 +207,7 @@ impl Store {
                     .await?;
             }
         }
-        // The bytes of messages finished here go at once, not with the sweep.
+        // Messages finished here lose their bytes in the same transaction.
         let mut finished: Vec<&str> = updates
             .iter()
             .filter(|u| u.status != "queued")
@@ -228,17 +226,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Drops the bytes of up to `limit` messages that no recipient waits for
-    /// any more; how many. [`Self::finish_deliveries`] drops them as it goes:
-    /// this sweep is for messages finished otherwise (a DSN's bounce).
-    pub async fn drop_finished_bytes(&self, limit: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(DROP_FINISHED_RAW)
-            .bind(limit)
-            .execute(&self.queue_writer)
-            .await?;
-        Ok(done.rows_affected())
     }
 
     /// The deliveries of one message, in recipient order.

@@ -99,8 +99,7 @@ fn locale(parts: &Parts, caller: Option<&Caller>) -> Locale {
 /// Everything a page template needs besides its own content.
 pub struct Ctx {
     pub t: &'static Texts,
-    pub lang: &'static str,
-    /// The page's language (findings are shown in it).
+    /// The page's language (findings are shown in it too).
     pub locale: Locale,
     pub csrf: String,
     /// The organization's name, or the operator; None before sign-in.
@@ -111,12 +110,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The page's language tag (`lang` of the page).
+    pub fn lang(&self) -> &'static str {
+        self.locale.as_str()
+    }
+
     fn new(app: &App, parts: &Parts, caller: Option<&Caller>) -> Self {
         let locale = locale(parts, caller);
         let t = i18n::texts(locale);
         Ctx {
             t,
-            lang: locale.as_str(),
             locale,
             csrf: browser_key(parts)
                 .map(|k| app.ui_csrf_token(&k))

@@ -2,7 +2,7 @@
 //! retries on 4xx and dropped connections, bounces on 5xx with suppression,
 //! connection reuse, and the message status that shows it all.
 
-use crate::helpers::{TestApp, code, smtp_dialogue, spawn_with};
+use crate::helpers::{Org, TestApp, code, smtp_dialogue, spawn_with};
 use crate::messages::{accepted, acme, booking, send, suppressions};
 use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
@@ -15,6 +15,14 @@ use std::time::Duration;
 async fn relay_app(sink: &SmtpSink, per_destination: usize) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     spawn_with(relay_config(sink, per_destination, dir.path()), Some(dir)).await
+}
+
+/// `n` booking mails from `org`, to guest0@example.test, guest1@…, each accepted.
+async fn send_bookings(app: &TestApp, org: &Org, n: usize) {
+    for i in 0..n {
+        let to = format!("guest{i}@example.test");
+        send(app, org, booking(json!({"to": [to]})), StatusCode::ACCEPTED).await;
+    }
 }
 
 fn relay_config(sink: &SmtpSink, per_destination: usize, data_dir: &std::path::Path) -> Config {
@@ -143,18 +151,11 @@ async fn a_relay_is_reached_over_starttls_with_auth_and_a_wrong_password_defers(
         let sink = sink.clone();
         async move {
             let dir = tempfile::tempdir().unwrap();
-            let mut config = Config {
-                data_dir: dir.path().to_path_buf(),
-                ..Config::default()
-            };
-            config.sending.mode = DeliveryMode::Relay;
-            config.sending.relay.host = sink.addr.ip().to_string();
-            config.sending.relay.port = sink.addr.port();
+            let mut config = relay_config(&sink, 4, dir.path());
             config.sending.relay.tls = TlsMode::Required;
             config.sending.relay.accept_invalid_certs = true;
             config.sending.relay.username = Some("absender".into());
             config.sending.relay.password = Some(password.to_string().into());
-            config.sending.poll_interval = Duration::from_millis(50);
             spawn_with(config, Some(dir)).await
         }
     };
@@ -384,15 +385,7 @@ async fn several_messages_share_one_smtp_session() {
     let sink = SmtpSink::start().await;
     let app = relay_app(&sink, 1).await;
     let (org, _) = acme(&app).await;
-    for n in 0..6 {
-        send(
-            &app,
-            &org,
-            booking(json!({"to": [format!("guest{n}@example.test")]})),
-            StatusCode::ACCEPTED,
-        )
-        .await;
-    }
+    send_bookings(&app, &org, 6).await;
     let got = sink.wait_for(6).await;
     assert_eq!(got.len(), 6);
     assert_eq!(
@@ -408,29 +401,14 @@ async fn messages_beyond_the_in_memory_limit_are_claimed_from_the_store_without_
     let sink = SmtpSink::start().await;
     sink.slow_down(Duration::from_millis(20));
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    config.sending.mode = DeliveryMode::Relay;
-    config.sending.relay.host = sink.addr.ip().to_string();
-    config.sending.relay.port = sink.addr.port();
-    config.sending.relay.tls = TlsMode::None;
+    let mut config = relay_config(&sink, 4, dir.path());
     // Two deliveries in memory at most: the rest wait in the store, and only
     // a claim brings them out. The poll would come too late for the test.
     config.sending.in_flight = 2;
     config.sending.poll_interval = Duration::from_secs(60);
     let app = spawn_with(config, Some(dir)).await;
     let (org, _) = acme(&app).await;
-    for n in 0..12 {
-        send(
-            &app,
-            &org,
-            booking(json!({"to": [format!("guest{n}@example.test")]})),
-            StatusCode::ACCEPTED,
-        )
-        .await;
-    }
+    send_bookings(&app, &org, 12).await;
     let mut rcpts: Vec<String> = sink
         .wait_for(12)
         .await
@@ -477,15 +455,7 @@ async fn no_more_than_per_destination_sessions_are_open_at_once() {
     let app = relay_app(&sink, 2).await;
     let (org, _) = acme(&app).await;
     let before = sink.connections();
-    for n in 0..10 {
-        send(
-            &app,
-            &org,
-            booking(json!({"to": [format!("guest{n}@example.test")]})),
-            StatusCode::ACCEPTED,
-        )
-        .await;
-    }
+    send_bookings(&app, &org, 10).await;
     sink.wait_for(10).await;
     // Ten slow messages at once, yet two sessions carried them all.
     assert!(

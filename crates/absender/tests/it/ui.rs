@@ -662,15 +662,7 @@ async fn the_operator_sees_organizations_identities_events_queue_zones_and_outbo
     assert!(bad.body.contains("value=\"Gamma\""), "kept");
 
     // Identities and events after a confirmation.
-    app.request_identity(
-        &Org {
-            id: acme.id.clone(),
-            key: acme.key.clone(),
-        },
-        "events@acme.test",
-        "all",
-    )
-    .await;
+    app.request_identity(&acme, "events@acme.test", "all").await;
     app.confirm("events@acme.test").await;
     let identities = browser.get("/ui/admin/identities").await;
     assert!(identities.body.contains("events@acme.test") && identities.body.contains("Acme"));

@@ -416,16 +416,27 @@ async fn live(
     ))
 }
 
+/// After an action on the identity: back to its page saying `done`, or the error.
+fn back_to_identity<T>(
+    done: Result<T, ServiceError>,
+    session: OrgSession,
+    id: &str,
+    what: &str,
+) -> Result<Response, UiError> {
+    match done {
+        Ok(_) => Ok(see_other(&format!("/ui/identities/{id}?done={what}"))),
+        Err(e) => Err(UiError::service(e, session.ctx)),
+    }
+}
+
 async fn resend(
     State(app): State<App>,
     session: OrgSession,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.resend_verification(&session.caller, &id).await {
-        Ok(_) => Ok(see_other(&format!("/ui/identities/{id}?done=resent"))),
-        Err(e) => Err(UiError::service(e, session.ctx)),
-    }
+    let done = app.resend_verification(&session.caller, &id).await;
+    back_to_identity(done, session, &id, "resent")
 }
 
 async fn check(
@@ -434,10 +445,8 @@ async fn check(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.check_identity_now(&session.caller, &id).await {
-        Ok(_) => Ok(see_other(&format!("/ui/identities/{id}?done=checked"))),
-        Err(e) => Err(UiError::service(e, session.ctx)),
-    }
+    let done = app.check_identity_now(&session.caller, &id).await;
+    back_to_identity(done, session, &id, "checked")
 }
 
 async fn restart(
@@ -446,10 +455,8 @@ async fn restart(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.restart_identity(&session.caller, &id).await {
-        Ok(_) => Ok(see_other(&format!("/ui/identities/{id}?done=checked"))),
-        Err(e) => Err(UiError::service(e, session.ctx)),
-    }
+    let done = app.restart_identity(&session.caller, &id).await;
+    back_to_identity(done, session, &id, "checked")
 }
 
 #[derive(Template)]
