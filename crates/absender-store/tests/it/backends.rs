@@ -27,9 +27,9 @@ impl TestDb {
         }
     }
 
-    /// `None` when no PostgreSQL URL is configured for tests.
-    pub async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var("ABSENDER_TEST_POSTGRES_URL").ok()?;
+    /// `None` when no PostgreSQL server is there (reported by `tools`).
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let admin_url = crate::tools::postgres_url(test)?;
         let name = format!("absender_test_{:016x}", rand::thread_rng().r#gen::<u64>());
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await
@@ -95,8 +95,8 @@ macro_rules! battery {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = $crate::backends::TestDb::postgres().await else {
-                        eprintln!("ABSENDER_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+                    let test = concat!("postgres::", stringify!($name));
+                    let Some(db) = $crate::backends::TestDb::postgres(test).await else {
                         return;
                     };
                     super::$name(&db.store).await;

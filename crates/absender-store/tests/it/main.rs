@@ -1,6 +1,10 @@
 //! The store battery: every test runs against SQLite, and against PostgreSQL
-//! when `ABSENDER_TEST_POSTGRES_URL` is set (CI sets it).
+//! at `ABSENDER_TEST_POSTGRES_URL` (else the local server; skipped without
+//! one, failed in CI).
 
 mod backends;
 mod battery;
 mod migrations;
+// The integration tests' rule for tools and servers from outside, shared.
+#[path = "../../../absender/tests/it/tools.rs"]
+mod tools;

@@ -24,5 +24,6 @@ mod send_settings;
 mod smtp_sink;
 mod smtp_submission;
 mod system_mail_dkim;
+mod tools;
 mod ui;
 mod verification;

@@ -1,4 +1,4 @@
-//! The same workflow on PostgreSQL (when `ABSENDER_TEST_POSTGRES_URL` is set).
+//! The same workflow on PostgreSQL (at `ABSENDER_TEST_POSTGRES_URL`, else the local server).
 
 use crate::helpers::spawn_with;
 use absender::config::Config;
@@ -8,8 +8,7 @@ use sqlx::Connection;
 
 #[tokio::test]
 async fn the_setup_works_on_postgresql() {
-    let Ok(admin_url) = std::env::var("ABSENDER_TEST_POSTGRES_URL") else {
-        eprintln!("ABSENDER_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+    let Some(admin_url) = crate::tools::postgres_url("the_setup_works_on_postgresql") else {
         return;
     };
     let name = format!("absender_it_{:016x}", rand::thread_rng().r#gen::<u64>());
