@@ -371,7 +371,7 @@ impl App {
         if let Some(text) =
             crate::notices::status_change(locale, platform, &row.address, from, to, findings)
         {
-            self.send_system_mail(org, &org.contact_email, &text)
+            self.send_system_mail(org, &org.contact_email, &text, None)
                 .await?;
             tracing::info!(org_id = %org.id, identity_id = %row.id, from = from.as_str(), to = to.as_str(), "status notice sent");
         }

@@ -302,6 +302,7 @@ impl App {
                 subject: row.subject.clone(),
                 raw,
                 created_at: row.created_at,
+                operator_only: false,
             };
             (None, Some(kept))
         } else {

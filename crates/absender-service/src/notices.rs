@@ -11,6 +11,18 @@ pub(crate) struct NoticeText {
     pub html: String,
 }
 
+impl NoticeText {
+    /// The same notice with `secret` replaced wherever it appears.
+    pub fn redacted(&self, secret: &str) -> NoticeText {
+        let hide = |s: &str| s.replace(secret, "[redacted]");
+        NoticeText {
+            subject: hide(&self.subject),
+            text: hide(&self.text),
+            html: hide(&self.html),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "verification_mail.txt")]
 struct VerificationText<'a> {

@@ -41,73 +41,61 @@ fn visible_org(caller: &Caller) -> Option<&str> {
 }
 
 impl App {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn capture(
-        &self,
-        id: &str,
-        org_id: Option<&str>,
-        category: Category,
-        from: &str,
-        to: &[String],
-        subject: &str,
-        raw: Vec<u8>,
-    ) -> Result<(), ServiceError> {
-        self.inner
-            .store
-            .insert_outbox(&OutboxRow {
-                id: id.to_string(),
-                org_id: org_id.map(str::to_string),
-                category: category.as_str().to_string(),
-                mail_from: from.to_string(),
-                rcpt_to: to.join(","),
-                subject: subject.to_string(),
-                raw,
-                created_at: self.now_ms(),
-            })
-            .await?;
-        Ok(())
-    }
-
     /// Sends one of absender's own mails (category `system`, from the system
-    /// sender) to `to` on behalf of `org`. Until delivery exists it is captured.
+    /// sender) to `to` on behalf of `org`. A mail that carries a live
+    /// `secret` (a verification or sign-in link) is for the mailbox alone: its
+    /// outbox copy is the operator's only, and outside capture mode it is a
+    /// redacted copy while the real bytes wait in the queue, never served.
     pub(crate) async fn send_system_mail(
         &self,
         org: &OrgRow,
         to: &str,
         text: &NoticeText,
+        secret: Option<&str>,
     ) -> Result<(), ServiceError> {
         let sender = &self.inner.system_sender;
-        let platform = &self.inner.settings.platform.name;
         let message_id = crate::secrets::new_id("msg");
-        let unsigned = notice(&Notice {
-            from_name: platform,
-            from: &sender.to_string(),
-            to,
-            subject: &text.subject,
-            text: &text.text,
-            html: &text.html,
-            message_id_local: &message_id,
-            message_id_domain: sender.domain().as_str(),
-            date_unix: self.now_ms() / 1000,
-        });
+        let now = self.now_ms();
+        let compose = |text: &NoticeText| {
+            notice(&Notice {
+                from_name: &self.inner.settings.platform.name,
+                from: &sender.to_string(),
+                to,
+                subject: &text.subject,
+                text: &text.text,
+                html: &text.html,
+                message_id_local: &message_id,
+                message_id_domain: sender.domain().as_str(),
+                date_unix: now / 1000,
+            })
+        };
         // Mail from the platform's own senders is signed with the platform key.
-        let raw = self.sign(&org.id, None, &unsigned).await?;
+        let raw = self.sign(&org.id, None, &compose(text)).await?;
+        let capture = self.inner.settings.sending.mode == DeliveryMode::Capture;
+        let kept = match secret {
+            Some(secret) if !capture => compose(&text.redacted(secret)),
+            _ => raw.clone(),
+        };
+        // The outbox keeps every system mail, so the operator sees what went out.
+        self.inner
+            .store
+            .insert_outbox(&OutboxRow {
+                id: message_id.clone(),
+                org_id: Some(org.id.clone()),
+                category: Category::System.as_str().to_string(),
+                mail_from: sender.to_string(),
+                rcpt_to: to.to_string(),
+                subject: text.subject.clone(),
+                raw: kept,
+                created_at: now,
+                operator_only: secret.is_some(),
+            })
+            .await?;
         let envelope_from = format!(
             "bounces+{message_id}@{}",
             self.inner.settings.platform.bounce_host
         );
-        // The outbox keeps every system mail, so the operator sees what went out.
-        self.capture(
-            &message_id,
-            Some(&org.id),
-            Category::System,
-            &sender.to_string(),
-            &[to.to_string()],
-            &text.subject,
-            raw.clone(),
-        )
-        .await?;
-        if self.inner.settings.sending.mode == DeliveryMode::Capture {
+        if capture {
             return Ok(());
         }
         let row = MessageRow {
@@ -122,7 +110,7 @@ impl App {
             recipients: to.to_string(),
             subject: text.subject.clone(),
             status: String::new(),
-            created_at: self.now_ms(),
+            created_at: now,
         };
         self.accept(row, raw, "system", std::time::Instant::now())
             .await

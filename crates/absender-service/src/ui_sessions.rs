@@ -122,7 +122,7 @@ impl App {
                 &link,
                 SIGN_IN_LINK_TTL.as_secs() / 60,
             );
-            self.send_system_mail(&org, &org.contact_email, &text)
+            self.send_system_mail(&org, &org.contact_email, &text, Some(&token))
                 .await?;
             tracing::info!(org_id = %org.id, "sign-in link mailed");
         }

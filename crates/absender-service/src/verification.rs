@@ -73,7 +73,8 @@ impl App {
             .div_ceil(3600);
         let text =
             notices::verification(locale, &org.name, &identity.address, platform, &link, hours);
-        self.send_system_mail(org, &identity.address, &text).await?;
+        self.send_system_mail(org, &identity.address, &text, Some(&token))
+            .await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "verification mail sent");
         Ok(())
     }

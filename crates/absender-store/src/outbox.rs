@@ -2,14 +2,15 @@
 
 use crate::{OutboxRow, OutboxSummaryRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 // Listings leave the message bytes in the database; only their size is needed.
 const LIST_ALL: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
      FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1";
 const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
-     FROM outbox WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
-const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at FROM outbox WHERE id = $1";
+     FROM outbox WHERE org_id = $1 AND operator_only = 0 ORDER BY created_at DESC, id DESC LIMIT $2";
+const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only \
+     FROM outbox WHERE id = $1";
 
 impl Store {
     /// Keeps a message.
@@ -23,12 +24,13 @@ impl Store {
             .bind(&row.subject)
             .bind(&row.raw)
             .bind(row.created_at)
+            .bind(i64::from(row.operator_only))
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// The newest messages: all of them, or one organization's.
+    /// The newest messages: all of them, or those an organization may see.
     pub async fn list_outbox(
         &self,
         org_id: Option<&str>,
@@ -52,7 +54,7 @@ impl Store {
         Ok(rows)
     }
 
-    /// One message, if `org_id` (when given) owns it.
+    /// One message, if `org_id` (when given) owns it and may see it.
     pub async fn outbox_message(
         &self,
         id: &str,
@@ -62,6 +64,6 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.filter(|r| org_id.is_none() || r.org_id.as_deref() == org_id))
+        Ok(row.filter(|r| org_id.is_none() || (r.org_id.as_deref() == org_id && !r.operator_only)))
     }
 }

@@ -104,6 +104,9 @@ pub struct OutboxRow {
     pub subject: String,
     pub raw: Vec<u8>,
     pub created_at: i64,
+    /// Holds a live secret (a verification or sign-in link): the operator's alone.
+    #[sqlx(try_from = "Flag")]
+    pub operator_only: bool,
 }
 
 /// A message in an outbox listing: everything but the bytes.

@@ -211,8 +211,8 @@ async fn publish_to_success(n: usize) {
         )
         .await;
         let id = identity["id"].as_str().unwrap();
-        // The owner confirms the address (link from the outbox).
-        confirm_latest(&http, &base, &key).await;
+        // The owner confirms the address (link from the operator's outbox).
+        confirm_latest(&http, &base).await;
         let records = api(
             &http,
             &base,

@@ -67,7 +67,7 @@ async fn setup(dir: &Path) -> String {
     )
     .await;
     let id = identity["id"].as_str().unwrap();
-    confirm_latest(&http, &base, &key).await;
+    confirm_latest(&http, &base).await;
     let records = api(
         &http,
         &base,

@@ -251,6 +251,7 @@ async fn outbox_is_scoped_by_org(store: &Store) {
         subject: "Hallo".into(),
         raw: b"Subject: Hallo\r\n\r\nBody\r\n".to_vec(),
         created_at: at,
+        operator_only: false,
     };
     store
         .insert_outbox(&message("m1", Some("acme"), 1))
@@ -288,6 +289,36 @@ async fn outbox_is_scoped_by_org(store: &Store) {
         store.outbox_message("m2", None).await.unwrap().unwrap().raw,
         message("m2", None, 2).raw
     );
+    // A mail with a live secret is the operator's alone, even for its organization.
+    let secret = OutboxRow {
+        operator_only: true,
+        ..message("m4", Some("acme"), 4)
+    };
+    store.insert_outbox(&secret).await.unwrap();
+    let acme_now: Vec<String> = store
+        .list_outbox(Some("acme"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(acme_now, ["m1"]);
+    assert!(
+        store
+            .outbox_message("m4", Some("acme"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .outbox_message("m4", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .operator_only
+    );
+    assert_eq!(store.list_outbox(None, 10).await.unwrap().len(), 4);
 }
 
 async fn local_dns_zones_keep_records_and_bump_serials(store: &Store) {

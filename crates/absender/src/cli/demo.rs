@@ -161,20 +161,22 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
         identity.id
     );
 
-    let outbox: List<OutboxEntry> = acme.get("/api/v1/outbox").await?;
+    // The link is for the address owner's mailbox alone; in capture mode
+    // the operator reads it in the outbox and plays the owner.
+    let outbox: List<OutboxEntry> = operator.get("/api/v1/outbox").await?;
     let mail = outbox
         .items
         .iter()
         .find(|m| m.to.iter().any(|t| t == DEMO_ADDRESS))
         .ok_or_else(|| CliError::BadAnswer("no verification mail in the outbox".into()))?;
-    let message: OutboxMessage = acme.get(&format!("/api/v1/outbox/{}", mail.id)).await?;
+    let message: OutboxMessage = operator.get(&format!("/api/v1/outbox/{}", mail.id)).await?;
     let link = message
         .text
         .as_deref()
         .and_then(find_link)
         .ok_or_else(|| CliError::BadAnswer("no link in the verification mail".into()))?;
     println!(
-        "2. Verification mail captured in the outbox: {} \"{}\"",
+        "2. Verification mail captured in the outbox (the operator's view): {} \"{}\"",
         mail.id, mail.subject
     );
     println!("   link: {link}");

@@ -67,7 +67,7 @@ pub fn serve_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)
     }
 }
 
-fn cli(url: &str, key: Option<&str>, args: &[&str]) -> Output {
+pub fn cli(url: &str, key: Option<&str>, args: &[&str]) -> Output {
     let mut command = command();
     command.env("ABSENDER_URL", url).args(args);
     if let Some(key) = key {
@@ -146,9 +146,14 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
     );
     assert_eq!(csv.lines().count(), 7);
 
-    let outbox = json(&cli(&url, Some(org_key), &["outbox", "list", "--json"]));
+    // The verification mail holds the link: the operator sees it, the organization does not.
+    let org_outbox = json(&cli(&url, Some(org_key), &["outbox", "list", "--json"]));
+    assert_eq!(org_outbox["items"], serde_json::json!([]));
+    let outbox = json(&cli(&url, Some(&admin), &["outbox", "list", "--json"]));
     let mail_id = outbox["items"][0]["id"].as_str().unwrap();
-    let raw = cli(&url, Some(org_key), &["outbox", "show", mail_id, "--raw"]);
+    let hidden = cli(&url, Some(org_key), &["outbox", "show", mail_id, "--raw"]);
+    assert_eq!(hidden.status.code(), Some(1));
+    let raw = cli(&url, Some(&admin), &["outbox", "show", mail_id, "--raw"]);
     assert!(
         String::from_utf8(raw.stdout)
             .unwrap()

@@ -18,6 +18,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub config: Config,
+    /// In relay mode: the sink where the address owner's mail arrives
+    /// (verification links are read there, as only the mailbox sees them).
+    pub mailbox: Option<crate::smtp_sink::SmtpSink>,
     running: Option<Running>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -60,6 +63,7 @@ pub async fn spawn_with_resolvers(
         http: reqwest::Client::new(),
         clock,
         config,
+        mailbox: None,
         running: Some(running),
         _dir: dir,
     }
@@ -165,8 +169,37 @@ impl TestApp {
         .await
     }
 
-    /// The newest verification link mailed to `address`, read from the outbox.
+    /// The newest verification link mailed to `address`: from the mailbox
+    /// (relay mode), else from the outbox, which only the operator may read.
     pub async fn verification_link(&self, address: &str) -> String {
+        let link = match &self.mailbox {
+            Some(sink) => self.link_in_mailbox(sink, address).await,
+            None => self.link_in_outbox(address).await,
+        };
+        link.strip_prefix(&self.base)
+            .expect("link on the public URL")
+            .to_string()
+    }
+
+    async fn link_in_mailbox(&self, sink: &crate::smtp_sink::SmtpSink, address: &str) -> String {
+        for _ in 0..400 {
+            let newest = sink
+                .system_received()
+                .into_iter()
+                .rev()
+                .filter(|m| m.to.iter().any(|t| t == address))
+                .filter_map(|m| verify_link_in(&absender_mail::inspect::summarize(&m.data).text?))
+                // A sink may serve several servers in one test.
+                .find(|link| link.starts_with(&self.base));
+            if let Some(link) = newest {
+                return link;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no verification mail to {address} reached the mailbox");
+    }
+
+    async fn link_in_outbox(&self, address: &str) -> String {
         let list = self
             .json(
                 Method::GET,
@@ -192,19 +225,19 @@ impl TestApp {
                 StatusCode::OK,
             )
             .await;
-        let text = full["text"].as_str().unwrap();
-        let link = text
-            .split_whitespace()
-            .find(|w| w.contains("/verify/"))
-            .expect("a link in the mail");
-        link.strip_prefix(&self.base)
-            .expect("link on the public URL")
-            .to_string()
+        verify_link_in(full["text"].as_str().unwrap()).expect("a link in the mail")
     }
 
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }
+}
+
+/// The first `/verify/` link in a mail's text.
+pub fn verify_link_in(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|w| w.contains("/verify/"))
+        .map(str::to_string)
 }
 
 /// The error code of an error body.

@@ -25,5 +25,6 @@ mod smtp_sink;
 mod smtp_submission;
 mod system_mail_dkim;
 mod tools;
+mod trust;
 mod ui;
 mod verification;

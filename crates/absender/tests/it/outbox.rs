@@ -1,15 +1,17 @@
-//! The capture outbox: the operator sees all mail, an organization its own.
+//! The capture outbox: the operator sees all mail, an organization its own
+//! but never a mail with a live link (verification, sign-in).
 
 use crate::helpers::{ADMIN_KEY, code, spawn_app};
+use crate::messages::{accepted, acme, booking};
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 #[tokio::test]
 async fn outbox_lists_shows_and_serves_raw_messages_per_caller() {
     let app = spawn_app().await;
-    let acme = app.upgraded_org("Acme", "en").await;
+    let (acme, _) = acme(&app).await;
+    let booked = accepted(&app, &acme, booking(json!({}))).await;
     let beta = app.upgraded_org("Beta", "en").await;
-    app.request_identity(&acme, "events@acme.test", "recipients")
-        .await;
     app.request_identity(&beta, "news@beta.test", "recipients")
         .await;
 
@@ -22,7 +24,23 @@ async fn outbox_lists_shows_and_serves_raw_messages_per_caller() {
             StatusCode::OK,
         )
         .await;
-    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    let to = |m: &serde_json::Value| m["to"][0].as_str().unwrap().to_string();
+    let sorted = |items: &[serde_json::Value]| {
+        let mut to: Vec<String> = items.iter().map(to).collect();
+        to.sort();
+        to
+    };
+    // Both verification mails, Acme's "ready" notice to its contact, its booking.
+    let everyone = sorted(all["items"].as_array().unwrap());
+    assert_eq!(
+        everyone,
+        [
+            "events@acme.test",
+            "guest@example.test",
+            "news@beta.test",
+            "team@example.test"
+        ]
+    );
     let mine = app
         .json(
             Method::GET,
@@ -33,10 +51,18 @@ async fn outbox_lists_shows_and_serves_raw_messages_per_caller() {
         )
         .await;
     let items = mine["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["to"], serde_json::json!(["events@acme.test"]));
-    assert_eq!(items[0]["org_id"], acme.id.as_str());
-    let id = items[0]["id"].as_str().unwrap();
+    assert_eq!(
+        sorted(items),
+        ["guest@example.test", "team@example.test"],
+        "its booking and notice, not its verification mail"
+    );
+    let item = items
+        .iter()
+        .find(|m| to(m) == "guest@example.test")
+        .unwrap();
+    assert_eq!(item["org_id"], acme.id.as_str());
+    let id = item["id"].as_str().unwrap();
+    assert_eq!(id, booked);
 
     let message = app
         .json(
@@ -55,10 +81,10 @@ async fn outbox_lists_shows_and_serves_raw_messages_per_caller() {
             .find(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case(name))
             .map(|h| h["value"].as_str().unwrap().to_string())
     };
-    assert!(header("Message-ID").unwrap().ends_with("@absender.test>"));
+    assert!(header("Message-ID").unwrap().ends_with("@acme.test>"));
     assert!(header("Date").is_some());
-    assert!(header("From").unwrap().contains("noreply@absender.test"));
-    assert!(message["html"].as_str().unwrap().contains("<a href="));
+    assert!(header("From").unwrap().contains("events@acme.test"));
+    assert!(message["text"].as_str().unwrap().contains("Danke!"));
 
     let raw = app
         .call(

@@ -31,7 +31,8 @@ async fn the_setup_works_on_postgresql() {
     config.sending.relay.host = sink.addr.ip().to_string();
     config.sending.relay.port = sink.addr.port();
     config.sending.poll_interval = std::time::Duration::from_millis(50);
-    let app = spawn_with(config, Some(dir)).await;
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(sink.clone());
     assert_eq!(
         app.app().store().backend(),
         absender_store::Backend::Postgres

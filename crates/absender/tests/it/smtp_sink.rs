@@ -40,7 +40,7 @@ struct State {
     over_tls: usize,
     logins: Vec<String>,
     /// Notices from absender itself (From: the platform's system sender).
-    system: usize,
+    system: Vec<Received>,
 }
 
 fn is_system_mail(data: &[u8]) -> bool {
@@ -130,7 +130,12 @@ impl SmtpSink {
 
     /// How many of absender's own notices arrived.
     pub fn system_mail(&self) -> usize {
-        self.state.lock().unwrap().system
+        self.state.lock().unwrap().system.len()
+    }
+
+    /// absender's own notices that arrived (verification links among them).
+    pub fn system_received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().system.clone()
     }
 
     /// Messages that came over TLS, and who logged in.
@@ -255,16 +260,17 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             if tls {
                 state.lock().unwrap().over_tls += 1;
             }
-            if is_system_mail(&data) {
-                // absender's own notices (verification links, status mails) are
-                // delivered too; the tests look at the organizations' mail.
-                state.lock().unwrap().system += 1;
+            let mail = Received {
+                from: from.clone(),
+                to: std::mem::take(&mut to),
+                data,
+            };
+            // absender's own notices (verification links, status mails) are
+            // delivered too; the tests look at the organizations' mail apart.
+            if is_system_mail(&mail.data) {
+                state.lock().unwrap().system.push(mail);
             } else {
-                state.lock().unwrap().received.push(Received {
-                    from: from.clone(),
-                    to: std::mem::take(&mut to),
-                    data,
-                });
+                state.lock().unwrap().received.push(mail);
             }
             "250 2.0.0 queued as sink".into()
         } else if upper == "RSET" || upper == "NOOP" {

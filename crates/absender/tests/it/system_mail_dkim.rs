@@ -57,7 +57,7 @@ async fn the_verification_mail_is_signed_by_the_platform_and_verifies() {
         .json(
             Method::GET,
             "/api/v1/outbox",
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
             StatusCode::OK,
         )
@@ -67,7 +67,7 @@ async fn the_verification_mail_is_signed_by_the_platform_and_verifies() {
         .call(
             Method::GET,
             &format!("/api/v1/outbox/{id}/raw"),
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
         )
         .await

@@ -1,7 +1,7 @@
 //! Address verification: GET shows, POST confirms, links are single use,
 //! expire, are replaced by newer ones, and resending is rate limited.
 
-use crate::helpers::{code, spawn_app};
+use crate::helpers::{ADMIN_KEY, code, spawn_app};
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
@@ -209,7 +209,7 @@ async fn the_verification_mail_is_german_for_a_german_organization() {
         .json(
             Method::GET,
             "/api/v1/outbox",
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
             StatusCode::OK,
         )
@@ -227,7 +227,7 @@ async fn the_verification_mail_is_german_for_a_german_organization() {
         .json(
             Method::GET,
             &format!("/api/v1/outbox/{}", mail["id"].as_str().unwrap()),
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
             StatusCode::OK,
         )
@@ -256,7 +256,7 @@ async fn links_start_with_the_public_url() {
         .json(
             Method::GET,
             "/api/v1/outbox",
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
             StatusCode::OK,
         )
@@ -266,7 +266,7 @@ async fn links_start_with_the_public_url() {
         .json(
             Method::GET,
             &format!("/api/v1/outbox/{id}"),
-            Some(&org.key),
+            Some(ADMIN_KEY),
             None,
             StatusCode::OK,
         )

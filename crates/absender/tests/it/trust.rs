@@ -1,0 +1,225 @@
+//! What one organization may never do: confirm an address it does not own,
+//! speak with a second author, forge reports, send past a withdrawn upgrade
+//! or key. Each test plays the attack.
+
+use crate::binary::cli;
+use crate::delivery::relay_config;
+use crate::helpers::{ADMIN_KEY, Org, TestApp, spawn_app, spawn_with};
+use crate::smtp_sink::SmtpSink;
+use crate::ui::Browser;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// Every response an organization's key or session gets about its identity
+/// `id` and its mail: API, UI pages and CLI.
+async fn everything_the_org_sees(app: &TestApp, org: &Org, id: &str) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut get = async |path: String| {
+        let response = app.call(Method::GET, &path, Some(&org.key), None).await;
+        let body = response.text().await.unwrap();
+        seen.push((path, body.clone()));
+        body
+    };
+    let outbox: Value = serde_json::from_str(&get("/api/v1/outbox".into()).await).unwrap();
+    let mut mail_ids: Vec<String> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    // Mail the organization is not shown may still be asked for by id.
+    let all: Value = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    for m in all["items"].as_array().unwrap() {
+        mail_ids.push(m["id"].as_str().unwrap().to_string());
+    }
+    for path in [
+        "/api/v1/identities".to_string(),
+        format!("/api/v1/identities/{id}"),
+        format!("/api/v1/identities/{id}/events"),
+        format!("/api/v1/identities/{id}/dns-records"),
+    ] {
+        get(path).await;
+    }
+    for mail in &mail_ids {
+        get(format!("/api/v1/outbox/{mail}")).await;
+        get(format!("/api/v1/outbox/{mail}/raw")).await;
+        get(format!("/api/v1/messages/{mail}")).await;
+    }
+
+    let browser = Browser::new(app, "en");
+    browser.sign_in(&org.key).await;
+    let mut pages = vec![
+        "/ui".to_string(),
+        "/ui/identities".to_string(),
+        format!("/ui/identities/{id}"),
+        format!("/ui/identities/{id}/live"),
+        "/ui/outbox".to_string(),
+    ];
+    for mail in &mail_ids {
+        pages.push(format!("/ui/outbox/{mail}"));
+        pages.push(format!("/ui/outbox/{mail}/raw"));
+    }
+    for page in pages {
+        let body = browser.get(&page).await.body;
+        seen.push((page, body));
+    }
+
+    let base = app.base.clone();
+    let key = org.key.clone();
+    let id = id.to_string();
+    let cli_runs = tokio::task::spawn_blocking(move || {
+        let mut runs = vec![
+            vec!["outbox", "list", "--json"],
+            vec!["identity", "list", "--json"],
+            vec!["identity", "show", &id, "--json"],
+            vec!["identity", "events", &id, "--json"],
+        ];
+        for mail in &mail_ids {
+            runs.push(vec!["outbox", "show", mail, "--json"]);
+        }
+        runs.into_iter()
+            .map(|args| {
+                let out = cli(&base, Some(&key), &args);
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                (format!("absender {}", args.join(" ")), text)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    seen.extend(cli_runs);
+    seen
+}
+
+/// The token of a `/verify/<token>` link.
+fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn in_relay_mode_only_the_mailbox_sees_the_verification_link() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn_with(relay_config(&sink, 2, dir.path()), Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let org = app.upgraded_org("Acme", "en").await;
+    // The organization asks for an address it does not own.
+    let identity = app
+        .request_identity(&org, "ceo@acme.test", "recipients")
+        .await;
+    let id = identity["id"].as_str().unwrap();
+    let link = app.verification_link("ceo@acme.test").await;
+    let token = token_of(&link);
+    // The results writer drops the queued bytes once the delivery is written.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    for (what, body) in everything_the_org_sees(&app, &org, id).await {
+        assert!(!body.contains(&token), "{what} shows the token: {body}");
+    }
+    // The operator's outbox keeps at most a redacted copy.
+    let all: Value = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    for m in all["items"].as_array().unwrap() {
+        let path = format!("/api/v1/outbox/{}/raw", m["id"].as_str().unwrap());
+        let raw = app.call(Method::GET, &path, Some(ADMIN_KEY), None).await;
+        assert!(!raw.text().await.unwrap().contains(&token), "{path}");
+    }
+
+    // The link was real: the owner confirms with it.
+    let confirmed = app.call(Method::POST, &link, None, None).await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let after = app.identity(&org, id).await;
+    assert_eq!(after["parts"]["address"]["status"], "SUCCESS", "{after}");
+}
+
+#[tokio::test]
+async fn in_capture_mode_the_operator_sees_the_link_and_the_organization_does_not() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let identity = app
+        .request_identity(&org, "ceo@acme.test", "recipients")
+        .await;
+    let id = identity["id"].as_str().unwrap();
+    // A sign-in link to the organization's contact is a live secret too.
+    let browser = Browser::new(&app, "en");
+    let contact = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/orgs/{}", org.id),
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await["contact_email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .submit("/ui/sign-in", "/ui/sign-in/link", &[("email", &contact)])
+        .await;
+
+    let link = app.verification_link("ceo@acme.test").await;
+    let token = token_of(&link);
+    let operator_outbox = app
+        .call(Method::GET, "/api/v1/outbox", Some(ADMIN_KEY), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let sign_in_mail = serde_json::from_str::<Value>(&operator_outbox).unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to"][0] == contact.as_str())
+        .unwrap_or_else(|| panic!("the sign-in link mail in {operator_outbox}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sign_in_text = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/outbox/{sign_in_mail}"),
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sign_in_token = sign_in_text
+        .split_whitespace()
+        .find(|w| w.contains("/ui/sign-in/"))
+        .map(token_of)
+        .expect("a sign-in link");
+
+    for (what, body) in everything_the_org_sees(&app, &org, id).await {
+        assert!(
+            !body.contains(&token),
+            "{what} shows the verification token"
+        );
+        assert!(
+            !body.contains(&sign_in_token),
+            "{what} shows the sign-in token"
+        );
+    }
+}
