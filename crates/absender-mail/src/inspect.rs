@@ -29,39 +29,6 @@ pub fn summarize(raw: &[u8]) -> Summary {
     }
 }
 
-/// What SMTP submission needs to know of a client's message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Submitted {
-    /// The addresses in From (normally one).
-    pub from: Vec<String>,
-    pub has_message_id: bool,
-    pub has_date: bool,
-    /// `X-Absender-Category`, if the client named one.
-    pub category: Option<String>,
-}
-
-/// Reads the headers submission checks; `None` if `raw` is not a message.
-pub fn submitted(raw: &[u8]) -> Option<Submitted> {
-    let message = MessageParser::default().parse_headers(raw)?;
-    let from = message
-        .from()
-        .map(|list| {
-            list.iter()
-                .filter_map(|a| a.address().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let category = message
-        .header_raw("X-Absender-Category")
-        .map(|v| v.trim().to_ascii_lowercase());
-    Some(Submitted {
-        from,
-        has_message_id: message.message_id().is_some(),
-        has_date: message.date().is_some(),
-        category,
-    })
-}
-
 /// The decoded Subject of `raw`, if it has one.
 pub fn subject(raw: &[u8]) -> Option<String> {
     let message = MessageParser::default().parse_headers(raw)?;
@@ -72,15 +39,6 @@ pub fn subject(raw: &[u8]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::compose::{Notice, notice};
-
-    #[test]
-    fn submitted_headers_are_read() {
-        let raw = b"From: \"Acme\" <events@acme.test>\r\nTo: a@b.test\r\nX-Absender-Category: Invitation\r\nSubject: x\r\n\r\nbody\r\n";
-        let s = submitted(raw).unwrap();
-        assert_eq!(s.from, ["events@acme.test"]);
-        assert_eq!(s.category.as_deref(), Some("invitation"));
-        assert!(!s.has_message_id && !s.has_date);
-    }
 
     #[test]
     fn a_composed_notice_reads_back_with_its_bodies_and_headers() {

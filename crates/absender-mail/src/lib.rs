@@ -5,3 +5,4 @@ pub mod compose;
 pub mod dkim;
 pub mod dsn;
 pub mod inspect;
+pub mod submitted;

@@ -8,7 +8,7 @@
 use crate::secrets::new_id;
 use crate::{App, ServiceError};
 use absender_core::{Category, EmailAddress, Status};
-use absender_mail::inspect::submitted;
+use absender_mail::submitted::submitted;
 use absender_store::IdentityRow;
 use absender_store::{MessageRow, OrgRow};
 use std::collections::HashMap;
@@ -216,9 +216,8 @@ impl App {
         data: Vec<u8>,
     ) -> Result<String, SmtpReply> {
         let started = Instant::now();
-        let headers = submitted(&data).ok_or_else(|| {
-            SmtpReply::new(554, "5.6.0", "the message has no readable header section")
-        })?;
+        // One author (RFC 5322 §3.6); Bcc and control headers are gone before signing.
+        let headers = submitted(&data).map_err(|e| SmtpReply::new(554, "5.6.0", e.to_string()))?;
         let category = match headers.category.as_deref() {
             None => Category::Booking,
             Some(name) => Category::parse(name)
@@ -231,13 +230,7 @@ impl App {
                     )
                 })?,
         };
-        let [from] = headers.from.as_slice() else {
-            return Err(SmtpReply::new(
-                554,
-                "5.6.0",
-                "the message needs exactly one From address",
-            ));
-        };
+        let from = &headers.from;
         let Some(identity) = self.usable(org, from).await? else {
             return Err(SmtpReply::new(
                 550,
@@ -248,6 +241,18 @@ impl App {
                 ),
             ));
         };
+        for sender in &headers.senders {
+            if self.usable(org, sender).await?.is_none() {
+                return Err(SmtpReply::new(
+                    550,
+                    "5.7.1",
+                    format!(
+                        "Sender/Resent-From <{sender}> is not a verified sender address of {}",
+                        org.name
+                    ),
+                ));
+            }
+        }
         if !identity.scope.allows(category) {
             return Err(SmtpReply::new(
                 550,
@@ -290,7 +295,7 @@ impl App {
             ));
         }
         let mut unsigned = added.into_bytes();
-        unsigned.extend_from_slice(&data);
+        unsigned.extend_from_slice(&headers.cleaned);
         let raw = self
             .sign(&org.id, Some(&identity.domain), &unsigned)
             .await

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-async fn credential(app: &TestApp, org: &Org) -> (String, String, String) {
+pub(crate) async fn credential(app: &TestApp, org: &Org) -> (String, String, String) {
     let created = app
         .json(
             Method::POST,
@@ -29,7 +29,7 @@ async fn credential(app: &TestApp, org: &Org) -> (String, String, String) {
     )
 }
 
-fn client(
+pub(crate) fn client(
     app: &TestApp,
     user: &str,
     pass: &str,
@@ -52,7 +52,7 @@ fn mail(from: &str, to: &str, subject: &str) -> Vec<u8> {
     format!("From: Acme Events <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\nSee you on Friday.\r\n").into_bytes()
 }
 
-async fn submit(
+pub(crate) async fn submit(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &str,
     to: &[&str],
@@ -82,7 +82,7 @@ async fn submit_to(
     .await
 }
 
-fn queued_id(reply: &str) -> String {
+pub(crate) fn queued_id(reply: &str) -> String {
     reply.rsplit(' ').next().unwrap().to_string()
 }
 

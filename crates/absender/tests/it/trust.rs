@@ -6,7 +6,9 @@ use crate::binary::cli;
 use crate::delivery::relay_config;
 use crate::helpers::{ADMIN_KEY, Org, TestApp, spawn_app, spawn_with};
 use crate::smtp_sink::SmtpSink;
+use crate::smtp_submission::{client, credential, queued_id, submit};
 use crate::ui::Browser;
+use lettre::transport::smtp::authentication::Mechanism;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -222,4 +224,105 @@ async fn in_capture_mode_the_operator_sees_the_link_and_the_organization_does_no
             "{what} shows the sign-in token"
         );
     }
+}
+
+#[tokio::test]
+async fn a_submitted_message_has_exactly_one_author_and_loses_bcc_and_control_headers() {
+    let app = spawn_app().await;
+    let (org, _) = crate::messages::acme(&app).await;
+    let (_, user, pass) = credential(&app, &org).await;
+    let smtp = client(&app, &user, &pass, Mechanism::Plain);
+    let to = ["guest@example.test"];
+    let refused = async |data: &str| {
+        let e = submit(&smtp, "events@acme.test", &to, data.as_bytes())
+            .await
+            .unwrap_err();
+        (e.status().map(u16::from), e.to_string())
+    };
+
+    // The spoof: a bank's From above the organization's own.
+    let (status, text) = refused(
+        "From: Bank <ceo@bank.example>\r\nFrom: events@acme.test\r\nTo: guest@example.test\r\nSubject: Konto\r\n\r\nx\r\n",
+    )
+    .await;
+    assert_eq!(status, Some(554), "{text}");
+    assert!(
+        text.contains("5.6.0") && text.contains("exactly one From"),
+        "{text}"
+    );
+    let (status, text) =
+        refused("From: ceo@bank.example, events@acme.test\r\nTo: guest@example.test\r\n\r\nx\r\n")
+            .await;
+    assert_eq!(status, Some(554), "{text}");
+    assert!(text.contains("one mailbox"), "{text}");
+    let (status, text) = refused(
+        "From: events@acme.test\r\nSubject: a\r\nSubject: b\r\nTo: guest@example.test\r\n\r\nx\r\n",
+    )
+    .await;
+    assert_eq!(status, Some(554), "{text}");
+    assert!(text.contains("2 Subject headers"), "{text}");
+    // A Sender (or Resent-From) is an author too: it must be the organization's.
+    for header in ["Sender", "Resent-From"] {
+        let (status, text) = refused(&format!(
+            "From: events@acme.test\r\n{header}: ceo@bank.example\r\nTo: guest@example.test\r\n\r\nx\r\n"
+        ))
+        .await;
+        assert_eq!(status, Some(550), "{header}: {text}");
+        assert!(text.contains("ceo@bank.example"), "{text}");
+    }
+    let outbox = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let mail_to_guests = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["to"][0] == "guest@example.test")
+        .count();
+    assert_eq!(mail_to_guests, 0, "nothing refused was kept: {outbox}");
+
+    // Bcc recipients get the mail (they are in the envelope), the header goes.
+    let reply = submit(
+        &smtp,
+        "events@acme.test",
+        &["guest@example.test", "hidden@example.test"],
+        b"From: events@acme.test\r\nTo: guest@example.test\r\nBcc: hidden@example.test\r\nX-Absender-Category: booking\r\nX-Absender-Internal: secret-routing\r\nSubject: Buchung\r\n\r\nDanke!\r\n",
+    )
+    .await
+    .unwrap();
+    let id = queued_id(&reply);
+    let raw = crate::messages::raw(&app, &org, &id).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("hidden@example.test"), "{text}");
+    assert!(!text.to_ascii_lowercase().contains("x-absender-"), "{text}");
+    assert!(text.contains("Subject: Buchung") && text.contains("Danke!"));
+    let verdicts = app.dkim_verdicts(&raw).await;
+    assert!(
+        verdicts
+            .iter()
+            .all(|(_, r)| *r == mail_auth::DkimResult::Pass),
+        "{verdicts:?}"
+    );
+    let message = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/messages/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let recipients: Vec<&str> = message["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, ["guest@example.test", "hidden@example.test"]);
 }
