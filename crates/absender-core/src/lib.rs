@@ -15,6 +15,7 @@ pub mod locale;
 pub mod message;
 pub mod rate_limit;
 pub mod records;
+pub mod return_path;
 pub mod selector;
 pub mod sender;
 pub mod status;

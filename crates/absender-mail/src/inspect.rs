@@ -29,6 +29,12 @@ pub fn summarize(raw: &[u8]) -> Summary {
     }
 }
 
+/// The first address in the To of `raw`, if any.
+pub fn first_to(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse_headers(raw)?;
+    message.to()?.first()?.address().map(str::to_string)
+}
+
 /// The decoded Subject of `raw`, if it has one.
 pub fn subject(raw: &[u8]) -> Option<String> {
     let message = MessageParser::default().parse_headers(raw)?;

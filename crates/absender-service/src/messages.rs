@@ -278,7 +278,8 @@ impl App {
             .recipients
             .split(',')
             .filter(|r| !r.is_empty())
-            .map(|recipient| DeliveryRow {
+            .zip(0..)
+            .map(|(recipient, rcpt_index)| DeliveryRow {
                 message_id: row.id.clone(),
                 recipient: recipient.to_string(),
                 org_id: row.org_id.clone(),
@@ -289,6 +290,7 @@ impl App {
                 last_reply: None,
                 created_at: row.created_at,
                 updated_at: row.created_at,
+                rcpt_index,
             })
             .collect();
         // The bytes go to the outbox (capture) or stay with the message for delivery.

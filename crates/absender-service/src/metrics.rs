@@ -17,6 +17,7 @@ pub struct Metrics {
     refused: Family<Labels, Counter>,
     attempts: Family<Labels, Counter>,
     smtp_sessions: Family<Labels, Counter>,
+    reports_ignored: Family<Labels, Counter>,
     /// Time from the request to the message being durable.
     pub intake_seconds: Histogram,
     /// One SMTP transaction with a receiving server.
@@ -39,6 +40,7 @@ impl Default for Metrics {
         let refused = Family::<Labels, Counter>::default();
         let attempts = Family::<Labels, Counter>::default();
         let smtp_sessions = Family::<Labels, Counter>::default();
+        let reports_ignored = Family::<Labels, Counter>::default();
         let intake_seconds = seconds_histogram();
         let attempt_seconds = seconds_histogram();
         let delivery_seconds = seconds_histogram();
@@ -62,6 +64,11 @@ impl Default for Metrics {
             "smtp_submission_sessions",
             "SMTP submission sessions, by how they ended",
             smtp_sessions.clone(),
+        );
+        registry.register(
+            "reports_ignored",
+            "Bounce reports not applied (unauthenticated return path, another recipient, already bounced, not a report), by reason",
+            reports_ignored.clone(),
         );
         registry.register(
             "intake_duration_seconds",
@@ -89,6 +96,7 @@ impl Default for Metrics {
             refused,
             attempts,
             smtp_sessions,
+            reports_ignored,
             intake_seconds,
             attempt_seconds,
             delivery_seconds,
@@ -122,6 +130,12 @@ impl Metrics {
     pub fn smtp_session(&self, outcome: &'static str) {
         self.smtp_sessions
             .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    pub fn report_ignored(&self, reason: &'static str) {
+        self.reports_ignored
+            .get_or_create(&vec![("reason", reason.to_string())])
             .inc();
     }
 

@@ -398,9 +398,11 @@ impl App {
         let mut last = Attempt::Unreachable {
             reason: "no destination".into(),
         };
+        let index = u32::try_from(d.rcpt_index).unwrap_or_default();
+        let envelope_from = self.return_path(&message.id, index, &message.envelope_from);
         // The next host is tried only when one cannot be reached at all.
         for target in targets {
-            last = target.send(&message.envelope_from, &d.recipient, raw).await;
+            last = target.send(&envelope_from, &d.recipient, raw).await;
             if !matches!(last, Attempt::Unreachable { .. }) {
                 break;
             }

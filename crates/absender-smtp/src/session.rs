@@ -2,7 +2,6 @@
 //! its reason in words a mail client shows its user.
 
 use crate::SmtpSettings;
-use absender_service::bounces::message_id_in_return_path;
 use absender_service::{App, ServiceError, SmtpReply};
 use absender_store::OrgRow;
 use base64::Engine;
@@ -408,7 +407,7 @@ impl Session {
             return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
         };
         if self.inbound {
-            if message_id_in_return_path(&address).is_none()
+            if !absender_service::bounces::is_return_path(&address)
                 && !self.app.is_unsubscribe_address(&address)
             {
                 return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
@@ -439,14 +438,10 @@ impl Session {
     }
 
     async fn bounce_report(&self, return_path: &str, data: &[u8]) -> String {
+        // The same answer whether or not the report was applied: a sender
+        // learns nothing about other deliveries from it.
         match self.app.receive_dsn(Some(return_path), data).await {
-            Ok(outcome) => reply(
-                250,
-                "2.0.0",
-                &format!("report applied: {} bounced", outcome.bounced.len()),
-            ),
-            Err(ServiceError::NotFound(_)) => reply(550, "5.1.1", "no such message"),
-            Err(ServiceError::Refused { message, .. }) => reply(550, "5.6.0", &message),
+            Ok(_) => reply(250, "2.0.0", "report received"),
             Err(e) => {
                 tracing::error!(error = %e, "bounce report failed");
                 reply(451, "4.3.0", "try again later")

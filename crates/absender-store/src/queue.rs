@@ -8,7 +8,7 @@ use crate::{
 const INSERT_MESSAGE_INTO: &str = "INSERT INTO messages (id, org_id, category, from_address, identity_id, fallback_reason, reply_to, \
      envelope_from, recipients, subject, status, created_at, raw) VALUES ";
 const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
-     lease_until, last_reply, created_at, updated_at) VALUES ";
+     lease_until, last_reply, created_at, updated_at, rcpt_index) VALUES ";
 /// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
 const ROWS_PER_STATEMENT: usize = 64;
@@ -16,7 +16,7 @@ const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 macro_rules! delivery_columns {
     () => {
-        "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at"
+        "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index"
     };
 }
 const CLAIM_SQLITE: &str = concat!(
@@ -106,7 +106,7 @@ impl Store {
         }
         let deliveries: Vec<&DeliveryRow> = batch.iter().flat_map(|n| &n.deliveries).collect();
         for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
-            let sql = with_rows(INSERT_DELIVERY_INTO, &["?"; 10], chunk.len());
+            let sql = with_rows(INSERT_DELIVERY_INTO, &["?"; 11], chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 query = query
@@ -119,7 +119,8 @@ impl Store {
                     .bind(d.lease_until)
                     .bind(d.last_reply.as_deref())
                     .bind(d.created_at)
-                    .bind(d.updated_at);
+                    .bind(d.updated_at)
+                    .bind(d.rcpt_index);
             }
             query.execute(&mut *tx).await?;
         }

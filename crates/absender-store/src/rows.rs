@@ -233,6 +233,8 @@ pub struct DeliveryRow {
     pub last_reply: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The recipient's place in the message, named by its return path.
+    pub rcpt_index: i64,
 }
 
 /// A message as the queue stores it: its row, its final bytes, a delivery

@@ -677,7 +677,8 @@ fn queued(id: &str, recipients: &[&str], at: i64) -> NewMessage {
     };
     let deliveries = recipients
         .iter()
-        .map(|r| DeliveryRow {
+        .zip(0..)
+        .map(|(r, rcpt_index)| DeliveryRow {
             message_id: id.into(),
             recipient: (*r).into(),
             org_id: "acme".into(),
@@ -688,6 +689,7 @@ fn queued(id: &str, recipients: &[&str], at: i64) -> NewMessage {
             last_reply: None,
             created_at: at,
             updated_at: at,
+            rcpt_index,
         })
         .collect();
     NewMessage {

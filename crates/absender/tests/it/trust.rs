@@ -3,7 +3,7 @@
 //! or key. Each test plays the attack.
 
 use crate::binary::cli;
-use crate::delivery::relay_config;
+use crate::delivery::{relay_config, report, return_path_of};
 use crate::helpers::{ADMIN_KEY, Org, TestApp, spawn_app, spawn_with};
 use crate::smtp_sink::SmtpSink;
 use crate::smtp_submission::{client, credential, queued_id, submit};
@@ -325,4 +325,125 @@ async fn a_submitted_message_has_exactly_one_author_and_loses_bcc_and_control_he
         .map(|r| r["address"].as_str().unwrap())
         .collect();
     assert_eq!(recipients, ["guest@example.test", "hidden@example.test"]);
+}
+
+#[tokio::test]
+async fn a_bounce_report_counts_only_for_the_delivery_its_return_path_names() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn_with(relay_config(&sink, 2, dir.path()), Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, _) = crate::messages::acme(&app).await;
+    let (first, second) = ("anna@example.test", "bert@example.test");
+    let body = crate::messages::booking(serde_json::json!({"to": [first, second]}));
+    let id = crate::messages::accepted(&app, &org, body).await;
+    sink.wait_for(2).await;
+    let status = async || {
+        let m = app
+            .json(
+                Method::GET,
+                &format!("/api/v1/messages/{id}"),
+                Some(&org.key),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let of = |who: &str| {
+            m["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["address"] == who)
+                .unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        (of(first), of(second))
+    };
+    for _ in 0..100 {
+        if status().await == ("delivered".into(), "delivered".into()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first_path = return_path_of(&sink, first);
+    let second_path = return_path_of(&sink, second);
+    assert_ne!(first_path, second_path, "one return path per recipient");
+    let by_smtp = async |to: &str, raw: &str, rcpt_reply: &str| {
+        let mut steps = vec![
+            ("EHLO mx.example.test".to_string(), "250"),
+            ("MAIL FROM:<>".to_string(), "250"),
+            (format!("RCPT TO:<{to}>"), rcpt_reply),
+        ];
+        if rcpt_reply == "250" {
+            steps.push(("DATA".to_string(), "354"));
+            steps.push((format!("{raw}."), "250"));
+        }
+        steps.push(("QUIT".to_string(), "221"));
+        crate::helpers::smtp_dialogue(app.smtp_addr, &steps).await
+    };
+    let suppressed = async || {
+        crate::messages::suppressions(&app, &org).await["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+
+    // The first recipient reports the second as failed, at its own return path.
+    let forged = report(&first_path, second, "5.1.1", &id);
+    by_smtp(&first_path, &forged, "250").await;
+    // A made-up MAC, and the old unauthenticated form.
+    let mut bad_mac = first_path.clone();
+    let at = bad_mac.find('@').unwrap() - 1;
+    let last = if &bad_mac[at..=at] == "a" { "b" } else { "a" };
+    bad_mac.replace_range(at..=at, last);
+    by_smtp(&bad_mac, &report(&bad_mac, first, "5.1.1", &id), "250").await;
+    by_smtp(&format!("bounces+{id}@bounce.acme.test"), "", "530").await;
+    // The same forgery through the operator's MTA.
+    let posted: Value = app
+        .http
+        .post(format!(
+            "{}/api/v1/inbound/dsn?return_path={}",
+            app.base,
+            first_path.replace('+', "%2B")
+        ))
+        .bearer_auth(ADMIN_KEY)
+        .body(forged.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted["ignored"], "other_recipient", "{posted}");
+    assert_eq!(posted["bounced"], serde_json::json!([]));
+    assert_eq!(
+        status().await,
+        ("delivered".into(), "delivered".into()),
+        "nothing changed"
+    );
+    assert_eq!(suppressed().await, 0);
+
+    // The genuine report for the first recipient counts, once.
+    let genuine = report(&first_path, first, "5.1.1", &id);
+    by_smtp(&first_path, &genuine, "250").await;
+    assert_eq!(status().await, ("bounced".into(), "delivered".into()));
+    assert_eq!(suppressed().await, 1);
+    by_smtp(&first_path, &genuine, "250").await;
+
+    let metrics = app
+        .call(Method::GET, "/metrics", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    for (reason, n) in [
+        ("other_recipient", 2),
+        ("bad_mac", 1),
+        ("already_bounced", 1),
+    ] {
+        let line = format!("absender_reports_ignored_total{{reason=\"{reason}\"}} {n}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 }
