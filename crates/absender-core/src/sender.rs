@@ -55,7 +55,13 @@ pub enum SenderRefusal {
     /// System mail always comes from the platform.
     #[error("system mail is always sent from the platform's own address")]
     SystemCategory,
+    /// The organization's custom-sender upgrade is switched off.
+    #[error("{0} cannot be used: the custom sender upgrade is switched off for this organization")]
+    UpgradeRequired(String),
 }
+
+/// The fallback reason when the upgrade is switched off.
+pub const UPGRADE_DISABLED: &str = "upgrade_disabled";
 
 fn same_mailbox(a: &EmailAddress, b: &EmailAddress) -> bool {
     a.domain() == b.domain() && a.local_part().eq_ignore_ascii_case(b.local_part())
@@ -86,13 +92,16 @@ pub fn unusable_reason(identity: &SenderIdentity<'_>, category: Category) -> Opt
 /// address must be a verified identity whose scope allows the category (or
 /// the category's default sender itself); without, the organization's `chosen`
 /// identity is used while it is healthy, else the `default` with the chosen
-/// address as Reply-To and the reason recorded.
+/// address as Reply-To and the reason recorded. Custom addresses need the
+/// organization's upgrade (`upgraded`), checked at every send: without it
+/// an explicit one is refused and a chosen one falls back.
 pub fn choose_sender(
     category: Category,
     explicit_from: Option<&EmailAddress>,
     identities: &[SenderIdentity<'_>],
     chosen: Option<&str>,
     default: &EmailAddress,
+    upgraded: bool,
 ) -> Result<Sender, SenderRefusal> {
     if let Some(from) = explicit_from {
         if same_mailbox(from, default) {
@@ -104,6 +113,9 @@ pub fn choose_sender(
         }
         if category == Category::System {
             return Err(SenderRefusal::SystemCategory);
+        }
+        if !upgraded {
+            return Err(SenderRefusal::UpgradeRequired(from.to_string()));
         }
         let identity = identities
             .iter()
@@ -126,6 +138,11 @@ pub fn choose_sender(
             address: default.clone(),
             reply_to: None,
             fallback_reason: None,
+        }),
+        Some(identity) if !upgraded => Ok(Sender::Default {
+            address: default.clone(),
+            reply_to: (category != Category::System).then(|| identity.address.clone()),
+            fallback_reason: Some(UPGRADE_DISABLED.to_string()),
         }),
         Some(identity) => match unusable_reason(identity, category) {
             None => Ok(Sender::Custom {
@@ -178,7 +195,14 @@ mod tests {
         ];
         let default = addr("buchung@absender.test");
         let choose = |category, from: &str| {
-            choose_sender(category, Some(&addr(from)), &identities, None, &default)
+            choose_sender(
+                category,
+                Some(&addr(from)),
+                &identities,
+                None,
+                &default,
+                true,
+            )
         };
         assert!(
             matches!(choose(Category::Booking, "Events@ACME.test"), Ok(Sender::Custom { identity_id, .. }) if identity_id == "i1")
@@ -223,7 +247,14 @@ mod tests {
         };
         let healthy = with(Status::Success);
         assert!(matches!(
-            choose_sender(Category::Booking, None, &healthy, Some("i1"), &default),
+            choose_sender(
+                Category::Booking,
+                None,
+                &healthy,
+                Some("i1"),
+                &default,
+                true
+            ),
             Ok(Sender::Custom { .. })
         ));
         for status in [Status::TemporaryFailure, Status::Pending, Status::Failed] {
@@ -232,7 +263,7 @@ mod tests {
                 address,
                 reply_to,
                 fallback_reason,
-            }) = choose_sender(Category::Booking, None, &broken, Some("i1"), &default)
+            }) = choose_sender(Category::Booking, None, &broken, Some("i1"), &default, true)
             else {
                 panic!("falls back for {status:?}");
             };
@@ -246,6 +277,7 @@ mod tests {
             &healthy,
             Some("i1"),
             &default,
+            true,
         )
         .unwrap();
         assert!(matches!(
@@ -256,12 +288,62 @@ mod tests {
             }
         ));
         assert_eq!(
-            choose_sender(Category::Invitation, None, &healthy, None, &default).unwrap(),
+            choose_sender(Category::Invitation, None, &healthy, None, &default, true).unwrap(),
             Sender::Default {
                 address: default.clone(),
                 reply_to: None,
                 fallback_reason: None
             }
+        );
+    }
+
+    #[test]
+    fn without_the_upgrade_a_custom_address_is_refused_or_falls_back() {
+        let events = addr("events@acme.test");
+        let default = addr("buchung@absender.test");
+        let identities = [SenderIdentity {
+            id: "i1",
+            address: &events,
+            scope: Scope::All,
+            status: Status::Success,
+        }];
+        assert_eq!(
+            choose_sender(
+                Category::Booking,
+                Some(&events),
+                &identities,
+                None,
+                &default,
+                false
+            ),
+            Err(SenderRefusal::UpgradeRequired("events@acme.test".into()))
+        );
+        // The default sender itself stays allowed.
+        assert!(
+            choose_sender(
+                Category::Booking,
+                Some(&default),
+                &identities,
+                None,
+                &default,
+                false
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            choose_sender(
+                Category::Booking,
+                None,
+                &identities,
+                Some("i1"),
+                &default,
+                false
+            ),
+            Ok(Sender::Default {
+                address: default.clone(),
+                reply_to: Some(events.clone()),
+                fallback_reason: Some(UPGRADE_DISABLED.into()),
+            })
         );
     }
 }

@@ -166,6 +166,7 @@ impl App {
             &identities,
             chosen.as_deref(),
             &default,
+            org.custom_sender_enabled,
         )
         .map_err(|refusal| {
             let code = match refusal {
@@ -173,6 +174,7 @@ impl App {
                     "sender_not_verified"
                 }
                 SenderRefusal::ScopeForbids { .. } => "sender_scope",
+                SenderRefusal::UpgradeRequired(_) => "upgrade_required",
             };
             ServiceError::Denied {
                 code,

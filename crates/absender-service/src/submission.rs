@@ -26,6 +26,8 @@ const SENDER_CACHE_FOR: Duration = Duration::from_secs(1);
 pub(crate) struct SenderCache {
     identities: Kept<Arc<Vec<IdentityRow>>>,
     orgs: Kept<Option<OrgRow>>,
+    /// Whether each organization has the custom sender upgrade, by id.
+    upgraded: Kept<bool>,
 }
 
 /// Values by key, with the time each was read.
@@ -127,10 +129,39 @@ impl App {
         }
     }
 
+    /// Whether the organization has the upgrade now (a session's login may be older).
+    async fn upgraded(&self, org: &OrgRow) -> Result<bool, SmtpReply> {
+        let cache = &self.inner.sender_cache;
+        if let Some(upgraded) = fresh(&cache.upgraded, &org.id) {
+            return Ok(upgraded);
+        }
+        let current = self
+            .inner
+            .store
+            .org(&org.id)
+            .await
+            .map_err(|e| SmtpReply::internal(e.into()))?;
+        let upgraded = current.is_some_and(|o| o.custom_sender_enabled);
+        keep(&cache.upgraded, org.id.clone(), upgraded);
+        Ok(upgraded)
+    }
+
+    /// The verified identity at `address` that the organization may send
+    /// from now; refused outright while its upgrade is switched off.
     async fn usable(&self, org: &OrgRow, address: &str) -> Result<Option<Usable>, SmtpReply> {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
+        if !self.upgraded(org).await? {
+            return Err(SmtpReply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "<{address}> cannot be used: the custom sender upgrade is switched off for {}",
+                    org.name
+                ),
+            ));
+        }
         let wanted = address.to_string().to_lowercase();
         let cache = &self.inner.sender_cache;
         let rows = match fresh(&cache.identities, &org.id) {

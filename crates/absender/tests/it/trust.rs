@@ -447,3 +447,76 @@ async fn a_bounce_report_counts_only_for_the_delivery_its_return_path_names() {
         assert!(metrics.contains(&line), "{line} in {metrics}");
     }
 }
+
+/// The operator switches the organization's custom sender upgrade on or off.
+async fn set_upgrade(app: &TestApp, org: &Org, on: bool) {
+    app.json(
+        Method::PATCH,
+        &format!("/api/v1/orgs/{}", org.id),
+        Some(ADMIN_KEY),
+        Some(serde_json::json!({"custom_sender_enabled": on})),
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn switching_the_upgrade_off_stops_custom_senders_at_once_and_on_restores_them() {
+    let app = spawn_app().await;
+    let (org, identity) = crate::messages::acme(&app).await;
+    let (_, user, pass) = credential(&app, &org).await;
+    let smtp = client(&app, &user, &pass, Mechanism::Plain);
+    let booking = || crate::messages::booking(serde_json::json!({}));
+    let explicit = || crate::messages::booking(serde_json::json!({"from": "events@acme.test"}));
+    let sent_from = async |id: &str| {
+        app.json(
+            Method::GET,
+            &format!("/api/v1/messages/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await
+    };
+    let mail = "From: events@acme.test\r\nTo: guest@example.test\r\nSubject: Buchung\r\n\r\nx\r\n";
+
+    set_upgrade(&app, &org, false).await;
+    // A category send falls back to the default sender, the address as Reply-To.
+    let id = crate::messages::accepted(&app, &org, booking()).await;
+    let m = sent_from(&id).await;
+    assert_eq!(m["from"], "buchung@absender.test", "{m}");
+    assert_eq!(m["fallback_reason"], "upgrade_disabled");
+    assert_eq!(m["reply_to"], "events@acme.test");
+    assert!(m["identity_id"].is_null());
+    // An explicit custom from is refused.
+    let refused = crate::messages::send(&app, &org, explicit(), StatusCode::FORBIDDEN).await;
+    assert_eq!(crate::helpers::code(&refused), "upgrade_required");
+    // SMTP from the custom address is refused with the reason.
+    let e = submit(
+        &smtp,
+        "events@acme.test",
+        &["guest@example.test"],
+        mail.as_bytes(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.status().map(u16::from), Some(550), "{e}");
+    assert!(e.to_string().contains("upgrade"), "{e}");
+
+    // Switched on again: the same identity sends, no new verification.
+    set_upgrade(&app, &org, true).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // SMTP's 1 s sender cache
+    let id = crate::messages::accepted(&app, &org, booking()).await;
+    let m = sent_from(&id).await;
+    assert_eq!(m["from"], "events@acme.test", "{m}");
+    assert_eq!(m["identity_id"], identity.as_str());
+    crate::messages::accepted(&app, &org, explicit()).await;
+    submit(
+        &smtp,
+        "events@acme.test",
+        &["guest@example.test"],
+        mail.as_bytes(),
+    )
+    .await
+    .unwrap();
+}
