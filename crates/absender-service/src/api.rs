@@ -46,6 +46,28 @@ pub struct CreatedOrg {
     pub api_key: String,
 }
 
+/// `POST /api/v1/orgs/{id}/rotate-key`: without `grace`, the old key stops at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// How long the old key keeps working ("1h"; at most 24 h).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grace: Option<std::time::Duration>,
+}
+
+/// The new API key, the only time it is shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotatedKey {
+    pub api_key: String,
+    /// Until when the old key works, if a grace period was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_key_expires_at: Option<String>,
+}
+
 /// `POST /api/v1/identities`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -153,7 +153,12 @@ impl App {
         if constant_time_eq(hash.as_bytes(), self.inner.admin_key_hash.as_bytes()) {
             return Ok(Caller::Operator);
         }
-        match self.inner.store.org_by_key_hash(&hash).await? {
+        match self
+            .inner
+            .store
+            .org_by_key_hash(&hash, self.now_ms())
+            .await?
+        {
             Some(org) => Ok(Caller::Org(org)),
             None => Err(ServiceError::Unauthorized),
         }

@@ -1,6 +1,6 @@
 //! Organizations: created and switched by the operator.
 
-use crate::api::{CreateOrg, CreatedOrg, Org, UpdateOrg};
+use crate::api::{CreateOrg, CreatedOrg, Org, RotateKey, RotatedKey, UpdateOrg};
 use crate::clock::rfc3339;
 use crate::secrets::{hash_secret, new_id, new_org_key};
 use crate::{App, Caller, ServiceError};
@@ -8,6 +8,8 @@ use absender_core::{EmailAddress, Locale};
 use absender_store::{NewOrg, OrgChanges, OrgRow};
 
 const MAX_NAME_CHARS: usize = 200;
+/// The longest an old API key may keep working after a rotation.
+pub const MAX_KEY_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub(crate) fn org_view(row: &OrgRow) -> Org {
     Org {
@@ -46,6 +48,49 @@ fn valid_contact(email: &str) -> Result<String, ServiceError> {
 }
 
 impl App {
+    /// A new API key for the organization (the operator's, or the
+    /// organization's own): shown once; the old key stops at once or after
+    /// the grace asked for, and the organization's UI sessions end.
+    pub async fn rotate_org_key(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: RotateKey,
+    ) -> Result<RotatedKey, ServiceError> {
+        if let Caller::Org(org) = caller
+            && org.id != id
+        {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        let grace = request.grace.unwrap_or_default();
+        if grace > MAX_KEY_GRACE {
+            return Err(ServiceError::BadRequest {
+                code: "invalid_grace",
+                message: "grace: the old key may keep working for at most 24h".into(),
+            });
+        }
+        let now = self.now_ms();
+        let expires_at = if grace.is_zero() {
+            0
+        } else {
+            now + grace.as_millis() as i64
+        };
+        let api_key = new_org_key();
+        if !self
+            .inner
+            .store
+            .rotate_org_key(id, &hash_secret(&api_key), expires_at, now)
+            .await?
+        {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        tracing::info!(org_id = %id, grace_s = grace.as_secs(), "API key rotated");
+        Ok(RotatedKey {
+            api_key,
+            previous_key_expires_at: (expires_at > 0).then(|| rfc3339(expires_at)),
+        })
+    }
+
     /// Creates an organization and returns its API key, the only time it is shown.
     pub async fn create_org(
         &self,

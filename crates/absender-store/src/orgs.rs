@@ -9,7 +9,12 @@ const INSERT: &str = "INSERT INTO orgs (id, name, contact_email, locale, custom_
      RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
 const LIST: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs ORDER BY created_at, id";
 const GET: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE id = $1";
-const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE api_key_hash = $1";
+const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs \
+     WHERE api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > $2)";
+// Both reads of a column see its old value, so the current key becomes the previous one.
+const ROTATE: &str = "UPDATE orgs SET \
+     previous_key_hash = CASE WHEN CAST($3 AS BIGINT) > 0 THEN api_key_hash ELSE NULL END, \
+     previous_key_expires_at = $3, api_key_hash = $2, updated_at = $4 WHERE id = $1";
 const UPDATE: &str = "UPDATE orgs SET \
      name = COALESCE($2, name), \
      contact_email = COALESCE($3, contact_email), \
@@ -47,12 +52,46 @@ impl Store {
             .await?)
     }
 
-    /// The organization whose API key has this hash.
-    pub async fn org_by_key_hash(&self, key_hash: &str) -> Result<Option<OrgRow>, StoreError> {
+    /// The organization whose API key (or previous key, until it expires
+    /// after `now_ms`) has this hash.
+    pub async fn org_by_key_hash(
+        &self,
+        key_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<OrgRow>, StoreError> {
         Ok(sqlx::query_as(BY_KEY)
             .bind(key_hash)
+            .bind(now_ms)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// Replaces the organization's API key; the old one keeps working until
+    /// `previous_expires_at` (0: not at all). Ends the organization's UI
+    /// sessions. `false` when there is no such organization.
+    pub async fn rotate_org_key(
+        &self,
+        id: &str,
+        new_key_hash: &str,
+        previous_expires_at: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found = sqlx::query(ROTATE)
+            .bind(id)
+            .bind(new_key_hash)
+            .bind(previous_expires_at)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        sqlx::query("DELETE FROM ui_sessions WHERE org_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(found)
     }
 
     /// Applies `changes`; `None` when there is no such organization.

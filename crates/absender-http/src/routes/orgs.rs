@@ -3,16 +3,18 @@
 use crate::ApiError;
 use crate::extract::{Auth, Json};
 use absender_service::App;
-use absender_service::api::{CreateOrg, CreatedOrg, List, Org, UpdateOrg};
+use absender_service::api::{CreateOrg, CreatedOrg, List, Org, RotateKey, RotatedKey, UpdateOrg};
 use axum::Router;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/api/v1/orgs", get(list).post(create))
         .route("/api/v1/orgs/{id}", get(show).patch(update))
+        .route("/api/v1/orgs/{id}/rotate-key", post(rotate_key))
 }
 
 async fn create(
@@ -47,4 +49,20 @@ async fn update(
     Json(body): Json<UpdateOrg>,
 ) -> Result<Json<Org>, ApiError> {
     Ok(Json(app.update_org(&caller, &id, body).await?))
+}
+
+/// The body is optional: without one (no JSON content type) the old key
+/// stops at once, the safe side.
+async fn rotate_key(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Result<axum::Json<RotateKey>, JsonRejection>,
+) -> Result<Json<RotatedKey>, ApiError> {
+    let request = match body {
+        Ok(axum::Json(request)) => request,
+        Err(JsonRejection::MissingJsonContentType(_)) => RotateKey::default(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Json(app.rotate_org_key(&caller, &id, request).await?))
 }

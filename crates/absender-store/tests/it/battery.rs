@@ -5,6 +5,7 @@ use absender_store::*;
 crate::battery!(
     settings_are_written_once,
     orgs_round_trip_and_update,
+    rotated_keys_end_at_once_or_after_their_grace,
     identities_are_unique_per_org_and_scoped,
     tokens_are_single_use_and_superseded_by_newer_ones,
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
@@ -66,6 +67,38 @@ async fn settings_are_written_once(store: &Store) {
     assert_eq!(store.setting("absent").await.unwrap(), None);
 }
 
+async fn rotated_keys_end_at_once_or_after_their_grace(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    let who =
+        async |hash: &str, at: i64| store.org_by_key_hash(hash, at).await.unwrap().map(|o| o.id);
+    // With a grace period the old key works until it ends.
+    assert!(
+        store
+            .rotate_org_key("acme", "hash-2", 5_000, 1_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(who("hash-2", 1_000).await.as_deref(), Some("acme"));
+    assert_eq!(who("hash-acme", 4_999).await.as_deref(), Some("acme"));
+    assert_eq!(who("hash-acme", 5_000).await, None);
+    // Without, at once; and the key before that stays gone.
+    assert!(
+        store
+            .rotate_org_key("acme", "hash-3", 0, 2_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(who("hash-2", 2_000).await, None);
+    assert_eq!(who("hash-acme", 2_000).await, None);
+    assert_eq!(who("hash-3", 2_000).await.as_deref(), Some("acme"));
+    assert!(
+        !store
+            .rotate_org_key("nobody", "hash-4", 0, 2_000)
+            .await
+            .unwrap()
+    );
+}
+
 async fn orgs_round_trip_and_update(store: &Store) {
     let created = store.insert_org(&new_org("acme")).await.unwrap();
     assert!(!created.custom_sender_enabled);
@@ -78,14 +111,14 @@ async fn orgs_round_trip_and_update(store: &Store) {
 
     assert_eq!(
         store
-            .org_by_key_hash("hash-acme")
+            .org_by_key_hash("hash-acme", 1)
             .await
             .unwrap()
             .unwrap()
             .id,
         "acme"
     );
-    assert_eq!(store.org_by_key_hash("nope").await.unwrap(), None);
+    assert_eq!(store.org_by_key_hash("nope", 1).await.unwrap(), None);
 
     let changes = OrgChanges {
         custom_sender_enabled: Some(true),

@@ -2,7 +2,7 @@
 
 use super::{CliError, Remote, output};
 use absender_core::Locale;
-use absender_service::api::{CreateOrg, CreatedOrg, List, Org, UpdateOrg};
+use absender_service::api::{CreateOrg, CreatedOrg, List, Org, RotateKey, RotatedKey, UpdateOrg};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OrgCommand {
@@ -28,6 +28,15 @@ pub enum OrgCommand {
         /// Switch it off instead.
         #[arg(long)]
         disable: bool,
+    },
+    /// Give the organization a new API key (printed once); the old one stops
+    /// at once, or after --grace (at most 24h). Ends its web UI sessions.
+    /// The organization may rotate its own key.
+    RotateKey {
+        id: String,
+        /// How long the old key keeps working, e.g. 1h.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        grace: Option<std::time::Duration>,
     },
 }
 
@@ -78,6 +87,25 @@ pub async fn run(remote: &Remote, command: OrgCommand) -> Result<(), CliError> {
         OrgCommand::Show { id } => {
             let org: Org = client.get(&format!("/api/v1/orgs/{id}")).await?;
             output(remote, &org, line)
+        }
+        OrgCommand::RotateKey { id, grace } => {
+            let rotated: RotatedKey = client
+                .post(
+                    &format!("/api/v1/orgs/{id}/rotate-key"),
+                    &RotateKey { grace },
+                )
+                .await?;
+            output(remote, &rotated, |r| {
+                let old = match &r.previous_key_expires_at {
+                    Some(at) => format!("the old key works until {at}"),
+                    None => "the old key no longer works".to_string(),
+                };
+                format!(
+                    "api key (shown once): {}
+{old}",
+                    r.api_key
+                )
+            })
         }
         OrgCommand::EnableCustomSender { id, disable } => {
             let body = UpdateOrg {

@@ -520,3 +520,89 @@ async fn switching_the_upgrade_off_stops_custom_senders_at_once_and_on_restores_
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn a_rotated_key_stops_at_once_or_after_its_grace_and_ends_ui_sessions() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let other = app.upgraded_org("Other", "en").await;
+    let works = async |key: &str| {
+        app.call(Method::GET, "/api/v1/identities", Some(key), None)
+            .await
+            .status()
+            == StatusCode::OK
+    };
+    let rotate = async |key: &str, body: Option<Value>, status: StatusCode| {
+        app.json(
+            Method::POST,
+            &format!("/api/v1/orgs/{}/rotate-key", org.id),
+            Some(key),
+            body,
+            status,
+        )
+        .await
+    };
+    let signed_in = Browser::new(&app, "en");
+    signed_in.sign_in(&org.key).await;
+    assert_eq!(signed_in.get("/ui/identities").await.status, StatusCode::OK);
+
+    // Another organization cannot; the organization itself can, at once.
+    rotate(&other.key, None, StatusCode::NOT_FOUND).await;
+    let second = rotate(&org.key, None, StatusCode::OK).await["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!works(&org.key).await, "the old key stops at once");
+    assert!(works(&second).await);
+    let page = signed_in.get("/ui/identities").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "the UI session ended");
+
+    // The operator, with an overlap of an hour (at most a day).
+    let refused = rotate(
+        ADMIN_KEY,
+        Some(serde_json::json!({"grace": "25h"})),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(crate::helpers::code(&refused), "invalid_grace", "{refused}");
+    let third = rotate(
+        ADMIN_KEY,
+        Some(serde_json::json!({"grace": "1h"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(third["previous_key_expires_at"].is_string(), "{third}");
+    let third = third["api_key"].as_str().unwrap().to_string();
+    assert!(works(&second).await && works(&third).await);
+    app.advance(std::time::Duration::from_secs(3601));
+    assert!(!works(&second).await, "the grace is over");
+    assert!(works(&third).await);
+
+    // The UI's button (asked first), and the CLI.
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&third).await;
+    let asked = browser.get("/ui/api-key").await;
+    assert!(
+        asked.body.contains("stops working at once"),
+        "{}",
+        asked.body
+    );
+    let shown = browser.submit("/ui/api-key", "/ui/api-key", &[]).await;
+    let start = shown.body.find("id=\"new-api-key\">").expect("the new key") + 17;
+    let fourth = shown.body[start..].split('<').next().unwrap().to_string();
+    assert!(!works(&third).await && works(&fourth).await);
+    let base = app.base.clone();
+    let id = org.id.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        cli(
+            &base,
+            Some(ADMIN_KEY),
+            &["org", "rotate-key", &id, "--json"],
+        )
+    })
+    .await
+    .unwrap();
+    let fifth: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fifth = fifth["api_key"].as_str().unwrap();
+    assert!(!works(&fourth).await && works(fifth).await);
+}

@@ -1,4 +1,4 @@
-//! The organization's suppression list and SMTP logins.
+//! The organization's suppression list, SMTP logins and API key.
 
 use super::when;
 use crate::ui::respond::{UiError, at_form, fixable, page};
@@ -19,6 +19,51 @@ pub fn router() -> Router<App> {
         .route("/suppressions/remove", post(remove_suppression))
         .route("/smtp", get(logins).post(create_login))
         .route("/smtp/{id}/revoke", post(revoke_login))
+        .route("/api-key", get(api_key).post(rotate_api_key))
+}
+
+#[derive(Template)]
+#[template(path = "ui/api_key.html")]
+struct ApiKeyPage {
+    ctx: Ctx,
+    new_key: Option<String>,
+}
+
+/// Asks first: a new key ends the old one and every session.
+async fn api_key(session: OrgSession) -> Response {
+    page(
+        StatusCode::OK,
+        &ApiKeyPage {
+            ctx: session.ctx,
+            new_key: None,
+        },
+    )
+}
+
+/// The new key is on this answer only; the session that asked has ended.
+async fn rotate_api_key(
+    State(app): State<App>,
+    session: OrgSession,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, UiError> {
+    let org_id = session.caller.org().map(|o| o.id.clone());
+    let rotated = match org_id {
+        Ok(id) => {
+            app.rotate_org_key(&session.caller, &id, Default::default())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match rotated {
+        Ok(rotated) => Ok(page(
+            StatusCode::OK,
+            &ApiKeyPage {
+                ctx: session.ctx,
+                new_key: Some(rotated.api_key),
+            },
+        )),
+        Err(e) => Err(UiError::service(e, session.ctx)),
+    }
 }
 
 #[derive(Template)]
