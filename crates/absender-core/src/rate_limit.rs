@@ -1,6 +1,38 @@
-//! How often a verification mail may be resent for one identity.
+//! How often things may happen: verification mails for one identity, and
+//! the abuse limits of `[limits]` (sliding windows over stored times).
 
 use std::time::Duration;
+
+/// At most `max` events within any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowLimit {
+    pub window: Duration,
+    pub max: u32,
+}
+
+impl WindowLimit {
+    /// Whether one more event may happen at `now_ms`, given when earlier ones
+    /// did; on refusal, how long until the window has room.
+    pub fn check(&self, previous_ms: &[i64], now_ms: i64) -> Result<(), Duration> {
+        let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
+        let mut inside: Vec<i64> = previous_ms
+            .iter()
+            .copied()
+            .filter(|t| now_ms - t < window_ms)
+            .collect();
+        if inside.len() < self.max as usize {
+            return Ok(());
+        }
+        if self.max == 0 {
+            return Err(self.window);
+        }
+        inside.sort_unstable();
+        // The window frees up when the oldest of the newest `max` events leaves it.
+        let oldest_counted = inside[inside.len() - self.max as usize];
+        let wait = (oldest_counted.saturating_add(window_ms) - now_ms).max(1);
+        Err(Duration::from_millis(wait as u64))
+    }
+}
 
 /// The limits on resending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,19 +56,11 @@ impl ResendPolicy {
                 return Err(Duration::from_millis((next_ok - now_ms) as u64));
             }
         }
-        let mut in_last_day: Vec<i64> = previous_sends_ms
-            .iter()
-            .copied()
-            .filter(|t| now_ms - t < DAY_MS)
-            .collect();
-        if in_last_day.len() >= self.daily_limit as usize {
-            in_last_day.sort_unstable();
-            // The window frees up when the oldest of the newest `limit` sends leaves it.
-            let oldest_counted = in_last_day[in_last_day.len() - self.daily_limit as usize];
-            let wait = (oldest_counted + DAY_MS - now_ms).max(1);
-            return Err(Duration::from_millis(wait as u64));
+        WindowLimit {
+            window: Duration::from_millis(DAY_MS as u64),
+            max: self.daily_limit,
         }
-        Ok(())
+        .check(previous_sends_ms, now_ms)
     }
 }
 
@@ -69,5 +93,24 @@ mod tests {
         let err = POLICY.check(&sends, 10_000_000).unwrap_err();
         assert_eq!(err, Duration::from_millis((DAY_MS - 10_000_000) as u64));
         assert_eq!(POLICY.check(&sends, DAY_MS), Ok(()));
+    }
+
+    #[test]
+    fn a_window_limit_counts_only_its_window_and_says_when_it_frees() {
+        let hourly = WindowLimit {
+            window: Duration::from_secs(3600),
+            max: 2,
+        };
+        assert_eq!(hourly.check(&[0], 1_000), Ok(()));
+        assert_eq!(
+            hourly.check(&[0, 1_000], 2_000),
+            Err(Duration::from_millis(3_598_000))
+        );
+        assert_eq!(hourly.check(&[0, 1_000], 3_600_000), Ok(()));
+        let none = WindowLimit {
+            window: Duration::from_secs(60),
+            max: 0,
+        };
+        assert_eq!(none.check(&[], 0), Err(Duration::from_secs(60)));
     }
 }

@@ -83,7 +83,7 @@ impl From<ServiceError> for ApiError {
             E::TooLarge(_) => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "message_too_large", message)
             }
-            E::RateLimited { retry_after } => Self {
+            E::RateLimited { retry_after, .. } => Self {
                 retry_after_secs: Some(retry_after.as_secs().max(1)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
             },

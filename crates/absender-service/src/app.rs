@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
     pub sender_cache: crate::submission::SenderCache,
+    /// Bounds DKIM key generation (CPU-bound) across all requests.
+    pub key_generation: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -119,6 +121,7 @@ impl App {
                 admin_key_hash,
                 checker,
                 wake_checks: Notify::new(),
+                key_generation: tokio::sync::Semaphore::new(crate::limits::KEY_GENERATIONS_AT_ONCE),
             }),
         })
     }

@@ -76,10 +76,12 @@ pub enum ServiceError {
     #[error("{0}")]
     TooLarge(String),
     /// Too many requests of this kind; try again later.
-    #[error("too many requests; try again in {} seconds", retry_after.as_secs().max(1))]
+    #[error("{what}; try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited {
         /// How long to wait.
         retry_after: Duration,
+        /// Which limit, in words.
+        what: String,
     },
     /// The store failed.
     #[error(transparent)]

@@ -239,6 +239,7 @@ impl App {
                 parsed.to_string()
             }
         };
+        self.check_identity_request(&org.id, &address).await?;
         let parts = IdentityParts::requested();
         let row = self
             .inner
@@ -271,6 +272,7 @@ impl App {
             self.inner.store.delete_identity(&org.id, &row.id).await?;
             return Err(err);
         }
+        self.count_identity_request(&org.id).await?;
         tracing::info!(org_id = %org.id, identity_id = %row.id, domain = %address.domain(), "identity requested");
         self.send_verification(org, &row).await?;
         // The first DNS check runs at once, now that the keys exist.
@@ -290,6 +292,14 @@ impl App {
         if missing.is_empty() {
             return Ok(());
         }
+        // Off the async workers, and only a few at once: a flood of new
+        // domains waits here instead of taking every thread.
+        let _permit = self
+            .inner
+            .key_generation
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
         let app = self.clone();
         let (org_id, domain) = (org_id.to_string(), domain.to_string());
         let now = self.now_ms();
@@ -449,7 +459,13 @@ impl App {
         self.inner
             .resend_policy
             .check(&previous, now)
-            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+            .map_err(|retry_after| ServiceError::RateLimited {
+                retry_after,
+                what: "too many verification mails for this identity".into(),
+            })?;
+        let address = EmailAddress::parse(&identity.row.address)
+            .map_err(|_| ServiceError::corrupt("identity address"))?;
+        self.check_verification_mail(&address).await?;
         self.send_verification(org, &identity.row).await?;
         self.view(&identity, org_locale(org)).await
     }

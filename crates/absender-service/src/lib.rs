@@ -11,6 +11,7 @@ pub mod crypto;
 mod dkim_keys;
 mod error;
 mod identities;
+mod limits;
 mod messages;
 pub mod metrics;
 mod notices;

@@ -20,6 +20,33 @@ pub struct Settings {
     pub checks: CheckSettings,
     /// Message limits, the queue and delivery.
     pub sending: SendingSettings,
+    /// Abuse limits per organization and per address.
+    pub limits: LimitSettings,
+}
+
+/// Abuse limits (`[limits]`): over one, a request is answered 429
+/// `rate_limited` with `Retry-After`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Identity requests per organization within any hour.
+    pub identity_requests_per_hour: u32,
+    /// Identities one organization may have.
+    pub identities_per_org: u32,
+    /// Verification mails to one address within any 24 hours, across all
+    /// organizations, counted even when the identity is deleted and
+    /// requested again.
+    pub verification_mails_per_address: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            identity_requests_per_hour: 20,
+            identities_per_org: 100,
+            verification_mails_per_address: 5,
+        }
+    }
 }
 
 /// How accepted mail leaves absender.

@@ -75,6 +75,7 @@ impl App {
             notices::verification(locale, &org.name, &identity.address, platform, &link, hours);
         self.send_system_mail(org, &identity.address, &text, Some(&token))
             .await?;
+        self.count_verification_mail(&identity.address).await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "verification mail sent");
         Ok(())
     }

@@ -8,6 +8,7 @@ mod dns;
 mod error;
 mod identities;
 mod keys;
+mod limits;
 mod messages;
 mod orgs;
 mod outbox;

@@ -3,8 +3,8 @@
 
 use absender_service::Settings;
 use absender_service::settings::{
-    CheckSettings, DeliveryMode, DnsSettings, PlatformSettings, Resolvers, SendingSettings,
-    VerificationSettings,
+    CheckSettings, DeliveryMode, DnsSettings, LimitSettings, PlatformSettings, Resolvers,
+    SendingSettings, VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -38,6 +38,8 @@ pub struct Config {
     pub checks: CheckSettings,
     /// Message limits, the queue and delivery.
     pub sending: SendingSettings,
+    /// Abuse limits per organization and per address.
+    pub limits: LimitSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -101,6 +103,7 @@ impl Default for Config {
             dns: DnsSettings::default(),
             checks: CheckSettings::default(),
             sending: SendingSettings::default(),
+            limits: LimitSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -191,6 +194,7 @@ impl Config {
             dns: self.dns.clone(),
             checks: self.checks.clone(),
             sending: self.sending.clone(),
+            limits: self.limits.clone(),
         }
     }
 

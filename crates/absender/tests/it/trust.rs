@@ -606,3 +606,95 @@ async fn a_rotated_key_stops_at_once_or_after_its_grace_and_ends_ui_sessions() {
     let fifth = fifth["api_key"].as_str().unwrap();
     assert!(!works(&fourth).await && works(fifth).await);
 }
+
+#[tokio::test]
+async fn identity_requests_and_verification_mails_have_limits_that_deleting_does_not_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    config.limits.identity_requests_per_hour = 3;
+    config.limits.identities_per_org = 4;
+    config.limits.verification_mails_per_address = 2;
+    let app = spawn_with(config, Some(dir)).await;
+    let request = async |org: &Org, address: &str| {
+        app.call(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(serde_json::json!({"address": address, "scope": "recipients"})),
+        )
+        .await
+    };
+    let limited = async |response: reqwest::Response| {
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(crate::helpers::code(&body), "rate_limited", "{body}");
+        (wait, body["error"]["message"].as_str().unwrap().to_string())
+    };
+
+    // Three requests an hour per organization.
+    let acme = app.upgraded_org("Acme", "en").await;
+    for n in 1..=3 {
+        let r = request(&acme, &format!("team{n}@acme.test")).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let (wait, words) = limited(request(&acme, "team4@acme.test").await).await;
+    assert!((3590..=3600).contains(&wait), "{wait}");
+    assert!(words.contains("3 identity requests an hour"), "{words}");
+    app.advance(std::time::Duration::from_secs(3601));
+    assert_eq!(
+        request(&acme, "team4@acme.test").await.status(),
+        StatusCode::CREATED
+    );
+    // Four identities at most, however long it waits.
+    app.advance(std::time::Duration::from_secs(3601));
+    let (_, words) = limited(request(&acme, "team5@acme.test").await).await;
+    assert!(words.contains("remove one first"), "{words}");
+
+    // Two verification mails a day to one address, across organizations,
+    // even when the identity is deleted and requested again.
+    let mallory = app.upgraded_org("Mallory", "en").await;
+    let first = request(&mallory, "ceo@bank.example").await;
+    let id = first.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.json(
+        Method::DELETE,
+        &format!("/api/v1/identities/{id}"),
+        Some(&mallory.key),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(
+        request(&mallory, "ceo@bank.example").await.status(),
+        StatusCode::CREATED
+    );
+    let eve = app.upgraded_org("Eve", "en").await;
+    let (wait, words) = limited(request(&eve, "CEO@bank.example").await).await;
+    assert!(wait > 23 * 3600, "{wait}");
+    assert!(words.contains("verification mails a day"), "{words}");
+    let mails = app
+        .json(
+            Method::GET,
+            "/api/v1/outbox",
+            Some(ADMIN_KEY),
+            None,
+            StatusCode::OK,
+        )
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["to"][0] == "ceo@bank.example")
+        .count();
+    assert_eq!(mails, 2, "the owner got two mails, no more");
+}

@@ -119,7 +119,14 @@ async fn links_expire_after_24_hours() {
 
 #[tokio::test]
 async fn a_resent_link_replaces_the_old_one_and_resending_is_rate_limited() {
-    let app = spawn_app().await;
+    // The identity's own limit (10 a day), below the one per address.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    config.limits.verification_mails_per_address = 100;
+    let app = crate::helpers::spawn_with(config, Some(dir)).await;
     let org = app.upgraded_org("Acme", "en").await;
     let identity = app
         .request_identity(&org, "events@acme.test", "recipients")
