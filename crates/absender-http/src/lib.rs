@@ -3,6 +3,7 @@
 //! Handlers are thin: they parse the request, call one `App` use case and
 //! map its outcome to a response.
 
+pub mod access_log;
 mod error;
 mod extract;
 mod page;
@@ -37,5 +38,6 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::not_found_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(access_log::log))
         .with_state(app)
 }

@@ -200,13 +200,17 @@ impl Config {
 
     /// The database URL in force: PostgreSQL if configured, else SQLite in the data dir.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("absender.db").display()
-            ),
+        match (&self.database_url, self.sqlite_path()) {
+            (Some(url), _) => url.clone(),
+            (None, path) => format!("sqlite://{}?mode=rwc", path.unwrap_or_default().display()),
         }
+    }
+
+    /// The SQLite file in the data dir, when no other database is configured.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.database_url
+            .is_none()
+            .then(|| self.data_dir.join("absender.db"))
     }
 
     /// The public URL for links, given the address the listener got.

@@ -70,8 +70,11 @@ impl Running {
 
 /// Opens the database, prepares keys and binds the listeners.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    private_dir(&config.data_dir)?;
+    if let Some(db) = config.sqlite_path() {
+        // SQLite gives its -wal and -shm files the database file's mode.
+        private_file(&db)?;
+    }
     let store = Store::connect(&config.database_url())
         .await
         .context("opening the database")?;
@@ -238,6 +241,39 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
          without it the DKIM private keys cannot be decrypted, and every node must share it"
     );
     Ok(key)
+}
+
+/// Creates the data dir (or keeps it) for the owner alone: 0700.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates `path` empty if it is missing, and makes it the owner's alone: 0600.
+fn private_file(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(())
 }
 
 /// Writes a secret readable by the owner only.

@@ -246,7 +246,8 @@ impl<T: DeserializeOwned + Send> FromRequest<App> for CsrfForm<T> {
         });
         let valid = browser_key(&parts).is_some_and(|key| app.ui_csrf_valid(&key, &field.csrf));
         if !valid {
-            tracing::warn!(path = %parts.uri.path(), "form refused: CSRF token missing or wrong");
+            let path = crate::access_log::redacted(parts.uri.path());
+            tracing::warn!(path, "form refused: CSRF token missing or wrong");
             let ctx = ctx();
             let message = ctx.t.csrf_invalid.to_string();
             return Err(error_page(

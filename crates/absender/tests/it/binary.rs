@@ -9,7 +9,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_absender");
 pub struct Server {
     child: Child,
     pub url: String,
-    new_admin_key: Option<String>,
+    /// The SMTP listener's address.
+    pub smtp: String,
+    pub new_admin_key: Option<String>,
 }
 
 impl Drop for Server {
@@ -33,20 +35,30 @@ fn serve(data_dir: &std::path::Path) -> Server {
     serve_with(data_dir, &[], &[])
 }
 
-#[allow(clippy::zombie_processes)] // Server's Drop waits for it.
 pub fn serve_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+    serve_logging(data_dir, args, env, Stdio::null())
+}
+
+/// Like [`serve_with`], with the server's log (stderr) going to `log`.
+#[allow(clippy::zombie_processes)] // Server's Drop waits for it.
+pub fn serve_logging(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: Stdio,
+) -> Server {
     let mut child = command()
         .arg("serve")
         .args(args)
-        .envs(env.iter().copied())
         .env("ABSENDER_DATA_DIR", data_dir)
         .env("ABSENDER_HTTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_SMTP_LISTEN", "127.0.0.1:0")
         .env("ABSENDER_DNS_RESOLVERS", "local")
         .env("ABSENDER_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -58,9 +70,15 @@ pub fn serve_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)
         }
         if let Some(rest) = line.strip_prefix("absender listening http=") {
             let addr = rest.split_whitespace().next().unwrap();
+            let smtp = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("smtp="))
+                .unwrap()
+                .to_string();
             return Server {
                 child,
                 url: format!("http://{addr}"),
+                smtp,
                 new_admin_key,
             };
         }

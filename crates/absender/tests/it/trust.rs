@@ -698,3 +698,180 @@ async fn identity_requests_and_verification_mails_have_limits_that_deleting_does
         .count();
     assert_eq!(mails, 2, "the owner got two mails, no more");
 }
+
+/// What the server logged so far.
+fn read_log(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log_even_at_trace_and_the_data_dir_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let relay_password = "relay-pass-7f3e9a";
+    let sink = SmtpSink::smarthost("absender", relay_password).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("absender.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sending]\nmode = \"relay\"\npoll_interval = \"50ms\"\n[sending.relay]\nhost = \"127.0.0.1\"\nport = {}\n\
+             username = \"absender\"\npassword = \"{relay_password}\"\ntls = \"required\"\naccept_invalid_certs = true\n",
+            sink.addr.port()
+        ),
+    )
+    .unwrap();
+    let log_path = dir.path().join("absender.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = crate::binary::serve_logging(
+        &data,
+        &["--config", config.to_str().unwrap()],
+        &[("ABSENDER_LOG", "trace")],
+        log.into(),
+    );
+    let admin = server.new_admin_key.clone().unwrap();
+    let http = reqwest::Client::new();
+    let call = async |method: Method, path: &str, key: &str, body: Option<Value>| {
+        let mut request = http
+            .request(method, format!("{}{path}", server.url))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json::<Value>().await.unwrap_or(Value::Null)
+    };
+    let org = call(
+        Method::POST,
+        "/api/v1/orgs",
+        &admin,
+        Some(serde_json::json!({"name": "Acme", "contact_email": "team@acme.test"})),
+    )
+    .await;
+    let (org_id, org_key) = (
+        org["id"].as_str().unwrap().to_string(),
+        org["api_key"].as_str().unwrap().to_string(),
+    );
+    call(
+        Method::PATCH,
+        &format!("/api/v1/orgs/{org_id}"),
+        &admin,
+        Some(serde_json::json!({"custom_sender_enabled": true})),
+    )
+    .await;
+
+    // A verification link, used; a sign-in link, opened.
+    call(
+        Method::POST,
+        "/api/v1/identities",
+        &org_key,
+        Some(serde_json::json!({"address": "events@acme.test", "scope": "all"})),
+    )
+    .await;
+    let browser = Browser::at(&server.url, "en");
+    browser
+        .submit(
+            "/ui/sign-in",
+            "/ui/sign-in/link",
+            &[("email", "team@acme.test")],
+        )
+        .await;
+    let link_in = async |marker: &str| {
+        for _ in 0..200 {
+            let found = sink.system_received().into_iter().find_map(|m| {
+                let text = absender_mail::inspect::summarize(&m.data).text?;
+                text.split_whitespace()
+                    .find(|w| w.contains(marker))
+                    .map(str::to_string)
+            });
+            if let Some(link) = found {
+                return link;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no {marker} link reached the mailbox");
+    };
+    let verify = link_in("/verify/").await;
+    let sign_in = link_in("/ui/sign-in/").await;
+    http.get(&verify).send().await.unwrap();
+    http.post(&verify).send().await.unwrap();
+    let path = sign_in.strip_prefix(&server.url).unwrap();
+    browser.get(path).await;
+
+    // SMTP AUTH with the organization's password, and a message relayed
+    // with AUTH to the smarthost.
+    let login = call(
+        Method::POST,
+        "/api/v1/smtp-credentials",
+        &org_key,
+        Some(serde_json::json!({})),
+    )
+    .await;
+    let (user, pass) = (
+        login["username"].as_str().unwrap(),
+        login["password"].as_str().unwrap(),
+    );
+    let smtp_port: u16 = server.smtp.rsplit(':').next().unwrap().parse().unwrap();
+    let tls = lettre::transport::smtp::client::TlsParameters::builder("localhost".into())
+        .dangerous_accept_invalid_certs(true)
+        .build_rustls()
+        .unwrap();
+    let smtp = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp_port)
+        .tls(lettre::transport::smtp::client::Tls::Required(tls))
+        .credentials(lettre::transport::smtp::authentication::Credentials::new(
+            user.into(),
+            pass.into(),
+        ))
+        .authentication(vec![Mechanism::Plain])
+        .build();
+    // Refused at MAIL FROM (not verified yet), after a successful AUTH.
+    let _ = submit(&smtp, "events@acme.test", &["guest@example.test"], b"x").await;
+    let body_marker = "Koerper-7c1d-der-Nachricht";
+    call(
+        Method::POST,
+        "/api/v1/messages",
+        &org_key,
+        Some(serde_json::json!({"category": "booking", "to": ["guest@example.test"], "subject": "Buchung", "text": body_marker})),
+    )
+    .await;
+    sink.wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let log = read_log(&log_path);
+    assert!(log.contains("/verify/[redacted]"), "requests are logged");
+    let plain = |u: &str, p: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("\0{u}\0{p}"))
+    };
+    for (what, secret) in [
+        (
+            "verification token",
+            verify.rsplit('/').next().unwrap().to_string(),
+        ),
+        (
+            "sign-in token",
+            sign_in.rsplit('/').next().unwrap().to_string(),
+        ),
+        ("SMTP password", pass.to_string()),
+        ("SMTP AUTH PLAIN", plain(user, pass)),
+        ("relay password", relay_password.to_string()),
+        ("relay AUTH PLAIN", plain("absender", relay_password)),
+        ("message contents", body_marker.to_string()),
+        ("API key", org_key.clone()),
+        ("admin key", admin.clone()),
+    ] {
+        assert!(!log.contains(&secret), "the log shows the {what}");
+    }
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data dir");
+    for file in ["absender.db", "absender.db-wal", "master.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+}

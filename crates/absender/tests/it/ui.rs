@@ -48,12 +48,17 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp, language: &str) -> Browser {
+        Self::at(&app.base, language)
+    }
+
+    /// A browser for the server at `base`.
+    pub fn at(base: &str, language: &str) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            base: app.base.clone(),
+            base: base.to_string(),
             language: language.to_string(),
             cookies: Mutex::new(HashMap::new()),
         }
