@@ -285,6 +285,8 @@ impl App {
     }
 
     async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
+        // Keys retired with an earlier identity of the domain serve again.
+        self.inner.store.revive_dkim_keys(org_id, domain).await?;
         let existing = self.inner.store.dkim_keys(org_id, domain).await?;
         let missing: Vec<i64> = (0..SELECTORS_PER_DOMAIN)
             .filter(|slot| !existing.iter().any(|k| k.slot == *slot))
@@ -365,8 +367,9 @@ impl App {
             .await
     }
 
-    /// Deletes an identity at once; the domain's keys go when no identity of the
-    /// organization uses the domain any more.
+    /// Deletes an identity at once; the domain's keys are retired when no
+    /// identity of the organization uses the domain any more (published until
+    /// the mail signed with them has left, see the retention sweep).
     pub async fn delete_identity(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
@@ -381,8 +384,13 @@ impl App {
             .await?
             == 0
         {
-            let withdrawn = self.inner.store.delete_dkim_keys(&org.id, domain).await?;
-            tracing::info!(org_id = %org.id, %domain, withdrawn, "DKIM keys withdrawn");
+            // Still published while queued mail signed with them waits.
+            let retired = self
+                .inner
+                .store
+                .retire_dkim_keys(&org.id, domain, self.now_ms())
+                .await?;
+            tracing::info!(org_id = %org.id, %domain, retired, "DKIM keys retired");
         }
         tracing::info!(org_id = %org.id, identity_id = %id, "identity deleted");
         Ok(())

@@ -19,6 +19,7 @@ mod orgs;
 mod outbox;
 mod platform;
 mod queue;
+pub mod retention;
 pub mod secrets;
 mod send_settings;
 pub mod settings;

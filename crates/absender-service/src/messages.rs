@@ -307,6 +307,7 @@ impl App {
                 raw,
                 created_at: row.created_at,
                 operator_only: false,
+                redacted: false,
             };
             (None, Some(kept))
         } else {

@@ -72,8 +72,9 @@ impl App {
         // Mail from the platform's own senders is signed with the platform key.
         let raw = self.sign(&org.id, None, &compose(text)).await?;
         let capture = self.inner.settings.sending.mode == DeliveryMode::Capture;
+        let redacted = secret.is_some() && !capture;
         let kept = match secret {
-            Some(secret) if !capture => compose(&text.redacted(secret)),
+            Some(secret) if redacted => compose(&text.redacted(secret)),
             _ => raw.clone(),
         };
         // The outbox keeps every system mail, so the operator sees what went out.
@@ -89,6 +90,7 @@ impl App {
                 raw: kept,
                 created_at: now,
                 operator_only: secret.is_some(),
+                redacted,
             })
             .await?;
         let envelope_from = format!(

@@ -22,6 +22,43 @@ pub struct Settings {
     pub sending: SendingSettings,
     /// Abuse limits per organization and per address.
     pub limits: LimitSettings,
+    /// How long records are kept.
+    pub retention: RetentionSettings,
+}
+
+/// How long things are kept (`[retention]`); a sweep deletes older ones in
+/// small batches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Captured mail in the outbox.
+    #[serde(with = "humantime_serde")]
+    pub outbox: Duration,
+    /// Redacted copies of secret-bearing mail (relay and MX mode).
+    #[serde(with = "humantime_serde")]
+    pub redacted: Duration,
+    /// Records of finished messages and their deliveries.
+    #[serde(with = "humantime_serde")]
+    pub messages: Duration,
+    /// Identity events.
+    #[serde(with = "humantime_serde")]
+    pub events: Duration,
+    /// How often the sweep runs.
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Self {
+            outbox: Duration::from_secs(30 * DAY),
+            redacted: Duration::from_secs(7 * DAY),
+            messages: Duration::from_secs(30 * DAY),
+            events: Duration::from_secs(365 * DAY),
+            sweep_interval: Duration::from_secs(600),
+        }
+    }
 }
 
 /// Abuse limits (`[limits]`): over one, a request is answered 429

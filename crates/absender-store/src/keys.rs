@@ -8,7 +8,16 @@ const FOR_DOMAIN: &str = "SELECT id, org_id, domain, slot, selector, algorithm, 
      FROM dkim_keys WHERE org_id = $1 AND domain = $2 ORDER BY slot";
 const BY_SELECTOR: &str = "SELECT id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at \
      FROM dkim_keys WHERE selector = $1";
-const DELETE_FOR_DOMAIN: &str = "DELETE FROM dkim_keys WHERE org_id = $1 AND domain = $2";
+const RETIRE_FOR_DOMAIN: &str =
+    "UPDATE dkim_keys SET retired_at = $3 WHERE org_id = $1 AND domain = $2 AND retired_at = 0";
+const REVIVE_FOR_DOMAIN: &str =
+    "UPDATE dkim_keys SET retired_at = 0 WHERE org_id = $1 AND domain = $2 AND retired_at > 0";
+// A retired key goes once no queued mail of its organization from its domain
+// is left (mail already accepted must still verify), or after `max age`.
+const DELETE_RETIRED: &str = "DELETE FROM dkim_keys WHERE retired_at > 0 AND (retired_at < $1 OR NOT EXISTS (\
+     SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id \
+     WHERE d.status = 'queued' AND m.org_id = dkim_keys.org_id \
+     AND LOWER(m.from_address) LIKE '%@' || dkim_keys.domain))";
 
 impl Store {
     /// Stores keys for slots that have none yet; a slot already taken (by a
@@ -58,14 +67,46 @@ impl Store {
             .await?)
     }
 
-    /// Withdraws the organization's keys for `domain`; how many went.
-    pub async fn delete_dkim_keys(&self, org_id: &str, domain: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query(DELETE_FOR_DOMAIN)
+    /// Retires the organization's keys for `domain` at `now_ms`: they stay
+    /// published until [`Self::delete_retired_dkim_keys`]; how many.
+    pub async fn retire_dkim_keys(
+        &self,
+        org_id: &str,
+        domain: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(RETIRE_FOR_DOMAIN)
+            .bind(org_id)
+            .bind(domain)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Takes retired keys of `domain` back into use (the domain is requested again).
+    pub async fn revive_dkim_keys(&self, org_id: &str, domain: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(REVIVE_FOR_DOMAIN)
             .bind(org_id)
             .bind(domain)
             .execute(&self.pool)
             .await?;
-        self.dns_changed();
+        Ok(done.rows_affected())
+    }
+
+    /// Withdraws retired keys that no queued mail needs, or that were
+    /// retired before `retired_before_ms`; how many went.
+    pub async fn delete_retired_dkim_keys(
+        &self,
+        retired_before_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(DELETE_RETIRED)
+            .bind(retired_before_ms)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() > 0 {
+            self.dns_changed();
+        }
         Ok(done.rows_affected())
     }
 }

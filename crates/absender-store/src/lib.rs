@@ -14,6 +14,7 @@ mod orgs;
 mod outbox;
 mod platform_keys;
 mod queue;
+mod retention;
 mod rows;
 mod send_settings;
 mod settings;

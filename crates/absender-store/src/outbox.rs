@@ -2,14 +2,14 @@
 
 use crate::{OutboxRow, OutboxSummaryRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 // Listings leave the message bytes in the database; only their size is needed.
 const LIST_ALL: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
      FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1";
 const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, CAST(LENGTH(raw) AS BIGINT) AS size_bytes, created_at \
      FROM outbox WHERE org_id = $1 AND operator_only = 0 ORDER BY created_at DESC, id DESC LIMIT $2";
-const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only \
+const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted \
      FROM outbox WHERE id = $1";
 
 impl Store {
@@ -25,6 +25,7 @@ impl Store {
             .bind(&row.raw)
             .bind(row.created_at)
             .bind(i64::from(row.operator_only))
+            .bind(i64::from(row.redacted))
             .execute(&self.pool)
             .await?;
         Ok(())

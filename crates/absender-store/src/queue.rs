@@ -12,8 +12,8 @@ const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipien
 /// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
 const ROWS_PER_STATEMENT: usize = 64;
-const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 macro_rules! delivery_columns {
     () => {
         "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index"
@@ -136,6 +136,7 @@ impl Store {
                     .bind(&c.raw)
                     .bind(c.created_at)
                     .bind(i64::from(c.operator_only))
+                    .bind(i64::from(c.redacted))
                     .execute(&mut *tx)
                     .await?;
             }

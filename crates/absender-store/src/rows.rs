@@ -107,6 +107,9 @@ pub struct OutboxRow {
     /// Holds a live secret (a verification or sign-in link): the operator's alone.
     #[sqlx(try_from = "Flag")]
     pub operator_only: bool,
+    /// A copy with its secret removed (relay and MX mode): kept for `retention.redacted`.
+    #[sqlx(try_from = "Flag")]
+    pub redacted: bool,
 }
 
 /// A message in an outbox listing: everything but the bytes.

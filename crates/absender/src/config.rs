@@ -4,7 +4,7 @@
 use absender_service::Settings;
 use absender_service::settings::{
     CheckSettings, DeliveryMode, DnsSettings, LimitSettings, PlatformSettings, Resolvers,
-    SendingSettings, VerificationSettings,
+    RetentionSettings, SendingSettings, VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -40,6 +40,8 @@ pub struct Config {
     pub sending: SendingSettings,
     /// Abuse limits per organization and per address.
     pub limits: LimitSettings,
+    /// How long records are kept.
+    pub retention: RetentionSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -104,6 +106,7 @@ impl Default for Config {
             checks: CheckSettings::default(),
             sending: SendingSettings::default(),
             limits: LimitSettings::default(),
+            retention: RetentionSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -195,6 +198,7 @@ impl Config {
             checks: self.checks.clone(),
             sending: self.sending.clone(),
             limits: self.limits.clone(),
+            retention: self.retention.clone(),
         }
     }
 

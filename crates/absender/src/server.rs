@@ -41,6 +41,8 @@ pub struct Running {
     scheduler: JoinHandle<()>,
     stop_delivery: oneshot::Sender<()>,
     delivery: JoinHandle<()>,
+    stop_retention: oneshot::Sender<()>,
+    retention: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -55,6 +57,8 @@ impl Running {
         self.scheduler.await?;
         let _ = self.stop_delivery.send(());
         self.delivery.await?;
+        let _ = self.stop_retention.send(());
+        self.retention.await?;
         self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
@@ -145,6 +149,16 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             );
         }
     }
+    let (stop_retention, retention_stopped) = oneshot::channel::<()>();
+    let retention = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.run_retention(async {
+                let _ = retention_stopped.await;
+            })
+            .await
+        })
+    };
     let (stop_delivery, delivery_stopped) = oneshot::channel::<()>();
     let delivery = {
         let app = app.clone();
@@ -181,6 +195,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         scheduler,
         stop_delivery,
         delivery,
+        stop_retention,
+        retention,
         public_url,
         new_admin_key,
         app,

@@ -265,10 +265,26 @@ async fn dkim_keys_keep_the_first_writer_and_are_withdrawn(store: &Store) {
         store.dkim_key_by_selector("b").await.unwrap().unwrap().slot,
         1
     );
+    // Retired keys stay published; withdrawn once no queued mail needs them.
     assert_eq!(
-        store.delete_dkim_keys("acme", "acme.test").await.unwrap(),
+        store
+            .retire_dkim_keys("acme", "acme.test", 1_000)
+            .await
+            .unwrap(),
         3
     );
+    assert!(store.dkim_key_by_selector("b").await.unwrap().is_some());
+    // Requested again: back in use, nothing to withdraw.
+    assert_eq!(
+        store.revive_dkim_keys("acme", "acme.test").await.unwrap(),
+        3
+    );
+    assert_eq!(store.delete_retired_dkim_keys(5_000).await.unwrap(), 0);
+    store
+        .retire_dkim_keys("acme", "acme.test", 2_000)
+        .await
+        .unwrap();
+    assert_eq!(store.delete_retired_dkim_keys(1_000).await.unwrap(), 3);
     assert_eq!(store.dkim_key_by_selector("b").await.unwrap(), None);
 }
 
@@ -285,6 +301,7 @@ async fn outbox_is_scoped_by_org(store: &Store) {
         raw: b"Subject: Hallo\r\n\r\nBody\r\n".to_vec(),
         created_at: at,
         operator_only: false,
+        redacted: false,
     };
     store
         .insert_outbox(&message("m1", Some("acme"), 1))

@@ -875,3 +875,133 @@ async fn no_secret_reaches_the_log_even_at_trace_and_the_data_dir_is_private() {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
 }
+
+/// How many outbox copies the operator sees.
+async fn outbox_size(app: &TestApp) -> usize {
+    app.json(
+        Method::GET,
+        "/api/v1/outbox",
+        Some(ADMIN_KEY),
+        None,
+        StatusCode::OK,
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn the_retention_sweep_deletes_old_mail_messages_and_events_in_their_time() {
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let app = spawn_app().await;
+    let (org, identity) = crate::messages::acme(&app).await;
+    let id = crate::messages::accepted(&app, &org, crate::messages::booking(serde_json::json!({})))
+        .await;
+    let events = format!("/api/v1/identities/{identity}/events");
+    let count_events = async || {
+        app.json(Method::GET, &events, Some(&org.key), None, StatusCode::OK)
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert!(outbox_size(&app).await >= 3);
+    assert!(count_events().await > 0);
+
+    app.advance(29 * day);
+    let swept = app.app().sweep_retention().await.unwrap();
+    assert_eq!((swept.outbox, swept.messages), (0, 0), "not yet");
+    app.advance(2 * day);
+    let swept = app.app().sweep_retention().await.unwrap();
+    assert!(swept.outbox >= 3 && swept.messages >= 1, "{swept:?}");
+    assert_eq!(outbox_size(&app).await, 0);
+    app.json(
+        Method::GET,
+        &format!("/api/v1/messages/{id}"),
+        Some(&org.key),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(count_events().await > 0, "events are kept a year");
+    app.advance(335 * day);
+    app.app().sweep_retention().await.unwrap();
+    assert_eq!(count_events().await, 0);
+}
+
+#[tokio::test]
+async fn redacted_copies_go_after_a_week_and_a_deleted_identitys_keys_stay_while_mail_waits() {
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn_with(relay_config(&sink, 2, dir.path()), Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, identity) = crate::messages::acme(&app).await;
+    // The verification mail's redacted copy and the "ready" notice.
+    assert_eq!(outbox_size(&app).await, 2);
+    app.advance(8 * day);
+    let swept = app.app().sweep_retention().await.unwrap();
+    assert_eq!(swept.redacted, 1, "{swept:?}");
+    assert_eq!(outbox_size(&app).await, 1, "the notice is kept 30 days");
+
+    // A booking the receiver defers waits in the queue, signed for acme.test.
+    sink.answer(
+        "guest@example.test",
+        crate::smtp_sink::Reply::Refuse("451 4.3.0 later".into()),
+    );
+    let id = crate::messages::accepted(&app, &org, crate::messages::booking(serde_json::json!({})))
+        .await;
+    let records = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/identities/{identity}/dns-records"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let key_name = format!("{}.", records["records"][0]["value"].as_str().unwrap());
+    let published = async || {
+        app.resolver()
+            .lookup(
+                key_name.clone(),
+                hickory_resolver::proto::rr::RecordType::TXT,
+            )
+            .await
+            .is_ok()
+    };
+    for _ in 0..100 {
+        let m = app
+            .json(
+                Method::GET,
+                &format!("/api/v1/messages/{id}"),
+                Some(&org.key),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        if m["recipients"][0]["attempts"].as_i64() > Some(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.json(
+        Method::DELETE,
+        &format!("/api/v1/identities/{identity}"),
+        Some(&org.key),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    app.app().sweep_retention().await.unwrap();
+    assert!(
+        published().await,
+        "queued mail signed with it still verifies"
+    );
+    // Up to the queue's max age (3 days), then it goes.
+    app.advance(3 * day + std::time::Duration::from_secs(60));
+    let swept = app.app().sweep_retention().await.unwrap();
+    assert_eq!(swept.dkim_keys, 3, "{swept:?}");
+    assert!(!published().await);
+}
