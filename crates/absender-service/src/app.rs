@@ -204,6 +204,20 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Caller {
+    /// Refuses a rotated-out key in its grace period: it keeps the API
+    /// working while a platform switches over, and may do nothing that would
+    /// outlive the grace or take the organization over (rotate, sign in to
+    /// the UI, create SMTP logins).
+    pub fn require_current_key(&self) -> Result<(), ServiceError> {
+        match self {
+            Caller::Org(org) if org.by_previous_key != 0 => Err(ServiceError::Forbidden(
+                "a rotated-out key may only use the API until its grace ends; use the new key"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The organization the caller acts as, or `Forbidden` for the operator.
     pub fn org(&self) -> Result<&OrgRow, ServiceError> {
         match self {

@@ -62,6 +62,7 @@ impl App {
         {
             return Err(ServiceError::NotFound("organization"));
         }
+        caller.require_current_key()?;
         let grace = request.grace.unwrap_or_default();
         if grace > MAX_KEY_GRACE {
             return Err(ServiceError::BadRequest {

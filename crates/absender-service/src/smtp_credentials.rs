@@ -24,6 +24,7 @@ impl App {
         caller: &Caller,
         request: CreateSmtpCredential,
     ) -> Result<SmtpCredential, ServiceError> {
+        caller.require_current_key()?;
         let org = caller.org()?;
         if let Some(d) = &request.description
             && (d.len() > 200 || d.chars().any(char::is_control))

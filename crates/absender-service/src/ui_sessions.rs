@@ -26,6 +26,7 @@ impl App {
     /// operator's). Returns the session token for the cookie.
     pub async fn ui_sign_in(&self, key: &str) -> Result<(String, Caller), ServiceError> {
         let caller = self.authenticate(key.trim()).await?;
+        caller.require_current_key()?;
         let token = self.open_session(&caller).await?;
         Ok((token, caller))
     }

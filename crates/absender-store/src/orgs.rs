@@ -9,7 +9,8 @@ const INSERT: &str = "INSERT INTO orgs (id, name, contact_email, locale, custom_
      RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
 const LIST: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs ORDER BY created_at, id";
 const GET: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE id = $1";
-const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs \
+const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at, \
+     CAST(CASE WHEN api_key_hash = $1 THEN 0 ELSE 1 END AS BIGINT) AS by_previous_key FROM orgs \
      WHERE api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > $2)";
 // Both reads of a column see its old value, so the current key becomes the previous one.
 const ROTATE: &str = "UPDATE orgs SET \

@@ -22,6 +22,10 @@ pub struct OrgRow {
     pub custom_sender_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 1 when the row was found by a rotated-out key in its grace period
+    /// (only the key lookup sets it): such a key may not do more than use the API.
+    #[sqlx(default)]
+    pub by_previous_key: i64,
 }
 
 /// A new organization with the hash of its API key.

@@ -1,7 +1,7 @@
 //! `POST /api/v1/inbound/dsn`: the operator's MTA hands in a bounce report
-//! (the raw message, `message/rfc822`) that arrived at a return path. The
-//! return path can be given as `?return_path=`; otherwise the report's copy
-//! of the original Message-ID names the message.
+//! (the raw message, `message/rfc822`) that arrived at a return path, given
+//! as `?return_path=` (else the report's To). Only an authentic return path
+//! counts; anything else is answered with the reason it was ignored.
 
 use crate::ApiError;
 use crate::extract::{Auth, Json, Query};

@@ -574,6 +574,27 @@ async fn a_rotated_key_stops_at_once_or_after_its_grace_and_ends_ui_sessions() {
     assert!(third["previous_key_expires_at"].is_string(), "{third}");
     let third = third["api_key"].as_str().unwrap().to_string();
     assert!(works(&second).await && works(&third).await);
+    // The old key (perhaps leaked) cannot take over meanwhile: no rotating,
+    // no UI session, no SMTP login that would outlive the grace.
+    rotate(&second, None, StatusCode::FORBIDDEN).await;
+    app.json(
+        Method::POST,
+        "/api/v1/smtp-credentials",
+        Some(&second),
+        Some(serde_json::json!({})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let old_browser = Browser::new(&app, "en");
+    let refused = old_browser
+        .submit("/ui/sign-in", "/ui/sign-in", &[("key", &second)])
+        .await;
+    assert_ne!(
+        refused.status,
+        StatusCode::SEE_OTHER,
+        "no session for the old key"
+    );
+    assert!(works(&third).await, "the owner's key is untouched");
     app.advance(std::time::Duration::from_secs(3601));
     assert!(!works(&second).await, "the grace is over");
     assert!(works(&third).await);
