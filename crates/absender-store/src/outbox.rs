@@ -11,6 +11,9 @@ const LIST_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject
      FROM outbox WHERE org_id = $1 AND operator_only = 0 ORDER BY created_at DESC, id DESC LIMIT $2";
 const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted \
      FROM outbox WHERE id = $1";
+// An organization reads only its own rows without a live secret: filtered in SQL, never loaded.
+const GET_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted \
+     FROM outbox WHERE id = $1 AND org_id = $2 AND operator_only = 0";
 
 impl Store {
     /// Keeps a message.
@@ -61,10 +64,10 @@ impl Store {
         id: &str,
         org_id: Option<&str>,
     ) -> Result<Option<OutboxRow>, StoreError> {
-        let row: Option<OutboxRow> = sqlx::query_as(GET)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.filter(|r| org_id.is_none() || (r.org_id.as_deref() == org_id && !r.operator_only)))
+        let query = match org_id {
+            Some(org) => sqlx::query_as(GET_ORG).bind(id).bind(org),
+            None => sqlx::query_as(GET).bind(id),
+        };
+        Ok(query.fetch_optional(&self.pool).await?)
     }
 }
