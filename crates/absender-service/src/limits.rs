@@ -69,15 +69,10 @@ impl App {
 
     /// Notes a request that was taken.
     pub(crate) async fn count_identity_request(&self, org_id: &str) -> Result<(), ServiceError> {
-        let now = self.now_ms();
+        // Older events are forgotten by the retention sweep.
         self.inner
             .store
-            .record_limit_event(IDENTITY_REQUEST, org_id, now)
-            .await?;
-        // Nothing counted is older than a day; forget what is.
-        self.inner
-            .store
-            .sweep_limit_events(now - DAY.as_millis() as i64)
+            .record_limit_event(IDENTITY_REQUEST, org_id, self.now_ms())
             .await?;
         Ok(())
     }

@@ -48,7 +48,13 @@ impl App {
     /// Sweeps every `retention.sweep_interval` until `shutdown`.
     pub async fn run_retention(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let every = self.inner.settings.retention.sweep_interval;
+        // A zero interval in the config must not turn the sweep into a busy loop.
+        let every = self
+            .inner
+            .settings
+            .retention
+            .sweep_interval
+            .max(Duration::from_secs(1));
         loop {
             if let Err(e) = self.sweep_retention().await {
                 tracing::warn!(error = %e, "retention sweep failed");

@@ -15,22 +15,27 @@ const GET: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw
 const GET_ORG: &str = "SELECT id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted \
      FROM outbox WHERE id = $1 AND org_id = $2 AND operator_only = 0";
 
+/// The statement that keeps `row`, for the pool or a transaction (the queue's intake).
+pub(crate) fn insert_query(
+    row: &OutboxRow,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(INSERT)
+        .bind(&row.id)
+        .bind(row.org_id.as_deref())
+        .bind(&row.category)
+        .bind(&row.mail_from)
+        .bind(&row.rcpt_to)
+        .bind(&row.subject)
+        .bind(&row.raw)
+        .bind(row.created_at)
+        .bind(i64::from(row.operator_only))
+        .bind(i64::from(row.redacted))
+}
+
 impl Store {
     /// Keeps a message.
     pub async fn insert_outbox(&self, row: &OutboxRow) -> Result<(), StoreError> {
-        sqlx::query(INSERT)
-            .bind(&row.id)
-            .bind(row.org_id.as_deref())
-            .bind(&row.category)
-            .bind(&row.mail_from)
-            .bind(&row.rcpt_to)
-            .bind(&row.subject)
-            .bind(&row.raw)
-            .bind(row.created_at)
-            .bind(i64::from(row.operator_only))
-            .bind(i64::from(row.redacted))
-            .execute(&self.pool)
-            .await?;
+        insert_query(row).execute(&self.pool).await?;
         Ok(())
     }
 

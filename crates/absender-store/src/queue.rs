@@ -12,8 +12,6 @@ const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipien
 /// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
 const ROWS_PER_STATEMENT: usize = 64;
-const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, org_id, category, mail_from, rcpt_to, subject, raw, created_at, operator_only, redacted) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 macro_rules! delivery_columns {
     () => {
         "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index"
@@ -126,19 +124,7 @@ impl Store {
         }
         for new in batch {
             if let Some(c) = &new.captured {
-                sqlx::query(INSERT_OUTBOX)
-                    .bind(&c.id)
-                    .bind(c.org_id.as_deref())
-                    .bind(&c.category)
-                    .bind(&c.mail_from)
-                    .bind(&c.rcpt_to)
-                    .bind(&c.subject)
-                    .bind(&c.raw)
-                    .bind(c.created_at)
-                    .bind(i64::from(c.operator_only))
-                    .bind(i64::from(c.redacted))
-                    .execute(&mut *tx)
-                    .await?;
+                crate::outbox::insert_query(c).execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;

@@ -199,7 +199,8 @@ impl TestApp {
         panic!("no verification mail to {address} reached the mailbox");
     }
 
-    async fn link_in_outbox(&self, address: &str) -> String {
+    /// Every mail in the outbox, as the operator sees it (newest first).
+    pub async fn operator_outbox(&self) -> Vec<Value> {
         let list = self
             .json(
                 Method::GET,
@@ -209,12 +210,15 @@ impl TestApp {
                 StatusCode::OK,
             )
             .await;
-        let message = list["items"]
-            .as_array()
-            .unwrap()
+        list["items"].as_array().unwrap().clone()
+    }
+
+    async fn link_in_outbox(&self, address: &str) -> String {
+        let list = self.operator_outbox().await;
+        let message = list
             .iter()
             .find(|m| m["to"].as_array().unwrap().iter().any(|t| t == address))
-            .unwrap_or_else(|| panic!("no mail to {address} in {list}"));
+            .unwrap_or_else(|| panic!("no mail to {address} in {list:?}"));
         let id = message["id"].as_str().unwrap();
         let full = self
             .json(

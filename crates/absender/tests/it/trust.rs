@@ -30,16 +30,7 @@ async fn everything_the_org_sees(app: &TestApp, org: &Org, id: &str) -> Vec<(Str
         .map(|m| m["id"].as_str().unwrap().to_string())
         .collect();
     // Mail the organization is not shown may still be asked for by id.
-    let all: Value = app
-        .json(
-            Method::GET,
-            "/api/v1/outbox",
-            Some(ADMIN_KEY),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    for m in all["items"].as_array().unwrap() {
+    for m in app.operator_outbox().await {
         mail_ids.push(m["id"].as_str().unwrap().to_string());
     }
     for path in [
@@ -131,16 +122,7 @@ async fn in_relay_mode_only_the_mailbox_sees_the_verification_link() {
         assert!(!body.contains(&token), "{what} shows the token: {body}");
     }
     // The operator's outbox keeps at most a redacted copy.
-    let all: Value = app
-        .json(
-            Method::GET,
-            "/api/v1/outbox",
-            Some(ADMIN_KEY),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    for m in all["items"].as_array().unwrap() {
+    for m in app.operator_outbox().await {
         let path = format!("/api/v1/outbox/{}/raw", m["id"].as_str().unwrap());
         let raw = app.call(Method::GET, &path, Some(ADMIN_KEY), None).await;
         assert!(!raw.text().await.unwrap().contains(&token), "{path}");
@@ -181,18 +163,11 @@ async fn in_capture_mode_the_operator_sees_the_link_and_the_organization_does_no
 
     let link = app.verification_link("ceo@acme.test").await;
     let token = token_of(&link);
-    let operator_outbox = app
-        .call(Method::GET, "/api/v1/outbox", Some(ADMIN_KEY), None)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let sign_in_mail = serde_json::from_str::<Value>(&operator_outbox).unwrap()["items"]
-        .as_array()
-        .unwrap()
+    let operator_outbox = app.operator_outbox().await;
+    let sign_in_mail = operator_outbox
         .iter()
         .find(|m| m["to"][0] == contact.as_str())
-        .unwrap_or_else(|| panic!("the sign-in link mail in {operator_outbox}"))["id"]
+        .unwrap_or_else(|| panic!("the sign-in link mail in {operator_outbox:?}"))["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -704,16 +679,8 @@ async fn identity_requests_and_verification_mails_have_limits_that_deleting_does
     assert!(wait > 23 * 3600, "{wait}");
     assert!(words.contains("verification mails a day"), "{words}");
     let mails = app
-        .json(
-            Method::GET,
-            "/api/v1/outbox",
-            Some(ADMIN_KEY),
-            None,
-            StatusCode::OK,
-        )
-        .await["items"]
-        .as_array()
-        .unwrap()
+        .operator_outbox()
+        .await
         .iter()
         .filter(|m| m["to"][0] == "ceo@bank.example")
         .count();
@@ -899,17 +866,7 @@ async fn no_secret_reaches_the_log_even_at_trace_and_the_data_dir_is_private() {
 
 /// How many outbox copies the operator sees.
 async fn outbox_size(app: &TestApp) -> usize {
-    app.json(
-        Method::GET,
-        "/api/v1/outbox",
-        Some(ADMIN_KEY),
-        None,
-        StatusCode::OK,
-    )
-    .await["items"]
-        .as_array()
-        .unwrap()
-        .len()
+    app.operator_outbox().await.len()
 }
 
 #[tokio::test]
