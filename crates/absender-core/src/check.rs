@@ -311,8 +311,11 @@ pub struct SpfLint {
     pub includes_platform: bool,
     /// An `all` term (`~all`, `-all`, …) that stands before the platform's include.
     pub all_before_include: Option<String>,
-    /// DNS lookups the policy causes, counted through includes and redirects.
+    /// DNS lookups the policy causes, counted through includes and redirects
+    /// (counting stops at the first one over the limit).
     pub lookups: u32,
+    /// Included or redirected-to names that do not exist or hold nothing.
+    pub void_lookups: u32,
 }
 
 /// What was seen of a domain's SPF policy.
@@ -330,6 +333,8 @@ pub struct SpfObservation {
 
 /// RFC 7208 §4.6.4: at most 10 mechanisms and modifiers that cause DNS lookups.
 pub const SPF_MAX_LOOKUPS: u32 = 10;
+/// RFC 7208 §4.6.4: at most 2 lookups that find no records.
+pub const SPF_MAX_VOID_LOOKUPS: u32 = 2;
 
 /// Whether a TXT value is an SPF policy.
 pub fn is_spf(txt: &str) -> bool {
@@ -438,15 +443,37 @@ pub fn check_spf(
         );
     }
     let lint = obs.lint.clone().unwrap_or_default();
-    // Malformed: our grammar check, the parser, or the evaluator's PermError
-    // when it is not explained by too many lookups.
+    // The limits first: past them receivers stop with PermError, whatever else is wrong.
+    if lint.lookups > SPF_MAX_LOOKUPS {
+        return one(
+            "spf_too_many_lookups",
+            format!(
+                "Der SPF-Eintrag von {domain} braucht mehr als {SPF_MAX_LOOKUPS} DNS-Abfragen (mit allen include- und redirect-Angaben); darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben."
+            ),
+            format!(
+                "The SPF record of {domain} needs more than {SPF_MAX_LOOKUPS} DNS lookups (counting every include and redirect); beyond that it is invalid. Remove includes that are no longer needed."
+            ),
+            ErrorType::InvalidValue,
+        );
+    }
+    if lint.void_lookups > SPF_MAX_VOID_LOOKUPS {
+        return one(
+            "spf_too_many_void_lookups",
+            format!(
+                "Der SPF-Eintrag von {domain} verweist auf mehr als {SPF_MAX_VOID_LOOKUPS} Namen, die es nicht gibt oder die keinen Eintrag haben; darüber ist er ungültig. Entfernen Sie diese include-Angaben."
+            ),
+            format!(
+                "The SPF record of {domain} refers to more than {SPF_MAX_VOID_LOOKUPS} names that do not exist or hold no record; beyond that it is invalid. Remove those includes."
+            ),
+            ErrorType::InvalidValue,
+        );
+    }
+    // Malformed: our grammar check, the parser, or the evaluator's PermError.
     let perm_error = obs
         .evaluations
         .iter()
         .any(|(_, e)| *e == SpfEval::PermError);
-    let malformed = lint.syntax_error
-        || spf_syntax_error(policies[0]).is_some()
-        || (perm_error && lint.lookups <= SPF_MAX_LOOKUPS);
+    let malformed = lint.syntax_error || spf_syntax_error(policies[0]).is_some() || perm_error;
     if malformed {
         return one(
             "spf_syntax",
@@ -457,20 +484,6 @@ pub fn check_spf(
             format!(
                 "The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.",
                 policies[0]
-            ),
-            ErrorType::InvalidValue,
-        );
-    }
-    if lint.lookups > SPF_MAX_LOOKUPS {
-        return one(
-            "spf_too_many_lookups",
-            format!(
-                "Der SPF-Eintrag von {domain} braucht {} DNS-Abfragen; erlaubt sind höchstens {SPF_MAX_LOOKUPS}, darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben.",
-                lint.lookups
-            ),
-            format!(
-                "The SPF record of {domain} needs {} DNS lookups; at most {SPF_MAX_LOOKUPS} are allowed, beyond that it is invalid. Remove includes that are no longer needed.",
-                lint.lookups
             ),
             ErrorType::InvalidValue,
         );
@@ -771,6 +784,16 @@ mod tests {
                 },
                 SpfEval::PermError,
                 "spf_too_many_lookups",
+            ),
+            (
+                one("v=spf1 include:a.test include:b.test include:c.test ~all"),
+                SpfLint {
+                    lookups: 3,
+                    void_lookups: 3,
+                    ..Default::default()
+                },
+                SpfEval::PermError,
+                "spf_too_many_void_lookups",
             ),
             (
                 one("v=spf1 -all"),

@@ -90,26 +90,28 @@ pub fn next(
     policy: &RetryPolicy,
     jitter: f64,
 ) -> Next {
+    // Replies are the receiving server's words: cleaned before anyone stores them.
+    let clean = crate::outside::clean;
     let (reply, temporary) = match attempt {
         Attempt::Accepted { reply } => {
             return Next::Delivered {
-                reply: reply.clone(),
+                reply: clean(reply),
             };
         }
         Attempt::Refused { code, reply } if (500..600).contains(code) => {
             return Next::Bounced {
-                reply: format!("{code} {reply}"),
+                reply: clean(&format!("{code} {reply}")),
                 suppress: is_hard_bounce(*code, reply),
             };
         }
         Attempt::NoMailDomain { reason } => {
             return Next::Bounced {
-                reply: reason.clone(),
+                reply: clean(reason),
                 suppress: true,
             };
         }
-        Attempt::Refused { code, reply } => (format!("{code} {reply}"), true),
-        Attempt::Unreachable { reason } => (reason.clone(), true),
+        Attempt::Refused { code, reply } => (clean(&format!("{code} {reply}")), true),
+        Attempt::Unreachable { reason } => (clean(reason), true),
     };
     debug_assert!(temporary);
     let doublings = attempts.saturating_sub(1).min(20);
@@ -123,10 +125,10 @@ pub fn next(
         created_ms.saturating_add(i64::try_from(policy.max_age.as_millis()).unwrap_or(i64::MAX));
     if at_ms > deadline {
         return Next::Bounced {
-            reply: format!(
+            reply: clean(&format!(
                 "gave up after {attempts} attempts over {}: {reply}",
                 humanize(policy.max_age)
-            ),
+            )),
             suppress: false,
         };
     }
@@ -175,6 +177,31 @@ mod tests {
                 reply: "250 ok".into()
             }
         );
+    }
+
+    #[test]
+    fn a_receivers_words_are_cleaned_before_they_are_kept() {
+        let p = RetryPolicy::default();
+        let accepted = Attempt::Accepted {
+            reply: "250 ok\0".into(),
+        };
+        let long = format!("4.2.0 {}\0", "x".repeat(5000));
+        for (attempt, expected_start) in [
+            (accepted, "250 ok\u{FFFD}"),
+            (
+                refused(550, "5.1.1 no\r\nsuch\0user"),
+                "550 5.1.1 no  such\u{FFFD}user",
+            ),
+            (refused(451, &long), "451 4.2.0 xxx"),
+        ] {
+            let reply = match next(&attempt, 1, 0, 0, &p, 0.0) {
+                Next::Delivered { reply }
+                | Next::Retry { reply, .. }
+                | Next::Bounced { reply, .. } => reply,
+            };
+            assert!(reply.starts_with(expected_start), "{reply}");
+            assert!(!reply.contains('\0') && reply.len() <= crate::outside::MAX_OUTSIDE_TEXT);
+        }
     }
 
     #[test]

@@ -24,13 +24,15 @@ impl Diagnostic {
         en: String,
         record: Option<String>,
     ) -> Self {
+        // Messages quote what was found in DNS, which the domain's owner wrote.
+        let message = match locale {
+            Locale::De => de,
+            Locale::En => en,
+        };
         Self {
             code: code.to_string(),
-            message: match locale {
-                Locale::De => de,
-                Locale::En => en,
-            },
-            record,
+            message: crate::outside::clean(&message),
+            record: record.as_deref().map(crate::outside::clean),
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use crate::PlatformZones;
 use crate::mail_auth_adapter as spf;
-use absender_core::check::{Answer, SelectorObservation, SpfLint, SpfObservation};
+use absender_core::check::{
+    Answer, SPF_MAX_LOOKUPS, SPF_MAX_VOID_LOOKUPS, SelectorObservation, SpfLint, SpfObservation,
+};
 use absender_core::dns::DnsName;
 use absender_store::{Store, StoreError};
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
@@ -15,9 +17,6 @@ use hickory_resolver::{Resolver, TokioResolver};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-/// How deep SPF includes are followed when counting lookups (RFC 7208 allows 10).
-const SPF_MAX_DEPTH: u32 = 10;
 
 /// Which resolvers find customers' name servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +70,86 @@ pub struct Observation {
     pub mail_from_mx: Answer<Vec<String>>,
     /// The SPF policy at the MAIL FROM domain.
     pub mail_from_spf: SpfObservation,
+}
+
+impl Observation {
+    /// What a check that ran out of time saw: no answer anywhere.
+    pub fn timed_out(target: &Target) -> Self {
+        let spf = |domain: &str| SpfObservation {
+            domain: domain.to_string(),
+            txts: Answer::Timeout,
+            lint: None,
+            evaluations: Vec::new(),
+        };
+        Self {
+            dkim: target
+                .selectors
+                .iter()
+                .map(|(name, expected_target, public_key)| SelectorObservation {
+                    name: name.clone(),
+                    expected_target: expected_target.clone(),
+                    public_key: public_key.clone(),
+                    cnames: Answer::Timeout,
+                    txts: Answer::Timeout,
+                    doubled_exists: false,
+                })
+                .collect(),
+            spf: spf(&target.domain),
+            dmarc: Answer::Timeout,
+            soa: None,
+            mail_from_mx: Answer::Timeout,
+            mail_from_spf: spf(&target.mail_from),
+        }
+    }
+}
+
+/// The TXT answers one check has read, so that no name is asked twice.
+#[derive(Default)]
+struct TxtMemo(HashMap<String, Answer<Vec<String>>>);
+
+impl TxtMemo {
+    async fn txt(&mut self, resolver: &TokioResolver, name: &str) -> Answer<Vec<String>> {
+        let key = name.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(answer) = self.0.get(&key) {
+            return answer.clone();
+        }
+        let answer = ask(resolver, &key, RecordType::TXT).await;
+        self.0.insert(key, answer.clone());
+        answer
+    }
+
+    /// Per name read, its one SPF policy or `None`; failed questions are left
+    /// out, so that the evaluation asks again and sees the failure itself.
+    fn spf_policies(&self) -> Vec<(String, Option<String>)> {
+        self.0
+            .iter()
+            .filter(|(_, answer)| !answer.is_temporary())
+            .map(|(name, answer)| {
+                let policy = answer
+                    .records()
+                    .into_iter()
+                    .flatten()
+                    .find(|t| absender_core::check::is_spf(t))
+                    .cloned();
+                (name.clone(), policy)
+            })
+            .collect()
+    }
+}
+
+/// RFC 7208 §4.6.4 over one whole evaluation, nested includes and redirects
+/// included: the terms that cost a DNS lookup, and the lookups that found
+/// nothing.
+#[derive(Debug, Default, Clone, Copy)]
+struct LookupBudget {
+    lookups: u32,
+    voids: u32,
+}
+
+impl LookupBudget {
+    fn exceeded(&self) -> bool {
+        self.lookups > SPF_MAX_LOOKUPS || self.voids > SPF_MAX_VOID_LOOKUPS
+    }
 }
 
 /// Asks DNS; cheap to clone.
@@ -332,6 +411,7 @@ impl Checker {
             .filter_map(|z| DnsName::parse(&z.name).ok())
             .collect();
         let mut found = HashMap::new();
+        let mut memo = TxtMemo::default();
         let domain = target.domain.as_str();
 
         let mut dkim = Vec::with_capacity(target.selectors.len());
@@ -361,7 +441,7 @@ impl Checker {
 
         let server = self.authoritative(domain, &local_zones, &mut found).await;
         let spf = self
-            .observe_spf(&server, &target.domain, target, &local_zones)
+            .observe_spf(&server, &target.domain, target, &local_zones, &mut memo)
             .await;
         let soa = self.soa(&server, domain).await;
         let dmarc_name = format!("_dmarc.{domain}");
@@ -374,7 +454,13 @@ impl Checker {
             .await;
         let mail_from_mx = ask(&mail_from_server, &target.mail_from, RecordType::MX).await;
         let mail_from_spf = self
-            .observe_spf(&mail_from_server, &target.mail_from, target, &local_zones)
+            .observe_spf(
+                &mail_from_server,
+                &target.mail_from,
+                target,
+                &local_zones,
+                &mut memo,
+            )
             .await;
         Ok(Observation {
             dkim,
@@ -393,8 +479,9 @@ impl Checker {
         domain: &str,
         target: &Target,
         local_zones: &[DnsName],
+        memo: &mut TxtMemo,
     ) -> SpfObservation {
-        let txts = ask(server, domain, RecordType::TXT).await;
+        let txts = memo.txt(server, domain).await;
         let policies: Vec<String> = txts
             .records()
             .into_iter()
@@ -429,55 +516,32 @@ impl Checker {
             .includes
             .iter()
             .find(|(t, _)| *t == target.spf_include);
-        let lookups = parsed.own_lookups + self.nested_lookups(includes, &parsed, 1).await;
+        let mut budget = LookupBudget::default();
+        count_lookups(includes, &parsed, memo, &mut budget).await;
         observation.lint = Some(SpfLint {
             syntax_error: false,
             includes_platform: platform.is_some(),
             all_before_include: platform.and_then(|(_, all)| all.clone()),
-            lookups,
+            lookups: budget.lookups,
+            void_lookups: budget.voids,
         });
+        if budget.exceeded() {
+            // Receivers stop with PermError; evaluating would only ask more.
+            return observation;
+        }
+        let mut known = memo.spf_policies();
+        // The policy as the authoritative server gave it, whatever a resolver cached.
+        known.retain(|(name, _)| !name.eq_ignore_ascii_case(domain));
+        known.push((domain.to_ascii_lowercase(), Some(policy.clone())));
         observation.evaluations = spf::evaluate(
             includes,
             domain,
-            policy,
+            &known,
             &target.sending_ips,
             &target.helo_domain,
         )
         .await;
         observation
-    }
-
-    /// Lookups caused by the policies that `policy` includes or redirects to.
-    async fn nested_lookups(
-        &self,
-        resolver: &TokioResolver,
-        policy: &spf::Policy,
-        depth: u32,
-    ) -> u32 {
-        if depth > SPF_MAX_DEPTH {
-            return 0;
-        }
-        let mut total = 0;
-        let targets = policy
-            .includes
-            .iter()
-            .map(|(t, _)| t.clone())
-            .chain(policy.redirect.clone());
-        for target in targets {
-            let Answer::Records(txts) = ask(resolver, &target, RecordType::TXT).await else {
-                continue;
-            };
-            let Some(nested) = txts
-                .iter()
-                .find(|t| absender_core::check::is_spf(t))
-                .and_then(|t| spf::parse(t))
-            else {
-                continue;
-            };
-            total += nested.own_lookups
-                + Box::pin(self.nested_lookups(resolver, &nested, depth + 1)).await;
-        }
-        total
     }
 
     async fn soa(&self, server: &TokioResolver, domain: &str) -> Option<SoaSeen> {
@@ -499,5 +563,42 @@ impl Checker {
             mname: record.1.trim_end_matches('.').to_string(),
             serial: record.2,
         })
+    }
+}
+
+/// Adds the lookups `policy` causes to `budget`, following its includes and
+/// redirect depth first, and stops at the first limit passed: every level
+/// costs at least the include that led to it, so a policy that includes
+/// itself costs at most eleven questions.
+async fn count_lookups(
+    resolver: &TokioResolver,
+    policy: &spf::Policy,
+    memo: &mut TxtMemo,
+    budget: &mut LookupBudget,
+) {
+    budget.lookups += policy.own_lookups;
+    let targets = policy
+        .includes
+        .iter()
+        .map(|(t, _)| t.clone())
+        .chain(policy.redirect.clone());
+    for target in targets {
+        if budget.exceeded() {
+            return;
+        }
+        let nested = match memo.txt(resolver, &target).await {
+            Answer::NxDomain | Answer::NoData => {
+                budget.voids += 1;
+                continue;
+            }
+            Answer::Records(txts) => txts
+                .iter()
+                .find(|t| absender_core::check::is_spf(t))
+                .and_then(|t| spf::parse(t)),
+            Answer::Timeout | Answer::ServFail => None,
+        };
+        if let Some(nested) = nested {
+            Box::pin(count_lookups(resolver, &nested, memo, budget)).await;
+        }
     }
 }

@@ -69,9 +69,10 @@ pub fn parse(text: &str) -> Option<Policy> {
     Some(policy)
 }
 
-/// A TXT cache for one check: it starts with the policy as the authoritative
-/// server gave it (so evaluation starts from the fresh record, not a cached
-/// one) and keeps what the evaluation of one IP looked up for the next.
+/// A TXT cache for one check: it starts with what the check read from the
+/// authoritative servers (so evaluation starts from the fresh record, not a
+/// cached one, and no name is asked twice) and keeps what the evaluation of
+/// one IP looked up for the next.
 struct CheckCache(Mutex<HashMap<Box<str>, Txt>>);
 
 impl ResolverCache<Box<str>, Txt> for CheckCache {
@@ -108,24 +109,30 @@ fn eval(result: SpfResult) -> SpfEval {
     }
 }
 
-/// Evaluates `domain`'s policy (`policy_text`, as read from its authoritative
-/// server) for each of `ips`, resolving includes through `resolver`.
+/// Evaluates `domain`'s policy for each of `ips`, resolving through
+/// `resolver` only what `known` lacks. `known` holds what this check already
+/// read: per name (an FQDN without the final dot) its SPF policy, or `None`
+/// when the name holds none; `domain` must be among them.
 pub async fn evaluate(
     resolver: &TokioResolver,
     domain: &str,
-    policy_text: &str,
+    known: &[(String, Option<String>)],
     ips: &[IpAddr],
     helo_domain: &str,
 ) -> Vec<(IpAddr, SpfEval)> {
     let authenticator = MessageAuthenticator(resolver.clone());
-    let txt = match Spf::parse(policy_text.as_bytes()) {
-        Ok(spf) => Txt::Spf(Arc::new(spf)),
-        Err(err) => Txt::Error(err),
-    };
-    let cache = CheckCache(Mutex::new(HashMap::from([(
-        Box::from(format!("{domain}.")),
-        txt,
-    )])));
+    let seeded = known.iter().map(|(name, policy)| {
+        let txt = match policy.as_deref().map(|p| Spf::parse(p.as_bytes())) {
+            Some(Ok(spf)) => Txt::Spf(Arc::new(spf)),
+            Some(Err(err)) => Txt::Error(err),
+            // What include and redirect treat as "no policy" (a PermError).
+            None => Txt::Error(mail_auth::Error::Dns(
+                mail_auth::DnsError::InvalidRecordType,
+            )),
+        };
+        (Box::from(format!("{name}.")), txt)
+    });
+    let cache = CheckCache(Mutex::new(seeded.collect()));
     let sender = format!("postmaster@{domain}");
     let mut results = Vec::with_capacity(ips.len());
     for ip in ips {

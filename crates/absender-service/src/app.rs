@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub sender_cache: crate::submission::SenderCache,
     /// Bounds DKIM key generation (CPU-bound) across all requests.
     pub key_generation: tokio::sync::Semaphore,
+    /// Cancelled when the server begins to stop: checks in flight end at once.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl App {
@@ -90,6 +92,18 @@ impl App {
                 .map_err(|source| ServiceError::InvalidAddress { field, source })?;
         }
         let system_sender = EmailAddress::parse(&senders.system).expect("checked above");
+        let check_timeout = settings.checks.timeout;
+        if check_timeout < std::time::Duration::from_millis(100)
+            || check_timeout > crate::CHECK_LEASE / 2
+        {
+            return Err(ServiceError::Invalid {
+                field: "checks.timeout",
+                message: format!(
+                    "must be between 100ms and {}s (half of a check's lease)",
+                    (crate::CHECK_LEASE / 2).as_secs()
+                ),
+            });
+        }
         let resend_policy = ResendPolicy {
             min_interval: settings.verification.resend_interval,
             daily_limit: settings.verification.resend_daily_limit,
@@ -122,8 +136,16 @@ impl App {
                 checker,
                 wake_checks: Notify::new(),
                 key_generation: tokio::sync::Semaphore::new(crate::limits::KEY_GENERATIONS_AT_ONCE),
+                stopping: tokio_util::sync::CancellationToken::new(),
             }),
         })
+    }
+
+    /// Tells work in flight that the server is stopping: DNS checks end at
+    /// once (their leases are released), so that a stop takes no longer than
+    /// the slowest request that is not a check.
+    pub fn begin_stop(&self) {
+        self.inner.stopping.cancel();
     }
 
     /// The store behind the app.

@@ -152,7 +152,7 @@ impl App {
             status: "bounced".into(),
             attempts: d.attempts,
             next_attempt_at: self.now_ms(),
-            last_reply: Some(reply),
+            last_reply: Some(absender_core::outside::clean(&reply)),
             suppress: hard.then(|| "hard_bounce".to_string()),
         };
         self.inner

@@ -13,9 +13,7 @@ use absender_core::records::{platform_key_name, spf_policy};
 use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
 use absender_dns::{Observation, Target};
 use absender_store::{CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// The pure checks' verdicts on one observation, in one language.
 struct Verdicts {
@@ -34,6 +32,14 @@ pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 pub const CHECK_LEASE: Duration = Duration::from_secs(120);
 /// How many due identities one scheduler round claims.
 const CLAIM_BATCH: i64 = 512;
+
+/// A check cut short because the server stops.
+fn stopping() -> ServiceError {
+    ServiceError::Unavailable {
+        code: "shutting_down",
+        message: "absender is stopping; the check runs again after the restart".into(),
+    }
+}
 
 fn status(s: &str) -> Result<Status, ServiceError> {
     Status::parse(s).ok_or_else(|| ServiceError::corrupt("status"))
@@ -91,7 +97,7 @@ impl App {
     /// Checks one identity now and records the outcome.
     pub(crate) async fn check(&self, row: &IdentityRow) -> Result<(), ServiceError> {
         let checked = self.observe_and_decide(row).await?;
-        self.record(vec![checked]).await
+        self.record(&[checked]).await
     }
 
     /// Looks at the DNS and decides what changes; writes nothing.
@@ -108,12 +114,7 @@ impl App {
                 row.domain
             )));
         }
-        let observation = self
-            .inner
-            .checker
-            .observe(&target)
-            .await
-            .map_err(ServiceError::Store)?;
+        let observation = self.observe_within_deadline(&target).await?;
         let previous = store.identity_checks(&row.id).await?;
         let outcome = self.decide(row, &org, &observation, &previous)?;
         Ok(Checked {
@@ -123,12 +124,36 @@ impl App {
         })
     }
 
+    /// The checker's observation, cut off after `checks.timeout` (then it
+    /// counts as no answer: `dns_timeout`, temporary) or when the server stops.
+    async fn observe_within_deadline(&self, target: &Target) -> Result<Observation, ServiceError> {
+        let observe = tokio::time::timeout(
+            self.inner.settings.checks.timeout,
+            self.inner.checker.observe(target),
+        );
+        tokio::select! {
+            () = self.inner.stopping.cancelled() => Err(stopping()),
+            observed = observe => match observed {
+                Ok(observation) => Ok(observation?),
+                Err(_) => {
+                    tracing::warn!(domain = %target.domain, "DNS check ran out of time");
+                    Ok(Observation::timed_out(target))
+                }
+            },
+        }
+    }
+
     /// Writes the outcomes of several checks in one transaction (one fsync for
     /// all), then tells organizations about changed statuses.
-    async fn record(&self, checked: Vec<Checked>) -> Result<(), ServiceError> {
+    async fn record(&self, checked: &[Checked]) -> Result<(), ServiceError> {
         let updates: Vec<CheckUpdate> = checked.iter().map(|c| c.outcome.update.clone()).collect();
         self.inner.store.save_checks(&updates).await?;
-        for Checked { org, row, outcome } in &checked {
+        self.tell(checked).await
+    }
+
+    /// Logs written checks and tells organizations about changed statuses.
+    async fn tell(&self, checked: &[Checked]) -> Result<(), ServiceError> {
+        for Checked { org, row, outcome } in checked {
             tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
             if outcome.before != outcome.after {
                 self.notify_status(
@@ -380,79 +405,135 @@ impl App {
 
     /// Claims the identities whose check is due and checks them, a bounded
     /// number at once. Returns how many were checked.
-    pub async fn run_due_checks(&self) -> Result<usize, ServiceError> {
-        let now = self.now_ms();
-        let lease_until = now + CHECK_LEASE.as_millis() as i64;
-        let due = self
-            .inner
-            .store
-            .claim_due_checks(now, lease_until, CLAIM_BATCH)
-            .await?;
-        let count = due.len();
-        let permits = Arc::new(Semaphore::new(
-            self.inner.settings.checks.concurrency.max(1),
-        ));
-        let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel::<Checked>();
-        let mut tasks = tokio::task::JoinSet::new();
-        for row in due {
-            let (app, done, permits) = (self.clone(), done.clone(), permits.clone());
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await.expect("semaphore open");
-                match app.observe_and_decide(&row).await {
-                    Ok(checked) => {
-                        let _ = done.send(checked);
-                    }
-                    Err(e) => {
-                        tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
-                        app.release_after_failure(&row.id).await;
-                    }
-                }
-            });
-        }
-        drop(done);
-        // Group commit: whatever finished while the last write ran goes in the next.
-        while let Some(first) = outcomes.recv().await {
-            let mut batch = vec![first];
-            while let Ok(more) = outcomes.try_recv() {
-                batch.push(more);
-            }
-            let ids: Vec<String> = batch.iter().map(|c| c.row.id.clone()).collect();
-            if let Err(e) = self.record(batch).await {
-                tracing::warn!(error = %e, "saving DNS checks failed");
-                for id in ids {
-                    self.release_after_failure(&id).await;
-                }
-            }
-        }
-        while tasks.join_next().await.is_some() {}
-        Ok(count)
-    }
-
-    /// Runs due checks until `shutdown` resolves: at once when woken (a new
-    /// identity, a restart), else every `tick`.
+    /// Checks due identities until `shutdown`: due checks are claimed as
+    /// workers free up (up to `checks.concurrency` at once), so a slow or
+    /// hostile check holds one worker for at most `checks.timeout` and delays
+    /// no other identity. Outcomes are written in batches by a writer of their own.
     pub async fn run_scheduler(
         &self,
         tick: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        let workers = self.inner.settings.checks.concurrency.max(1);
+        let (done, outcomes) = tokio::sync::mpsc::unbounded_channel::<Checked>();
+        let writer = tokio::spawn(self.clone().write_outcomes(outcomes));
+        let mut running = tokio::task::JoinSet::new();
+        // Whether the last claim took all it asked for (so more may be due).
+        let mut more_due = true;
         loop {
-            match self.run_due_checks().await {
-                // A full batch: more may be due, go on at once.
-                Ok(n) if n as i64 == CLAIM_BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "check round failed"),
+            let free = workers.saturating_sub(running.len());
+            if more_due && free > 0 {
+                let now = self.now_ms();
+                let lease_until = now + CHECK_LEASE.as_millis() as i64;
+                let wanted = i64::try_from(free).unwrap_or(i64::MAX).min(CLAIM_BATCH);
+                match self
+                    .inner
+                    .store
+                    .claim_due_checks(now, lease_until, wanted)
+                    .await
+                {
+                    Ok(due) => {
+                        more_due = due.len() as i64 == wanted;
+                        for row in due {
+                            let (app, done) = (self.clone(), done.clone());
+                            running.spawn(async move { app.check_one(row, done).await });
+                        }
+                    }
+                    Err(e) => {
+                        more_due = false;
+                        tracing::warn!(error = %e, "claiming due checks failed");
+                    }
+                }
             }
             tokio::select! {
-                _ = &mut shutdown => return,
-                _ = self.inner.wake_checks.notified() => {}
-                _ = tokio::time::sleep(tick) => {}
+                () = &mut shutdown => break,
+                () = self.inner.wake_checks.notified() => more_due = true,
+                () = tokio::time::sleep(tick) => more_due = true,
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        // Checks in flight see `stopping` and release their leases; a check
+        // that does not end within a second is dropped (its lease runs out).
+        self.inner.stopping.cancel();
+        let drained = async { while running.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(1), drained)
+            .await
+            .is_err()
+        {
+            running.abort_all();
+        }
+        drop(done);
+        if tokio::time::timeout(Duration::from_secs(2), writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("DNS check outcomes were still being written at stop");
+        }
+    }
+
+    /// Checks one claimed identity and hands the outcome to the writer.
+    async fn check_one(&self, row: IdentityRow, done: tokio::sync::mpsc::UnboundedSender<Checked>) {
+        match self.observe_and_decide(&row).await {
+            Ok(checked) => {
+                let _ = done.send(checked);
+            }
+            Err(e) => {
+                if !matches!(e, ServiceError::Unavailable { .. }) {
+                    tracing::warn!(identity_id = %row.id, error = %e, "DNS check failed");
+                }
+                self.release_failed(&row.id, &e).await;
             }
         }
     }
 
-    /// A check that failed before saving gives up its lease and is retried
-    /// a minute later, so that nothing waits for the lease to run out.
+    /// Writes finished checks as they come, many in one transaction. A batch
+    /// that cannot be written is split down to single checks, so that one bad
+    /// row costs only its own identity a later retry.
+    async fn write_outcomes(self, mut outcomes: tokio::sync::mpsc::UnboundedReceiver<Checked>) {
+        while let Some(first) = outcomes.recv().await {
+            let mut batch = vec![first];
+            while let Ok(more) = outcomes.try_recv() {
+                batch.push(more);
+            }
+            self.write_batch(&batch).await;
+        }
+    }
+
+    async fn write_batch(&self, batch: &[Checked]) {
+        let updates: Vec<CheckUpdate> = batch.iter().map(|c| c.outcome.update.clone()).collect();
+        match self.inner.store.save_checks(&updates).await {
+            Ok(()) => {
+                if let Err(e) = self.tell(batch).await {
+                    tracing::warn!(error = %e, "telling organizations about checks failed");
+                }
+            }
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, checks = batch.len(), "saving DNS checks failed; saving them one by one");
+                let (left, right) = batch.split_at(batch.len() / 2);
+                Box::pin(self.write_batch(left)).await;
+                Box::pin(self.write_batch(right)).await;
+            }
+            Err(e) => {
+                let id = &batch[0].row.id;
+                tracing::warn!(identity_id = %id, error = %e, "saving a DNS check failed; it runs again later");
+                self.release_after_failure(id).await;
+            }
+        }
+    }
+
+    /// Gives a failed check's lease back: due again in a minute, or at once
+    /// when it was only cut short by a stop.
+    async fn release_failed(&self, id: &str, e: &ServiceError) {
+        if matches!(e, ServiceError::Unavailable { .. }) {
+            if let Err(e) = self.inner.store.release_check(id, self.now_ms()).await {
+                tracing::warn!(identity_id = %id, error = %e, "could not release a stopped check");
+            }
+        } else {
+            self.release_after_failure(id).await;
+        }
+    }
+
     async fn release_after_failure(&self, id: &str) {
         let retry_at = self.now_ms() + 60_000;
         if let Err(e) = self.inner.store.release_check(id, retry_at).await {
@@ -485,6 +566,9 @@ impl App {
             {
                 break;
             }
+            if self.inner.stopping.is_cancelled() {
+                return Err(stopping());
+            }
             if tokio::time::Instant::now() > deadline {
                 return Err(ServiceError::Conflict {
                     code: "check_running",
@@ -502,7 +586,7 @@ impl App {
         // Read the row after taking the lease: the check before may have changed it.
         let loaded = self.identity_of(org, id).await?;
         if let Err(e) = self.check(&loaded.row).await {
-            self.release_after_failure(id).await;
+            self.release_failed(id, &e).await;
             return Err(e);
         }
         Ok(())

@@ -83,6 +83,14 @@ pub enum ServiceError {
         /// Which limit, in words.
         what: String,
     },
+    /// absender cannot do this now (it is stopping); try again shortly.
+    #[error("{message}")]
+    Unavailable {
+        /// Stable code for the case.
+        code: &'static str,
+        /// Words for people.
+        message: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] absender_store::StoreError),

@@ -232,6 +232,10 @@ pub struct CheckSettings {
     pub recheck_interval: Duration,
     /// How many identities are checked at once.
     pub concurrency: usize,
+    /// How long one identity's check may take in all; then it ends as
+    /// `dns_timeout` (temporary) and is tried again later.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
 }
 
 impl Default for CheckSettings {
@@ -241,6 +245,7 @@ impl Default for CheckSettings {
             repair_within: Duration::from_secs(72 * 3600),
             recheck_interval: Duration::from_secs(24 * 3600),
             concurrency: 64,
+            timeout: Duration::from_secs(15),
         }
     }
 }

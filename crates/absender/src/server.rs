@@ -50,6 +50,8 @@ pub struct Running {
 impl Running {
     /// Stops accepting, finishes requests in flight, closes the database.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // Checks end first, also those a request is waiting for.
+        self.app.begin_stop();
         let _ = self.shutdown.send(());
         self.task.await??;
         self.smtp.stop().await;

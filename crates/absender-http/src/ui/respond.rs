@@ -52,6 +52,7 @@ pub fn fixable(e: &ServiceError) -> bool {
             | ServiceError::NotFound(_)
             | ServiceError::Store(_)
             | ServiceError::Internal(_)
+            | ServiceError::Unavailable { .. }
     )
 }
 

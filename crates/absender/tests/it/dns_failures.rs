@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 
 /// A DNS peer on loopback that answers every question with SERVFAIL, or never.
-async fn broken_dns(answer: bool) -> SocketAddr {
+pub async fn broken_dns(answer: bool) -> SocketAddr {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     tokio::spawn(async move {

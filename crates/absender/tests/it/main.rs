@@ -20,6 +20,7 @@ mod orgs;
 mod outbox;
 mod postgres;
 mod requests;
+mod robustness;
 mod send_settings;
 mod smtp_sink;
 mod smtp_submission;

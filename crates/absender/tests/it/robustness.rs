@@ -1,0 +1,174 @@
+//! Hostile input and slow peers: bounded DNS checks, a scheduler that no
+//! single check can stall, and a stop that no check can hold up.
+
+use crate::dns_failures::broken_dns;
+use crate::helpers::{Org, TestApp, codes, spawn_app, spawn_with_resolvers};
+use absender::config::Config;
+use absender_service::settings::Resolvers;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Publishes the identity's records in its local zone, its SPF policy replaced by `spf`.
+async fn publish_with_spf(app: &TestApp, org: &Org, identity: &Value, spf: &str) {
+    let domain = identity["domain"].as_str().unwrap();
+    app.zone(domain).await;
+    let id = identity["id"].as_str().unwrap();
+    let records = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/identities/{id}/dns-records"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    for r in records["records"].as_array().unwrap() {
+        let (name, rtype) = (r["name"].as_str().unwrap(), r["type"].as_str().unwrap());
+        let value = if name == domain && rtype == "TXT" {
+            spf
+        } else {
+            r["value"].as_str().unwrap()
+        };
+        app.record(domain, name, rtype, value).await;
+    }
+}
+
+/// "Check now", failing the test instead of hanging when the check never ends.
+async fn check_within(app: &TestApp, org: &Org, id: &str, limit: Duration) -> Value {
+    tokio::time::timeout(limit, app.check(org, id))
+        .await
+        .unwrap_or_else(|_| panic!("the check did not end within {limit:?}"))
+}
+
+#[tokio::test]
+async fn spf_limits_hold_across_nested_includes_and_end_a_loop_at_once() {
+    let app = spawn_app().await;
+    // Four names that include each other: a lookup tree without end.
+    app.zone("loop.test").await;
+    for n in 1..=4 {
+        let others: Vec<String> = (1..=4)
+            .filter(|o| *o != n)
+            .map(|o| format!("include:l{o}.loop.test"))
+            .collect();
+        let policy = format!("v=spf1 {} ~all", others.join(" "));
+        app.record("loop.test", &format!("l{n}.loop.test"), "TXT", &policy)
+            .await;
+    }
+    app.zone("nowhere.test").await;
+    let cases = [
+        (
+            "events@looped.test",
+            "v=spf1 include:spf.absender.test include:l1.loop.test ~all",
+            "spf_too_many_lookups",
+        ),
+        (
+            "events@voids.test",
+            "v=spf1 include:v1.nowhere.test include:v2.nowhere.test include:v3.nowhere.test include:spf.absender.test ~all",
+            "spf_too_many_void_lookups",
+        ),
+        (
+            // Eleven lookups only through nesting: each level looks fine alone.
+            "events@deep.test",
+            "v=spf1 include:spf.absender.test include:d1.loop.test ~all",
+            "spf_too_many_lookups",
+        ),
+    ];
+    for n in 1..=3 {
+        let next = if n < 3 {
+            format!("include:d{}.loop.test", n + 1)
+        } else {
+            "a:x1.loop.test a:x2.loop.test".to_string()
+        };
+        let policy = format!("v=spf1 a:y{n}.loop.test a:z{n}.loop.test {next} ~all");
+        app.record("loop.test", &format!("d{n}.loop.test"), "TXT", &policy)
+            .await;
+    }
+    let org = app.upgraded_org("Acme", "en").await;
+    for (address, policy, expected) in cases {
+        let identity = app.request_identity(&org, address, "all").await;
+        publish_with_spf(&app, &org, &identity, policy).await;
+        let id = identity["id"].as_str().unwrap();
+        let checked = check_within(&app, &org, id, Duration::from_secs(20)).await;
+        assert_eq!(codes(&checked, "spf"), [expected], "{policy}: {checked}");
+        assert_eq!(checked["parts"]["spf"]["error_type"], "INVALID_VALUE");
+        assert_eq!(checked["parts"]["dkim"]["status"], "SUCCESS", "{checked}");
+    }
+}
+
+/// A server whose resolver never answers, with `checks.timeout` set.
+async fn app_with_silent_resolver(check_timeout: Duration) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    // One question alone would outlast the check.
+    config.dns.query_timeout = Duration::from_secs(30);
+    config.checks.timeout = check_timeout;
+    let silent = broken_dns(false).await;
+    spawn_with_resolvers(config, Some(dir), Resolvers::Explicit(vec![silent])).await
+}
+
+#[tokio::test]
+async fn a_check_that_hangs_ends_at_its_deadline_and_delays_no_other_identity() {
+    let app = app_with_silent_resolver(Duration::from_secs(4)).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    // Its name servers never answer: the first check hangs until its deadline.
+    let slow = app
+        .request_identity(&org, "events@silent.example", "all")
+        .await;
+    let slow_id = slow["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A domain absender serves itself: its check needs no other server.
+    app.zone("acme.test").await;
+    let started = Instant::now();
+    let fast = app.request_identity(&org, "events@acme.test", "all").await;
+    let fast_id = fast["id"].as_str().unwrap();
+    app.wait_for(&org, fast_id, Duration::from_secs(3), |i| {
+        i["parts"]["dkim"]["last_checked_at"].is_string()
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "checked while the other hangs"
+    );
+    let slow = app
+        .wait_for(&org, slow_id, Duration::from_secs(10), |i| {
+            i["parts"]["dkim"]["last_checked_at"].is_string()
+        })
+        .await;
+    assert_eq!(codes(&slow, "spf"), ["dns_timeout"], "{slow}");
+    assert!(codes(&slow, "dkim").iter().all(|c| c == "dns_timeout"));
+    assert_eq!(slow["parts"]["dkim"]["status"], "PENDING", "temporary");
+    assert!(slow["next_check_at"].is_string(), "tried again later");
+}
+
+#[tokio::test]
+async fn a_stop_takes_at_most_five_seconds_whatever_checks_are_running() {
+    let app = app_with_silent_resolver(Duration::from_secs(50)).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let first = app.request_identity(&org, "a@silent.example", "all").await;
+    let second = app.request_identity(&org, "b@silent.example", "all").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A "check now" waits for the scheduler's check of the same identity.
+    let waiting = {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        let (id, key) = (first["id"].as_str().unwrap().to_string(), org.key.clone());
+        tokio::spawn(async move {
+            http.post(format!("{base}/api/v1/identities/{id}/check"))
+                .bearer_auth(key)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = second;
+    let started = Instant::now();
+    app.stop().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "the stop took {took:?}");
+    if let Ok(Ok(response)) = waiting.await {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
