@@ -3,6 +3,7 @@
 //! module records the outcome, its events, and tells the organization.
 
 use crate::api::{Event, Identity, OperatorEvent};
+use crate::batch_write::write_isolating;
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
@@ -12,7 +13,9 @@ use absender_core::lifecycle::{self, Deadlines};
 use absender_core::records::{platform_key_name, spf_policy};
 use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
 use absender_dns::{Observation, Target};
-use absender_store::{CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow};
+use absender_store::{
+    CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, OrgRow, StoreError,
+};
 use std::time::Duration;
 
 /// The pure checks' verdicts on one observation, in one language.
@@ -500,26 +503,24 @@ impl App {
         }
     }
 
+    /// Saves outcomes in one transaction; a row the store refuses is isolated
+    /// and its identity checked again later, so it holds up no other.
     async fn write_batch(&self, batch: &[Checked]) {
-        let updates: Vec<CheckUpdate> = batch.iter().map(|c| c.outcome.update.clone()).collect();
-        match self.inner.store.save_checks(&updates).await {
-            Ok(()) => {
-                if let Err(e) = self.tell(batch).await {
-                    tracing::warn!(error = %e, "telling organizations about checks failed");
-                }
-            }
-            Err(e) if batch.len() > 1 => {
-                tracing::warn!(error = %e, checks = batch.len(), "saving DNS checks failed; saving them one by one");
-                let (left, right) = batch.split_at(batch.len() / 2);
-                Box::pin(self.write_batch(left)).await;
-                Box::pin(self.write_batch(right)).await;
-            }
-            Err(e) => {
-                let id = &batch[0].row.id;
-                tracing::warn!(identity_id = %id, error = %e, "saving a DNS check failed; it runs again later");
-                self.release_after_failure(id).await;
-            }
+        let failed = write_isolating(batch, &[], |part| self.save_and_tell(part)).await;
+        for (checked, e) in failed {
+            let id = &checked.row.id;
+            tracing::warn!(identity_id = %id, error = %e, "saving a DNS check failed; it runs again later");
+            self.release_after_failure(id).await;
         }
+    }
+
+    async fn save_and_tell(&self, part: &[Checked]) -> Result<(), StoreError> {
+        let updates: Vec<CheckUpdate> = part.iter().map(|c| c.outcome.update.clone()).collect();
+        self.inner.store.save_checks(&updates).await?;
+        if let Err(e) = self.tell(part).await {
+            tracing::warn!(error = %e, "telling organizations about checks failed");
+        }
+        Ok(())
     }
 
     /// Gives a failed check's lease back: due again in a minute, or at once

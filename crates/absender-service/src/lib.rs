@@ -4,6 +4,7 @@
 
 pub mod api;
 mod app;
+mod batch_write;
 pub mod bounces;
 mod checks;
 mod clock;

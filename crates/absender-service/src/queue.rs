@@ -4,6 +4,7 @@
 //! groups. Nothing is lost on a crash: a delivery leaves the queue only when
 //! its result is written, and a dead worker's lease runs out.
 
+use crate::batch_write::{RETRY_WAITS, write_isolating};
 use crate::settings::DeliveryMode;
 use crate::smtp_out::{Destination, Destinations};
 use crate::{App, ServiceError};
@@ -486,17 +487,23 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 Err(_) => break,
             }
         }
-        // A failed write is tried again: the results are all that says these were sent.
-        let mut wait = std::time::Duration::from_millis(100);
-        while let Err(e) = app
-            .inner
-            .store
-            .finish_deliveries(&batch, app.now_ms())
-            .await
-        {
-            tracing::warn!(error = %e, "could not write delivery results; retrying");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(std::time::Duration::from_secs(10));
+        // The results are all that says these were sent: a failed write is
+        // tried again, then halved so that one bad row holds up no other. A
+        // row that cannot be written keeps its lease until it runs out, and is
+        // then tried again (a duplicate at worst, never a stalled queue).
+        let store = &app.inner.store;
+        let now = app.now_ms();
+        let failed = write_isolating(&batch, &RETRY_WAITS, |part| {
+            store.finish_deliveries(part, now)
+        })
+        .await;
+        for (update, e) in failed {
+            tracing::error!(
+                message_id = %update.message_id,
+                status = %update.status,
+                error = %e,
+                "could not write a delivery result; it is tried again when its lease runs out"
+            );
         }
         queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
         app.inner.metrics.in_flight.dec_by(batch.len() as i64);

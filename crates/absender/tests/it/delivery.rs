@@ -53,7 +53,12 @@ async fn message(app: &TestApp, key: &str, id: &str) -> Value {
 }
 
 /// Polls the message until `done` holds (up to 20 s).
-async fn wait_message(app: &TestApp, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_message(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..400 {
         let m = message(app, key, id).await;
         if done(&m) {
@@ -64,7 +69,7 @@ async fn wait_message(app: &TestApp, key: &str, id: &str, done: impl Fn(&Value) 
     panic!("message never got there: {}", message(app, key, id).await);
 }
 
-fn status_of<'a>(m: &'a Value, recipient: &str) -> &'a Value {
+pub fn status_of<'a>(m: &'a Value, recipient: &str) -> &'a Value {
     m["recipients"]
         .as_array()
         .unwrap()

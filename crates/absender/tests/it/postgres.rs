@@ -1,28 +1,25 @@
 //! The same workflow on PostgreSQL (at `ABSENDER_TEST_POSTGRES_URL`, else the local server).
 
+use crate::delivery::{relay_config, status_of, wait_message};
 use crate::helpers::spawn_with;
+use crate::messages::{accepted, acme, booking};
+use crate::smtp_sink::SmtpSink;
 use absender::config::Config;
 use rand::Rng;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 use sqlx::Connection;
+use std::time::Duration;
 
 #[tokio::test]
 async fn the_setup_works_on_postgresql() {
-    let Some(admin_url) = crate::tools::postgres_url("the_setup_works_on_postgresql") else {
+    let Some(db) = TestDatabase::create("the_setup_works_on_postgresql").await else {
         return;
     };
-    let name = format!("absender_it_{:016x}", rand::thread_rng().r#gen::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-
     let dir = tempfile::tempdir().unwrap();
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
-        database_url: Some(format!("{base}/{name}")),
+        database_url: Some(db.url.clone()),
         ..Config::default()
     };
     // Mail goes through the queue on PostgreSQL to a real SMTP server.
@@ -90,11 +87,72 @@ async fn the_setup_works_on_postgresql() {
         .await;
     assert_eq!(m["status"], "delivered", "{m}");
     app.stop().await;
+    db.drop().await;
+}
 
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+/// A receiving server's reply is text from outside: PostgreSQL refuses a NUL
+/// in text, and one such reply used to fail its whole results batch for ever
+/// (delivery stalled; after a restart delivered mail went out again).
+#[tokio::test]
+async fn a_receivers_nul_byte_is_cleaned_and_every_result_is_written_once() {
+    let Some(db) = TestDatabase::create("a_receivers_nul_byte_is_cleaned").await else {
+        return;
+    };
+    let sink = SmtpSink::start().await;
+    sink.answer_data("250 ok\0 queued");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = relay_config(&sink, 4, dir.path());
+    config.database_url = Some(db.url.clone());
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, _) = acme(&app).await;
+
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let to = format!("guest{i}@example.test");
+        ids.push(accepted(&app, &org, booking(json!({"to": [to]}))).await);
+    }
+    sink.wait_for(3).await;
+    for (i, id) in ids.iter().enumerate() {
+        let m = wait_message(&app, &org.key, id, |m| m["status"] == "delivered").await;
+        let guest = status_of(&m, &format!("guest{i}@example.test"));
+        assert_eq!(guest["last_reply"], "250 ok\u{fffd} queued", "{guest}");
+    }
+    // Each message went out once, and nothing is waiting to go again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.count(), 3);
+    app.stop().await;
+    db.drop().await;
+}
+
+/// A database of its own on the test server, for one test.
+struct TestDatabase {
+    admin: sqlx::PgConnection,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create(test: &str) -> Option<Self> {
+        let admin_url = crate::tools::postgres_url(test)?;
+        let name = format!("absender_it_{:016x}", rand::thread_rng().r#gen::<u64>());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+
+    async fn drop(mut self) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut self.admin)
+        .await
+        .unwrap();
+    }
 }

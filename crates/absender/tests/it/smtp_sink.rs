@@ -36,6 +36,8 @@ struct State {
     answers: HashMap<String, Reply>,
     /// How long the end of DATA waits for its reply (a slow receiver).
     delay: Duration,
+    /// The reply to the end of DATA, when not the usual one.
+    data_reply: Option<String>,
     /// Messages that arrived over TLS, and the user names that logged in.
     over_tls: usize,
     logins: Vec<String>,
@@ -118,6 +120,11 @@ impl SmtpSink {
     /// From now on, take this long to answer each message.
     pub fn slow_down(&self, per_message: Duration) {
         self.state.lock().unwrap().delay = per_message;
+    }
+
+    /// From now on, answer the end of each message with this line.
+    pub fn answer_data(&self, reply: &str) {
+        self.state.lock().unwrap().data_reply = Some(reply.to_string());
     }
 
     pub fn count(&self) -> usize {
@@ -272,7 +279,8 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             } else {
                 state.lock().unwrap().received.push(mail);
             }
-            "250 2.0.0 queued as sink".into()
+            let data_reply = state.lock().unwrap().data_reply.clone();
+            data_reply.unwrap_or_else(|| "250 2.0.0 queued as sink".into())
         } else if upper == "RSET" || upper == "NOOP" {
             "250 2.0.0 ok".into()
         } else if upper == "QUIT" {
