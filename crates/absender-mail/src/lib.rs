@@ -6,3 +6,4 @@ pub mod dkim;
 pub mod dsn;
 pub mod inspect;
 pub mod submitted;
+pub mod wire;

@@ -201,7 +201,11 @@ impl Destination {
             Ok(c) => c,
             Err(reason) => return Attempt::Unreachable { reason },
         };
-        let result = tokio::time::timeout(self.timeout * 5, connection.send(&envelope, raw)).await;
+        let result = tokio::time::timeout(
+            self.timeout * 5,
+            connection.send(&envelope, &absender_mail::wire::for_data(raw)),
+        )
+        .await;
         let attempt = match result {
             Err(_) => Attempt::Unreachable {
                 reason: format!("{}: no answer in time", self.name),

@@ -2,6 +2,8 @@
 //! and LOGIN (RFC 4954) with per-organization credentials, then the same
 //! sending pipeline as the HTTP API. Replies carry enhanced status codes.
 
+pub mod data;
+mod gate;
 mod session;
 mod tls;
 
@@ -10,6 +12,8 @@ pub use tls::{TlsError, load_pem, self_signed};
 use absender_service::App;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -24,6 +28,50 @@ pub struct SmtpSettings {
     /// Clients that may submit without login; the organization is then the
     /// one that verified the envelope sender. Empty by default.
     pub trusted_clients: Vec<IpAddr>,
+    pub limits: SmtpLimits,
+}
+
+/// What one client, and all of them together, may take of the listener.
+#[derive(Debug, Clone)]
+pub struct SmtpLimits {
+    /// Sessions at once (`421 4.7.0` beyond).
+    pub max_sessions: usize,
+    /// Sessions at once from one address; trusted clients are exempt.
+    pub max_sessions_per_ip: usize,
+    /// The longest a session may last.
+    pub session_timeout: Duration,
+    /// The longest wait for a command or a piece of data (RFC 5321 §4.5.3.2: 5 minutes).
+    pub idle_timeout: Duration,
+    /// Error replies before the session is closed.
+    pub max_errors: u32,
+    /// Failed logins before the session is closed.
+    pub max_auth_failures: u32,
+    /// The largest message a session without login may send (bounce reports, unsubscribe mails).
+    pub inbound_max_bytes: usize,
+    /// Recipients of one message in a session without login.
+    pub inbound_max_recipients: usize,
+}
+
+impl Default for SmtpLimits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 1000,
+            max_sessions_per_ip: 50,
+            session_timeout: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(300),
+            max_errors: 10,
+            max_auth_failures: 3,
+            inbound_max_bytes: 1 << 20,
+            inbound_max_recipients: 5,
+        }
+    }
+}
+
+/// Greets a session over a limit with `421` and closes it (RFC 5321 §3.1).
+async fn turn_away(mut socket: tokio::net::TcpStream) {
+    let bye = b"421 4.7.0 too many connections; try again later\r\n";
+    let _ = tokio::time::timeout(Duration::from_secs(5), socket.write_all(bye)).await;
+    let _ = socket.shutdown().await;
 }
 
 /// A running listener.
@@ -43,6 +91,7 @@ impl SmtpServer {
         let listener = TcpListener::bind(listen).await?;
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
+        let gate = gate::Gate::new(settings.limits.clone());
         let settings = Arc::new(settings);
         let task = tokio::spawn(async move {
             tokio::pin!(stopped);
@@ -51,9 +100,19 @@ impl SmtpServer {
                     _ = &mut stopped => return,
                     accepted = listener.accept() => match accepted {
                         Ok((socket, peer)) => {
-                            let (settings, app) = (settings.clone(), app.clone());
+                            let trusted = settings.trusted_clients.contains(&peer.ip());
+                            let Ok(admitted) = gate.admit(peer.ip(), trusted).inspect_err(|crowded| {
+                                tracing::info!(peer = %peer, ?crowded, "SMTP session refused: too many");
+                                app.metrics().smtp_session("crowded");
+                            }) else {
+                                tokio::spawn(turn_away(socket));
+                                continue;
+                            };
+                            let _ = socket.set_nodelay(true);
+                            let (settings, app, gate) = (settings.clone(), app.clone(), gate.clone());
                             tokio::spawn(async move {
-                                session::serve(socket, peer, settings, app).await;
+                                session::serve(socket, peer, settings, app, gate).await;
+                                drop(admitted);
                             });
                         }
                         Err(e) => {

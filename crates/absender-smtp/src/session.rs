@@ -2,40 +2,43 @@
 //! its reason in words a mail client shows its user.
 
 use crate::SmtpSettings;
+use crate::data::{DataReader, Fault};
+use crate::gate::Gate;
 use absender_service::{App, ServiceError, SmtpReply};
 use absender_store::OrgRow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 /// Longest command line (RFC 5321: 512; AUTH lines carry more).
 const MAX_COMMAND: u64 = 4096;
-/// Longest line inside DATA we read at once.
-const MAX_DATA_LINE: u64 = 64 * 1024;
-/// RFC 5321 section 4.5.3.2: at least 5 minutes for a command.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
-/// Wrong passwords before the connection is closed.
-const MAX_AUTH_FAILURES: u32 = 3;
 
 enum Next<S> {
     Done,
     StartTls(S),
 }
 
+/// A read that did not get its bytes in time.
+struct Late(&'static str);
+
 struct Session {
     app: App,
     settings: Arc<SmtpSettings>,
+    gate: Arc<Gate>,
     peer: SocketAddr,
     trusted: bool,
     tls: bool,
     greeted: bool,
     org: Option<OrgRow>,
     auth_failures: u32,
+    /// Error replies so far.
+    errors: u32,
+    /// When the session ends whatever it is doing.
+    deadline: Instant,
     mail_from: Option<String>,
     /// The organization of this transaction (the login's, or a trusted client's sender's).
     sender_org: Option<OrgRow>,
@@ -45,22 +48,27 @@ struct Session {
     inbound: bool,
 }
 
-pub(crate) async fn serve(
-    socket: TcpStream,
+pub(crate) async fn serve<S>(
+    socket: S,
     peer: SocketAddr,
     settings: Arc<SmtpSettings>,
     app: App,
-) {
-    let _ = socket.set_nodelay(true);
+    gate: Arc<Gate>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut session = Session {
         trusted: settings.trusted_clients.contains(&peer.ip()),
+        deadline: Instant::now() + settings.limits.session_timeout,
         app,
         settings,
+        gate,
         peer,
         tls: false,
         greeted: false,
         org: None,
         auth_failures: 0,
+        errors: 0,
         mail_from: None,
         sender_org: None,
         recipients: Vec::new(),
@@ -132,15 +140,13 @@ impl Session {
         let mut line = Vec::with_capacity(512);
         loop {
             line.clear();
-            let read = tokio::time::timeout(
-                COMMAND_TIMEOUT,
-                (&mut io).take(MAX_COMMAND).read_until(b'\n', &mut line),
-            )
-            .await;
+            let read = self
+                .in_time((&mut io).take(MAX_COMMAND).read_until(b'\n', &mut line))
+                .await;
             let n = match read {
                 Ok(result) => result?,
-                Err(_) => {
-                    let bye = reply(421, "4.4.2", "timeout; closing the connection");
+                Err(Late(why)) => {
+                    let bye = reply(421, "4.4.2", why);
                     io.get_mut().write_all(bye.as_bytes()).await?;
                     return Ok(Next::Done);
                 }
@@ -171,7 +177,7 @@ impl Session {
                 }
                 "AUTH" => {
                     let answer = self.auth(arg, &mut io).await?;
-                    if self.auth_failures >= MAX_AUTH_FAILURES {
+                    if self.auth_failures >= self.settings.limits.max_auth_failures {
                         io.get_mut().write_all(answer.as_bytes()).await?;
                         let bye = reply(421, "4.7.0", "too many failed logins; closing");
                         io.get_mut().write_all(bye.as_bytes()).await?;
@@ -181,7 +187,14 @@ impl Session {
                 }
                 "MAIL" => self.mail(arg).await,
                 "RCPT" => self.rcpt(arg).await,
-                "DATA" => self.data(&mut io).await?,
+                "DATA" => match self.data(&mut io).await? {
+                    Ok(answer) => answer,
+                    Err(Late(why)) => {
+                        let bye = reply(421, "4.4.2", why);
+                        io.get_mut().write_all(bye.as_bytes()).await?;
+                        return Ok(Next::Done);
+                    }
+                },
                 "RSET" => {
                     self.reset();
                     reply(250, "2.0.0", "reset")
@@ -197,7 +210,34 @@ impl Session {
                 _ => reply(502, "5.5.2", "command not implemented"),
             };
             io.get_mut().write_all(answer.as_bytes()).await?;
+            if answer.starts_with(BARE_NEWLINE_CODE) {
+                // A smuggling attempt: nothing more from this client is trusted.
+                return Ok(Next::Done);
+            }
+            if answer.starts_with(['4', '5']) {
+                self.errors += 1;
+                if self.errors >= self.settings.limits.max_errors {
+                    let bye = reply(421, "4.7.0", "too many errors; closing the connection");
+                    io.get_mut().write_all(bye.as_bytes()).await?;
+                    return Ok(Next::Done);
+                }
+            }
         }
+    }
+
+    /// Runs `read` until the idle timeout or the session's end, whichever comes first.
+    async fn in_time<T>(&self, read: impl std::future::Future<Output = T>) -> Result<T, Late> {
+        let now = Instant::now();
+        let left = self.deadline.saturating_duration_since(now);
+        let idle = self.settings.limits.idle_timeout;
+        let why = if left <= idle {
+            "session time limit reached; closing the connection"
+        } else {
+            "idle too long; closing the connection"
+        };
+        tokio::time::timeout(left.min(idle), read)
+            .await
+            .map_err(|_| Late(why))
     }
 
     fn ehlo(&mut self, _client: &str) -> String {
@@ -235,12 +275,10 @@ impl Session {
             .write_all(format!("334 {prompt}\r\n").as_bytes())
             .await?;
         let mut line = Vec::new();
-        let n = tokio::time::timeout(
-            COMMAND_TIMEOUT,
-            (&mut *io).take(MAX_COMMAND).read_until(b'\n', &mut line),
-        )
-        .await
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        let n = self
+            .in_time((&mut *io).take(MAX_COMMAND).read_until(b'\n', &mut line))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
@@ -312,6 +350,11 @@ impl Session {
                 "cannot decode the credentials (base64)",
             ));
         };
+        // An address that failed often waits before any answer, a right one's too.
+        let delay = self.gate.auth_delay(self.peer.ip(), Instant::now());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         match self.app.authenticate_smtp(&user, &pass).await {
             Ok(Some(org)) => {
                 tracing::info!(peer = %self.peer, org_id = %org.id, "SMTP login");
@@ -320,6 +363,7 @@ impl Session {
             }
             Ok(None) => {
                 self.auth_failures += 1;
+                self.gate.auth_failed(self.peer.ip(), Instant::now());
                 tracing::info!(peer = %self.peer, "SMTP login failed");
                 // Slows down guessing.
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -349,16 +393,16 @@ impl Session {
         let Some((address, params)) = path_and_params(rest) else {
             return reply(501, "5.5.4", "syntax: MAIL FROM:<address>");
         };
+        let without_login = self.org.is_none() && !self.trusted;
+        let max = self.max_message_bytes(without_login);
         for param in params.split_whitespace() {
             if let Some(size) = param.to_ascii_uppercase().strip_prefix("SIZE=")
-                && size
-                    .parse::<usize>()
-                    .is_ok_and(|s| s > self.app.smtp_max_message_bytes())
+                && size.parse::<usize>().is_ok_and(|s| s > max)
             {
                 return reply(552, "5.3.4", "the message is larger than absender takes");
             }
         }
-        if self.org.is_none() && !self.trusted {
+        if without_login {
             // Without login only bounce reports to a return path are taken (checked at RCPT).
             self.mail_from = Some(address);
             self.inbound = true;
@@ -412,11 +456,15 @@ impl Session {
             {
                 return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
             }
-            if !self.recipients.is_empty() {
-                return reply(452, "4.5.3", "one return path per report");
+            if self.recipients.len() >= self.settings.limits.inbound_max_recipients {
+                return reply(
+                    452,
+                    "4.5.3",
+                    "too many recipients for a session without login",
+                );
             }
             self.recipients.push(address);
-            return reply(250, "2.1.5", "return path ok");
+            return reply(250, "2.1.5", "recipient ok");
         }
         let Some(org) = self.sender_org.clone() else {
             return reply(503, "5.5.1", "MAIL first");
@@ -465,71 +513,108 @@ impl Session {
         }
     }
 
-    async fn data<S>(&mut self, io: &mut BufReader<S>) -> std::io::Result<String>
+    /// The largest message this session may send.
+    fn max_message_bytes(&self, without_login: bool) -> usize {
+        let max = self.app.smtp_max_message_bytes();
+        if without_login {
+            max.min(self.settings.limits.inbound_max_bytes)
+        } else {
+            max
+        }
+    }
+
+    async fn data<S>(&mut self, io: &mut BufReader<S>) -> std::io::Result<Result<String, Late>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         if self.mail_from.is_none() {
-            return Ok(reply(503, "5.5.1", "MAIL first"));
+            return Ok(Ok(reply(503, "5.5.1", "MAIL first")));
         }
         if self.recipients.is_empty() {
-            return Ok(reply(554, "5.5.1", "no valid recipients"));
+            return Ok(Ok(reply(554, "5.5.1", "no valid recipients")));
         }
         io.get_mut()
             .write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
             .await?;
-        let max = self.app.smtp_max_message_bytes();
-        let mut data = Vec::with_capacity(8192);
-        let mut too_large = false;
-        let mut line = Vec::with_capacity(1024);
+        let mut reader = DataReader::new(self.max_message_bytes(self.inbound));
         loop {
-            line.clear();
-            let n = tokio::time::timeout(
-                COMMAND_TIMEOUT,
-                (&mut *io).take(MAX_DATA_LINE).read_until(b'\n', &mut line),
-            )
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-            if n == 0 {
+            let buffer = match self.in_time(io.fill_buf()).await {
+                Ok(read) => read?,
+                Err(late) => return Ok(Err(late)),
+            };
+            if buffer.is_empty() {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }
-            if line == b".\r\n" || line == b".\n" {
+            let (used, done) = reader.feed(buffer);
+            io.consume(used);
+            if done {
                 break;
-            }
-            let unstuffed = if line.starts_with(b".") {
-                &line[1..]
-            } else {
-                &line[..]
-            };
-            if data.len() + unstuffed.len() > max {
-                too_large = true;
-            } else if !too_large {
-                data.extend_from_slice(unstuffed);
             }
         }
         let recipients = std::mem::take(&mut self.recipients);
         let (inbound, org, mail_from) =
             (self.inbound, self.sender_org.take(), self.mail_from.take());
         self.reset();
-        if too_large {
-            return Ok(reply(
-                552,
-                "5.3.4",
-                "the message is larger than absender takes",
-            ));
-        }
-        if inbound && self.app.is_unsubscribe_address(&recipients[0]) {
-            return Ok(self.unsubscribe_request(&data).await);
-        }
+        let data = match reader.finish() {
+            Ok(data) => data,
+            Err(fault) => return Ok(Ok(self.refused_data(fault))),
+        };
         if inbound {
-            return Ok(self.bounce_report(&recipients[0], &data).await);
+            return Ok(Ok(self.inbound_mail(&recipients, &data).await));
         }
         let (Some(org), Some(_)) = (org, mail_from) else {
-            return Ok(reply(503, "5.5.1", "MAIL first"));
+            return Ok(Ok(reply(503, "5.5.1", "MAIL first")));
         };
-        Ok(match self.app.submit_smtp(&org, &recipients, data).await {
-            Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
-            Err(r) => self.refusal(&r),
-        })
+        Ok(Ok(
+            match self.app.submit_smtp(&org, &recipients, data).await {
+                Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
+                Err(r) => self.refusal(&r),
+            },
+        ))
+    }
+
+    fn refused_data(&self, fault: Fault) -> String {
+        self.app.metrics().refused(match fault {
+            Fault::BareNewline => "smtp_bare_newline",
+            Fault::LineTooLong => "smtp_line_too_long",
+            Fault::TooLarge => "smtp_too_large",
+        });
+        match fault {
+            Fault::BareNewline => {
+                tracing::info!(peer = %self.peer, "SMTP message with a bare CR or LF refused; closing");
+                reply(
+                    554,
+                    "5.6.11",
+                    "bare <CR> or <LF> in the message: every line must end with <CR><LF>",
+                )
+            }
+            Fault::LineTooLong => reply(
+                554,
+                "5.6.0",
+                "a line of the message is longer than 998 octets (RFC 5322 2.1.1); encode the body (quoted-printable or base64)",
+            ),
+            Fault::TooLarge => reply(552, "5.3.4", "the message is larger than absender takes"),
+        }
+    }
+
+    /// Mail without login: bounce reports to return paths and unsubscribe
+    /// requests, each recipient handled on its own; one answer for all.
+    async fn inbound_mail(&self, recipients: &[String], data: &[u8]) -> String {
+        let mut answer = None;
+        for recipient in recipients {
+            let this = if self.app.is_unsubscribe_address(recipient) {
+                self.unsubscribe_request(data).await
+            } else {
+                self.bounce_report(recipient, data).await
+            };
+            // A temporary failure asks for the whole message again.
+            if this.starts_with('4') || answer.is_none() {
+                answer = Some(this);
+            }
+        }
+        answer.unwrap_or_else(|| reply(554, "5.5.1", "no valid recipients"))
     }
 }
+
+/// The reply that refuses a smuggling attempt; the session ends after it.
+const BARE_NEWLINE_CODE: &str = "554 5.6.11";

@@ -61,16 +61,31 @@ pub struct SmtpConfig {
     /// Clients (IP addresses) that may submit without login, like Postfix's
     /// `mynetworks`: the organization is the one that verified the sender.
     pub trusted_clients: Vec<std::net::IpAddr>,
+    /// Sessions at once; more are greeted with `421 4.7.0` and closed.
+    pub max_sessions: usize,
+    /// Sessions at once from one address (`trusted_clients` are exempt).
+    pub max_sessions_per_ip: usize,
+    /// The longest a session may last.
+    #[serde(with = "humantime_serde")]
+    pub session_timeout: std::time::Duration,
+    /// The longest wait for a command or data (RFC 5321 §4.5.3.2: 5 minutes).
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
+        let limits = absender_smtp::SmtpLimits::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 2587)),
             hostname: None,
             tls_cert: None,
             tls_key: None,
             trusted_clients: Vec::new(),
+            max_sessions: limits.max_sessions,
+            max_sessions_per_ip: limits.max_sessions_per_ip,
+            session_timeout: limits.session_timeout,
+            idle_timeout: limits.idle_timeout,
         }
     }
 }

@@ -7,7 +7,7 @@ use absender_core::records::include_domain_policy;
 use absender_dns::{Authority, Checker, DnsServer, PlatformZones, Upstream};
 use absender_service::settings::Resolvers;
 use absender_service::{App, Clock, MasterKey};
-use absender_smtp::{SmtpServer, SmtpSettings};
+use absender_smtp::{SmtpLimits, SmtpServer, SmtpSettings};
 use absender_store::Store;
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -219,10 +219,27 @@ fn smtp_settings(config: &Config) -> anyhow::Result<SmtpSettings> {
         (None, None) => absender_smtp::self_signed(&hostname)?,
         _ => anyhow::bail!("smtp.tls_cert and smtp.tls_key go together"),
     };
+    let smtp = &config.smtp;
+    anyhow::ensure!(
+        smtp.max_sessions >= 1 && smtp.max_sessions_per_ip >= 1,
+        "smtp.max_sessions and smtp.max_sessions_per_ip must be at least 1"
+    );
+    anyhow::ensure!(
+        smtp.idle_timeout >= std::time::Duration::from_secs(1)
+            && smtp.session_timeout >= smtp.idle_timeout,
+        "smtp.idle_timeout must be at least 1s, and smtp.session_timeout at least smtp.idle_timeout"
+    );
     Ok(SmtpSettings {
         hostname,
         tls,
         trusted_clients: config.smtp.trusted_clients.clone(),
+        limits: SmtpLimits {
+            max_sessions: config.smtp.max_sessions,
+            max_sessions_per_ip: config.smtp.max_sessions_per_ip,
+            session_timeout: config.smtp.session_timeout,
+            idle_timeout: config.smtp.idle_timeout,
+            ..SmtpLimits::default()
+        },
     })
 }
 

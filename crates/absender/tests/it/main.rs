@@ -22,6 +22,7 @@ mod postgres;
 mod requests;
 mod robustness;
 mod send_settings;
+mod smtp_limits;
 mod smtp_sink;
 mod smtp_submission;
 mod system_mail_dkim;

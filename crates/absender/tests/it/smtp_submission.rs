@@ -212,7 +212,8 @@ async fn senders_recipients_and_sizes_are_checked_with_clear_replies() {
 
     // Too large: refused after DATA, nothing stored.
     let mut big = mail("events@acme.test", "guest@example.test", "big");
-    big.extend(std::iter::repeat_n(b'x', 11 * 1024 * 1024));
+    let line = [[b'x'; 998].as_slice(), b"\r\n"].concat();
+    big.extend(line.repeat(11 * 1024 * 1024 / line.len() + 1));
     let e = submit(
         &transport,
         "events@acme.test",
