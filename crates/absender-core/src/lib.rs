@@ -13,6 +13,7 @@ pub mod identity;
 pub mod lifecycle;
 pub mod locale;
 pub mod message;
+pub mod net;
 pub mod outside;
 pub mod rate_limit;
 pub mod records;

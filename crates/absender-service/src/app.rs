@@ -104,6 +104,17 @@ impl App {
                 ),
             });
         }
+        let relay = &settings.sending.relay;
+        if relay.tls == crate::settings::TlsMode::None
+            && (relay.username.is_some() || relay.password.is_some())
+        {
+            return Err(ServiceError::Invalid {
+                field: "sending.relay.tls",
+                message:
+                    "a relay login is sent only over TLS: use opportunistic, required or implicit"
+                        .into(),
+            });
+        }
         let resend_policy = ResendPolicy {
             min_interval: settings.verification.resend_interval,
             daily_limit: settings.verification.resend_daily_limit,

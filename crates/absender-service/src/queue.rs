@@ -9,9 +9,11 @@ use crate::settings::DeliveryMode;
 use crate::smtp_out::{Destination, Destinations};
 use crate::{App, ServiceError};
 use absender_core::delivery::{self, Attempt, Next, RetryPolicy};
+use absender_core::net::is_special_purpose;
 use absender_dns::MxError;
 use absender_store::{DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -411,13 +413,39 @@ impl App {
         last
     }
 
+    /// The places to try for `domain`, best first: at most 5 mail exchangers
+    /// and 2 addresses each, none at a special-purpose address unless allowed.
     async fn mx_destinations(&self, domain: &str) -> Result<Vec<Arc<Destination>>, MxError> {
         let destinations = &self.inner.queue.destinations;
+        let allow_private = self.inner.settings.sending.allow_private_targets;
         let mut targets = Vec::new();
-        for exchanger in self.inner.checker.mail_exchangers(domain).await? {
-            for ip in exchanger.addresses {
+        let mut refused = Vec::new();
+        for exchanger in self
+            .inner
+            .checker
+            .mail_exchangers(domain)
+            .await?
+            .into_iter()
+            .take(MAX_EXCHANGERS)
+        {
+            let (usable, special): (Vec<IpAddr>, Vec<IpAddr>) = exchanger
+                .addresses
+                .into_iter()
+                .partition(|ip| allow_private || !is_special_purpose(*ip));
+            refused.extend(
+                special
+                    .iter()
+                    .map(|ip| format!("{} ({ip})", exchanger.host)),
+            );
+            for ip in usable.into_iter().take(ADDRESSES_PER_EXCHANGER) {
                 targets.push(destinations.mx(&exchanger.host, ip));
             }
+        }
+        if targets.is_empty() && !refused.is_empty() {
+            return Err(MxError::Temporary(format!(
+                "the mail exchangers of {domain} are at special-purpose addresses (RFC 6890), where absender does not deliver: {}",
+                refused.join(", ")
+            )));
         }
         Ok(targets)
     }
@@ -471,6 +499,11 @@ impl App {
         }
     }
 }
+
+/// Mail exchangers tried per attempt, best first.
+const MAX_EXCHANGERS: usize = 5;
+/// Addresses tried per mail exchanger.
+const ADDRESSES_PER_EXCHANGER: usize = 2;
 
 /// Writes attempt results in groups and frees room in the queue.
 async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {

@@ -120,6 +120,8 @@ pub enum TlsMode {
     Opportunistic,
     /// STARTTLS or fail (and try again later).
     Required,
+    /// TLS from the first byte (RFC 8314; a smarthost on port 465).
+    Implicit,
 }
 
 /// The smarthost of `relay` mode.
@@ -192,6 +194,10 @@ pub struct SendingSettings {
     /// How long one SMTP command may take.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// In MX mode, deliver to mail exchangers at special-purpose addresses
+    /// (loopback, private, link-local; RFC 6890). Off: a recipient's DNS
+    /// must not steer absender into its own network. Tests switch it on.
+    pub allow_private_targets: bool,
 }
 
 impl Default for SendingSettings {
@@ -213,6 +219,7 @@ impl Default for SendingSettings {
             lease: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
             timeout: Duration::from_secs(60),
+            allow_private_targets: false,
         }
     }
 }

@@ -82,12 +82,18 @@ impl Destinations {
             )),
             _ => None,
         };
+        // A password never crosses the wire in plain text: with a login,
+        // "opportunistic" means "required".
+        let tls = match relay.tls {
+            TlsMode::Opportunistic if credentials.is_some() => TlsMode::Required,
+            other => other,
+        };
         Ok(self.get_or_make(
             key,
             Route {
                 addr,
                 tls_name: relay.host.clone(),
-                tls: relay.tls,
+                tls,
                 accept_invalid_certs: relay.accept_invalid_certs,
                 credentials,
             },
@@ -132,28 +138,54 @@ impl Destination {
     /// A new session: connect, EHLO, STARTTLS as the route says, AUTH if configured.
     async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
         let route = &self.route;
-        let stream = tokio::time::timeout(self.timeout, TcpStream::connect(route.addr))
+        let params = || {
+            TlsParameters::builder(route.tls_name.clone())
+                .dangerous_accept_invalid_certs(route.accept_invalid_certs)
+                .dangerous_accept_invalid_hostnames(route.accept_invalid_certs)
+                .build_rustls()
+                .map_err(|e| e.to_string())
+        };
+        let mut connection = if route.tls == TlsMode::Implicit {
+            // lettre opens this socket itself (without TCP_NODELAY).
+            AsyncSmtpConnection::connect_tokio1(
+                route.addr,
+                Some(self.timeout),
+                &self.helo,
+                Some(params()?),
+                None,
+            )
             .await
-            .map_err(|_| format!("{}: connection timed out", self.name))?
-            .map_err(|e| format!("{}: {e}", self.name))?;
-        let _ = stream.set_nodelay(true);
-        let mut connection =
+            .map_err(|e| format!("{}: {e}", self.name))?
+        } else {
+            let stream = tokio::time::timeout(self.timeout, TcpStream::connect(route.addr))
+                .await
+                .map_err(|_| format!("{}: connection timed out", self.name))?
+                .map_err(|e| format!("{}: {e}", self.name))?;
+            let _ = stream.set_nodelay(true);
             AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.helo)
                 .await
-                .map_err(|e| format!("{}: {e}", self.name))?;
+                .map_err(|e| format!("{}: {e}", self.name))?
+        };
         let wants_tls = match route.tls {
-            TlsMode::None => false,
+            TlsMode::None | TlsMode::Implicit => false,
             TlsMode::Opportunistic => connection.can_starttls(),
             TlsMode::Required => true,
         };
         if wants_tls {
-            let params = TlsParameters::builder(route.tls_name.clone())
-                .dangerous_accept_invalid_certs(route.accept_invalid_certs)
-                .dangerous_accept_invalid_hostnames(route.accept_invalid_certs)
-                .build_rustls()
-                .map_err(|e| e.to_string())?;
+            if !connection.can_starttls() {
+                connection.abort().await;
+                return Err(format!(
+                    "{}: offers no STARTTLS, and absender talks to it only over TLS{}",
+                    self.name,
+                    if route.credentials.is_some() {
+                        " (its login would cross the wire in plain text)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             connection
-                .starttls(params, &self.helo)
+                .starttls(params()?, &self.helo)
                 .await
                 .map_err(|e| format!("{}: STARTTLS failed: {e}", self.name))?;
         }

@@ -1,12 +1,17 @@
 //! Hostile input and slow peers: bounded DNS checks, a scheduler that no
 //! single check can stall, and a stop that no check can hold up.
 
+use crate::delivery::{relay_config, wait_message};
 use crate::dns_failures::broken_dns;
+use crate::helpers::spawn_with;
 use crate::helpers::{Org, TestApp, codes, spawn_app, spawn_with_resolvers};
+use crate::messages::{accepted, booking};
+use crate::smtp_sink::SmtpSink;
 use absender::config::Config;
-use absender_service::settings::Resolvers;
+use absender_service::SystemClock;
+use absender_service::settings::{DeliveryMode, Resolvers, TlsMode};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Publishes the identity's records in its local zone, its SPF policy replaced by `spf`.
@@ -171,4 +176,98 @@ async fn a_stop_takes_at_most_five_seconds_whatever_checks_are_running() {
     if let Ok(Ok(response)) = waiting.await {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
+}
+
+/// A relay app whose relay wants a login, with `tls`.
+fn relay_login_config(sink: &SmtpSink, tls: TlsMode, dir: &std::path::Path) -> Config {
+    let mut config = relay_config(sink, 2, dir);
+    config.sending.relay.tls = tls;
+    config.sending.relay.accept_invalid_certs = true;
+    config.sending.relay.username = Some("absender".into());
+    config.sending.relay.password = Some("relay-secret".to_string().into());
+    config
+}
+
+#[tokio::test]
+async fn a_relay_login_crosses_the_wire_only_over_tls() {
+    let sink = SmtpSink::plain_auth_smarthost("absender", "relay-secret").await;
+
+    // Plain text with a login is a start-up error.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = relay_login_config(&sink, TlsMode::None, dir.path());
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.dns.listen = "127.0.0.1:0".parse().unwrap();
+    config.smtp.listen = "127.0.0.1:0".parse().unwrap();
+    let refused = absender::server::start(&config, std::sync::Arc::new(SystemClock))
+        .await
+        .err()
+        .expect("tls = none with a login does not start");
+    assert!(
+        format!("{refused:#}").contains("sending.relay.tls"),
+        "{refused:#}"
+    );
+
+    // "opportunistic" acts as "required": a relay without STARTTLS never sees the password.
+    let dir = tempfile::tempdir().unwrap();
+    let config = relay_login_config(&sink, TlsMode::Opportunistic, dir.path());
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let org = app.create_org("Acme", "en").await;
+    let id = accepted(&app, &org, booking(json!({}))).await;
+    let m = wait_message(&app, &org.key, &id, |m| {
+        m["recipients"][0]["status"] == "deferred"
+    })
+    .await;
+    let reply = m["recipients"][0]["last_reply"].as_str().unwrap();
+    assert!(reply.contains("offers no STARTTLS"), "{reply}");
+    assert_eq!(sink.auth_commands(), 0, "no AUTH in plain text");
+    assert_eq!(sink.count(), 0);
+    app.stop().await;
+
+    // Implicit TLS (port 465) reaches a relay that speaks TLS from the first byte.
+    let tls_sink = SmtpSink::implicit_tls_smarthost("absender", "relay-secret").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = relay_login_config(&tls_sink, TlsMode::Implicit, dir.path());
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(tls_sink.clone());
+    let org = app.create_org("Acme", "en").await;
+    let id = accepted(&app, &org, booking(json!({}))).await;
+    wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
+    let (over_tls, logins) = tls_sink.secured();
+    assert!(over_tls >= 1 && logins.iter().any(|l| l == "absender"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mx_mode_never_delivers_to_special_purpose_addresses_unless_allowed() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Mx;
+    config.sending.mx_port = sink.addr.port();
+    config.sending.poll_interval = Duration::from_millis(50);
+    assert!(!config.sending.allow_private_targets, "off by default");
+    let app = spawn_with(config, Some(dir)).await;
+    app.zone("guests.test").await;
+    app.record("guests.test", "guests.test", "MX", "10 mx1.guests.test")
+        .await;
+    app.record("guests.test", "mx1.guests.test", "A", "127.0.0.1")
+        .await;
+    let org = app.create_org("Acme", "en").await;
+    let body = booking(json!({"to": ["anna@guests.test"]}));
+    let id = accepted(&app, &org, body).await;
+    let m = wait_message(&app, &org.key, &id, |m| {
+        m["recipients"][0]["status"] == "deferred"
+    })
+    .await;
+    let reply = m["recipients"][0]["last_reply"].as_str().unwrap();
+    assert!(
+        reply.contains("special-purpose") && reply.contains("127.0.0.1"),
+        "{reply}"
+    );
+    assert_eq!(sink.connections(), 0, "absender never connected");
+    app.stop().await;
 }

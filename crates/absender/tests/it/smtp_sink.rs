@@ -41,6 +41,8 @@ struct State {
     /// Messages that arrived over TLS, and the user names that logged in.
     over_tls: usize,
     logins: Vec<String>,
+    /// AUTH commands received, over TLS or not.
+    auth_lines: usize,
     /// Notices from absender itself (From: the platform's system sender).
     system: Vec<Received>,
 }
@@ -53,12 +55,24 @@ fn is_system_mail(data: &[u8]) -> bool {
         .any(|l| l.starts_with("From:") && l.contains("noreply@absender.test"))
 }
 
-/// STARTTLS and a required login, for a sink that plays a smarthost.
+/// A required login, for a sink that plays a smarthost.
 #[derive(Clone)]
 struct Smarthost {
     tls: Arc<rustls::ServerConfig>,
     user: String,
     password: String,
+    mode: HostMode,
+}
+
+/// How a smarthost offers TLS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HostMode {
+    /// STARTTLS, and AUTH only after it.
+    StartTls,
+    /// AUTH in plain text, no STARTTLS (a badly set up relay).
+    PlainAuth,
+    /// TLS from the first byte (port 465).
+    Implicit,
 }
 
 /// A running sink; stops with the test's runtime.
@@ -76,10 +90,25 @@ impl SmtpSink {
     /// A sink that offers STARTTLS (a self-signed certificate) and takes mail
     /// only after TLS and AUTH PLAIN with `user` and `password`.
     pub async fn smarthost(user: &str, password: &str) -> Self {
+        Self::smarthost_with(user, password, HostMode::StartTls).await
+    }
+
+    /// A smarthost that offers AUTH without STARTTLS.
+    pub async fn plain_auth_smarthost(user: &str, password: &str) -> Self {
+        Self::smarthost_with(user, password, HostMode::PlainAuth).await
+    }
+
+    /// A smarthost that speaks TLS from the first byte.
+    pub async fn implicit_tls_smarthost(user: &str, password: &str) -> Self {
+        Self::smarthost_with(user, password, HostMode::Implicit).await
+    }
+
+    async fn smarthost_with(user: &str, password: &str, mode: HostMode) -> Self {
         Self::start_with(Some(Smarthost {
             tls: absender_smtp::self_signed("localhost").unwrap(),
             user: user.into(),
             password: password.into(),
+            mode,
         }))
         .await
     }
@@ -95,11 +124,20 @@ impl SmtpSink {
                 state.lock().unwrap().connections += 1;
                 let smarthost = smarthost.clone();
                 tokio::spawn(async move {
-                    let upgrade = session(socket, state.clone(), smarthost.as_ref(), false).await;
+                    if let Some(host) = smarthost.as_ref().filter(|h| h.mode == HostMode::Implicit)
+                    {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(host.tls.clone());
+                        if let Ok(tls) = acceptor.accept(socket).await {
+                            let _ = session(tls, state, Some(host), true, true).await;
+                        }
+                        return;
+                    }
+                    let upgrade =
+                        session(socket, state.clone(), smarthost.as_ref(), false, true).await;
                     if let (Ok(Some(socket)), Some(host)) = (upgrade, &smarthost) {
                         let acceptor = tokio_rustls::TlsAcceptor::from(host.tls.clone());
                         if let Ok(tls) = acceptor.accept(socket).await {
-                            let _ = session(tls, state, Some(host), true).await;
+                            let _ = session(tls, state, Some(host), true, false).await;
                         }
                     }
                 });
@@ -151,6 +189,11 @@ impl SmtpSink {
         (s.over_tls, s.logins.clone())
     }
 
+    /// How many AUTH commands arrived (a password among them), over TLS or not.
+    pub fn auth_commands(&self) -> usize {
+        self.state.lock().unwrap().auth_lines
+    }
+
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections
     }
@@ -180,9 +223,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     state: Arc<Mutex<State>>,
     smarthost: Option<&Smarthost>,
     tls: bool,
+    greet: bool,
 ) -> std::io::Result<Option<S>> {
     let mut lines = BufReader::new(socket);
-    if !tls {
+    if greet {
         lines
             .get_mut()
             .write_all(b"220 sink.test ESMTP\r\n")
@@ -199,27 +243,37 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         let command = line.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            match (smarthost, tls) {
+            match (smarthost.map(|h| h.mode), tls) {
+                (Some(HostMode::PlainAuth), _) | (Some(_), true) => {
+                    "250-sink.test\r\n250-AUTH PLAIN\r\n250 SIZE 52428800".into()
+                }
                 (Some(_), false) => "250-sink.test\r\n250-STARTTLS\r\n250 SIZE 52428800".into(),
-                (Some(_), true) => "250-sink.test\r\n250-AUTH PLAIN\r\n250 SIZE 52428800".into(),
                 (None, _) => "250-sink.test\r\n250-8BITMIME\r\n250 SIZE 52428800".into(),
             }
-        } else if upper == "STARTTLS" && smarthost.is_some() && !tls {
+        } else if upper == "STARTTLS"
+            && smarthost.is_some_and(|h| h.mode == HostMode::StartTls)
+            && !tls
+        {
             lines.get_mut().write_all(b"220 2.0.0 go ahead\r\n").await?;
             return Ok(Some(lines.into_inner()));
-        } else if upper.starts_with("AUTH PLAIN ") && tls {
-            use base64::Engine;
-            let host = smarthost.expect("AUTH only on a smarthost");
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(command[11..].trim())
-                .unwrap_or_default();
-            let expected = format!("\0{}\0{}", host.user, host.password);
-            if decoded == expected.as_bytes() {
-                logged_in = true;
-                state.lock().unwrap().logins.push(host.user.clone());
-                "235 2.7.0 ok".into()
+        } else if upper.starts_with("AUTH") {
+            state.lock().unwrap().auth_lines += 1;
+            if !tls && smarthost.is_none_or(|h| h.mode != HostMode::PlainAuth) {
+                "503 5.5.1 no AUTH here".into()
             } else {
-                "535 5.7.8 bad credentials".into()
+                use base64::Engine;
+                let host = smarthost.expect("AUTH only on a smarthost");
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(command.get(11..).unwrap_or_default().trim())
+                    .unwrap_or_default();
+                let expected = format!("\0{}\0{}", host.user, host.password);
+                if decoded == expected.as_bytes() {
+                    logged_in = true;
+                    state.lock().unwrap().logins.push(host.user.clone());
+                    "235 2.7.0 ok".into()
+                } else {
+                    "535 5.7.8 bad credentials".into()
+                }
             }
         } else if upper.starts_with("MAIL FROM:") && smarthost.is_some() && !logged_in {
             "530 5.7.0 authentication required".into()
