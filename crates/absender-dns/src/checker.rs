@@ -113,7 +113,7 @@ impl TxtMemo {
         if let Some(answer) = self.0.get(&key) {
             return answer.clone();
         }
-        let answer = ask(resolver, &key, RecordType::TXT).await;
+        let answer = ask_following_cnames(resolver, &key, RecordType::TXT).await;
         self.0.insert(key, answer.clone());
         answer
     }
@@ -235,6 +235,35 @@ async fn ask(resolver: &TokioResolver, name: &str, rtype: RecordType) -> Answer<
     match resolver.lookup(format!("{name}."), rtype).await {
         Ok(lookup) => {
             let records = owned_by(lookup.answers(), name, rtype);
+            if records.is_empty() {
+                Answer::NoData
+            } else {
+                Answer::Records(records)
+            }
+        }
+        Err(err) => classify(&err),
+    }
+}
+
+/// Like [`ask`], but the records may sit at the end of a CNAME chain in the
+/// answer (an SPF include that is an alias of a provider's name, as
+/// resolvers and SPF evaluators follow it).
+async fn ask_following_cnames(
+    resolver: &TokioResolver,
+    name: &str,
+    rtype: RecordType,
+) -> Answer<Vec<String>> {
+    match resolver.lookup(format!("{name}."), rtype).await {
+        Ok(lookup) => {
+            let mut owner = name.to_ascii_lowercase();
+            // A chain longer than this is a loop or an abuse.
+            for _ in 0..8 {
+                match owned_by(lookup.answers(), &owner, RecordType::CNAME).pop() {
+                    Some(target) => owner = target,
+                    None => break,
+                }
+            }
+            let records = owned_by(lookup.answers(), &owner, rtype);
             if records.is_empty() {
                 Answer::NoData
             } else {

@@ -36,6 +36,11 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "send the body as JSON with Content-Type: application/json",
             ),
+            other if too_slow(&other).is_some() => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                too_slow(&other).map(|e| e.to_string()).unwrap_or_default(),
+            ),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -44,6 +49,19 @@ impl From<JsonRejection> for ApiError {
             other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
         }
     }
+}
+
+/// The body deadline, when that is why reading the body failed.
+fn too_slow(rejection: &JsonRejection) -> Option<&crate::serve::BodyTooSlow> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        std::error::Error::source(rejection);
+    while let Some(error) = source {
+        if let Some(slow) = error.downcast_ref::<crate::serve::BodyTooSlow>() {
+            return Some(slow);
+        }
+        source = error.source();
+    }
+    None
 }
 
 /// Query parameters with errors in the API's shape.

@@ -8,9 +8,11 @@ mod error;
 mod extract;
 mod page;
 mod routes;
+mod serve;
 mod ui;
 
 pub use error::ApiError;
+pub use serve::{HttpTimeouts, serve};
 
 use absender_service::App;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! module records the outcome, its events, and tells the organization.
 
 use crate::api::{Event, Identity, OperatorEvent};
-use crate::batch_write::write_isolating;
+use crate::batch_write::{WhenAway, write_isolating};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
@@ -419,14 +419,17 @@ impl App {
     ) {
         tokio::pin!(shutdown);
         let workers = self.inner.settings.checks.concurrency.max(1);
-        let (done, outcomes) = tokio::sync::mpsc::unbounded_channel::<Checked>();
-        let writer = tokio::spawn(self.clone().write_outcomes(outcomes));
+        // Bounded: a check holds its worker until its outcome is taken, so a
+        // slow writer slows claiming instead of piling outcomes up.
+        let (done, outcomes) = tokio::sync::mpsc::channel::<Checked>(workers);
+        let mut writer = tokio::spawn(self.clone().write_outcomes(outcomes));
         let mut running = tokio::task::JoinSet::new();
         // Whether the last claim took all it asked for (so more may be due).
         let mut more_due = true;
         loop {
             let free = workers.saturating_sub(running.len());
-            if more_due && free > 0 {
+            // Once stopping, nothing new is claimed (a check would only end at once).
+            if more_due && free > 0 && !self.inner.stopping.is_cancelled() {
                 let now = self.now_ms();
                 let lease_until = now + CHECK_LEASE.as_millis() as i64;
                 let wanted = i64::try_from(free).unwrap_or(i64::MAX).min(CLAIM_BATCH);
@@ -467,19 +470,20 @@ impl App {
             running.abort_all();
         }
         drop(done);
-        if tokio::time::timeout(Duration::from_secs(2), writer)
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
             .await
             .is_err()
         {
             tracing::warn!("DNS check outcomes were still being written at stop");
+            writer.abort();
         }
     }
 
     /// Checks one claimed identity and hands the outcome to the writer.
-    async fn check_one(&self, row: IdentityRow, done: tokio::sync::mpsc::UnboundedSender<Checked>) {
+    async fn check_one(&self, row: IdentityRow, done: tokio::sync::mpsc::Sender<Checked>) {
         match self.observe_and_decide(&row).await {
             Ok(checked) => {
-                let _ = done.send(checked);
+                let _ = done.send(checked).await;
             }
             Err(e) => {
                 if !matches!(e, ServiceError::Unavailable { .. }) {
@@ -493,7 +497,7 @@ impl App {
     /// Writes finished checks as they come, many in one transaction. A batch
     /// that cannot be written is split down to single checks, so that one bad
     /// row costs only its own identity a later retry.
-    async fn write_outcomes(self, mut outcomes: tokio::sync::mpsc::UnboundedReceiver<Checked>) {
+    async fn write_outcomes(self, mut outcomes: tokio::sync::mpsc::Receiver<Checked>) {
         while let Some(first) = outcomes.recv().await {
             let mut batch = vec![first];
             while let Ok(more) = outcomes.try_recv() {
@@ -506,7 +510,10 @@ impl App {
     /// Saves outcomes in one transaction; a row the store refuses is isolated
     /// and its identity checked again later, so it holds up no other.
     async fn write_batch(&self, batch: &[Checked]) {
-        let failed = write_isolating(batch, &[], |part| self.save_and_tell(part)).await;
+        let failed = write_isolating(batch, WhenAway::GiveUp, StoreError::is_transient, |part| {
+            self.save_and_tell(part)
+        })
+        .await;
         for (checked, e) in failed {
             let id = &checked.row.id;
             tracing::warn!(identity_id = %id, error = %e, "saving a DNS check failed; it runs again later");

@@ -4,14 +4,16 @@
 //! groups. Nothing is lost on a crash: a delivery leaves the queue only when
 //! its result is written, and a dead worker's lease runs out.
 
-use crate::batch_write::{RETRY_WAITS, write_isolating};
+use crate::batch_write::{WhenAway, write_isolating};
 use crate::settings::DeliveryMode;
 use crate::smtp_out::{Destination, Destinations};
 use crate::{App, ServiceError};
 use absender_core::delivery::{self, Attempt, Next, RetryPolicy};
 use absender_core::net::is_special_purpose;
 use absender_dns::MxError;
-use absender_store::{DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store};
+use absender_store::{
+    DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store, StoreError,
+};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -520,23 +522,36 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 Err(_) => break,
             }
         }
-        // The results are all that says these were sent: a failed write is
-        // tried again, then halved so that one bad row holds up no other. A
-        // row that cannot be written keeps its lease until it runs out, and is
-        // then tried again (a duplicate at worst, never a stalled queue).
+        // The results are all that says these were sent: while the database
+        // is away they wait for it; a batch it refuses is halved so that one
+        // bad row holds up no other.
         let store = &app.inner.store;
         let now = app.now_ms();
-        let failed = write_isolating(&batch, &RETRY_WAITS, |part| {
+        let failed = write_isolating(&batch, WhenAway::Wait, StoreError::is_transient, |part| {
             store.finish_deliveries(part, now)
         })
         .await;
         for (update, e) in failed {
-            tracing::error!(
-                message_id = %update.message_id,
-                status = %update.status,
-                error = %e,
-                "could not write a delivery result; it is tried again when its lease runs out"
-            );
+            // The reply is the only text from outside: without it the row
+            // is written, so the delivery is neither stalled nor sent again.
+            let bare = DeliveryUpdate {
+                last_reply: None,
+                ..update.clone()
+            };
+            if let Err(again) = store
+                .finish_deliveries(std::slice::from_ref(&bare), now)
+                .await
+            {
+                tracing::error!(
+                    message_id = %update.message_id,
+                    status = %update.status,
+                    error = %e,
+                    again = %again,
+                    "could not write a delivery result; it is tried again when its lease runs out"
+                );
+            } else {
+                tracing::warn!(message_id = %update.message_id, error = %e, "a delivery result was written without its reply");
+            }
         }
         queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
         app.inner.metrics.in_flight.dec_by(batch.len() as i64);

@@ -13,15 +13,31 @@ const FREE_AUTH_FAILURES: u32 = 3;
 const MAX_AUTH_DELAY: Duration = Duration::from_secs(30);
 /// Failures are forgotten after this long without another.
 const AUTH_MEMORY: Duration = Duration::from_secs(600);
-/// Addresses remembered at most; the oldest are forgotten first.
+/// Clients remembered at most; when full, the expired are forgotten, and
+/// if none has expired, all (a flood of addresses must not grow memory).
 const MAX_REMEMBERED: usize = 100_000;
 
 #[derive(Default)]
 struct Counts {
     total: usize,
     per_ip: HashMap<IpAddr, usize>,
-    /// Failed logins by address: how many, and when the last was.
+    /// Failed logins by client: how many, and when the last was.
     auth_failures: HashMap<IpAddr, (u32, Instant)>,
+}
+
+/// Whom a limit counts: an IPv4 address, or an IPv6 /64 (one host usually
+/// has a whole /64 to pick addresses from).
+fn client(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
 }
 
 /// Why a session was not let in.
@@ -66,6 +82,7 @@ impl Gate {
     /// A place for a session from `ip`; trusted clients count towards the
     /// listener's limit but not an address's.
     pub fn admit(self: &Arc<Self>, ip: IpAddr, trusted: bool) -> Result<Admitted, Crowded> {
+        let ip = client(ip);
         let mut counts = self.counts.lock().expect("not poisoned");
         if counts.total >= self.limits.max_sessions {
             return Err(Crowded::Listener);
@@ -87,6 +104,7 @@ impl Gate {
     /// right password's too, so the wait tells a guesser nothing; it never
     /// refuses.
     pub fn auth_delay(&self, ip: IpAddr, now: Instant) -> Duration {
+        let ip = client(ip);
         let counts = self.counts.lock().expect("not poisoned");
         let Some(&(failures, last)) = counts.auth_failures.get(&ip) else {
             return Duration::ZERO;
@@ -101,6 +119,7 @@ impl Gate {
     /// Counts a failed login. A success resets nothing: a guesser with one
     /// valid login of its own must not buy itself fresh tries with it.
     pub fn auth_failed(&self, ip: IpAddr, now: Instant) {
+        let ip = client(ip);
         let mut counts = self.counts.lock().expect("not poisoned");
         if counts.auth_failures.len() >= MAX_REMEMBERED {
             counts
@@ -144,6 +163,23 @@ mod tests {
         assert!(
             gate.admit(a, false).is_ok(),
             "a closed session frees its place"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_once_for_its_whole_64() {
+        let gate = gate(10, 2);
+        let _a = gate
+            .admit("2001:db8:1:2::1".parse().unwrap(), false)
+            .unwrap();
+        let _b = gate
+            .admit("2001:db8:1:2::ffff".parse().unwrap(), false)
+            .unwrap();
+        let third = gate.admit("2001:db8:1:2:abcd::9".parse().unwrap(), false);
+        assert_eq!(third.err(), Some(Crowded::Address));
+        assert!(
+            gate.admit("2001:db8:1:3::1".parse().unwrap(), false)
+                .is_ok()
         );
     }
 

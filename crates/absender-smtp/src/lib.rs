@@ -111,7 +111,12 @@ impl SmtpServer {
                             let _ = socket.set_nodelay(true);
                             let (settings, app, gate) = (settings.clone(), app.clone(), gate.clone());
                             tokio::spawn(async move {
-                                session::serve(socket, peer, settings, app, gate).await;
+                                // Reads end at the session's deadline; this bounds
+                                // what they don't cover (a client that stops
+                                // reading our replies, a stalled TLS handshake).
+                                let bound = settings.limits.session_timeout + Duration::from_secs(5);
+                                let session = session::serve(socket, peer, settings, app, gate);
+                                let _ = tokio::time::timeout(bound, session).await;
                                 drop(admitted);
                             });
                         }

@@ -77,7 +77,8 @@ pub(crate) async fn serve<S>(
     let outcome = match session.run(BufReader::new(socket), true).await {
         Ok(Next::StartTls(socket)) => {
             let acceptor = TlsAcceptor::from(session.settings.tls.clone());
-            match acceptor.accept(socket).await {
+            let handshake = session.in_time(acceptor.accept(socket)).await;
+            match handshake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
                 Ok(stream) => {
                     // RFC 3207: forget everything learned before TLS.
                     session.tls = true;
@@ -281,6 +282,10 @@ impl Session {
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if !line.ends_with(b"\n") {
+            // Too long: the rest must not be read as commands.
+            return Err(std::io::ErrorKind::InvalidData.into());
         }
         let text = String::from_utf8_lossy(&line).trim().to_string();
         Ok((text != "*").then_some(text))

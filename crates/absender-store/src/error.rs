@@ -20,6 +20,40 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// Whether trying again later may succeed: the database was away, busy
+    /// or chose this transaction to fail (not a value it refuses).
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Database(db) => {
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+                    let code = db.code().and_then(|c| c.parse::<i32>().ok());
+                    return code.is_some_and(|c| matches!(c & 0xff, 5 | 6));
+                }
+                // PostgreSQL: connection exceptions, transaction rollbacks
+                // (serialization, deadlock), insufficient resources, operator
+                // intervention (a server shutting down).
+                db.code().is_some_and(|c| {
+                    ["08", "40", "53", "57"]
+                        .iter()
+                        .any(|class| c.starts_with(class))
+                })
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {

@@ -96,12 +96,21 @@ impl Default for SmtpConfig {
 pub struct HttpConfig {
     /// Address and port; port 0 picks a free one (`ABSENDER_HTTP_LISTEN`).
     pub listen: SocketAddr,
+    /// The longest a client may take to send a request's headers.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: std::time::Duration,
+    /// The longest a client may take to send a request's body.
+    #[serde(with = "humantime_serde")]
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
+        let timeouts = absender_http::HttpTimeouts::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            header_read_timeout: timeouts.header_read,
+            body_timeout: timeouts.body,
         }
     }
 }

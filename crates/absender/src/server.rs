@@ -44,7 +44,7 @@ pub struct Running {
     stop_retention: oneshot::Sender<()>,
     retention: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
 }
 
 impl Running {
@@ -52,15 +52,22 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         // Checks end first, also those a request is waiting for.
         self.app.begin_stop();
+        // All at once: the whole stop takes about as long as its slowest part.
         let _ = self.shutdown.send(());
-        self.task.await??;
-        self.smtp.stop().await;
         let _ = self.stop_checks.send(());
-        self.scheduler.await?;
         let _ = self.stop_delivery.send(());
-        self.delivery.await?;
         let _ = self.stop_retention.send(());
-        self.retention.await?;
+        let (http, (), checks, delivery, retention) = tokio::join!(
+            self.task,
+            self.smtp.stop(),
+            self.scheduler,
+            self.delivery,
+            self.retention
+        );
+        http?;
+        checks?;
+        delivery?;
+        retention?;
         self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
@@ -179,13 +186,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
 
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let timeouts = absender_http::HttpTimeouts {
+        header_read: config.http.header_read_timeout,
+        body: config.http.body_timeout,
+    };
+    let task = tokio::spawn(absender_http::serve(listener, router, timeouts, async {
+        let _ = stopped.await;
+    }));
     tracing::info!(http = %http_addr, dns = %dns_addr, smtp = %smtp_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
     Ok(Running {
         http_addr,

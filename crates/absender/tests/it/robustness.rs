@@ -173,9 +173,13 @@ async fn a_stop_takes_at_most_five_seconds_whatever_checks_are_running() {
     app.stop().await;
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "the stop took {took:?}");
-    if let Ok(Ok(response)) = waiting.await {
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    }
+    let response = waiting
+        .await
+        .unwrap()
+        .expect("the waiting request is answered before the server goes");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "shutting_down", "{body}");
 }
 
 /// A relay app whose relay wants a login, with `tls`.
@@ -270,4 +274,76 @@ async fn mx_mode_never_delivers_to_special_purpose_addresses_unless_allowed() {
     );
     assert_eq!(sink.connections(), 0, "absender never connected");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_http_client_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.http.header_read_timeout = Duration::from_secs(1);
+    config.http.body_timeout = Duration::from_secs(1);
+    let app = spawn_with(config, Some(dir)).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+
+    // Headers a byte at a time, never finished: the connection is closed.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest))
+        .await
+        .expect("closed by the server")
+        .ok();
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // A body announced but never sent: 408 with the API's error shape.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/orgs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: Bearer {}\r\n\r\n{{",
+        crate::helpers::ADMIN_KEY
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut answer))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_spf_include_behind_a_cname_is_followed() {
+    let app = spawn_app().await;
+    // A provider's SPF, reached through the customer's alias for it.
+    app.zone("provider.test").await;
+    app.record(
+        "provider.test",
+        "spf.provider.test",
+        "TXT",
+        "v=spf1 include:spf.absender.test ~all",
+    )
+    .await;
+    app.zone("alias.test").await;
+    app.record(
+        "alias.test",
+        "_spf.alias.test",
+        "CNAME",
+        "spf.provider.test",
+    )
+    .await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let identity = app.request_identity(&org, "events@alias.test", "all").await;
+    publish_with_spf(&app, &org, &identity, "v=spf1 include:_spf.alias.test ~all").await;
+    let id = identity["id"].as_str().unwrap();
+    let checked = check_within(&app, &org, id, Duration::from_secs(20)).await;
+    assert_eq!(checked["parts"]["spf"]["status"], "SUCCESS", "{checked}");
 }
