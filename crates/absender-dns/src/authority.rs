@@ -63,6 +63,26 @@ pub struct Authority {
     store: Store,
     zones: PlatformZones,
     cache: Arc<AnswerCache>,
+    known: Arc<Known>,
+}
+
+/// Which zones and key names exist, kept in memory under the same rules as
+/// answers, so that a name outside every zone, or a selector no key has, is
+/// answered without a database read: a flood of random names costs the
+/// database one read per `answer_cache_ttl`, not one per name.
+#[derive(Debug, Default)]
+struct Known {
+    snapshot: Mutex<Option<Snapshot>>,
+    /// One refresh at a time; the others wait for it and use its result.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Clone)]
+struct Snapshot {
+    at: Instant,
+    generation: u64,
+    local_zones: Arc<Vec<(DnsName, i64)>>,
+    selectors: Arc<std::collections::HashSet<String>>,
 }
 
 /// Recent answers, so that a flood of questions does not become a flood of
@@ -101,7 +121,43 @@ impl Authority {
             store,
             zones,
             cache,
+            known: Arc::default(),
         }
+    }
+
+    /// What exists now, read again when this node wrote DNS data or the
+    /// snapshot is older than the answer cache's TTL.
+    async fn known(&self) -> Result<Snapshot, StoreError> {
+        let fresh = |s: &Option<Snapshot>, generation: u64| {
+            s.as_ref()
+                .filter(|s| s.generation == generation && s.at.elapsed() < self.cache.ttl)
+                .cloned()
+        };
+        let generation = self.store.dns_generation();
+        if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
+            return Ok(s);
+        }
+        let _one = self.known.refreshing.lock().await;
+        let generation = self.store.dns_generation();
+        if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
+            return Ok(s);
+        }
+        let local_zones = self
+            .store
+            .dns_zones()
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((DnsName::parse(&row.name).ok()?, row.serial)))
+            .collect();
+        let selectors = self.store.dkim_selectors().await?.into_iter().collect();
+        let snapshot = Snapshot {
+            at: Instant::now(),
+            generation,
+            local_zones: Arc::new(local_zones),
+            selectors: Arc::new(selectors),
+        };
+        *self.known.snapshot.lock().expect("known lock") = Some(snapshot.clone());
+        Ok(snapshot)
     }
 
     /// Answers `qname`/`qtype`.
@@ -198,16 +254,13 @@ impl Authority {
                 self.zones.spf_domain.as_str().len(),
             );
         }
-        for row in self.store.dns_zones().await? {
-            let Ok(apex) = DnsName::parse(&row.name) else {
-                continue;
-            };
-            if qname.is_within(&apex) {
+        for (apex, serial) in self.known().await?.local_zones.iter() {
+            if qname.is_within(apex) {
                 let len = apex.as_str().len();
                 consider(
                     Zone::Local {
-                        apex,
-                        serial: row.serial,
+                        apex: apex.clone(),
+                        serial: *serial,
                     },
                     len,
                 );
@@ -260,7 +313,9 @@ impl Authority {
             .and_then(|s| s.strip_suffix('.'));
         // Customers' keys, then the platform's own.
         let public_key = match selector {
-            Some(selector) if !selector.contains('.') => {
+            Some(selector)
+                if !selector.contains('.') && self.known().await?.selectors.contains(selector) =>
+            {
                 match self.store.dkim_key_by_selector(selector).await? {
                     Some(key) => Some(key.public_key),
                     None => self

@@ -7,6 +7,7 @@ mod authority;
 mod checker;
 mod mail_auth_adapter;
 mod mx;
+mod rrl;
 mod server;
 
 pub use authority::{Authority, Lookup, PlatformZones};

@@ -2,10 +2,12 @@
 //! [`Authority`]. Malformed packets are dropped by hickory's decoder before
 //! they reach us; a failing store turns into SERVFAIL, never a crash.
 
+use crate::rrl::{RateLimiter, Verdict};
 use crate::{Authority, Lookup};
 use absender_core::dns::DnsName;
 use hickory_proto::op::{Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode};
-use hickory_proto::rr::Record;
+use hickory_proto::rr::rdata::HINFO;
+use hickory_proto::rr::{RData, Record, RecordType};
 use hickory_server::Server;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
@@ -22,6 +24,8 @@ const BIND_ATTEMPTS: usize = 20;
 
 struct Handler {
     authority: Authority,
+    /// Off when the limit is 0.
+    rrl: Option<RateLimiter>,
 }
 
 /// A running DNS server.
@@ -31,11 +35,18 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
-    /// Binds TCP and UDP on `listen` (port 0: one free port for both) and serves.
-    pub async fn start(listen: SocketAddr, authority: Authority) -> std::io::Result<Self> {
+    /// Binds TCP and UDP on `listen` (port 0: one free port for both) and
+    /// serves, with at most `rrl` identical UDP responses a second per client
+    /// network (0: no limit).
+    pub async fn start(
+        listen: SocketAddr,
+        authority: Authority,
+        rrl: u32,
+    ) -> std::io::Result<Self> {
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
-        let mut server = Server::new(Handler { authority });
+        let rrl = (rrl > 0).then(|| RateLimiter::new(rrl));
+        let mut server = Server::new(Handler { authority, rrl });
         server.register_socket(udp);
         server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
         tracing::info!(dns = %addr, "DNS server listening (UDP and TCP)");
@@ -111,7 +122,20 @@ impl RequestHandler for Handler {
             }
         };
 
+        let asked_any = request
+            .request_info()
+            .is_ok_and(|info| info.query.query_type() == RecordType::ANY);
         let (answers, soa): (Vec<Record>, Vec<Record>) = match outcome {
+            // RFC 8482: ANY is answered minimally, with one synthesized
+            // HINFO, so it cannot be used to amplify.
+            Ok(Lookup::Records(records)) if asked_any && !records.is_empty() => {
+                let owner = records[0].name.clone();
+                let hinfo = HINFO::new("RFC8482".into(), String::new());
+                (
+                    vec![Record::from_rdata(owner, 3600, RData::HINFO(hinfo))],
+                    Vec::new(),
+                )
+            }
             Ok(Lookup::Records(records)) => (records, Vec::new()),
             Ok(Lookup::NoData(soa)) => (Vec::new(), vec![soa]),
             Ok(Lookup::NxDomain(soa)) => {
@@ -128,6 +152,24 @@ impl RequestHandler for Handler {
                 metadata.authoritative = false;
                 (Vec::new(), Vec::new())
             }
+        };
+        let verdict = match (&self.rrl, request.request_info()) {
+            (Some(rrl), Ok(info)) if request.protocol().is_datagram() => rrl.check(
+                request.src().ip(),
+                &info.query.name().to_string(),
+                info.query.query_type(),
+                metadata.response_code,
+                std::time::Instant::now(),
+            ),
+            _ => Verdict::Send,
+        };
+        let (answers, soa) = match verdict {
+            Verdict::Send => (answers, soa),
+            Verdict::Truncate => {
+                metadata.truncation = true;
+                (Vec::new(), Vec::new())
+            }
+            Verdict::Drop => return dropped(request),
         };
         let builder = MessageResponseBuilder::new(&request.queries, response_edns.as_ref());
         let response = builder.build(metadata, answers.iter(), [].iter(), soa.iter(), [].iter());
@@ -148,4 +190,18 @@ impl RequestHandler for Handler {
             }
         }
     }
+}
+
+/// What a dropped response reports to hickory (nothing is sent).
+fn dropped(request: &Request) -> ResponseInfo {
+    let mut metadata = Metadata::new(
+        request.metadata.id,
+        MessageType::Response,
+        request.metadata.op_code,
+    );
+    metadata.response_code = ResponseCode::Refused;
+    ResponseInfo::from(Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    })
 }

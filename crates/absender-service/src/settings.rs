@@ -276,6 +276,9 @@ pub struct DnsSettings {
     /// at once regardless; other nodes' writes within this time. `0s`: never.
     #[serde(with = "humantime_serde")]
     pub answer_cache_ttl: Duration,
+    /// Response rate limiting: identical UDP responses a second per client
+    /// network (/24, /56), as NSD and BIND do; `0`: off.
+    pub rrl: u32,
 }
 
 /// Which resolvers the checker uses.
@@ -341,6 +344,7 @@ impl Default for DnsSettings {
             hostmaster: "hostmaster.absender.test".into(),
             query_timeout: Duration::from_secs(2),
             answer_cache_ttl: Duration::from_secs(1),
+            rrl: 200,
         }
     }
 }

@@ -57,6 +57,15 @@ impl Store {
     }
 
     /// The key published under `selector`, for the DNS server.
+    /// Every selector published in the key zone: customers' and the platform's.
+    pub async fn dkim_selectors(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT selector FROM dkim_keys UNION SELECT selector FROM platform_keys",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn dkim_key_by_selector(
         &self,
         selector: &str,

@@ -108,6 +108,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let dns = DnsServer::start(
         config.dns.listen,
         Authority::new(store.clone(), zones.clone(), config.dns.answer_cache_ttl),
+        config.dns.rrl,
     )
     .await
     .with_context(|| format!("binding DNS to {}", config.dns.listen))?;

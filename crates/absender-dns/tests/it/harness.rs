@@ -19,6 +19,11 @@ fn dns(name: &str) -> DnsName {
 }
 
 pub async fn start() -> Harness {
+    start_with(0, std::time::Duration::from_secs(1)).await
+}
+
+/// With response rate limiting at `rrl` (0: off) and answers kept for `ttl`.
+pub async fn start_with(rrl: u32, ttl: std::time::Duration) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(&dir.path().join("absender.db"))
         .await
@@ -32,7 +37,8 @@ pub async fn start() -> Harness {
     };
     let server = DnsServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        Authority::new(store.clone(), zones, std::time::Duration::from_secs(1)),
+        Authority::new(store.clone(), zones, ttl),
+        rrl,
     )
     .await
     .unwrap();

@@ -68,3 +68,107 @@ async fn a_bounded_flood_of_queries_leaves_the_server_answering() {
         "after {sent} queries: {answered:?}"
     );
 }
+
+/// A query for `name` (dotted, no final dot) of type `qtype` with id `id`.
+fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut packet = id.to_be_bytes().to_vec();
+    packet.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        packet.push(label.len() as u8);
+        packet.extend_from_slice(label.as_bytes());
+    }
+    packet.push(0);
+    packet.extend_from_slice(&qtype.to_be_bytes());
+    packet.extend_from_slice(&[0, 1]);
+    packet
+}
+
+/// The response code and the TC bit of each response that arrives within `wait`.
+async fn responses(socket: &UdpSocket, wait: Duration) -> Vec<(u8, bool)> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(Ok(n)) = tokio::time::timeout(wait, socket.recv(&mut buf)).await {
+        if n >= 4 {
+            got.push((buf[3] & 0x0f, buf[2] & 0x02 != 0));
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn any_is_answered_minimally_with_one_hinfo() {
+    let h = start().await;
+    let lookup = h
+        .resolver(false)
+        .lookup("spf.absender.test.", RecordType::ANY)
+        .await
+        .unwrap();
+    let records: Vec<_> = lookup.answers().iter().collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].record_type(), RecordType::HINFO);
+}
+
+#[tokio::test]
+async fn identical_responses_beyond_the_rate_limit_are_truncated_or_dropped() {
+    let h = crate::harness::start_with(10, Duration::from_secs(1)).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for id in 0..60u16 {
+        let packet = query(id, "spf.absender.test", 16);
+        socket.send_to(&packet, h.addr()).await.unwrap();
+    }
+    let got = responses(&socket, Duration::from_millis(500)).await;
+    let full = got.iter().filter(|(_, tc)| !tc).count();
+    let truncated = got.iter().filter(|(_, tc)| *tc).count();
+    // Ten a second (twenty if the burst straddles a second), then every
+    // second one truncated and the rest dropped.
+    assert!((10..=20).contains(&full), "{full} full answers");
+    assert!(truncated >= 15, "{truncated} truncated");
+    assert!(got.len() < 60, "some were dropped: {}", got.len());
+    // Over TCP a resolver still gets its answer.
+    assert!(
+        h.resolver(true)
+            .lookup("spf.absender.test.", RecordType::TXT)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_names_is_answered_from_memory() {
+    let h = crate::harness::start_with(0, Duration::from_secs(60)).await;
+    h.add_key("known", "MIIBIjAN").await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&query(1, "warm.dkim.absender.test", 16), h.addr())
+        .await
+        .unwrap();
+    assert_eq!(
+        responses(&socket, Duration::from_millis(500)).await,
+        [(3, false)]
+    );
+    // The database is gone: what exists is known from memory.
+    h.store.close().await;
+    for id in 0..200u16 {
+        let name = format!("r{id}x.dkim.absender.test");
+        socket
+            .send_to(&query(id, &name, 16), h.addr())
+            .await
+            .unwrap();
+    }
+    socket
+        .send_to(&query(999, "elsewhere.example", 16), h.addr())
+        .await
+        .unwrap();
+    let got = responses(&socket, Duration::from_millis(500)).await;
+    assert_eq!(got.len(), 201);
+    assert_eq!(
+        got.iter().filter(|(code, _)| *code == 3).count(),
+        200,
+        "NXDOMAIN, not SERVFAIL"
+    );
+    assert_eq!(
+        got.iter().filter(|(code, _)| *code == 5).count(),
+        1,
+        "REFUSED outside"
+    );
+}

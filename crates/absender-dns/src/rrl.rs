@@ -1,0 +1,147 @@
+//! Response rate limiting, as NSD and BIND do it: per client network (/24
+//! for IPv4, /56 for IPv6), at most `limit` identical responses a second
+//! over UDP. Beyond that every second response is sent truncated (a real
+//! resolver then asks over TCP, which is not limited) and the others are
+//! dropped, so a flood with a forged source cannot use absender to hit
+//! someone else.
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What to do with one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Send,
+    /// Send it empty, with the TC bit.
+    Truncate,
+    Drop,
+}
+
+/// Responses counted in the current second, per client network and response.
+pub struct RateLimiter {
+    limit: u32,
+    started: Instant,
+    window: Mutex<Window>,
+}
+
+#[derive(Default)]
+struct Window {
+    second: u64,
+    counts: HashMap<(IpAddr, String, RecordType, ResponseCode), u32>,
+}
+
+/// The client's network: responses to one network count together.
+fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & 0xffff_ff00).into()),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => network(IpAddr::V4(v4)),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 72) - 1)).into()),
+        },
+    }
+}
+
+impl RateLimiter {
+    /// `limit` identical responses a second per client network.
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            started: Instant::now(),
+            window: Mutex::new(Window::default()),
+        }
+    }
+
+    /// Counts a response to `client`. Names that do not exist count
+    /// together (`qname` empty for them), as a flood of random names would
+    /// otherwise never repeat.
+    pub fn check(
+        &self,
+        client: IpAddr,
+        qname: &str,
+        qtype: RecordType,
+        code: ResponseCode,
+        now: Instant,
+    ) -> Verdict {
+        let second = now.duration_since(self.started).as_secs();
+        let qname = if code == ResponseCode::NoError {
+            qname.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        let mut window = self.window.lock().expect("rrl lock");
+        if window.second != second {
+            // A new second: the old counts are of no use any more.
+            window.second = second;
+            window.counts.clear();
+        }
+        let count = window
+            .counts
+            .entry((network(client), qname, qtype, code))
+            .or_insert(0);
+        *count = count.saturating_add(1);
+        match count.checked_sub(self.limit) {
+            None | Some(0) => Verdict::Send,
+            Some(over) if over % 2 == 1 => Verdict::Truncate,
+            Some(_) => Verdict::Drop,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn beyond_the_limit_half_are_truncated_and_half_dropped_per_network_and_second() {
+        let rrl = RateLimiter::new(3);
+        let now = Instant::now();
+        let ask = |ip: &str, name: &str, at: Instant| {
+            rrl.check(
+                ip.parse().unwrap(),
+                name,
+                RecordType::TXT,
+                ResponseCode::NoError,
+                at,
+            )
+        };
+        let verdicts: Vec<Verdict> = (0..7).map(|_| ask("192.0.2.1", "k.test", now)).collect();
+        use Verdict::*;
+        assert_eq!(verdicts, [Send, Send, Send, Truncate, Drop, Truncate, Drop]);
+        assert_eq!(ask("192.0.2.77", "k.test", now), Truncate, "the same /24");
+        assert_eq!(ask("198.51.100.1", "k.test", now), Send, "another network");
+        assert_eq!(
+            ask("192.0.2.1", "other.test", now),
+            Send,
+            "another response"
+        );
+        assert_eq!(
+            ask("192.0.2.1", "k.test", now + Duration::from_secs(1)),
+            Send,
+            "a new second"
+        );
+    }
+
+    #[test]
+    fn names_that_do_not_exist_count_together() {
+        let rrl = RateLimiter::new(2);
+        let now = Instant::now();
+        let verdicts: Vec<Verdict> = (0..3)
+            .map(|n| {
+                let name = format!("random{n}.test");
+                rrl.check(
+                    "192.0.2.1".parse().unwrap(),
+                    &name,
+                    RecordType::A,
+                    ResponseCode::NXDomain,
+                    now,
+                )
+            })
+            .collect();
+        assert_eq!(verdicts, [Verdict::Send, Verdict::Send, Verdict::Truncate]);
+    }
+}
