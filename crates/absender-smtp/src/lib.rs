@@ -5,6 +5,8 @@
 pub mod data;
 mod gate;
 mod session;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tls;
 
 pub use tls::{TlsError, load_pem, self_signed};
@@ -65,6 +67,17 @@ impl Default for SmtpLimits {
             inbound_max_recipients: 5,
         }
     }
+}
+
+/// Serves one SMTP session on any byte stream (an in-memory pipe in tests
+/// and fuzzing) as if it came from `peer`. The listener's shared limits
+/// (sessions at once, the login backoff) are not applied; the session's own are.
+pub async fn serve_stream<S>(stream: S, peer: SocketAddr, settings: Arc<SmtpSettings>, app: App)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let gate = gate::Gate::new(settings.limits.clone());
+    session::serve(stream, peer, settings, app, gate).await;
 }
 
 /// Greets a session over a limit with `421` and closes it (RFC 5321 §3.1).
