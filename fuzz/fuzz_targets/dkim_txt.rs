@@ -1,0 +1,31 @@
+//! The DKIM check comparing what a customer published (CNAME targets, TXT
+//! at the selector name) with absender's key.
+#![no_main]
+
+use absender_core::Locale;
+use absender_core::check::{Answer, SelectorObservation, check_dkim};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut parts = text.splitn(2, '\u{0}');
+    let (cname, txt) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let observation = SelectorObservation {
+        name: "s1._domainkey.acme.test".into(),
+        expected_target: "s1.dkim.absender.test".into(),
+        public_key: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA".into(),
+        cnames: if cname.is_empty() {
+            Answer::NoData
+        } else {
+            Answer::Records(vec![cname.to_string()])
+        },
+        txts: if txt.is_empty() {
+            Answer::NoData
+        } else {
+            Answer::Records(vec![txt.to_string()])
+        },
+        doubled_exists: false,
+    };
+    let _ = check_dkim(&[observation], Locale::De);
+});
