@@ -31,6 +31,8 @@ pub struct App {
 }
 
 pub(crate) struct Inner {
+    /// This node's name on the leases it takes (deliveries and checks).
+    pub node: String,
     pub store: Store,
     pub settings: Settings,
     pub platform_dns: PlatformDns,
@@ -124,13 +126,18 @@ impl App {
             .helo_name
             .clone()
             .unwrap_or_else(|| settings.platform.domain.clone());
+        // This node's name on the leases it takes: a random id and its
+        // start, so that a restarted node is another owner.
+        let node = format!("{}@{}", crate::secrets::new_id("node"), clock.now_ms());
         let queue = Queue::start(
             store.clone(),
             settings.sending.workers,
             Destinations::new(settings.sending.clone(), helo),
+            node.clone(),
         );
         Ok(Self {
             inner: Arc::new(Inner {
+                node,
                 queue,
                 metrics: Metrics::default(),
                 signing_keys: KeyCache::default(),

@@ -157,7 +157,7 @@ impl App {
         };
         self.inner
             .store
-            .finish_deliveries(std::slice::from_ref(&update), self.now_ms())
+            .finish_deliveries(std::slice::from_ref(&update), self.now_ms(), None)
             .await?;
         self.inner.metrics.attempt("bounced_async");
         tracing::info!(message_id = %d.message_id, "bounce report applied");

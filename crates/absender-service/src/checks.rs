@@ -150,13 +150,21 @@ impl App {
     /// all), then tells organizations about changed statuses.
     async fn record(&self, checked: &[Checked]) -> Result<(), ServiceError> {
         let updates: Vec<CheckUpdate> = checked.iter().map(|c| c.outcome.update.clone()).collect();
-        self.inner.store.save_checks(&updates).await?;
-        self.tell(checked).await
+        let saved = self
+            .inner
+            .store
+            .save_checks(&updates, &self.inner.node)
+            .await?;
+        let written: Vec<&Checked> = checked
+            .iter()
+            .filter(|c| saved.contains(&c.row.id))
+            .collect();
+        self.tell(&written).await
     }
 
     /// Logs written checks and tells organizations about changed statuses.
-    async fn tell(&self, checked: &[Checked]) -> Result<(), ServiceError> {
-        for Checked { org, row, outcome } in checked {
+    async fn tell(&self, checked: &[&Checked]) -> Result<(), ServiceError> {
+        for Checked { org, row, outcome } in checked.iter().copied() {
             tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
             if outcome.before != outcome.after {
                 self.notify_status(
@@ -436,7 +444,7 @@ impl App {
                 match self
                     .inner
                     .store
-                    .claim_due_checks(now, lease_until, wanted)
+                    .claim_due_checks(now, lease_until, wanted, &self.inner.node)
                     .await
                 {
                     Ok(due) => {
@@ -523,8 +531,13 @@ impl App {
 
     async fn save_and_tell(&self, part: &[Checked]) -> Result<(), StoreError> {
         let updates: Vec<CheckUpdate> = part.iter().map(|c| c.outcome.update.clone()).collect();
-        self.inner.store.save_checks(&updates).await?;
-        if let Err(e) = self.tell(part).await {
+        let saved = self
+            .inner
+            .store
+            .save_checks(&updates, &self.inner.node)
+            .await?;
+        let written: Vec<&Checked> = part.iter().filter(|c| saved.contains(&c.row.id)).collect();
+        if let Err(e) = self.tell(&written).await {
             tracing::warn!(error = %e, "telling organizations about checks failed");
         }
         Ok(())
@@ -534,7 +547,12 @@ impl App {
     /// when it was only cut short by a stop.
     async fn release_failed(&self, id: &str, e: &ServiceError) {
         if matches!(e, ServiceError::Unavailable { .. }) {
-            if let Err(e) = self.inner.store.release_check(id, self.now_ms()).await {
+            if let Err(e) = self
+                .inner
+                .store
+                .release_check(id, self.now_ms(), &self.inner.node)
+                .await
+            {
                 tracing::warn!(identity_id = %id, error = %e, "could not release a stopped check");
             }
         } else {
@@ -544,7 +562,12 @@ impl App {
 
     async fn release_after_failure(&self, id: &str) {
         let retry_at = self.now_ms() + 60_000;
-        if let Err(e) = self.inner.store.release_check(id, retry_at).await {
+        if let Err(e) = self
+            .inner
+            .store
+            .release_check(id, retry_at, &self.inner.node)
+            .await
+        {
             tracing::warn!(identity_id = %id, error = %e, "could not release a failed check");
         }
     }
@@ -569,7 +592,12 @@ impl App {
             if self
                 .inner
                 .store
-                .claim_check(id, now, now + CHECK_LEASE.as_millis() as i64)
+                .claim_check(
+                    id,
+                    now,
+                    now + CHECK_LEASE.as_millis() as i64,
+                    &self.inner.node,
+                )
                 .await?
             {
                 break;
@@ -624,7 +652,11 @@ impl App {
             // if a check is running already, the page just shows the state.
             let lease_until = now + CHECK_LEASE.as_millis() as i64;
             if last.is_none_or(|at| at + watch <= now)
-                && self.inner.store.claim_check(id, now, lease_until).await?
+                && self
+                    .inner
+                    .store
+                    .claim_check(id, now, lease_until, &self.inner.node)
+                    .await?
             {
                 self.check_leased(org, id).await?;
             }

@@ -293,6 +293,7 @@ impl App {
                 created_at: row.created_at,
                 updated_at: row.created_at,
                 rcpt_index,
+                lease_owner: String::new(),
             })
             .collect();
         // The bytes go to the outbox (capture) or stay with the message for delivery.

@@ -60,15 +60,20 @@ pub(crate) struct Queue {
     /// the delivery loop claims only every poll interval (for retries coming
     /// due), not on every wake.
     backlog: Arc<AtomicBool>,
-    workers: Semaphore,
+    workers: Arc<Semaphore>,
     destinations: Destinations,
+    /// This node's name on the leases it takes (`Inner::node`).
+    owner: String,
+    /// The deliveries this node holds (leased and not yet written back):
+    /// their leases are renewed while they wait and run.
+    held: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
     /// Taken by the delivery loop when it starts.
     fresh_out: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Fresh>>>,
 }
 
 impl Queue {
     /// Starts the intake writer on `store`.
-    pub fn start(store: Store, workers: usize, destinations: Destinations) -> Self {
+    pub fn start(store: Store, workers: usize, destinations: Destinations, owner: String) -> Self {
         let (intake, requests) = mpsc::channel(INTAKE_BATCH * 8);
         let wake = Arc::new(Notify::new());
         let (fresh, fresh_out) = mpsc::unbounded_channel();
@@ -85,8 +90,10 @@ impl Queue {
             wake,
             in_flight,
             backlog: Arc::new(AtomicBool::new(true)),
-            workers: Semaphore::new(workers.max(1)),
+            workers: Arc::new(Semaphore::new(workers.max(1))),
             destinations,
+            owner,
+            held: std::sync::Mutex::new(std::collections::HashSet::new()),
             fresh_out: std::sync::Mutex::new(Some(fresh_out)),
         }
     }
@@ -153,7 +160,54 @@ fn release(in_flight: &AtomicUsize, n: usize) {
     });
 }
 
+impl Queue {
+    /// Marks deliveries as held by this node (their leases are renewed).
+    fn hold(&self, deliveries: &[DeliveryRow]) {
+        let mut held = self.held.lock().expect("held lock");
+        for d in deliveries {
+            held.insert((d.message_id.clone(), d.recipient.clone()));
+        }
+    }
+
+    fn let_go(&self, updates: &[DeliveryUpdate]) {
+        let mut held = self.held.lock().expect("held lock");
+        for u in updates {
+            held.remove(&(u.message_id.clone(), u.recipient.clone()));
+        }
+    }
+}
+
 impl App {
+    /// Extends the leases of every delivery this node holds.
+    async fn renew_leases(&self, lease_ms: i64) {
+        let queue = &self.inner.queue;
+        let keys: Vec<(String, String)> = queue
+            .held
+            .lock()
+            .expect("held lock")
+            .iter()
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        let until = self.now_ms().saturating_add(lease_ms);
+        match self
+            .inner
+            .store
+            .renew_delivery_leases(&keys, &queue.owner, until)
+            .await
+        {
+            Ok(renewed) if renewed < keys.len() as u64 => tracing::debug!(
+                held = keys.len(),
+                renewed,
+                "some held deliveries were written meanwhile or taken by another node"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not renew delivery leases"),
+        }
+    }
+
     /// Stores a message durably; returns once it is on disk. When the workers
     /// have room, its deliveries are leased to this node at once and handed
     /// over from memory.
@@ -170,7 +224,9 @@ impl App {
             let lease_until = self.now_ms().saturating_add(lease_ms);
             for d in &mut message.deliveries {
                 d.lease_until = lease_until;
+                d.lease_owner = queue.owner.clone();
             }
+            queue.hold(&message.deliveries);
             self.inner.metrics.in_flight.inc_by(n as i64);
             let m = &message.message;
             fresh = Some(Fresh {
@@ -225,6 +281,11 @@ impl App {
             .take()
             .expect("one delivery loop per process");
         let mut last_claim: Option<Instant> = None;
+        // Held leases are renewed three times a lease, so a slow peer (an
+        // attempt longer than the lease) never lets another node take one.
+        let mut renew =
+            tokio::time::interval((settings.lease / 3).max(std::time::Duration::from_millis(100)));
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let free = settings
                 .in_flight
@@ -238,7 +299,12 @@ impl App {
                 match self
                     .inner
                     .store
-                    .claim_due_deliveries(now, now.saturating_add(lease_ms), free as i64)
+                    .claim_due_deliveries(
+                        now,
+                        now.saturating_add(lease_ms),
+                        free as i64,
+                        &queue.owner,
+                    )
                     .await
                 {
                     Ok(claimed) => {
@@ -270,6 +336,7 @@ impl App {
                 }
                 _ = queue.wake.notified() => {}
                 _ = tokio::time::sleep(settings.poll_interval) => {}
+                _ = renew.tick() => self.renew_leases(lease_ms).await,
             }
         }
         drop(results);
@@ -295,6 +362,7 @@ impl App {
     /// One worker task per message, for the recipients claimed.
     fn dispatch(&self, claimed: Vec<DeliveryRow>, results: &mpsc::Sender<DeliveryUpdate>) {
         let queue = &self.inner.queue;
+        queue.hold(&claimed);
         queue.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
         self.inner.metrics.in_flight.inc_by(claimed.len() as i64);
         let mut by_message: HashMap<String, Vec<DeliveryRow>> = HashMap::new();
@@ -314,13 +382,8 @@ impl App {
         loaded: Option<QueuedMessageRow>,
         results: mpsc::Sender<DeliveryUpdate>,
     ) {
-        let _worker = self
-            .inner
-            .queue
-            .workers
-            .acquire()
-            .await
-            .expect("never closed");
+        // No worker is taken here: a worker is held only while talking to a
+        // destination, after its slot there is free (see `Destination::send`).
         let message_id = deliveries[0].message_id.clone();
         let found = match loaded {
             Some(message) => Ok(Some(message)),
@@ -407,7 +470,9 @@ impl App {
         let envelope_from = self.return_path(&message.id, index, &message.envelope_from);
         // The next host is tried only when one cannot be reached at all.
         for target in targets {
-            last = target.send(&envelope_from, &d.recipient, raw).await;
+            last = target
+                .send(&envelope_from, &d.recipient, raw, &self.inner.queue.workers)
+                .await;
             if !matches!(last, Attempt::Unreachable { .. }) {
                 break;
             }
@@ -527,8 +592,9 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
         // bad row holds up no other.
         let store = &app.inner.store;
         let now = app.now_ms();
+        let owner = Some(queue.owner.as_str());
         let failed = write_isolating(&batch, WhenAway::Wait, StoreError::is_transient, |part| {
-            store.finish_deliveries(part, now)
+            store.finish_deliveries(part, now, owner)
         })
         .await;
         for (update, e) in failed {
@@ -539,7 +605,7 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 ..update.clone()
             };
             if let Err(again) = store
-                .finish_deliveries(std::slice::from_ref(&bare), now)
+                .finish_deliveries(std::slice::from_ref(&bare), now, owner)
                 .await
             {
                 tracing::error!(
@@ -553,6 +619,8 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 tracing::warn!(message_id = %update.message_id, error = %e, "a delivery result was written without its reply");
             }
         }
+        // Written (or given up): the leases are no longer renewed.
+        queue.let_go(&batch);
         queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
         app.inner.metrics.in_flight.dec_by(batch.len() as i64);
         batch.clear();

@@ -217,7 +217,10 @@ impl Destination {
     }
 
     /// One SMTP transaction: MAIL FROM `from`, RCPT TO `to`, DATA `raw`.
-    pub async fn send(&self, from: &str, to: &str, raw: &[u8]) -> Attempt {
+    /// Waits for a slot at this destination first, and only then for one of
+    /// the node's `workers`: a message waiting for a busy destination holds
+    /// no worker that mail to other destinations could use.
+    pub async fn send(&self, from: &str, to: &str, raw: &[u8], workers: &Semaphore) -> Attempt {
         let envelope = match (from.parse::<Address>(), to.parse::<Address>()) {
             (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]).ok(),
             _ => None,
@@ -229,6 +232,7 @@ impl Destination {
             };
         };
         let _slot = self.slots.acquire().await.expect("never closed");
+        let _worker = workers.acquire().await.expect("never closed");
         let mut connection = match self.session().await {
             Ok(c) => c,
             Err(reason) => return Attempt::Unreachable { reason },

@@ -4,17 +4,17 @@ use crate::{
     Backend, CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, Store, StoreError,
 };
 
-const CLAIM_SQLITE: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
+const CLAIM_SQLITE: &str = "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3) \
      RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
 // PostgreSQL: nodes skip rows another node is claiming right now.
-const CLAIM_POSTGRES: &str = "UPDATE identities SET lease_until = $2 WHERE id IN (\
+const CLAIM_POSTGRES: &str = "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
      RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
 const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
-     checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1";
+     checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1 AND lease_owner = $8";
 const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, status_since, diagnostics, error_type, \
      soa_zone, soa_mname, soa_serial, last_checked_at, last_success_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (identity_id, part) DO UPDATE SET status_since = excluded.status_since, diagnostics = excluded.diagnostics, \
@@ -31,8 +31,8 @@ const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
      FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
-const CLAIM_ONE: &str = "UPDATE identities SET lease_until = $3 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)";
-const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1";
+const CLAIM_ONE: &str = "UPDATE identities SET lease_until = $3, lease_owner = $4 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)";
+const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1 AND lease_owner = $3";
 const SCHEDULE_ALL: &str =
     "UPDATE identities SET next_check_at = $1 WHERE lease_until IS NULL OR lease_until < $1";
 const SCHEDULE: &str = "UPDATE identities SET next_check_at = $2 WHERE id = $1";
@@ -49,6 +49,7 @@ impl Store {
         now_ms: i64,
         lease_until_ms: i64,
         limit: i64,
+        owner: &str,
     ) -> Result<Vec<IdentityRow>, StoreError> {
         let sql = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -58,6 +59,7 @@ impl Store {
             .bind(now_ms)
             .bind(lease_until_ms)
             .bind(limit)
+            .bind(owner)
             .fetch_all(&self.pool)
             .await?)
     }
@@ -68,11 +70,13 @@ impl Store {
         identity_id: &str,
         now_ms: i64,
         lease_until_ms: i64,
+        owner: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(CLAIM_ONE)
             .bind(identity_id)
             .bind(now_ms)
             .bind(lease_until_ms)
+            .bind(owner)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -83,10 +87,12 @@ impl Store {
         &self,
         identity_id: &str,
         retry_at_ms: i64,
+        owner: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(RELEASE)
             .bind(identity_id)
             .bind(retry_at_ms)
+            .bind(owner)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -113,17 +119,27 @@ impl Store {
     }
 
     /// Writes a check's outcome, its part details and events in one transaction,
-    /// and releases the lease.
-    pub async fn save_check(&self, update: &CheckUpdate) -> Result<(), StoreError> {
-        self.save_checks(std::slice::from_ref(update)).await
+    /// and releases the lease; false when `owner` no longer held it.
+    pub async fn save_check(&self, update: &CheckUpdate, owner: &str) -> Result<bool, StoreError> {
+        Ok(!self
+            .save_checks(std::slice::from_ref(update), owner)
+            .await?
+            .is_empty())
     }
 
     /// Writes several checks' outcomes in one transaction: one commit (and one
-    /// fsync) for all of them.
-    pub async fn save_checks(&self, updates: &[CheckUpdate]) -> Result<(), StoreError> {
+    /// fsync) for all of them. Only checks whose lease `owner` holds are
+    /// written (a check that outlived its lease, taken by another, is
+    /// dropped); returns the identities written.
+    pub async fn save_checks(
+        &self,
+        updates: &[CheckUpdate],
+        owner: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let mut saved = Vec::with_capacity(updates.len());
         for update in updates {
-            sqlx::query(SAVE_IDENTITY)
+            let written = sqlx::query(SAVE_IDENTITY)
                 .bind(&update.identity_id)
                 .bind(&update.dkim_status)
                 .bind(&update.spf_status)
@@ -131,8 +147,17 @@ impl Store {
                 .bind(update.checks_in_status)
                 .bind(update.now_ms)
                 .bind(&update.mail_from_status)
+                .bind(owner)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if written == 0 {
+                // The lease is another's now (or the identity is gone): its
+                // check is that owner's to record.
+                tracing::warn!(identity_id = %update.identity_id, "a check whose lease was lost is dropped");
+                continue;
+            }
+            saved.push(update.identity_id.clone());
             for part in &update.parts {
                 sqlx::query(UPSERT_PART)
                     .bind(&part.identity_id)
@@ -153,7 +178,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(saved)
     }
 
     /// The last check's findings per part.

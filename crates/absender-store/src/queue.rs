@@ -8,24 +8,24 @@ use crate::{
 const INSERT_MESSAGE_INTO: &str = "INSERT INTO messages (id, org_id, category, from_address, identity_id, fallback_reason, reply_to, \
      envelope_from, recipients, subject, status, created_at, raw) VALUES ";
 const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipient, org_id, status, attempts, next_attempt_at, \
-     lease_until, last_reply, created_at, updated_at, rcpt_index) VALUES ";
+     lease_until, last_reply, created_at, updated_at, rcpt_index, lease_owner) VALUES ";
 /// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
 const ROWS_PER_STATEMENT: usize = 64;
 macro_rules! delivery_columns {
     () => {
-        "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index"
+        "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index, lease_owner"
     };
 }
 const CLAIM_SQLITE: &str = concat!(
-    "UPDATE deliveries SET lease_until = $2 WHERE (message_id, recipient) IN (\
+    "UPDATE deliveries SET lease_until = $2, lease_owner = $4 WHERE (message_id, recipient) IN (\
      SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
      AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING ",
     delivery_columns!()
 );
 // PostgreSQL: nodes skip rows another node is claiming right now.
 const CLAIM_POSTGRES: &str = concat!(
-    "UPDATE deliveries SET lease_until = $2 WHERE (message_id, recipient) IN (\
+    "UPDATE deliveries SET lease_until = $2, lease_owner = $4 WHERE (message_id, recipient) IN (\
      SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
      AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ",
     delivery_columns!()
@@ -34,9 +34,11 @@ const QUEUED_MESSAGE: &str =
     "SELECT id, org_id, envelope_from, raw, created_at FROM messages WHERE id = $1";
 const UPDATE_DELIVERIES: &str = "UPDATE deliveries SET status = v.column3, attempts = v.column4, \
      next_attempt_at = v.column5, lease_until = 0, last_reply = v.column6, updated_at = v.column7 FROM (VALUES ";
-const UPDATE_DELIVERIES_WHERE: &str =
-    ") AS v WHERE deliveries.message_id = v.column1 AND deliveries.recipient = v.column2";
-const UPDATE_DELIVERY_COLUMNS: [&str; 7] = [
+// Only the lease's owner writes a result: a node whose lease ran out (and
+// was taken by another) writes nothing.
+const UPDATE_DELIVERIES_WHERE: &str = ") AS v WHERE deliveries.message_id = v.column1 AND deliveries.recipient = v.column2 \
+     AND deliveries.lease_owner = COALESCE(v.column8, deliveries.lease_owner)";
+const UPDATE_DELIVERY_COLUMNS: [&str; 8] = [
     "CAST(? AS TEXT)",
     "CAST(? AS TEXT)",
     "CAST(? AS TEXT)",
@@ -44,7 +46,10 @@ const UPDATE_DELIVERY_COLUMNS: [&str; 7] = [
     "CAST(? AS BIGINT)",
     "CAST(? AS TEXT)",
     "CAST(? AS BIGINT)",
+    "CAST(? AS TEXT)",
 ];
+const RENEW_LEASES: &str = "UPDATE deliveries SET lease_until = $1 WHERE lease_owner = $2 AND status = 'queued' \
+     AND lease_until > 0 AND (message_id, recipient) IN (VALUES ";
 // The bytes are no longer needed once no recipient waits for them.
 const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND NOT EXISTS (\
      SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
@@ -104,7 +109,7 @@ impl Store {
         }
         let deliveries: Vec<&DeliveryRow> = batch.iter().flat_map(|n| &n.deliveries).collect();
         for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
-            let sql = with_rows(INSERT_DELIVERY_INTO, &["?"; 11], chunk.len());
+            let sql = with_rows(INSERT_DELIVERY_INTO, &["?"; 12], chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 query = query
@@ -118,7 +123,8 @@ impl Store {
                     .bind(d.last_reply.as_deref())
                     .bind(d.created_at)
                     .bind(d.updated_at)
-                    .bind(d.rcpt_index);
+                    .bind(d.rcpt_index)
+                    .bind(&d.lease_owner);
             }
             query.execute(&mut *tx).await?;
         }
@@ -132,12 +138,13 @@ impl Store {
     }
 
     /// Leases up to `limit` deliveries that are due at `now_ms` and that no
-    /// live lease holds, until `lease_until_ms`.
+    /// live lease holds, to `owner` until `lease_until_ms`.
     pub async fn claim_due_deliveries(
         &self,
         now_ms: i64,
         lease_until_ms: i64,
         limit: i64,
+        owner: &str,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -147,8 +154,39 @@ impl Store {
             .bind(now_ms)
             .bind(lease_until_ms)
             .bind(limit)
+            .bind(owner)
             .fetch_all(&self.queue_writer)
             .await?)
+    }
+
+    /// Extends `owner`'s leases on these deliveries (message id, recipient)
+    /// to `lease_until_ms`; how many it still held.
+    pub async fn renew_delivery_leases(
+        &self,
+        keys: &[(String, String)],
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut renewed = 0;
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = RENEW_LEASES.to_string();
+            for row in 0..chunk.len() {
+                let n = 3 + 2 * row;
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(CAST(${n} AS TEXT), CAST(${} AS TEXT))", n + 1));
+            }
+            sql.push(')');
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(lease_until_ms)
+                .bind(owner);
+            for (message_id, recipient) in chunk {
+                query = query.bind(message_id).bind(recipient);
+            }
+            renewed += query.execute(&self.queue_writer).await?.rows_affected();
+        }
+        Ok(renewed)
     }
 
     /// A queued message's envelope and bytes.
@@ -161,10 +199,14 @@ impl Store {
 
     /// Writes the results of many attempts in one transaction, suppresses
     /// hard-bounced recipients, and drops the bytes of finished messages.
+    /// With an `owner`, only deliveries whose lease it holds are written (a
+    /// result of a lease that ran out and was taken is dropped, and logged);
+    /// without, any (a bounce report about a finished delivery).
     pub async fn finish_deliveries(
         &self,
         updates: &[DeliveryUpdate],
         now_ms: i64,
+        owner: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.queue_writer.begin().await?;
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
@@ -179,9 +221,17 @@ impl Store {
                     .bind(u.attempts)
                     .bind(u.next_attempt_at)
                     .bind(u.last_reply.as_deref())
-                    .bind(now_ms);
+                    .bind(now_ms)
+                    .bind(owner);
             }
-            query.execute(&mut *tx).await?;
+            let written = query.execute(&mut *tx).await?.rows_affected();
+            if written < chunk.len() as u64 {
+                tracing::warn!(
+                    results = chunk.len(),
+                    written,
+                    "results of deliveries whose lease another node took were dropped"
+                );
+            }
         }
         for u in updates {
             if let Some(reason) = &u.suppress {

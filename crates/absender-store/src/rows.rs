@@ -242,6 +242,8 @@ pub struct DeliveryRow {
     pub updated_at: i64,
     /// The recipient's place in the message, named by its return path.
     pub rcpt_index: i64,
+    /// Who holds the lease (a node and its start); empty when none has.
+    pub lease_owner: String,
 }
 
 /// A message as the queue stores it: its row, its final bytes, a delivery

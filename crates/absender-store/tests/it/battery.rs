@@ -464,7 +464,7 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         .unwrap();
     assert!(
         store
-            .claim_due_checks(10_000, 20_000, 10)
+            .claim_due_checks(10_000, 20_000, 10, "node-a")
             .await
             .unwrap()
             .is_empty(),
@@ -473,14 +473,17 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
     store.schedule_check("i1", 5_000).await.unwrap();
     store.schedule_check("i2", 50_000).await.unwrap();
 
-    let claimed = store.claim_due_checks(10_000, 20_000, 10).await.unwrap();
+    let claimed = store
+        .claim_due_checks(10_000, 20_000, 10, "node-a")
+        .await
+        .unwrap();
     assert_eq!(
         claimed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["i1"]
     );
     assert!(
         store
-            .claim_due_checks(10_001, 20_001, 10)
+            .claim_due_checks(10_001, 20_001, 10, "node-a")
             .await
             .unwrap()
             .is_empty(),
@@ -488,7 +491,7 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
     );
     assert_eq!(
         store
-            .claim_due_checks(20_001, 30_000, 10)
+            .claim_due_checks(20_001, 30_000, 10, "node-b")
             .await
             .unwrap()
             .len(),
@@ -529,14 +532,22 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         parts: vec![part.clone()],
         events: vec![event.clone()],
     };
-    store.save_check(&update).await.unwrap();
-    store
-        .save_check(&CheckUpdate {
-            events: vec![],
-            ..update
-        })
-        .await
-        .unwrap();
+    // Node a's lease ran out and node b took the identity: a's outcome is dropped.
+    assert!(!store.save_check(&update, "node-a").await.unwrap());
+    assert!(store.identity_events("i1").await.unwrap().is_empty());
+    assert!(store.save_check(&update, "node-b").await.unwrap());
+    assert!(
+        store
+            .save_check(
+                &CheckUpdate {
+                    events: vec![],
+                    ..update
+                },
+                "node-b"
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.identity_checks("i1").await.unwrap(),
         std::slice::from_ref(&part),
@@ -550,7 +561,7 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
     );
     assert_eq!(
         store
-            .claim_due_checks(25_000, 26_000, 10)
+            .claim_due_checks(25_000, 26_000, 10, "node-a")
             .await
             .unwrap()
             .len(),
@@ -569,17 +580,21 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         ..part.clone()
     };
     store
-        .save_check(&CheckUpdate {
-            identity_id: "i3".into(),
-            dkim_status: "SUCCESS".into(),
-            spf_status: "PENDING".into(),
-            mail_from_status: "PENDING".into(),
-            next_check_at: None,
-            checks_in_status: 0,
-            now_ms: 22_000,
-            parts: vec![other_part.clone()],
-            events: vec![],
-        })
+        .save_check(
+            &CheckUpdate {
+                identity_id: "i3".into(),
+                dkim_status: "SUCCESS".into(),
+                spf_status: "PENDING".into(),
+                mail_from_status: "PENDING".into(),
+                next_check_at: None,
+                checks_in_status: 0,
+                now_ms: 22_000,
+                parts: vec![other_part.clone()],
+                events: vec![],
+            },
+            // Never claimed: no owner.
+            "",
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -617,7 +632,7 @@ async fn imports_write_many_rows_at_once(store: &Store) {
     assert_eq!(store.schedule_all_checks(1_000).await.unwrap(), 50);
     assert_eq!(
         store
-            .claim_due_checks(1_000, 2_000, 100)
+            .claim_due_checks(1_000, 2_000, 100, "node-a")
             .await
             .unwrap()
             .len(),
@@ -740,6 +755,7 @@ fn queued(id: &str, recipients: &[&str], at: i64) -> NewMessage {
             created_at: at,
             updated_at: at,
             rcpt_index,
+            lease_owner: String::new(),
         })
         .collect();
     NewMessage {
@@ -762,10 +778,16 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
     assert_eq!(store.queued_count().await.unwrap(), 3);
 
     // Two due at 15 (m1's), leased until 100; a second claim gets nothing of them.
-    let first = store.claim_due_deliveries(15, 100, 10).await.unwrap();
+    let first = store
+        .claim_due_deliveries(15, 100, 10, "node-a")
+        .await
+        .unwrap();
     assert_eq!(first.len(), 2);
     assert!(first.iter().all(|d| d.lease_until == 100));
-    let second = store.claim_due_deliveries(50, 150, 10).await.unwrap();
+    let second = store
+        .claim_due_deliveries(50, 150, 10, "node-a")
+        .await
+        .unwrap();
     assert_eq!(
         second
             .iter()
@@ -773,9 +795,13 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
             .collect::<Vec<_>>(),
         ["c@x.test"]
     );
-    // A lease that ran out is taken up again.
-    let again = store.claim_due_deliveries(120, 300, 10).await.unwrap();
+    // A lease that ran out is taken up again, by another node.
+    let again = store
+        .claim_due_deliveries(120, 300, 10, "node-b")
+        .await
+        .unwrap();
     assert_eq!(again.len(), 2, "m1's leases expired at 100");
+    assert!(again.iter().all(|d| d.lease_owner == "node-b"));
 
     let update = |recipient: &str, status: &str, suppress: Option<&str>| DeliveryUpdate {
         message_id: "m1".into(),
@@ -787,6 +813,35 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         last_reply: Some("550 5.1.1 unknown".into()),
         suppress: suppress.map(String::from),
     };
+    // The node that lost the lease writes nothing; the owner renews and writes.
+    let late = [update("a@x.test", "delivered", None)];
+    store
+        .finish_deliveries(&late, 125, Some("node-a"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .deliveries("m1")
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.status == "queued")
+    );
+    let keys = [("m1".to_string(), "a@x.test".to_string())];
+    assert_eq!(
+        store
+            .renew_delivery_leases(&keys, "node-a", 900)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .renew_delivery_leases(&keys, "node-b", 320)
+            .await
+            .unwrap(),
+        1
+    );
     store
         .finish_deliveries(
             &[
@@ -794,6 +849,7 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
                 update("b@x.test", "queued", None),
             ],
             130,
+            Some("node-b"),
         )
         .await
         .unwrap();
@@ -809,14 +865,18 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
     );
     assert!(
         store
-            .claim_due_deliveries(400, 600, 10)
+            .claim_due_deliveries(400, 600, 10, "node-a")
             .await
             .unwrap()
             .iter()
             .all(|d| d.message_id != "m1")
     );
     store
-        .finish_deliveries(&[update("b@x.test", "bounced", Some("hard_bounce"))], 140)
+        .finish_deliveries(
+            &[update("b@x.test", "bounced", Some("hard_bounce"))],
+            140,
+            None,
+        )
         .await
         .unwrap();
     let m1 = store.deliveries("m1").await.unwrap();
@@ -857,7 +917,10 @@ async fn large_batches_are_stored_and_finished_row_by_row_correctly(store: &Stor
         .await
         .unwrap();
     assert_eq!(store.queued_count().await.unwrap(), 42);
-    let claimed = store.claim_due_deliveries(15, 100, 100).await.unwrap();
+    let claimed = store
+        .claim_due_deliveries(15, 100, 100, "node-a")
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 42);
 
     // Each row gets its own result: the reply names message and recipient.
@@ -879,7 +942,10 @@ async fn large_batches_are_stored_and_finished_row_by_row_correctly(store: &Stor
             suppress: None,
         })
         .collect();
-    store.finish_deliveries(&updates, 130).await.unwrap();
+    store
+        .finish_deliveries(&updates, 130, Some("node-a"))
+        .await
+        .unwrap();
     assert_eq!(store.queued_count().await.unwrap(), 21, "the b's wait");
     for id in &ids {
         let rows = store.deliveries(id).await.unwrap();

@@ -347,3 +347,68 @@ async fn an_spf_include_behind_a_cname_is_followed() {
     let checked = check_within(&app, &org, id, Duration::from_secs(20)).await;
     assert_eq!(checked["parts"]["spf"]["status"], "SUCCESS", "{checked}");
 }
+
+#[tokio::test]
+async fn a_receiver_slower_than_the_lease_gets_the_mail_once_and_stalls_no_other_destination() {
+    let sink = SmtpSink::start().await;
+    // Holds the DATA reply three times as long as a lease.
+    sink.slow_for("slow@slow.test", Duration::from_secs(3));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Mx;
+    config.sending.mx_port = sink.addr.port();
+    config.sending.allow_private_targets = true;
+    config.sending.poll_interval = Duration::from_millis(50);
+    config.sending.lease = Duration::from_secs(1);
+    config.sending.workers = 2;
+    config.sending.per_destination = 1;
+    let app = spawn_with(config, Some(dir)).await;
+    for domain in ["slow.test", "fast.test"] {
+        app.zone(domain).await;
+        app.record(domain, domain, "MX", &format!("10 mx.{domain}"))
+            .await;
+        app.record(domain, &format!("mx.{domain}"), "A", "127.0.0.1")
+            .await;
+    }
+    let org = app.create_org("Acme", "en").await;
+    // The server's clock runs as real time does, so that leases run out.
+    let ticking = {
+        let clock = app.clock.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                clock.advance(Duration::from_millis(100));
+            }
+        })
+    };
+    // Three to the slow destination (one at a time there), then mail to another.
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        slow.push(accepted(&app, &org, booking(json!({"to": ["slow@slow.test"]}))).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fast = accepted(&app, &org, booking(json!({"to": ["guest@fast.test"]}))).await;
+    let started = Instant::now();
+    wait_message(&app, &org.key, &fast, |m| m["status"] == "delivered").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the fast destination waited {:?} behind the slow one",
+        started.elapsed()
+    );
+    for id in &slow {
+        wait_message(&app, &org.key, id, |m| m["status"] == "delivered").await;
+    }
+    // A second attempt of any would have begun by now: the slow destination
+    // is free, and a lease that ran out is claimed within one poll.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        sink.attempts_for("slow@slow.test"),
+        3,
+        "each slow message exactly once, though each took three leases"
+    );
+    ticking.abort();
+    app.stop().await;
+}

@@ -36,6 +36,10 @@ struct State {
     answers: HashMap<String, Reply>,
     /// How long the end of DATA waits for its reply (a slow receiver).
     delay: Duration,
+    /// RCPT TO commands per recipient (attempts, whether or not they finish).
+    rcpt_seen: HashMap<String, usize>,
+    /// Longer waits before answering messages to these recipients.
+    slow_recipients: HashMap<String, Duration>,
     /// The reply to the end of DATA, when not the usual one.
     data_reply: Option<String>,
     /// Messages that arrived over TLS, and the user names that logged in.
@@ -158,6 +162,26 @@ impl SmtpSink {
     /// From now on, take this long to answer each message.
     pub fn slow_down(&self, per_message: Duration) {
         self.state.lock().unwrap().delay = per_message;
+    }
+
+    /// How many attempts named `recipient` (RCPT TO), finished or not.
+    pub fn attempts_for(&self, recipient: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .rcpt_seen
+            .get(recipient)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// From now on, take this long to answer a message to `recipient`.
+    pub fn slow_for(&self, recipient: &str, wait: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .slow_recipients
+            .insert(recipient.to_string(), wait);
     }
 
     /// From now on, answer the end of each message with this line.
@@ -284,6 +308,12 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             "250 2.1.0 ok".into()
         } else if upper.starts_with("RCPT TO:") {
             let rcpt = angle(&command[8..]);
+            *state
+                .lock()
+                .unwrap()
+                .rcpt_seen
+                .entry(rcpt.clone())
+                .or_default() += 1;
             let answer = state.lock().unwrap().answers.get(&rcpt).cloned();
             match answer.unwrap_or(Reply::Accept) {
                 Reply::Accept => {
@@ -314,7 +344,12 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             if drop_after_data {
                 return Ok(None);
             }
-            let delay = state.lock().unwrap().delay;
+            let delay = {
+                let s = state.lock().unwrap();
+                to.iter()
+                    .filter_map(|r| s.slow_recipients.get(r).copied())
+                    .fold(s.delay, Duration::max)
+            };
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
