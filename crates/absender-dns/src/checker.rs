@@ -103,17 +103,26 @@ impl Observation {
     }
 }
 
-/// The TXT answers one check has read, so that no name is asked twice.
+/// The answers one check has read for SPF, so that no name is asked twice.
 #[derive(Default)]
-struct TxtMemo(HashMap<String, Answer<Vec<String>>>);
+struct TxtMemo(HashMap<(String, RecordType), Answer<Vec<String>>>);
 
 impl TxtMemo {
     async fn txt(&mut self, resolver: &TokioResolver, name: &str) -> Answer<Vec<String>> {
-        let key = name.trim_end_matches('.').to_ascii_lowercase();
+        self.ask(resolver, name, RecordType::TXT).await
+    }
+
+    async fn ask(
+        &mut self,
+        resolver: &TokioResolver,
+        name: &str,
+        rtype: RecordType,
+    ) -> Answer<Vec<String>> {
+        let key = (name.trim_end_matches('.').to_ascii_lowercase(), rtype);
         if let Some(answer) = self.0.get(&key) {
             return answer.clone();
         }
-        let answer = ask_following_cnames(resolver, &key, RecordType::TXT).await;
+        let answer = ask_following_cnames(resolver, &key.0, rtype).await;
         self.0.insert(key, answer.clone());
         answer
     }
@@ -123,8 +132,8 @@ impl TxtMemo {
     fn spf_policies(&self) -> Vec<(String, Option<String>)> {
         self.0
             .iter()
-            .filter(|(_, answer)| !answer.is_temporary())
-            .map(|(name, answer)| {
+            .filter(|((_, rtype), answer)| *rtype == RecordType::TXT && !answer.is_temporary())
+            .map(|((name, _), answer)| {
                 let policy = answer
                     .records()
                     .into_iter()
@@ -226,6 +235,8 @@ fn owned_by(records: &[Record], name: &str, rtype: RecordType) -> Vec<String> {
                     .map(|s| String::from_utf8_lossy(s).into_owned())
                     .collect(),
             ),
+            RData::A(a) => Some(a.to_string()),
+            RData::AAAA(aaaa) => Some(aaaa.to_string()),
             _ => None,
         })
         .collect()
@@ -546,7 +557,7 @@ impl Checker {
             .iter()
             .find(|(t, _)| *t == target.spf_include);
         let mut budget = LookupBudget::default();
-        count_lookups(includes, &parsed, memo, &mut budget).await;
+        count_lookups(includes, domain, &parsed, memo, &mut budget).await;
         observation.lint = Some(SpfLint {
             syntax_error: false,
             includes_platform: platform.is_some(),
@@ -601,11 +612,29 @@ impl Checker {
 /// itself costs at most eleven questions.
 async fn count_lookups(
     resolver: &TokioResolver,
+    domain: &str,
     policy: &spf::Policy,
     memo: &mut TxtMemo,
     budget: &mut LookupBudget,
 ) {
     budget.lookups += policy.own_lookups;
+    // `a`, `mx` and `exists` that find nothing are void lookups too.
+    for (target, kind) in &policy.host_lookups {
+        if budget.exceeded() {
+            return;
+        }
+        let name = target.as_deref().unwrap_or(domain);
+        let rtype = match kind {
+            spf::HostLookup::Address => RecordType::A,
+            spf::HostLookup::Exchanger => RecordType::MX,
+        };
+        if matches!(
+            memo.ask(resolver, name, rtype).await,
+            Answer::NxDomain | Answer::NoData
+        ) {
+            budget.voids += 1;
+        }
+    }
     let targets = policy
         .includes
         .iter()
@@ -627,7 +656,7 @@ async fn count_lookups(
             Answer::Timeout | Answer::ServFail => None,
         };
         if let Some(nested) = nested {
-            Box::pin(count_lookups(resolver, &nested, memo, budget)).await;
+            Box::pin(count_lookups(resolver, &target, &nested, memo, budget)).await;
         }
     }
 }

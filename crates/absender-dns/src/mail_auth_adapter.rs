@@ -20,8 +20,29 @@ pub struct Policy {
     pub includes: Vec<(String, Option<String>)>,
     /// Mechanisms and modifiers that cost a DNS lookup at this level.
     pub own_lookups: u32,
-    /// The literal `redirect=` target.
+    /// The literal `redirect=` target (none when the policy has `all`,
+    /// which makes receivers ignore it: RFC 7208 §6.1).
     pub redirect: Option<String>,
+    /// Names that `a`, `mx` and `exists` terms look up, with the record type
+    /// asked (`None`: the policy's own domain), for the void-lookup limit.
+    pub host_lookups: Vec<(Option<String>, HostLookup)>,
+}
+
+/// What an `a`, `mx` or `exists` term asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostLookup {
+    Address,
+    Exchanger,
+}
+
+/// The target of a term: `None` for the policy's own domain, `Some` for a
+/// literal name; a macro (`Err`) cannot be known before evaluation.
+fn term_target(m: &Macro) -> Result<Option<String>, ()> {
+    match m {
+        Macro::None => Ok(None),
+        Macro::Literal(_) => Ok(literal(m)),
+        _ => Err(()),
+    }
 }
 
 fn literal(m: &Macro) -> Option<String> {
@@ -55,14 +76,23 @@ pub fn parse(text: &str) -> Option<Policy> {
                     policy.includes.push((target, all_seen.clone()));
                 }
             }
-            Mechanism::A { .. }
-            | Mechanism::Mx { .. }
-            | Mechanism::Ptr { .. }
-            | Mechanism::Exists { .. } => policy.own_lookups += 1,
+            Mechanism::A { macro_string, .. } | Mechanism::Exists { macro_string } => {
+                policy.own_lookups += 1;
+                if let Ok(target) = term_target(macro_string) {
+                    policy.host_lookups.push((target, HostLookup::Address));
+                }
+            }
+            Mechanism::Mx { macro_string, .. } => {
+                policy.own_lookups += 1;
+                if let Ok(target) = term_target(macro_string) {
+                    policy.host_lookups.push((target, HostLookup::Exchanger));
+                }
+            }
+            Mechanism::Ptr { .. } => policy.own_lookups += 1,
             Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
         }
     }
-    if let Some(redirect) = &spf.redirect {
+    if let Some(redirect) = spf.redirect.as_ref().filter(|_| all_seen.is_none()) {
         policy.own_lookups += 1;
         policy.redirect = literal(redirect);
     }
@@ -207,6 +237,20 @@ mod tests {
         assert_eq!(p.own_lookups, 3);
         assert_eq!(p.redirect.as_deref(), Some("c.test"));
         assert!(p.includes.iter().all(|(_, all)| all.is_none()));
+        // With `all`, receivers ignore a redirect (RFC 7208 §6.1): it costs nothing.
+        let p = parse("v=spf1 include:a.test -all redirect=c.test").unwrap();
+        assert_eq!((p.own_lookups, p.redirect), (1, None));
+        // What a, mx and exists look up, for the void limit (macros are unknown before evaluation).
+        let p = parse("v=spf1 a mx:b.test exists:%{i}.x.test a:c.test/24 -all").unwrap();
+        assert_eq!(
+            p.host_lookups,
+            [
+                (None, HostLookup::Address),
+                (Some("b.test".to_string()), HostLookup::Exchanger),
+                (Some("c.test".to_string()), HostLookup::Address),
+            ]
+        );
+        assert_eq!(p.own_lookups, 4);
         // mail-auth parses unknown terms leniently; evaluation reports them (PermError).
     }
 }

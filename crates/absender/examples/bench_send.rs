@@ -112,6 +112,11 @@ async fn relaying(dir: &Path, relay: SocketAddr) -> Running {
     if let Ok(listen) = std::env::var("SMTP_LISTEN") {
         config.smtp.listen = listen.parse().unwrap();
     }
+    // bench/smtp-load.sh holds more sessions than the default limits allow.
+    if let Ok(max) = std::env::var("SMTP_MAX_SESSIONS") {
+        config.smtp.max_sessions = max.parse().unwrap();
+        config.smtp.max_sessions_per_ip = max.parse().unwrap();
+    }
     server::start(&config, Arc::new(SystemClock))
         .await
         .expect("server starts")

@@ -73,6 +73,12 @@ async fn spf_limits_hold_across_nested_includes_and_end_a_loop_at_once() {
             "spf_too_many_void_lookups",
         ),
         (
+            // `a` terms that find nothing are void lookups as well.
+            "events@avoids.test",
+            "v=spf1 a:n1.nowhere.test a:n2.nowhere.test mx:n3.nowhere.test include:spf.absender.test ~all",
+            "spf_too_many_void_lookups",
+        ),
+        (
             // Eleven lookups only through nesting: each level looks fine alone.
             "events@deep.test",
             "v=spf1 include:spf.absender.test include:d1.loop.test ~all",
@@ -88,8 +94,26 @@ async fn spf_limits_hold_across_nested_includes_and_end_a_loop_at_once() {
         let policy = format!("v=spf1 a:y{n}.loop.test a:z{n}.loop.test {next} ~all");
         app.record("loop.test", &format!("d{n}.loop.test"), "TXT", &policy)
             .await;
+        for host in [format!("y{n}"), format!("z{n}"), format!("x{n}")] {
+            app.record("loop.test", &format!("{host}.loop.test"), "A", "192.0.2.1")
+                .await;
+        }
     }
     let org = app.upgraded_org("Acme", "en").await;
+    // With `all`, a redirect is ignored (RFC 7208 §6.1): the loop behind it costs nothing.
+    let fine = app
+        .request_identity(&org, "events@redirected.test", "all")
+        .await;
+    let policy = "v=spf1 include:spf.absender.test ~all redirect=l1.loop.test";
+    publish_with_spf(&app, &org, &fine, policy).await;
+    let checked = check_within(
+        &app,
+        &org,
+        fine["id"].as_str().unwrap(),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(checked["parts"]["spf"]["status"], "SUCCESS", "{checked}");
     for (address, policy, expected) in cases {
         let identity = app.request_identity(&org, address, "all").await;
         publish_with_spf(&app, &org, &identity, policy).await;
