@@ -16,6 +16,8 @@ fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -s none -O
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
 for target in "${TARGETS[@]}"; do
   mkdir -p "corpus/$target"
   cp -n "seeds/$target"/* "corpus/$target"/ 2>/dev/null || true
@@ -23,8 +25,10 @@ for target in "${TARGETS[@]}"; do
   cargo fuzz run -s none -O "$target" "corpus/$target" -- \
     -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 -print_final_stats=1 2>&1 |
     grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|SUMMARY|==[0-9]+== ERROR)|panicked|Done [0-9]+ runs" || true
-  if compgen -G "artifacts/$target/crash-*" >/dev/null; then
-    echo "CRASH in $target: see fuzz/artifacts/$target" >&2
+  # Crashes, timeouts, running out of memory or leaking: anything this run found.
+  found=$(find "artifacts/$target" -newer "$stamp" -type f 2>/dev/null | head -n1)
+  if [[ -n $found ]]; then
+    echo "FOUND in $target: $found" >&2
     exit 1
   fi
 done

@@ -25,6 +25,19 @@ proptest! {
     }
 
     #[test]
+    fn a_plain_ascii_address_always_parses(
+        local in "[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]",
+        labels in proptest::collection::vec("[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", 1..4),
+        tld in "[a-z]{2,6}",
+    ) {
+        prop_assume!(!local.contains(".."));
+        let input = format!("{local}@{}.{tld}", labels.join("."));
+        let address = EmailAddress::parse(&input);
+        prop_assert!(address.is_ok(), "{} refused: {:?}", input, address);
+        prop_assert_eq!(address.unwrap().to_string(), input);
+    }
+
+    #[test]
     fn any_text_parses_or_is_refused_without_panicking(input in any::<String>()) {
         if let Ok(address) = EmailAddress::parse(&input) {
             prop_assert_eq!(EmailAddress::parse(&address.to_string()), Ok(address.clone()));

@@ -82,7 +82,8 @@ struct Snapshot {
     at: Instant,
     generation: u64,
     local_zones: Arc<Vec<(DnsName, i64)>>,
-    selectors: Arc<std::collections::HashSet<String>>,
+    /// `None` with a cache TTL of zero: every selector is looked up in the store.
+    selectors: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 /// Recent answers, so that a flood of questions does not become a flood of
@@ -142,19 +143,36 @@ impl Authority {
         if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
             return Ok(s);
         }
-        let local_zones = self
-            .store
-            .dns_zones()
-            .await?
+        let read = async {
+            let zones = self.store.dns_zones().await?;
+            let selectors = if self.cache.ttl.is_zero() {
+                None
+            } else {
+                Some(self.store.dkim_selectors().await?)
+            };
+            Ok::<_, StoreError>((zones, selectors))
+        };
+        let (zones, selectors) = match read.await {
+            Ok(read) => read,
+            // The database is away: what was known stays the best answer.
+            Err(e) => match self.known.snapshot.lock().expect("known lock").clone() {
+                Some(old) if !self.cache.ttl.is_zero() => {
+                    tracing::warn!(error = %e, "DNS zones could not be read; answering from the last known");
+                    return Ok(old);
+                }
+                _ => return Err(e),
+            },
+        };
+        let local_zones = zones
             .into_iter()
             .filter_map(|row| Some((DnsName::parse(&row.name).ok()?, row.serial)))
             .collect();
-        let selectors = self.store.dkim_selectors().await?.into_iter().collect();
+        let selectors = selectors.map(|s| Arc::new(s.into_iter().collect()));
         let snapshot = Snapshot {
             at: Instant::now(),
             generation,
             local_zones: Arc::new(local_zones),
-            selectors: Arc::new(selectors),
+            selectors,
         };
         *self.known.snapshot.lock().expect("known lock") = Some(snapshot.clone());
         Ok(snapshot)
@@ -314,7 +332,12 @@ impl Authority {
         // Customers' keys, then the platform's own.
         let public_key = match selector {
             Some(selector)
-                if !selector.contains('.') && self.known().await?.selectors.contains(selector) =>
+                if !selector.contains('.')
+                    && self
+                        .known()
+                        .await?
+                        .selectors
+                        .is_none_or(|known| known.contains(selector)) =>
             {
                 match self.store.dkim_key_by_selector(selector).await? {
                     Some(key) => Some(key.public_key),

@@ -14,4 +14,4 @@ pub use authority::{Authority, Lookup, PlatformZones};
 pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};
 pub use mail_auth_adapter::DkimVerdict;
 pub use mx::{Exchanger, MxError};
-pub use server::DnsServer;
+pub use server::{DnsServer, Rrl};

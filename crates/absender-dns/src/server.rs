@@ -26,6 +26,16 @@ struct Handler {
     authority: Authority,
     /// Off when the limit is 0.
     rrl: Option<RateLimiter>,
+    /// Loopback clients (absender's own checker) are never limited.
+    rrl_exempts_loopback: bool,
+}
+
+/// Response rate limiting: identical UDP responses a second per client
+/// network (0: off), and whether loopback clients are exempt.
+#[derive(Debug, Clone, Copy)]
+pub struct Rrl {
+    pub limit: u32,
+    pub exempt_loopback: bool,
 }
 
 /// A running DNS server.
@@ -36,17 +46,19 @@ pub struct DnsServer {
 
 impl DnsServer {
     /// Binds TCP and UDP on `listen` (port 0: one free port for both) and
-    /// serves, with at most `rrl` identical UDP responses a second per client
-    /// network (0: no limit).
+    /// serves, with response rate limiting as `rrl` says.
     pub async fn start(
         listen: SocketAddr,
         authority: Authority,
-        rrl: u32,
+        rrl: Rrl,
     ) -> std::io::Result<Self> {
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
-        let rrl = (rrl > 0).then(|| RateLimiter::new(rrl));
-        let mut server = Server::new(Handler { authority, rrl });
+        let mut server = Server::new(Handler {
+            authority,
+            rrl: (rrl.limit > 0).then(|| RateLimiter::new(rrl.limit)),
+            rrl_exempts_loopback: rrl.exempt_loopback,
+        });
         server.register_socket(udp);
         server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
         tracing::info!(dns = %addr, "DNS server listening (UDP and TCP)");
@@ -154,13 +166,19 @@ impl RequestHandler for Handler {
             }
         };
         let verdict = match (&self.rrl, request.request_info()) {
-            (Some(rrl), Ok(info)) if request.protocol().is_datagram() => rrl.check(
-                request.src().ip(),
-                &info.query.name().to_string(),
-                info.query.query_type(),
-                metadata.response_code,
-                std::time::Instant::now(),
-            ),
+            // absender's own checker asks from loopback: never limited.
+            (Some(rrl), Ok(info))
+                if request.protocol().is_datagram()
+                    && !(self.rrl_exempts_loopback && request.src().ip().is_loopback()) =>
+            {
+                rrl.check(
+                    request.src().ip(),
+                    &info.query.name().to_string(),
+                    info.query.query_type(),
+                    metadata.response_code,
+                    std::time::Instant::now(),
+                )
+            }
             _ => Verdict::Send,
         };
         let (answers, soa) = match verdict {

@@ -21,7 +21,8 @@ use tokio::net::TcpListener;
 pub struct HttpTimeouts {
     /// To send a request's line and headers (hyper closes the connection then).
     pub header_read: Duration,
-    /// To send a request's body, from when its headers arrived.
+    /// To send a request's body, from when its headers arrived (plus a
+    /// second per 64 KiB announced, so large uploads over slow links fit).
     pub body: Duration,
 }
 
@@ -100,7 +101,20 @@ impl std::fmt::Display for BodyTooSlow {
 
 impl std::error::Error for BodyTooSlow {}
 
-async fn body_deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+/// The slowest upload taken beyond the base deadline: a large body gets
+/// more time, at 64 KiB a second.
+const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+async fn body_deadline(State(base): State<Duration>, request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        // More than any route takes is refused anyway; this bounds the wait.
+        .min(64 << 20);
+    let limit = base + Duration::from_secs(announced / MIN_UPLOAD_BYTES_PER_SECOND);
     let (parts, body) = request.into_parts();
     let body = Body::new(Deadline {
         inner: body,

@@ -64,3 +64,46 @@ proptest! {
         prop_assert_eq!(header, words(&booking));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever an organization writes into a subject, a display name or a
+    /// header value (CR, LF and all), no header is added: no injected Bcc, no
+    /// second From, the recipients unchanged.
+    #[test]
+    fn no_text_adds_a_header(
+        subject in any::<String>(),
+        from_name in any::<String>(),
+        booking in any::<String>(),
+    ) {
+        let mail = Outgoing {
+            from_name: Some(from_name),
+            from: "events@acme.test".into(),
+            to: vec!["guest@example.test".into()],
+            subject,
+            text: Some("Danke!".into()),
+            headers: vec![("X-Booking".into(), booking)],
+            message_id_local: "msg_1".into(),
+            message_id_domain: "acme.test".into(),
+            date_unix: 1_700_000_000,
+            ..Outgoing::default()
+        };
+        let raw = message(&mail);
+        let parsed = mail_parser::MessageParser::default().parse(&raw).expect("parses");
+        let mut names: Vec<String> = parsed
+            .headers()
+            .iter()
+            .map(|h| h.name().to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        let allowed = ["content-transfer-encoding", "content-type", "date", "from", "message-id", "mime-version", "subject", "to", "x-booking"];
+        for name in &names {
+            prop_assert!(allowed.contains(&name.as_str()), "an added header {}: {:?}", name, names);
+        }
+        prop_assert_eq!(parsed.from().map(|f| f.iter().count()), Some(1));
+        let to: Vec<&str> = parsed.to().map(|t| t.iter().filter_map(|a| a.address()).collect()).unwrap_or_default();
+        prop_assert_eq!(to, ["guest@example.test"]);
+    }
+}

@@ -161,6 +161,15 @@ fn release(in_flight: &AtomicUsize, n: usize) {
 }
 
 impl Queue {
+    /// Marks the deliveries not yet held as held; returns those.
+    fn hold_new(&self, deliveries: Vec<DeliveryRow>) -> Vec<DeliveryRow> {
+        let mut held = self.held.lock().expect("held lock");
+        deliveries
+            .into_iter()
+            .filter(|d| held.insert((d.message_id.clone(), d.recipient.clone())))
+            .collect()
+    }
+
     /// Marks deliveries as held by this node (their leases are renewed).
     fn hold(&self, deliveries: &[DeliveryRow]) {
         let mut held = self.held.lock().expect("held lock");
@@ -216,8 +225,11 @@ impl App {
         let settings = &self.inner.settings.sending;
         let n = message.deliveries.len();
         let mut fresh = None;
+        // Once stopping, nothing is leased here: another node (or the next
+        // start) claims it from the store at once.
         if let Some(raw) = message.raw.as_ref().filter(|r| r.len() <= FRESH_MAX_BYTES)
             && settings.mode != DeliveryMode::Capture
+            && !self.inner.stopping.is_cancelled()
             && reserve(&queue.in_flight, n, settings.in_flight)
         {
             let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
@@ -226,7 +238,6 @@ impl App {
                 d.lease_until = lease_until;
                 d.lease_owner = queue.owner.clone();
             }
-            queue.hold(&message.deliveries);
             self.inner.metrics.in_flight.inc_by(n as i64);
             let m = &message.message;
             fresh = Some(Fresh {
@@ -351,6 +362,7 @@ impl App {
 
     /// A worker task for a message leased at intake (already counted in flight).
     fn dispatch_fresh(&self, f: Fresh, results: &mpsc::Sender<DeliveryUpdate>) {
+        self.inner.queue.hold(&f.deliveries);
         let app = self.clone();
         let results = results.clone();
         tokio::spawn(async move {
@@ -362,7 +374,9 @@ impl App {
     /// One worker task per message, for the recipients claimed.
     fn dispatch(&self, claimed: Vec<DeliveryRow>, results: &mpsc::Sender<DeliveryUpdate>) {
         let queue = &self.inner.queue;
-        queue.hold(&claimed);
+        // A delivery this node still holds (its lease ran out while renewals
+        // failed) is already being attempted here: not twice.
+        let claimed = queue.hold_new(claimed);
         queue.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
         self.inner.metrics.in_flight.inc_by(claimed.len() as i64);
         let mut by_message: HashMap<String, Vec<DeliveryRow>> = HashMap::new();

@@ -72,6 +72,7 @@ impl Default for SmtpLimits {
 /// Serves one SMTP session on any byte stream (an in-memory pipe in tests
 /// and fuzzing) as if it came from `peer`. The listener's shared limits
 /// (sessions at once, the login backoff) are not applied; the session's own are.
+#[cfg(feature = "testing")]
 pub async fn serve_stream<S>(stream: S, peer: SocketAddr, settings: Arc<SmtpSettings>, app: App)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,

@@ -37,10 +37,12 @@ impl StoreError {
                 // PostgreSQL: connection exceptions, transaction rollbacks
                 // (serialization, deadlock), insufficient resources, operator
                 // intervention (a server shutting down).
+                // A statement timeout (57014) would only time out again.
                 db.code().is_some_and(|c| {
-                    ["08", "40", "53", "57"]
-                        .iter()
-                        .any(|class| c.starts_with(class))
+                    c != "57014"
+                        && ["08", "40", "53", "57"]
+                            .iter()
+                            .any(|class| c.starts_with(class))
                 })
             }
             sqlx::Error::Io(_)

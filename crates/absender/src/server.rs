@@ -108,7 +108,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let dns = DnsServer::start(
         config.dns.listen,
         Authority::new(store.clone(), zones.clone(), config.dns.answer_cache_ttl),
-        config.dns.rrl,
+        absender_dns::Rrl {
+            limit: config.dns.rrl,
+            exempt_loopback: true,
+        },
     )
     .await
     .with_context(|| format!("binding DNS to {}", config.dns.listen))?;

@@ -38,7 +38,11 @@ pub async fn start_with(rrl: u32, ttl: std::time::Duration) -> Harness {
     let server = DnsServer::start(
         "127.0.0.1:0".parse().unwrap(),
         Authority::new(store.clone(), zones, ttl),
-        rrl,
+        // The tests ask from loopback: limited like anyone else.
+        absender_dns::Rrl {
+            limit: rrl,
+            exempt_loopback: false,
+        },
     )
     .await
     .unwrap();
