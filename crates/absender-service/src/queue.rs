@@ -61,6 +61,9 @@ pub(crate) struct Queue {
     /// due), not on every wake.
     backlog: Arc<AtomicBool>,
     workers: Arc<Semaphore>,
+    /// Claimed messages with their bytes in memory at once (as many as
+    /// workers): bounds memory when a backlog of large messages is claimed.
+    loaded: Semaphore,
     destinations: Destinations,
     /// This node's name on the leases it takes (`Inner::node`).
     owner: String,
@@ -91,6 +94,7 @@ impl Queue {
             in_flight,
             backlog: Arc::new(AtomicBool::new(true)),
             workers: Arc::new(Semaphore::new(workers.max(1))),
+            loaded: Semaphore::new(workers.max(1)),
             destinations,
             owner,
             held: std::sync::Mutex::new(std::collections::HashSet::new()),
@@ -399,6 +403,19 @@ impl App {
         // No worker is taken here: a worker is held only while talking to a
         // destination, after its slot there is free (see `Destination::send`).
         let message_id = deliveries[0].message_id.clone();
+        // Fresh messages are small and already in memory; a claimed one holds
+        // a place among the loaded ones until it is done.
+        let _bytes = match &loaded {
+            Some(_) => None,
+            None => Some(
+                self.inner
+                    .queue
+                    .loaded
+                    .acquire()
+                    .await
+                    .expect("never closed"),
+            ),
+        };
         let found = match loaded {
             Some(message) => Ok(Some(message)),
             None => self.inner.store.queued_message(&message_id).await,
