@@ -12,13 +12,17 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-/// How long a client may take.
+/// How long a client may take, and how many may be connected at once.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpTimeouts {
+    /// Connections at once; one more is closed at once (its client retries).
+    pub max_connections: usize,
     /// To send a request's line and headers (hyper closes the connection then).
     pub header_read: Duration,
     /// To send a request's body, from when its headers arrived (plus a
@@ -29,6 +33,7 @@ pub struct HttpTimeouts {
 impl Default for HttpTimeouts {
     fn default() -> Self {
         Self {
+            max_connections: 10_000,
             header_read: Duration::from_secs(30),
             body: Duration::from_secs(60),
         }
@@ -48,6 +53,7 @@ pub async fn serve(
         body_deadline,
     ));
     let graceful = GracefulShutdown::new();
+    let places = Arc::new(Semaphore::new(timeouts.max_connections.max(1)));
     tokio::pin!(stop);
     loop {
         let (stream, _) = tokio::select! {
@@ -60,6 +66,13 @@ pub async fn serve(
                     continue;
                 }
             },
+        };
+        // Over the limit: closed before anything is read, so a crowd of idle
+        // clients cannot take every file descriptor.
+        let Ok(place) = places.clone().try_acquire_owned() else {
+            tracing::debug!("HTTP connection refused: too many at once");
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let connection = hyper::server::conn::http1::Builder::new()
@@ -74,6 +87,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "HTTP connection ended with an error");
             }
+            drop(place);
         });
     }
     drop(listener);

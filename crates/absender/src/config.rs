@@ -96,6 +96,8 @@ impl Default for SmtpConfig {
 pub struct HttpConfig {
     /// Address and port; port 0 picks a free one (`ABSENDER_HTTP_LISTEN`).
     pub listen: SocketAddr,
+    /// Connections at once; more are closed at once.
+    pub max_connections: usize,
     /// The longest a client may take to send a request's headers.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: std::time::Duration,
@@ -109,6 +111,7 @@ impl Default for HttpConfig {
         let timeouts = absender_http::HttpTimeouts::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_connections: timeouts.max_connections,
             header_read_timeout: timeouts.header_read,
             body_timeout: timeouts.body,
         }

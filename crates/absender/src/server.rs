@@ -191,6 +191,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let timeouts = absender_http::HttpTimeouts {
+        max_connections: config.http.max_connections,
         header_read: config.http.header_read_timeout,
         body: config.http.body_timeout,
     };

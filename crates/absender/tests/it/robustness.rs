@@ -310,8 +310,26 @@ async fn a_slow_http_client_is_cut_off() {
     };
     config.http.header_read_timeout = Duration::from_secs(1);
     config.http.body_timeout = Duration::from_secs(1);
+    config.http.max_connections = 3;
     let app = spawn_with(config, Some(dir)).await;
     let addr = app.base.trim_start_matches("http://").to_string();
+
+    // A crowd of silent connections: beyond the limit each is closed at once.
+    let mut crowd = Vec::new();
+    for _ in 0..3 {
+        crowd.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut nothing = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), over.read_to_end(&mut nothing))
+        .await
+        .expect("closed at once")
+        .ok();
+    assert!(nothing.is_empty());
+    drop(crowd);
+    // Their places come back (the silent ones end at the header timeout).
+    tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Headers a byte at a time, never finished: the connection is closed.
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
