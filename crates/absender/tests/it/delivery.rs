@@ -27,6 +27,20 @@ async fn send_bookings(app: &TestApp, org: &Org, n: usize) {
     }
 }
 
+/// MX mode: mail hosts found in absender's own DNS, all on 127.0.0.1 at the sink's port.
+pub fn mx_config(sink: &SmtpSink, data_dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        data_dir: data_dir.to_path_buf(),
+        ..Config::default()
+    };
+    config.sending.mode = DeliveryMode::Mx;
+    config.sending.mx_port = sink.addr.port();
+    // The test's mail hosts are on 127.0.0.1.
+    config.sending.allow_private_targets = true;
+    config.sending.poll_interval = Duration::from_millis(50);
+    config
+}
+
 pub fn relay_config(sink: &SmtpSink, per_destination: usize, data_dir: &std::path::Path) -> Config {
     let mut config = Config {
         data_dir: data_dir.to_path_buf(),
@@ -483,16 +497,7 @@ async fn no_more_than_per_destination_sessions_are_open_at_once() {
 async fn mx_mode_finds_the_mail_host_in_dns_and_bounces_a_domain_without_mail() {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    config.sending.mode = DeliveryMode::Mx;
-    config.sending.mx_port = sink.addr.port();
-    // The test's mail hosts are on 127.0.0.1.
-    config.sending.allow_private_targets = true;
-    config.sending.poll_interval = Duration::from_millis(50);
-    let mut app = spawn_with(config, Some(dir)).await;
+    let mut app = spawn_with(mx_config(&sink, dir.path()), Some(dir)).await;
     app.mailbox = Some(sink.clone());
     // The address owner's mailbox (its verification link) is found by implicit MX.
     app.zone("acme.test").await;

@@ -282,6 +282,16 @@ impl TestApp {
     /// Publishes the identity's required records in the local zone of its
     /// domain, as the customer would; returns the record ids.
     pub async fn publish(&self, org: &Org, identity: &Value) -> Vec<String> {
+        self.publish_replacing(org, identity, |_, _| None).await
+    }
+
+    /// Like `publish`, with the value `replace(name, type)` gives where it gives one.
+    pub async fn publish_replacing<'a>(
+        &self,
+        org: &Org,
+        identity: &Value,
+        replace: impl Fn(&str, &str) -> Option<&'a str>,
+    ) -> Vec<String> {
         let domain = identity["domain"].as_str().unwrap();
         self.zone(domain).await;
         let id = identity["id"].as_str().unwrap();
@@ -296,11 +306,8 @@ impl TestApp {
             .await;
         let mut ids = Vec::new();
         for r in records["records"].as_array().unwrap() {
-            let (name, rtype, value) = (
-                r["name"].as_str().unwrap(),
-                r["type"].as_str().unwrap(),
-                r["value"].as_str().unwrap(),
-            );
+            let (name, rtype) = (r["name"].as_str().unwrap(), r["type"].as_str().unwrap());
+            let value = replace(name, rtype).unwrap_or_else(|| r["value"].as_str().unwrap());
             ids.push(self.record(domain, name, rtype, value).await);
         }
         ids

@@ -1,7 +1,7 @@
 //! Hostile input and slow peers: bounded DNS checks, a scheduler that no
 //! single check can stall, and a stop that no check can hold up.
 
-use crate::delivery::{relay_config, wait_message};
+use crate::delivery::{mx_config, relay_config, wait_message};
 use crate::dns_failures::broken_dns;
 use crate::helpers::spawn_with;
 use crate::helpers::{Org, TestApp, codes, spawn_app, spawn_with_resolvers};
@@ -9,34 +9,18 @@ use crate::messages::{accepted, booking};
 use crate::smtp_sink::SmtpSink;
 use absender::config::Config;
 use absender_service::SystemClock;
-use absender_service::settings::{DeliveryMode, Resolvers, TlsMode};
-use reqwest::{Method, StatusCode};
+use absender_service::settings::{Resolvers, TlsMode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Publishes the identity's records in its local zone, its SPF policy replaced by `spf`.
 async fn publish_with_spf(app: &TestApp, org: &Org, identity: &Value, spf: &str) {
     let domain = identity["domain"].as_str().unwrap();
-    app.zone(domain).await;
-    let id = identity["id"].as_str().unwrap();
-    let records = app
-        .json(
-            Method::GET,
-            &format!("/api/v1/identities/{id}/dns-records"),
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    for r in records["records"].as_array().unwrap() {
-        let (name, rtype) = (r["name"].as_str().unwrap(), r["type"].as_str().unwrap());
-        let value = if name == domain && rtype == "TXT" {
-            spf
-        } else {
-            r["value"].as_str().unwrap()
-        };
-        app.record(domain, name, rtype, value).await;
-    }
+    app.publish_replacing(org, identity, |name, rtype| {
+        (name == domain && rtype == "TXT").then_some(spf)
+    })
+    .await;
 }
 
 /// "Check now", failing the test instead of hanging when the check never ends.
@@ -270,14 +254,12 @@ async fn a_relay_login_crosses_the_wire_only_over_tls() {
 async fn mx_mode_never_delivers_to_special_purpose_addresses_unless_allowed() {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    config.sending.mode = DeliveryMode::Mx;
-    config.sending.mx_port = sink.addr.port();
-    config.sending.poll_interval = Duration::from_millis(50);
-    assert!(!config.sending.allow_private_targets, "off by default");
+    assert!(
+        !Config::default().sending.allow_private_targets,
+        "off by default"
+    );
+    let mut config = mx_config(&sink, dir.path());
+    config.sending.allow_private_targets = false;
     let app = spawn_with(config, Some(dir)).await;
     app.zone("guests.test").await;
     app.record("guests.test", "guests.test", "MX", "10 mx1.guests.test")
@@ -396,14 +378,7 @@ async fn a_receiver_slower_than_the_lease_gets_the_mail_once_and_stalls_no_other
     // Holds the DATA reply three times as long as a lease.
     sink.slow_for("slow@slow.test", Duration::from_secs(3));
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    config.sending.mode = DeliveryMode::Mx;
-    config.sending.mx_port = sink.addr.port();
-    config.sending.allow_private_targets = true;
-    config.sending.poll_interval = Duration::from_millis(50);
+    let mut config = mx_config(&sink, dir.path());
     config.sending.lease = Duration::from_secs(1);
     config.sending.workers = 2;
     config.sending.per_destination = 1;
