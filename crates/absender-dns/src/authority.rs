@@ -7,6 +7,7 @@ use absender_store::{DnsRecordRow, Store, StoreError};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,10 @@ pub struct Authority {
     zones: PlatformZones,
     cache: Arc<AnswerCache>,
     known: Arc<Known>,
+    /// Questions and snapshot refreshes that went to the store.
+    store_reads: Arc<AtomicU64>,
+    /// Where refreshes ahead of expiry run (none outside a runtime).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// Which zones and key names exist, kept in memory under the same rules as
@@ -75,6 +80,8 @@ struct Known {
     snapshot: Mutex<Option<Snapshot>>,
     /// One refresh at a time; the others wait for it and use its result.
     refreshing: tokio::sync::Mutex<()>,
+    /// A refresh ahead of expiry is under way.
+    refreshing_ahead: AtomicBool,
 }
 
 #[derive(Debug, Clone)]
@@ -123,15 +130,28 @@ impl Authority {
             zones,
             cache,
             known: Arc::default(),
+            store_reads: Arc::default(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
+    }
+
+    /// How many names (and refreshes of what exists) were read from the
+    /// store so far: the database load the DNS server causes.
+    pub fn store_reads(&self) -> u64 {
+        self.store_reads.load(Ordering::Relaxed)
     }
 
     /// What exists now, read again when this node wrote DNS data or the
     /// snapshot is older than the answer cache's TTL.
     async fn known(&self) -> Result<Snapshot, StoreError> {
+        self.known_within(self.cache.ttl).await
+    }
+
+    /// What exists, read again unless the snapshot is younger than `max_age`.
+    async fn known_within(&self, max_age: Duration) -> Result<Snapshot, StoreError> {
         let fresh = |s: &Option<Snapshot>, generation: u64| {
             s.as_ref()
-                .filter(|s| s.generation == generation && s.at.elapsed() < self.cache.ttl)
+                .filter(|s| s.generation == generation && s.at.elapsed() < max_age)
                 .cloned()
         };
         let generation = self.store.dns_generation();
@@ -143,6 +163,7 @@ impl Authority {
         if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
             return Ok(s);
         }
+        self.store_reads.fetch_add(1, Ordering::Relaxed);
         let read = async {
             let zones = self.store.dns_zones().await?;
             let selectors = if self.cache.ttl.is_zero() {
@@ -183,21 +204,22 @@ impl Authority {
         if self.cache.ttl.is_zero() {
             return self.lookup_in_store(qname, qtype).await;
         }
-        let generation = self.store.dns_generation();
-        let key = (qname.clone(), qtype);
-        if let Some(hit) = self.cache.entries.lock().expect("cache lock").get(&key)
-            && hit.generation == generation
-            && hit.at.elapsed() < self.cache.ttl
-        {
-            return Ok(hit.lookup.clone());
+        if let Some(known) = self.lookup_in_memory(qname, qtype) {
+            return Ok(known);
         }
+        let generation = self.store.dns_generation();
         let lookup = self.lookup_in_store(qname, qtype).await?;
+        // What the snapshot settles is not kept: a flood of random names
+        // must not push the real answers out of the cache.
+        if self.settled_by_snapshot(qname, qtype).is_some() {
+            return Ok(lookup);
+        }
         let mut entries = self.cache.entries.lock().expect("cache lock");
         if entries.len() >= MAX_CACHED_ANSWERS {
             entries.clear();
         }
         entries.insert(
-            key,
+            (qname.clone(), qtype),
             Cached {
                 at: Instant::now(),
                 generation,
@@ -205,6 +227,68 @@ impl Authority {
             },
         );
         Ok(lookup)
+    }
+
+    /// The answer if memory holds it: a recent answer, or what the snapshot
+    /// of zones and keys settles. `None` when only the store can tell.
+    pub fn lookup_in_memory(&self, qname: &DnsName, qtype: RecordType) -> Option<Lookup> {
+        if self.cache.ttl.is_zero() {
+            return None;
+        }
+        let generation = self.store.dns_generation();
+        if let Some(hit) = self
+            .cache
+            .entries
+            .lock()
+            .expect("cache lock")
+            .get(&(qname.clone(), qtype))
+            && hit.generation == generation
+            && hit.at.elapsed() < self.cache.ttl
+        {
+            return Some(hit.lookup.clone());
+        }
+        self.settled_by_snapshot(qname, qtype)
+    }
+
+    /// What a fresh snapshot of zones and keys settles without reading any
+    /// name: a name outside every zone, a selector no key has, the SPF domain.
+    fn settled_by_snapshot(&self, qname: &DnsName, qtype: RecordType) -> Option<Lookup> {
+        let snapshot = self.known.snapshot.lock().expect("known lock").clone()?;
+        let age = snapshot.at.elapsed();
+        if snapshot.generation != self.store.dns_generation() || age >= self.cache.ttl {
+            return None;
+        }
+        if age >= self.cache.ttl / 2 {
+            self.refresh_ahead();
+        }
+        match self.zone_in(qname, &snapshot.local_zones) {
+            None => Some(Lookup::Refused),
+            Some(Zone::Spf(apex)) => Some(self.spf(&apex, qname, qtype)),
+            Some(Zone::Dkim(apex)) if qname != &apex => {
+                let known = snapshot.selectors?;
+                let unknown = selector_of(qname, &apex).is_none_or(|s| !known.contains(s));
+                unknown.then(|| Lookup::NxDomain(self.soa(&apex, PLATFORM_SERIAL)))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Reads the snapshot again in the background before it expires, so
+    /// that answers from memory do not pause for the read (one at a time).
+    fn refresh_ahead(&self) {
+        let Some(runtime) = &self.runtime else {
+            return;
+        };
+        if self.known.refreshing_ahead.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        runtime.spawn(async move {
+            if let Err(e) = this.known_within(this.cache.ttl / 2).await {
+                tracing::debug!(error = %e, "DNS zones not read ahead");
+            }
+            this.known.refreshing_ahead.store(false, Ordering::Release);
+        });
     }
 
     /// Like an authoritative server (RFC 1034 4.3.2): a CNAME whose target is
@@ -252,6 +336,11 @@ impl Authority {
 
     /// The most specific zone holding `qname`.
     async fn zone_of(&self, qname: &DnsName) -> Result<Option<Zone>, StoreError> {
+        Ok(self.zone_in(qname, &self.known().await?.local_zones))
+    }
+
+    /// The most specific zone holding `qname`, given the local zones.
+    fn zone_in(&self, qname: &DnsName, local_zones: &[(DnsName, i64)]) -> Option<Zone> {
         let mut best: Option<Zone> = None;
         let mut best_len = 0;
         let mut consider = |zone: Zone, apex_len: usize| {
@@ -272,7 +361,7 @@ impl Authority {
                 self.zones.spf_domain.as_str().len(),
             );
         }
-        for (apex, serial) in self.known().await?.local_zones.iter() {
+        for (apex, serial) in local_zones {
             if qname.is_within(apex) {
                 let len = apex.as_str().len();
                 consider(
@@ -284,7 +373,7 @@ impl Authority {
                 );
             }
         }
-        Ok(best)
+        best
     }
 
     fn soa(&self, apex: &DnsName, serial: u32) -> Record {
@@ -325,20 +414,16 @@ impl Authority {
                 Lookup::Records,
             ));
         }
-        let selector = qname
-            .as_str()
-            .strip_suffix(apex.as_str())
-            .and_then(|s| s.strip_suffix('.'));
         // Customers' keys, then the platform's own.
-        let public_key = match selector {
+        let public_key = match selector_of(qname, apex) {
             Some(selector)
-                if !selector.contains('.')
-                    && self
-                        .known()
-                        .await?
-                        .selectors
-                        .is_none_or(|known| known.contains(selector)) =>
+                if self
+                    .known()
+                    .await?
+                    .selectors
+                    .is_none_or(|known| known.contains(selector)) =>
             {
+                self.store_reads.fetch_add(1, Ordering::Relaxed);
                 match self.store.dkim_key_by_selector(selector).await? {
                     Some(key) => Some(key.public_key),
                     None => self
@@ -394,6 +479,7 @@ impl Authority {
         {
             return Ok(Lookup::Records(records));
         }
+        self.store_reads.fetch_add(1, Ordering::Relaxed);
         let rows: Vec<DnsRecordRow> = self
             .store
             .dns_records_at(qname.as_str())
@@ -445,6 +531,15 @@ impl Authority {
         }
         Ok(Lookup::NoData(self.soa(apex, serial)))
     }
+}
+
+/// The selector a name in the DKIM zone asks for: one label below the apex.
+fn selector_of<'a>(qname: &'a DnsName, apex: &DnsName) -> Option<&'a str> {
+    qname
+        .as_str()
+        .strip_suffix(apex.as_str())
+        .and_then(|s| s.strip_suffix('.'))
+        .filter(|selector| !selector.contains('.'))
 }
 
 fn hickory_type(t: LocalRecordType) -> RecordType {

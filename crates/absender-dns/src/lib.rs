@@ -9,6 +9,7 @@ mod mail_auth_adapter;
 mod mx;
 mod rrl;
 mod server;
+mod udp;
 
 pub use authority::{Authority, Lookup, PlatformZones};
 pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};

@@ -6,8 +6,9 @@
 //! someone else.
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::RecordType;
+use hickory_proto::rr::{Name, RecordType};
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -25,13 +26,16 @@ pub enum Verdict {
 pub struct RateLimiter {
     limit: u32,
     started: Instant,
+    /// Names are counted by a keyed hash of their lowercase form: no
+    /// allocation per packet, and nobody outside can make two names collide.
+    names: RandomState,
     window: Mutex<Window>,
 }
 
 #[derive(Default)]
 struct Window {
     second: u64,
-    counts: HashMap<(IpAddr, String, RecordType, ResponseCode), u32>,
+    counts: HashMap<(IpAddr, u64, RecordType, ResponseCode), u32>,
 }
 
 /// The client's network: responses to one network count together.
@@ -51,27 +55,34 @@ impl RateLimiter {
         Self {
             limit,
             started: Instant::now(),
+            names: RandomState::new(),
             window: Mutex::new(Window::default()),
         }
     }
 
-    /// Counts a response to `client`. Names that do not exist count
-    /// together (`qname` empty for them), as a flood of random names would
-    /// otherwise never repeat.
+    /// Counts a response to `client` about `name`: the caller passes the
+    /// question for answers, the zone for names that do not exist (a flood
+    /// of random names would otherwise never repeat) and none for errors,
+    /// which then count together per client network.
     pub fn check(
         &self,
         client: IpAddr,
-        qname: &str,
+        name: Option<&Name>,
         qtype: RecordType,
         code: ResponseCode,
         now: Instant,
     ) -> Verdict {
         let second = now.duration_since(self.started).as_secs();
-        let qname = if code == ResponseCode::NoError {
-            qname.to_ascii_lowercase()
-        } else {
-            String::new()
-        };
+        let name = name.map_or(0, |name| {
+            let mut hasher = self.names.build_hasher();
+            for label in name.iter() {
+                hasher.write_u8(label.len() as u8);
+                for byte in label {
+                    hasher.write_u8(byte.to_ascii_lowercase());
+                }
+            }
+            hasher.finish()
+        });
         let mut window = self.window.lock().expect("rrl lock");
         if window.second != second {
             // A new second: the old counts are of no use any more.
@@ -80,7 +91,7 @@ impl RateLimiter {
         }
         let count = window
             .counts
-            .entry((network(client), qname, qtype, code))
+            .entry((network(client), name, qtype, code))
             .or_insert(0);
         *count = count.saturating_add(1);
         match count.checked_sub(self.limit) {
@@ -103,7 +114,7 @@ mod tests {
         let ask = |ip: &str, name: &str, at: Instant| {
             rrl.check(
                 ip.parse().unwrap(),
-                name,
+                Some(&Name::from_ascii(name).unwrap()),
                 RecordType::TXT,
                 ResponseCode::NoError,
                 at,
@@ -119,6 +130,7 @@ mod tests {
             Send,
             "another response"
         );
+        assert_eq!(ask("192.0.2.1", "K.Test", now), Drop, "names in any case");
         assert_eq!(
             ask("192.0.2.1", "k.test", now + Duration::from_secs(1)),
             Send,
@@ -127,17 +139,17 @@ mod tests {
     }
 
     #[test]
-    fn names_that_do_not_exist_count_together() {
+    fn errors_count_together_per_network() {
         let rrl = RateLimiter::new(2);
         let now = Instant::now();
-        let verdicts: Vec<Verdict> = (0..3)
-            .map(|n| {
-                let name = format!("random{n}.test");
+        let verdicts: Vec<Verdict> = [RecordType::A, RecordType::A, RecordType::A]
+            .into_iter()
+            .map(|qtype| {
                 rrl.check(
                     "192.0.2.1".parse().unwrap(),
-                    &name,
-                    RecordType::A,
-                    ResponseCode::NXDomain,
+                    None,
+                    qtype,
+                    ResponseCode::Refused,
                     now,
                 )
             })

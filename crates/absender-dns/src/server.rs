@@ -1,19 +1,23 @@
 //! The DNS listener: UDP and TCP on one port, each question answered by the
-//! [`Authority`]. Malformed packets are dropped by hickory's decoder before
-//! they reach us; a failing store turns into SERVFAIL, never a crash.
+//! [`Authority`]: UDP on threads of its own ([`crate::udp`]), TCP through
+//! hickory's server. Malformed packets are dropped by hickory's decoder
+//! before they reach us; a failing store turns into SERVFAIL, never a crash.
 
 use crate::rrl::{RateLimiter, Verdict};
+use crate::udp::UdpThreads;
 use crate::{Authority, Lookup};
 use absender_core::dns::DnsName;
 use hickory_proto::op::{Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::HINFO;
 use hickory_proto::rr::{RData, Record, RecordType};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::Server;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 /// How long a TCP connection may stay idle; short, so idle clients cannot pile up.
 const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -22,7 +26,7 @@ const TCP_RESPONSE_BUFFER: usize = 32;
 /// Tries to find a port free on both UDP and TCP when port 0 is asked for.
 const BIND_ATTEMPTS: usize = 20;
 
-struct Handler {
+pub(crate) struct Handler {
     authority: Authority,
     /// Off when the limit is 0.
     rrl: Option<RateLimiter>,
@@ -41,7 +45,10 @@ pub struct Rrl {
 /// A running DNS server.
 pub struct DnsServer {
     addr: SocketAddr,
-    server: Server<Handler>,
+    /// TCP, through hickory's server.
+    server: Server<TcpHandler>,
+    udp: UdpThreads,
+    handler: Arc<Handler>,
 }
 
 impl DnsServer {
@@ -54,15 +61,21 @@ impl DnsServer {
     ) -> std::io::Result<Self> {
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
-        let mut server = Server::new(Handler {
+        let handler = Arc::new(Handler {
             authority,
             rrl: (rrl.limit > 0).then(|| RateLimiter::new(rrl.limit)),
             rrl_exempts_loopback: rrl.exempt_loopback,
         });
-        server.register_socket(udp);
+        let udp = UdpThreads::start(udp, handler.clone(), tokio::runtime::Handle::current())?;
+        let mut server = Server::new(TcpHandler(handler.clone()));
         server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
         tracing::info!(dns = %addr, "DNS server listening (UDP and TCP)");
-        Ok(Self { addr, server })
+        Ok(Self {
+            addr,
+            server,
+            udp,
+            handler,
+        })
     }
 
     /// The address both listeners are bound to.
@@ -70,21 +83,27 @@ impl DnsServer {
         self.addr
     }
 
+    /// Questions the store had to answer so far (see [`Authority::store_reads`]).
+    pub fn store_reads(&self) -> u64 {
+        self.handler.authority.store_reads()
+    }
+
     /// Stops the listeners.
     pub async fn stop(mut self) {
+        self.udp.stop().await;
         if let Err(e) = self.server.shutdown_gracefully().await {
             tracing::warn!(error = %e, "DNS server shut down with an error");
         }
     }
 }
 
-async fn bind_pair(listen: SocketAddr) -> std::io::Result<(TcpListener, UdpSocket)> {
+async fn bind_pair(listen: SocketAddr) -> std::io::Result<(TcpListener, std::net::UdpSocket)> {
     let mut last_error = None;
     for _ in 0..BIND_ATTEMPTS {
         let tcp = TcpListener::bind(listen).await?;
         let mut udp_addr = listen;
         udp_addr.set_port(tcp.local_addr()?.port());
-        match UdpSocket::bind(udp_addr).await {
+        match std::net::UdpSocket::bind(udp_addr) {
             Ok(udp) => return Ok((tcp, udp)),
             // With port 0 the UDP side of the port TCP got may be taken: try another.
             Err(e) if listen.port() == 0 => last_error = Some(e),
@@ -94,53 +113,65 @@ async fn bind_pair(listen: SocketAddr) -> std::io::Result<(TcpListener, UdpSocke
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
-#[async_trait::async_trait]
-impl RequestHandler for Handler {
-    async fn handle_request<R: ResponseHandler, T: hickory_server::net::runtime::Time>(
-        &self,
-        request: &Request,
-        mut response_handle: R,
-    ) -> ResponseInfo {
-        let response_edns = request.edns.as_ref().map(|req| {
-            let mut edns = Edns::new();
-            edns.set_max_payload(req.max_payload().max(512));
-            edns
-        });
+/// What the authority said, before rate limiting and encoding.
+// Lives on the stack for one query; boxing the answer would allocate per query.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Outcome {
+    Answer(Lookup),
+    /// Not a plain query (an update, a notify, …).
+    NotImplemented,
+    /// The question could not be read, or the store failed.
+    ServFail,
+}
+
+/// A response ready to encode: header, answers and authority section (the SOA).
+struct Response {
+    metadata: Metadata,
+    answers: Vec<Record>,
+    soa: Vec<Record>,
+}
+
+impl Handler {
+    /// The outcome, asking the store where memory is not enough.
+    async fn outcome(&self, request: &Request) -> Outcome {
+        match question(request) {
+            Question::Lookup(qname, qtype) => match self.authority.lookup(&qname, qtype).await {
+                Ok(lookup) => Outcome::Answer(lookup),
+                Err(e) => {
+                    tracing::error!(error = %e, "DNS lookup failed in the store");
+                    Outcome::ServFail
+                }
+            },
+            Question::Other(outcome) => outcome,
+        }
+    }
+
+    /// The outcome if it is known without a database read, `None` otherwise.
+    pub(crate) fn outcome_now(&self, request: &Request) -> Option<Outcome> {
+        match question(request) {
+            Question::Lookup(qname, qtype) => self
+                .authority
+                .lookup_in_memory(&qname, qtype)
+                .map(Outcome::Answer),
+            Question::Other(outcome) => Some(outcome),
+        }
+    }
+
+    /// The response to `request`, or `None` when rate limiting drops it.
+    fn response(&self, request: &Request, outcome: Outcome) -> Option<Response> {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
-
-        let outcome = match (
-            request.metadata.message_type,
-            request.metadata.op_code,
-            request.request_info(),
-        ) {
-            (MessageType::Query, OpCode::Query, Ok(info)) => {
-                let qname = info.query.name().to_string();
-                match DnsName::parse(&qname) {
-                    Ok(qname) => self
-                        .authority
-                        .lookup(&qname, info.query.query_type())
-                        .await
-                        .map_err(|e| {
-                            tracing::error!(error = %e, "DNS lookup failed in the store");
-                        }),
-                    Err(_) => Ok(Lookup::Refused),
-                }
-            }
-            (MessageType::Query, OpCode::Query, Err(_)) => Err(()),
-            _ => {
-                metadata.response_code = ResponseCode::NotImp;
-                Ok(Lookup::Records(Vec::new()))
-            }
-        };
-
         let asked_any = request
             .request_info()
             .is_ok_and(|info| info.query.query_type() == RecordType::ANY);
-        let (answers, soa): (Vec<Record>, Vec<Record>) = match outcome {
+        // The name responses are counted by in rate limiting: the question for
+        // answers, the zone for names that do not exist (a flood of random
+        // names would otherwise never repeat), nothing for errors.
+        let mut counted_name = None;
+        let (answers, soa) = match outcome {
             // RFC 8482: ANY is answered minimally, with one synthesized
             // HINFO, so it cannot be used to amplify.
-            Ok(Lookup::Records(records)) if asked_any && !records.is_empty() => {
+            Outcome::Answer(Lookup::Records(records)) if asked_any && !records.is_empty() => {
                 let owner = records[0].name.clone();
                 let hinfo = HINFO::new("RFC8482".into(), String::new());
                 (
@@ -148,18 +179,23 @@ impl RequestHandler for Handler {
                     Vec::new(),
                 )
             }
-            Ok(Lookup::Records(records)) => (records, Vec::new()),
-            Ok(Lookup::NoData(soa)) => (Vec::new(), vec![soa]),
-            Ok(Lookup::NxDomain(soa)) => {
+            Outcome::Answer(Lookup::Records(records)) => (records, Vec::new()),
+            Outcome::Answer(Lookup::NoData(soa)) => (Vec::new(), vec![soa]),
+            Outcome::Answer(Lookup::NxDomain(soa)) => {
                 metadata.response_code = ResponseCode::NXDomain;
+                counted_name = Some(soa.name.clone());
                 (Vec::new(), vec![soa])
             }
-            Ok(Lookup::Refused) => {
+            Outcome::Answer(Lookup::Refused) => {
                 metadata.response_code = ResponseCode::Refused;
                 metadata.authoritative = false;
                 (Vec::new(), Vec::new())
             }
-            Err(()) => {
+            Outcome::NotImplemented => {
+                metadata.response_code = ResponseCode::NotImp;
+                (Vec::new(), Vec::new())
+            }
+            Outcome::ServFail => {
                 metadata.response_code = ResponseCode::ServFail;
                 metadata.authoritative = false;
                 (Vec::new(), Vec::new())
@@ -171,9 +207,14 @@ impl RequestHandler for Handler {
                 if request.protocol().is_datagram()
                     && !(self.rrl_exempts_loopback && request.src().ip().is_loopback()) =>
             {
+                let name = match metadata.response_code {
+                    ResponseCode::NoError => Some(&**info.query.name()),
+                    ResponseCode::NXDomain => counted_name.as_ref(),
+                    _ => None,
+                };
                 rrl.check(
                     request.src().ip(),
-                    &info.query.name().to_string(),
+                    name,
                     info.query.query_type(),
                     metadata.response_code,
                     std::time::Instant::now(),
@@ -181,17 +222,125 @@ impl RequestHandler for Handler {
             }
             _ => Verdict::Send,
         };
-        let (answers, soa) = match verdict {
-            Verdict::Send => (answers, soa),
+        match verdict {
+            Verdict::Send => Some(Response {
+                metadata,
+                answers,
+                soa,
+            }),
             Verdict::Truncate => {
                 metadata.truncation = true;
-                (Vec::new(), Vec::new())
+                Some(Response {
+                    metadata,
+                    answers: Vec::new(),
+                    soa: Vec::new(),
+                })
             }
-            Verdict::Drop => return dropped(request),
+            Verdict::Drop => None,
+        }
+    }
+
+    /// The answer to a UDP query as bytes, at most as long as the client
+    /// accepts (512 without EDNS; the rest is cut with the TC bit).
+    pub(crate) fn encode_udp(&self, request: &Request, outcome: Outcome) -> Option<Vec<u8>> {
+        let response = self.response(request, outcome)?;
+        let edns = response_edns(request);
+        let mut bytes = Vec::with_capacity(512);
+        let mut encoder = BinEncoder::new(&mut bytes);
+        encoder.set_max_size(edns.as_ref().map_or(512, Edns::max_payload));
+        let message = MessageResponseBuilder::new(&request.queries, edns.as_ref()).build(
+            response.metadata,
+            response.answers.iter(),
+            [].iter(),
+            response.soa.iter(),
+            [].iter(),
+        );
+        match message.destructive_emit(&mut encoder) {
+            Ok(_) => Some(bytes),
+            Err(error) => {
+                tracing::warn!(%error, "DNS response could not be encoded");
+                server_failure(request.metadata.id, request.metadata.op_code)
+            }
+        }
+    }
+
+    /// Answers a UDP query that memory could not answer, asking the store.
+    pub(crate) async fn answer_udp_later(&self, request: &Request) -> Option<Vec<u8>> {
+        let outcome = self.outcome(request).await;
+        self.encode_udp(request, outcome)
+    }
+}
+
+/// The EDNS of the response: present when the query had one.
+fn response_edns(request: &Request) -> Option<Edns> {
+    request.edns.as_ref().map(|req| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(req.max_payload().max(512));
+        edns
+    })
+}
+
+/// A bare SERVFAIL for query `id`.
+fn server_failure(id: u16, op_code: OpCode) -> Option<Vec<u8>> {
+    let mut metadata = Metadata::new(id, MessageType::Response, op_code);
+    metadata.response_code = ResponseCode::ServFail;
+    let header = Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    };
+    let mut bytes = Vec::with_capacity(12);
+    header.emit(&mut BinEncoder::new(&mut bytes)).ok()?;
+    Some(bytes)
+}
+
+/// What the request asks.
+#[allow(clippy::large_enum_variant)]
+enum Question {
+    Lookup(DnsName, RecordType),
+    /// Answered without a lookup.
+    Other(Outcome),
+}
+
+fn question(request: &Request) -> Question {
+    match (
+        request.metadata.message_type,
+        request.metadata.op_code,
+        request.request_info(),
+    ) {
+        (MessageType::Query, OpCode::Query, Ok(info)) => {
+            match DnsName::parse(&info.query.name().to_string()) {
+                Ok(qname) => Question::Lookup(qname, info.query.query_type()),
+                Err(_) => Question::Other(Outcome::Answer(Lookup::Refused)),
+            }
+        }
+        (MessageType::Query, OpCode::Query, Err(_)) => Question::Other(Outcome::ServFail),
+        _ => Question::Other(Outcome::NotImplemented),
+    }
+}
+
+/// TCP queries, through hickory's server (UDP ones are answered in [`crate::udp`]).
+struct TcpHandler(Arc<Handler>);
+
+#[async_trait::async_trait]
+impl RequestHandler for TcpHandler {
+    async fn handle_request<R: ResponseHandler, T: hickory_server::net::runtime::Time>(
+        &self,
+        request: &Request,
+        mut response_handle: R,
+    ) -> ResponseInfo {
+        let outcome = self.0.outcome(request).await;
+        let Some(response) = self.0.response(request, outcome) else {
+            return dropped(request);
         };
-        let builder = MessageResponseBuilder::new(&request.queries, response_edns.as_ref());
-        let response = builder.build(metadata, answers.iter(), [].iter(), soa.iter(), [].iter());
-        match response_handle.send_response(response).await {
+        let edns = response_edns(request);
+        let message = MessageResponseBuilder::new(&request.queries, edns.as_ref()).build(
+            response.metadata,
+            response.answers.iter(),
+            [].iter(),
+            response.soa.iter(),
+            [].iter(),
+        );
+        match response_handle.send_response(message).await {
             Ok(info) => info,
             Err(error) => {
                 tracing::debug!(%error, "DNS response not sent");

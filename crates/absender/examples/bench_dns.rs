@@ -4,8 +4,10 @@
 //!   checked by the scheduler; reports how long until every one is SUCCESS.
 //! - `publish-to-success N`: N times, publish an identity's last record and
 //!   check at once through the API; reports the time until SUCCESS.
-//! - `serve-keys N`: serves N published DKIM keys and prints the DNS address and
-//!   a dnsperf query file, until stdin closes (for the answers/s comparison).
+//! - `serve-keys N FILE`: serves N published DKIM keys, writes dnsperf query
+//!   files (FILE: the keys; FILE.flood: random names no key has), prints the
+//!   DNS address and, for each line on stdin, the questions that reached the
+//!   store so far; stops when stdin closes (for the comparison with NSD).
 //!
 //! Everything runs on 127.0.0.1 with absender's own DNS server as the only resolver.
 
@@ -268,12 +270,25 @@ async fn serve_keys(n: usize, query_file: &str) {
         })
         .collect();
     std::fs::write(query_file, lines).unwrap();
+    // A random-subdomain flood: names under the key zone that no key has.
+    let flood: String = (0..n * 20)
+        .map(|_| format!("{}.dkim.absender.test TXT\n", random_token(16)))
+        .collect();
+    std::fs::write(format!("{query_file}.flood"), flood).unwrap();
     println!("dns={}", running.dns_addr);
-    // Serve until the script closes our stdin.
-    let _ = tokio::task::spawn_blocking(|| {
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
-    })
-    .await;
+    // Serve until the script closes our stdin; each line it sends asks how
+    // many questions reached the store so far.
+    let (lines, mut asked) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while asked.recv().await.is_some() {
+        println!("store_reads={}", running.dns_store_reads());
+    }
     running.stop().await.unwrap();
 }
 

@@ -48,6 +48,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// DNS questions that reached the store so far (benchmarks report it).
+    pub fn dns_store_reads(&self) -> u64 {
+        self.dns.store_reads()
+    }
+
     /// Stops accepting, finishes requests in flight, closes the database.
     pub async fn stop(self) -> anyhow::Result<()> {
         // Checks end first, also those a request is waiting for.

@@ -172,3 +172,37 @@ async fn a_flood_of_unknown_names_is_answered_from_memory() {
         "REFUSED outside"
     );
 }
+
+#[tokio::test]
+async fn names_that_do_not_exist_are_rate_limited_per_zone() {
+    let h = crate::harness::start_with(10, Duration::from_secs(60)).await;
+    h.store.insert_dns_zone("acme.test", 0).await.unwrap();
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // Random names under the key zone: one response "kind" (NXDOMAIN of that zone).
+    for id in 0..40u16 {
+        let name = format!("r{id}x.dkim.absender.test");
+        socket
+            .send_to(&query(id, &name, 16), h.addr())
+            .await
+            .unwrap();
+    }
+    let flood = responses(&socket, Duration::from_millis(500)).await;
+    let full = flood.iter().filter(|(_, tc)| !tc).count();
+    assert!((10..=20).contains(&full), "{full} full NXDOMAIN answers");
+    // Another zone's names, and a name that exists, keep their own budget.
+    for id in 0..5u16 {
+        let name = format!("r{id}x.acme.test");
+        socket
+            .send_to(&query(100 + id, &name, 16), h.addr())
+            .await
+            .unwrap();
+    }
+    socket
+        .send_to(&query(200, "spf.absender.test", 16), h.addr())
+        .await
+        .unwrap();
+    let others = responses(&socket, Duration::from_millis(500)).await;
+    assert_eq!(others.len(), 6, "{others:?}");
+    assert!(others.iter().all(|(_, tc)| !tc), "{others:?}");
+    assert_eq!(others.iter().filter(|(code, _)| *code == 3).count(), 5);
+}
