@@ -17,7 +17,7 @@ use absender_store::{
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
@@ -69,7 +69,7 @@ pub(crate) struct Queue {
     owner: String,
     /// The deliveries this node holds (leased and not yet written back):
     /// their leases are renewed while they wait and run.
-    held: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    held: std::sync::Mutex<HashMap<(String, String), Arc<Lease>>>,
     /// Taken by the delivery loop when it starts.
     fresh_out: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Fresh>>>,
 }
@@ -97,7 +97,7 @@ impl Queue {
             loaded: Semaphore::new(workers.max(1)),
             destinations,
             owner,
-            held: std::sync::Mutex::new(std::collections::HashSet::new()),
+            held: std::sync::Mutex::new(HashMap::new()),
             fresh_out: std::sync::Mutex::new(Some(fresh_out)),
         }
     }
@@ -164,13 +164,44 @@ fn release(in_flight: &AtomicUsize, n: usize) {
     });
 }
 
+/// How long a held delivery's lease is known to run: until the last
+/// renewal that found it still this node's. A worker sends DATA only while
+/// it runs, so a node that was paused, or cut off from the database, while
+/// another node took its delivery over does not send the message a second time.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    until_ms: AtomicI64,
+}
+
+impl Lease {
+    fn new(until_ms: i64) -> Arc<Self> {
+        Arc::new(Self {
+            until_ms: AtomicI64::new(until_ms),
+        })
+    }
+
+    /// Whether the lease still runs `margin_ms` after `now_ms`.
+    pub(crate) fn runs_beyond(&self, now_ms: i64, margin_ms: i64) -> bool {
+        self.until_ms.load(Ordering::Acquire) > now_ms.saturating_add(margin_ms)
+    }
+}
+
 impl Queue {
     /// Marks the deliveries not yet held as held; returns those.
     fn hold_new(&self, deliveries: Vec<DeliveryRow>) -> Vec<DeliveryRow> {
         let mut held = self.held.lock().expect("held lock");
         deliveries
             .into_iter()
-            .filter(|d| held.insert((d.message_id.clone(), d.recipient.clone())))
+            .filter(|d| {
+                let key = (d.message_id.clone(), d.recipient.clone());
+                match held.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(_) => false,
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(Lease::new(d.lease_until));
+                        true
+                    }
+                }
+            })
             .collect()
     }
 
@@ -178,8 +209,20 @@ impl Queue {
     fn hold(&self, deliveries: &[DeliveryRow]) {
         let mut held = self.held.lock().expect("held lock");
         for d in deliveries {
-            held.insert((d.message_id.clone(), d.recipient.clone()));
+            held.insert(
+                (d.message_id.clone(), d.recipient.clone()),
+                Lease::new(d.lease_until),
+            );
         }
+    }
+
+    /// The lease this node holds on a delivery, if it holds one.
+    fn lease_of(&self, d: &DeliveryRow) -> Option<Arc<Lease>> {
+        self.held
+            .lock()
+            .expect("held lock")
+            .get(&(d.message_id.clone(), d.recipient.clone()))
+            .cloned()
     }
 
     fn let_go(&self, updates: &[DeliveryUpdate]) {
@@ -191,19 +234,21 @@ impl Queue {
 }
 
 impl App {
-    /// Extends the leases of every delivery this node holds.
+    /// Extends the leases of every delivery this node holds; those the store
+    /// no longer has as this node's are marked as ended.
     async fn renew_leases(&self, lease_ms: i64) {
         let queue = &self.inner.queue;
-        let keys: Vec<(String, String)> = queue
+        let held: Vec<((String, String), Arc<Lease>)> = queue
             .held
             .lock()
             .expect("held lock")
             .iter()
-            .cloned()
+            .map(|(key, lease)| (key.clone(), lease.clone()))
             .collect();
-        if keys.is_empty() {
+        if held.is_empty() {
             return;
         }
+        let keys: Vec<(String, String)> = held.iter().map(|(key, _)| key.clone()).collect();
         let until = self.now_ms().saturating_add(lease_ms);
         match self
             .inner
@@ -211,12 +256,21 @@ impl App {
             .renew_delivery_leases(&keys, &queue.owner, until)
             .await
         {
-            Ok(renewed) if renewed < keys.len() as u64 => tracing::debug!(
-                held = keys.len(),
-                renewed,
-                "some held deliveries were written meanwhile or taken by another node"
-            ),
-            Ok(_) => {}
+            Ok(renewed) => {
+                let renewed: std::collections::HashSet<(String, String)> =
+                    renewed.into_iter().collect();
+                for (key, lease) in &held {
+                    let until = if renewed.contains(key) { until } else { 0 };
+                    lease.until_ms.store(until, Ordering::Release);
+                }
+                if renewed.len() < held.len() {
+                    tracing::debug!(
+                        held = held.len(),
+                        renewed = renewed.len(),
+                        "some held deliveries were written meanwhile or taken by another node"
+                    );
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "could not renew delivery leases"),
         }
     }
@@ -499,10 +553,26 @@ impl App {
         };
         let index = u32::try_from(d.rcpt_index).unwrap_or_default();
         let envelope_from = self.return_path(&message.id, index, &message.envelope_from);
+        // DATA goes out only while this node's lease runs, with a sixth of
+        // a lease to spare for the clocks of other nodes.
+        let lease = self.inner.queue.lease_of(d);
+        let margin_ms =
+            i64::try_from(self.inner.settings.sending.lease.as_millis() / 6).unwrap_or(i64::MAX);
+        let still_ours = || {
+            lease
+                .as_ref()
+                .is_some_and(|lease| lease.runs_beyond(self.now_ms(), margin_ms))
+        };
         // The next host is tried only when one cannot be reached at all.
         for target in targets {
             last = target
-                .send(&envelope_from, &d.recipient, raw, &self.inner.queue.workers)
+                .send(
+                    &envelope_from,
+                    &d.recipient,
+                    raw,
+                    &self.inner.queue.workers,
+                    &still_ours,
+                )
                 .await;
             if !matches!(last, Attempt::Unreachable { .. }) {
                 break;

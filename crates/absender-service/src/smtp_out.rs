@@ -11,7 +11,9 @@ use lettre::Address;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -219,8 +221,16 @@ impl Destination {
     /// One SMTP transaction: MAIL FROM `from`, RCPT TO `to`, DATA `raw`.
     /// Waits for a slot at this destination first, and only then for one of
     /// the node's `workers`: a message waiting for a busy destination holds
-    /// no worker that mail to other destinations could use.
-    pub async fn send(&self, from: &str, to: &str, raw: &[u8], workers: &Semaphore) -> Attempt {
+    /// no worker that mail to other destinations could use. DATA is sent
+    /// only if `still_ours()` says so right before (the delivery's lease).
+    pub async fn send(
+        &self,
+        from: &str,
+        to: &str,
+        raw: &[u8],
+        workers: &Semaphore,
+        still_ours: &(dyn Fn() -> bool + Sync),
+    ) -> Attempt {
         let envelope = match (from.parse::<Address>(), to.parse::<Address>()) {
             (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]).ok(),
             _ => None,
@@ -239,14 +249,29 @@ impl Destination {
         };
         let result = tokio::time::timeout(
             self.timeout * 5,
-            connection.send(&envelope, &absender_mail::wire::for_data(raw)),
+            transaction(
+                &mut connection,
+                &envelope,
+                &absender_mail::wire::for_data(raw),
+                still_ours,
+            ),
         )
         .await;
+        // A session whose transaction ended cleanly serves the next message.
+        let reusable = matches!(result, Ok(Ok(_)));
         let attempt = match result {
             Err(_) => Attempt::Unreachable {
                 reason: format!("{}: no answer in time", self.name),
             },
-            Ok(Ok(response)) => Attempt::Accepted {
+            Ok(Ok(Ended::Fenced)) => Attempt::Unreachable {
+                reason: "the delivery's lease ended before DATA (this node was paused or \
+                         cut off from the database); not sent here"
+                    .into(),
+            },
+            Ok(Ok(Ended::Unsupported(reason))) => Attempt::Unreachable {
+                reason: format!("{}: {reason}", self.name),
+            },
+            Ok(Ok(Ended::Sent(response))) => Attempt::Accepted {
                 reply: format!(
                     "{} {}",
                     u16::from(response.code()),
@@ -265,7 +290,7 @@ impl Destination {
                 },
             },
         };
-        if !connection.has_broken() && matches!(attempt, Attempt::Accepted { .. }) {
+        if !connection.has_broken() && reusable {
             self.idle
                 .lock()
                 .expect("idle lock")
@@ -273,4 +298,69 @@ impl Destination {
         }
         attempt
     }
+}
+
+/// How a transaction ended without an SMTP error.
+enum Ended {
+    /// The reply to the end of DATA.
+    Sent(Response),
+    /// The lease ended before DATA: reset, nothing sent.
+    Fenced,
+    /// The receiver lacks an extension the message needs (as lettre refuses).
+    Unsupported(&'static str),
+}
+
+/// What lettre's `send` does (MAIL with the SMTPUTF8 and 8BITMIME
+/// parameters the message needs, RCPT, DATA, the message), with a fence
+/// before DATA: when `still_ours()` says no, the transaction is reset and
+/// the message stays unsent.
+async fn transaction(
+    connection: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    data: &[u8],
+    still_ours: &(dyn Fn() -> bool + Sync),
+) -> Result<Ended, lettre::transport::smtp::Error> {
+    let server = connection.server_info();
+    let mut options = Vec::new();
+    let non_ascii_address = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|a: &Address| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii_address {
+        if !server.supports_feature(Extension::SmtpUtfEight) {
+            return Ok(Ended::Unsupported(
+                "the envelope has non-ASCII addresses but the receiver does not offer SMTPUTF8",
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !data.is_ascii() {
+        if !server.supports_feature(Extension::EightBitMime) {
+            return Ok(Ended::Unsupported(
+                "the message has non-ASCII bytes but the receiver does not offer 8BITMIME",
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    // A failed command leaves the session in an unknown state: closed, as lettre does.
+    let steps = async {
+        connection
+            .command(Mail::new(envelope.from().cloned(), options))
+            .await?;
+        for to in envelope.to() {
+            connection.command(Rcpt::new(to.clone(), vec![])).await?;
+        }
+        if !still_ours() {
+            connection.command(Rset).await?;
+            return Ok(Ended::Fenced);
+        }
+        connection.command(Data).await?;
+        connection.message(data).await.map(Ended::Sent)
+    };
+    let result = steps.await;
+    if result.is_err() {
+        connection.abort().await;
+    }
+    result
 }

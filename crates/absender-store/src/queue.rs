@@ -160,14 +160,15 @@ impl Store {
     }
 
     /// Extends `owner`'s leases on these deliveries (message id, recipient)
-    /// to `lease_until_ms`; how many it still held.
+    /// to `lease_until_ms`; returns those it still held (the others were
+    /// written meanwhile or taken by another node).
     pub async fn renew_delivery_leases(
         &self,
         keys: &[(String, String)],
         owner: &str,
         lease_until_ms: i64,
-    ) -> Result<u64, StoreError> {
-        let mut renewed = 0;
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut renewed = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let mut sql = RENEW_LEASES.to_string();
             for row in 0..chunk.len() {
@@ -177,14 +178,14 @@ impl Store {
                 }
                 sql.push_str(&format!("(CAST(${n} AS TEXT), CAST(${} AS TEXT))", n + 1));
             }
-            sql.push(')');
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            sql.push_str(") RETURNING message_id, recipient");
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(lease_until_ms)
                 .bind(owner);
             for (message_id, recipient) in chunk {
                 query = query.bind(message_id).bind(recipient);
             }
-            renewed += query.execute(&self.queue_writer).await?.rows_affected();
+            renewed.extend(query.fetch_all(&self.queue_writer).await?);
         }
         Ok(renewed)
     }

@@ -833,14 +833,14 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
             .renew_delivery_leases(&keys, "node-a", 900)
             .await
             .unwrap(),
-        0
+        []
     );
     assert_eq!(
         store
             .renew_delivery_leases(&keys, "node-b", 320)
             .await
             .unwrap(),
-        1
+        keys
     );
     store
         .finish_deliveries(

@@ -6,10 +6,10 @@ use crate::dns_failures::broken_dns;
 use crate::helpers::spawn_with;
 use crate::helpers::{Org, TestApp, codes, spawn_app, spawn_with_resolvers};
 use crate::messages::{accepted, booking};
-use crate::smtp_sink::SmtpSink;
+use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
-use absender_service::SystemClock;
 use absender_service::settings::{Resolvers, TlsMode};
+use absender_service::{Clock, SystemClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -427,5 +427,66 @@ async fn a_receiver_slower_than_the_lease_gets_the_mail_once_and_stalls_no_other
         "each slow message exactly once, though each took three leases"
     );
     ticking.abort();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_whose_lease_was_taken_during_the_attempt_does_not_send_the_message() {
+    let sink = SmtpSink::start().await;
+    // RCPT TO is answered only after two leases; meanwhile another node
+    // takes the delivery over (as it does once the lease ran out by its clock).
+    sink.answer("late@slow.test", Reply::AcceptAfter(Duration::from_secs(2)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = mx_config(&sink, dir.path());
+    config.sending.lease = Duration::from_secs(1);
+    let app = spawn_with(config, Some(dir)).await;
+    app.zone("slow.test").await;
+    app.record("slow.test", "slow.test", "MX", "10 mx.slow.test")
+        .await;
+    app.record("slow.test", "mx.slow.test", "A", "127.0.0.1")
+        .await;
+    let org = app.create_org("Acme", "en").await;
+    accepted(&app, &org, booking(json!({"to": ["late@slow.test"]}))).await;
+    let started = Instant::now();
+    while sink.attempts_for("late@slow.test") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no attempt began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let later = app.clock.now_ms() + 3_600_000;
+    let taken = app
+        .app()
+        .store()
+        .claim_due_deliveries(later, later + 60_000, 10, "node_other@1")
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "the other node takes the delivery");
+    // This node learns it at its next renewal and gives the transaction up
+    // before DATA: the receiver sees RSET, not the message.
+    while sink.resets() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the transaction was not reset; received: {}",
+            sink.count()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        sink.count(),
+        0,
+        "the message went out from a node that no longer held it"
+    );
+    let deliveries = app
+        .app()
+        .store()
+        .deliveries(&taken[0].message_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        deliveries[0].lease_owner, "node_other@1",
+        "the other node's lease stands"
+    );
     app.stop().await;
 }

@@ -18,6 +18,8 @@ pub enum Reply {
     Refuse(String),
     /// Close the connection after the message data, without a reply.
     Drop,
+    /// Accept RCPT TO only after this wait (a receiver slow before DATA).
+    AcceptAfter(Duration),
 }
 
 /// One message the sink took.
@@ -47,6 +49,8 @@ struct State {
     logins: Vec<String>,
     /// AUTH commands received, over TLS or not.
     auth_lines: usize,
+    /// RSET commands received (a transaction given up before DATA).
+    resets: usize,
     /// Notices from absender itself (From: the platform's system sender).
     system: Vec<Received>,
 }
@@ -189,6 +193,11 @@ impl SmtpSink {
         self.state.lock().unwrap().data_reply = Some(reply.to_string());
     }
 
+    /// RSET commands received so far.
+    pub fn resets(&self) -> usize {
+        self.state.lock().unwrap().resets
+    }
+
     pub fn count(&self) -> usize {
         self.state.lock().unwrap().received.len()
     }
@@ -326,6 +335,11 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     drop_after_data = true;
                     "250 2.1.5 ok".into()
                 }
+                Reply::AcceptAfter(wait) => {
+                    tokio::time::sleep(wait).await;
+                    to.push(rcpt);
+                    "250 2.1.5 ok".into()
+                }
             }
         } else if upper == "DATA" {
             lines.get_mut().write_all(b"354 go ahead\r\n").await?;
@@ -371,6 +385,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             let data_reply = state.lock().unwrap().data_reply.clone();
             data_reply.unwrap_or_else(|| "250 2.0.0 queued as sink".into())
         } else if upper == "RSET" || upper == "NOOP" {
+            if upper == "RSET" {
+                to.clear();
+                state.lock().unwrap().resets += 1;
+            }
             "250 2.0.0 ok".into()
         } else if upper == "QUIT" {
             lines.get_mut().write_all(b"221 2.0.0 bye\r\n").await?;
