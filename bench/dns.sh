@@ -29,13 +29,15 @@ if [[ $PARTS == *a* ]]; then echo "== (a) checks"; "$BIN" checks "$N"; fi
 if [[ $PARTS == *b* ]]; then echo "== (b) publish to SUCCESS"; "$BIN" publish-to-success "$PUBLISH"; fi
 [[ $PARTS == *[cd]* ]] || exit 0
 
-# dnsperf's figures from its output file $1: "qps ok% latency_ms".
+# dnsperf's figures from its output file $1, the share of answers with code $2:
+# "qps share% latency_ms lost%".
 perf_figures() {
-  local qps ok lat
+  local qps ok lat lost
   qps=$(awk '/Queries per second/ {print $4}' "$1")
-  ok=$(sed -n 's/.*\(NOERROR\|NXDOMAIN\) [0-9]* (\([0-9.]*\)%).*/\2/p' "$1" | head -n1)
+  ok=$(grep -o "$2 [0-9]* ([0-9.]*%)" "$1" | sed 's/.*(\(.*\)%)/\1/' | head -n1)
   lat=$(awk '/Average Latency/ {print $4*1000}' "$1")
-  echo "${qps:-0} ${ok:-?} ${lat:-?}"
+  lost=$(sed -n 's/.*Queries lost: *[0-9]* (\([0-9.]*\)%).*/\1/p' "$1" | head -n1)
+  echo "${qps:-0} ${ok:-0} ${lat:-?} ${lost:-?}"
 }
 run_perf() { dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c "$CLIENTS" -Q 1000000 > "$3" 2>&1 || true; }
 
@@ -49,14 +51,14 @@ dig +short -p "$PORT" @127.0.0.1 "$(head -n1 "$WORK/queries" | cut -d' ' -f1)" T
 store_reads() { echo >&3; sleep 0.5; sed -n 's/^store_reads=//p' "$WORK/server.out" | tail -n1; }
 if [[ $PARTS == *c* ]]; then
   run_perf "$PORT" "$WORK/queries" "$WORK/perf.keys"
-  read -r keys_qps keys_ok keys_lat < <(perf_figures "$WORK/perf.keys")
+  read -r keys_qps keys_ok keys_lat keys_lost < <(perf_figures "$WORK/perf.keys" NOERROR)
 fi
 if [[ $PARTS == *d* ]]; then
   dig +short -p "$PORT" @127.0.0.1 "$(head -n1 "$WORK/queries.flood" | cut -d' ' -f1)" TXT >/dev/null
   reads_before=$(store_reads)
   run_perf "$PORT" "$WORK/queries.flood" "$WORK/perf.flood"
   reads_after=$(store_reads)
-  read -r flood_qps flood_ok flood_lat < <(perf_figures "$WORK/perf.flood")
+  read -r flood_qps flood_ok flood_lat flood_lost < <(perf_figures "$WORK/perf.flood" NXDOMAIN)
 fi
 exec 3>&-
 wait "$SERVER_PID" || true
@@ -64,7 +66,7 @@ SERVER_PID=
 
 if [[ $PARTS == *c* ]]; then
   echo "== (c) DKIM key answers per second (dnsperf, UDP, $CLIENTS clients, $DURATION s)"
-  echo "absender dns: $keys_qps answers/s (NOERROR $keys_ok%, mean latency $keys_lat ms)"
+  echo "absender dns: $keys_qps answers/s (NOERROR $keys_ok%, lost $keys_lost%, mean latency $keys_lat ms)"
   peer=$(KEYS=$KEYS SECONDS_=$DURATION CLIENTS=$CLIENTS bash "$PEER" | tail -n1)
   echo "$peer"
   nsd_qps=$(echo "$peer" | sed -n 's/^peer nsd: \([0-9.]*\) answers.*/\1/p')
@@ -108,7 +110,7 @@ nsd -d -c "$WORK/nsd.conf" & NSD_PID=$!
 for _ in $(seq 50); do dig +short +time=1 +tries=1 -p "$NSD_PORT" @127.0.0.1 "sel00001.$ZONE" TXT >/dev/null 2>&1 && break; sleep 0.2; done
 run_perf "$NSD_PORT" "$WORK/queries.flood" "$WORK/perf.nsd.flood"
 kill "$NSD_PID"; wait "$NSD_PID" 2>/dev/null || true; NSD_PID=
-read -r nsd_flood_qps nsd_flood_ok nsd_flood_lat < <(perf_figures "$WORK/perf.nsd.flood")
-echo "absender dns: $flood_qps answers/s (NXDOMAIN $flood_ok%, mean latency $flood_lat ms); questions that reached the store: $((reads_after - reads_before))"
-echo "nsd: $nsd_flood_qps answers/s (NXDOMAIN $nsd_flood_ok%, mean latency $nsd_flood_lat ms)"
+read -r nsd_flood_qps nsd_flood_ok nsd_flood_lat nsd_flood_lost < <(perf_figures "$WORK/perf.nsd.flood" NXDOMAIN)
+echo "absender dns: $flood_qps answers/s (NXDOMAIN $flood_ok%, lost $flood_lost%, mean latency $flood_lat ms); store reads during the flood: $((reads_after - reads_before))"
+echo "nsd: $nsd_flood_qps answers/s (NXDOMAIN $nsd_flood_ok%, lost $nsd_flood_lost%, mean latency $nsd_flood_lat ms)"
 awk -v a="$flood_qps" -v b="$nsd_flood_qps" 'BEGIN { if (b > 0) printf "absender/nsd flood ratio: %.2f (target >= 0.8)\n", a / b }'

@@ -8,7 +8,7 @@ use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// TTL of the platform's own records: short, as keys rotate behind CNAMEs.
@@ -35,6 +35,8 @@ pub struct PlatformZones {
     pub hostmaster: DnsName,
 }
 
+/// Refreshes ahead of expiry come at most this often, however short the TTL.
+const MIN_REFRESH_AHEAD: Duration = Duration::from_millis(250);
 /// How many CNAMEs in a row are followed within absender's own zones.
 const MAX_CNAME_CHAIN: usize = 8;
 
@@ -101,6 +103,8 @@ struct Snapshot {
 struct AnswerCache {
     ttl: Duration,
     entries: Mutex<HashMap<(DnsName, RecordType), Cached>>,
+    /// NXDOMAIN answers from the store (names in local zones).
+    missing: Mutex<HashMap<(DnsName, RecordType), Cached>>,
 }
 
 #[derive(Debug)]
@@ -110,8 +114,14 @@ struct Cached {
     lookup: Lookup,
 }
 
-/// Beyond this many entries the cache starts over, bounding its memory.
+/// Beyond this many entries a cache map starts over, bounding its memory.
 const MAX_CACHED_ANSWERS: usize = 100_000;
+
+/// A lock whose holder panicked is still usable: every value behind these
+/// locks is whole after each statement.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 fn name(dns: &DnsName) -> Name {
     Name::from_ascii(format!("{dns}.")).expect("a parsed DnsName is a valid DNS name")
@@ -124,6 +134,7 @@ impl Authority {
         let cache = Arc::new(AnswerCache {
             ttl: cache_ttl,
             entries: Mutex::new(HashMap::new()),
+            missing: Mutex::new(HashMap::new()),
         });
         Self {
             store,
@@ -155,12 +166,12 @@ impl Authority {
                 .cloned()
         };
         let generation = self.store.dns_generation();
-        if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
+        if let Some(s) = fresh(&lock(&self.known.snapshot), generation) {
             return Ok(s);
         }
         let _one = self.known.refreshing.lock().await;
         let generation = self.store.dns_generation();
-        if let Some(s) = fresh(&self.known.snapshot.lock().expect("known lock"), generation) {
+        if let Some(s) = fresh(&lock(&self.known.snapshot), generation) {
             return Ok(s);
         }
         self.store_reads.fetch_add(1, Ordering::Relaxed);
@@ -176,13 +187,20 @@ impl Authority {
         let (zones, selectors) = match read.await {
             Ok(read) => read,
             // The database is away: what was known stays the best answer.
-            Err(e) => match self.known.snapshot.lock().expect("known lock").clone() {
-                Some(old) if !self.cache.ttl.is_zero() => {
-                    tracing::warn!(error = %e, "DNS zones could not be read; answering from the last known");
-                    return Ok(old);
+            // It serves as fresh for another TTL, so that memory keeps
+            // answering and the read is tried again once per TTL, not per query.
+            Err(e) => {
+                let mut known = lock(&self.known.snapshot);
+                match known.as_mut() {
+                    Some(old) if !self.cache.ttl.is_zero() => {
+                        tracing::warn!(error = %e, "DNS zones could not be read; answering from the last known");
+                        old.at = Instant::now();
+                        old.generation = generation;
+                        return Ok(old.clone());
+                    }
+                    _ => return Err(e),
                 }
-                _ => return Err(e),
-            },
+            }
         };
         let local_zones = zones
             .into_iter()
@@ -195,7 +213,7 @@ impl Authority {
             local_zones: Arc::new(local_zones),
             selectors,
         };
-        *self.known.snapshot.lock().expect("known lock") = Some(snapshot.clone());
+        *lock(&self.known.snapshot) = Some(snapshot.clone());
         Ok(snapshot)
     }
 
@@ -214,7 +232,14 @@ impl Authority {
         if self.settled_by_snapshot(qname, qtype).is_some() {
             return Ok(lookup);
         }
-        let mut entries = self.cache.entries.lock().expect("cache lock");
+        // Names that do not exist are kept apart: random names fill only
+        // their own map, never push the real answers out.
+        let map = if matches!(lookup, Lookup::NxDomain(_)) {
+            &self.cache.missing
+        } else {
+            &self.cache.entries
+        };
+        let mut entries = lock(map);
         if entries.len() >= MAX_CACHED_ANSWERS {
             entries.clear();
         }
@@ -236,16 +261,14 @@ impl Authority {
             return None;
         }
         let generation = self.store.dns_generation();
-        if let Some(hit) = self
-            .cache
-            .entries
-            .lock()
-            .expect("cache lock")
-            .get(&(qname.clone(), qtype))
-            && hit.generation == generation
-            && hit.at.elapsed() < self.cache.ttl
-        {
-            return Some(hit.lookup.clone());
+        let key = (qname.clone(), qtype);
+        for map in [&self.cache.entries, &self.cache.missing] {
+            if let Some(hit) = lock(map).get(&key)
+                && hit.generation == generation
+                && hit.at.elapsed() < self.cache.ttl
+            {
+                return Some(hit.lookup.clone());
+            }
         }
         self.settled_by_snapshot(qname, qtype)
     }
@@ -253,12 +276,12 @@ impl Authority {
     /// What a fresh snapshot of zones and keys settles without reading any
     /// name: a name outside every zone, a selector no key has, the SPF domain.
     fn settled_by_snapshot(&self, qname: &DnsName, qtype: RecordType) -> Option<Lookup> {
-        let snapshot = self.known.snapshot.lock().expect("known lock").clone()?;
+        let snapshot = lock(&self.known.snapshot).clone()?;
         let age = snapshot.at.elapsed();
         if snapshot.generation != self.store.dns_generation() || age >= self.cache.ttl {
             return None;
         }
-        if age >= self.cache.ttl / 2 {
+        if age >= (self.cache.ttl / 2).max(MIN_REFRESH_AHEAD) {
             self.refresh_ahead();
         }
         match self.zone_in(qname, &snapshot.local_zones) {
@@ -282,12 +305,19 @@ impl Authority {
         if self.known.refreshing_ahead.swap(true, Ordering::AcqRel) {
             return;
         }
+        /// Lets the next refresh ahead start however this one ends.
+        struct Done(Arc<Known>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.refreshing_ahead.store(false, Ordering::Release);
+            }
+        }
         let this = self.clone();
         runtime.spawn(async move {
+            let _done = Done(this.known.clone());
             if let Err(e) = this.known_within(this.cache.ttl / 2).await {
                 tracing::debug!(error = %e, "DNS zones not read ahead");
             }
-            this.known.refreshing_ahead.store(false, Ordering::Release);
         });
     }
 

@@ -10,7 +10,7 @@ use hickory_proto::rr::{Name, RecordType};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 /// What to do with one response.
@@ -83,9 +83,17 @@ impl RateLimiter {
             }
             hasher.finish()
         });
-        let mut window = self.window.lock().expect("rrl lock");
-        if window.second != second {
-            // A new second: the old counts are of no use any more.
+        // Answers count by type; names that do not exist and errors do not,
+        // or a client could multiply its budget by asking every type.
+        let qtype = if code == ResponseCode::NoError {
+            qtype
+        } else {
+            RecordType::NULL
+        };
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only forward: a thread that read the time before another one
+        // started the next second counts in that second.
+        if second > window.second {
             window.second = second;
             window.counts.clear();
         }
@@ -136,6 +144,51 @@ mod tests {
             Send,
             "a new second"
         );
+    }
+
+    #[test]
+    fn names_that_do_not_exist_count_per_zone_whatever_the_type() {
+        let rrl = RateLimiter::new(2);
+        let now = Instant::now();
+        let zone = Name::from_ascii("dkim.absender.test").unwrap();
+        let other = Name::from_ascii("acme.test").unwrap();
+        let nx = |name: &Name, qtype| {
+            rrl.check(
+                "192.0.2.1".parse().unwrap(),
+                Some(name),
+                qtype,
+                ResponseCode::NXDomain,
+                now,
+            )
+        };
+        use Verdict::*;
+        assert_eq!(nx(&zone, RecordType::TXT), Send);
+        assert_eq!(nx(&zone, RecordType::A), Send);
+        assert_eq!(
+            nx(&zone, RecordType::MX),
+            Truncate,
+            "another type, same budget"
+        );
+        assert_eq!(nx(&other, RecordType::TXT), Send, "another zone");
+    }
+
+    #[test]
+    fn a_late_thread_does_not_move_the_window_back() {
+        let rrl = RateLimiter::new(1);
+        let start = rrl.started;
+        let ask = |at: Instant| {
+            rrl.check(
+                "192.0.2.1".parse().unwrap(),
+                None,
+                RecordType::A,
+                ResponseCode::Refused,
+                at,
+            )
+        };
+        assert_eq!(ask(start + Duration::from_secs(1)), Verdict::Send);
+        // A time read before the second began: counted in it, not a reset.
+        assert_eq!(ask(start + Duration::from_millis(999)), Verdict::Truncate);
+        assert_eq!(ask(start + Duration::from_millis(1500)), Verdict::Drop);
     }
 
     #[test]

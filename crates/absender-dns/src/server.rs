@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Response buffer per TCP connection (hickory's parameter).
 const TCP_RESPONSE_BUFFER: usize = 32;
+/// The largest UDP answer (see [`response_edns`]).
+const MAX_UDP_PAYLOAD: u16 = 1232;
 /// Tries to find a port free on both UDP and TCP when port 0 is asked for.
 const BIND_ATTEMPTS: usize = 20;
 
@@ -264,6 +266,40 @@ impl Handler {
         }
     }
 
+    /// A bare FORMERR to a UDP query whose body could not be read, unless
+    /// rate limiting drops it (it counts with the client's other errors).
+    pub(crate) fn format_error(&self, query: &Header, src: SocketAddr) -> Option<Vec<u8>> {
+        let mut metadata = Metadata::new(
+            query.metadata.id,
+            MessageType::Response,
+            query.metadata.op_code,
+        );
+        metadata.response_code = ResponseCode::FormErr;
+        if let Some(rrl) = &self.rrl
+            && !(self.rrl_exempts_loopback && src.ip().is_loopback())
+        {
+            let verdict = rrl.check(
+                src.ip(),
+                None,
+                RecordType::NULL,
+                ResponseCode::FormErr,
+                std::time::Instant::now(),
+            );
+            match verdict {
+                Verdict::Send => {}
+                Verdict::Truncate => metadata.truncation = true,
+                Verdict::Drop => return None,
+            }
+        }
+        let header = Header {
+            metadata,
+            counts: HeaderCounts::default(),
+        };
+        let mut bytes = Vec::with_capacity(12);
+        header.emit(&mut BinEncoder::new(&mut bytes)).ok()?;
+        Some(bytes)
+    }
+
     /// Answers a UDP query that memory could not answer, asking the store.
     pub(crate) async fn answer_udp_later(&self, request: &Request) -> Option<Vec<u8>> {
         let outcome = self.outcome(request).await;
@@ -271,11 +307,13 @@ impl Handler {
     }
 }
 
-/// The EDNS of the response: present when the query had one.
+/// The EDNS of the response: present when the query had one, with the
+/// payload both sides take, at most 1,232 bytes (DNS flag day 2020: no
+/// fragments, which spoofing and amplification need).
 fn response_edns(request: &Request) -> Option<Edns> {
     request.edns.as_ref().map(|req| {
         let mut edns = Edns::new();
-        edns.set_max_payload(req.max_payload().max(512));
+        edns.set_max_payload(req.max_payload().clamp(512, MAX_UDP_PAYLOAD));
         edns
     })
 }

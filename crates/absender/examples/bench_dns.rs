@@ -270,8 +270,9 @@ async fn serve_keys(n: usize, query_file: &str) {
         })
         .collect();
     std::fs::write(query_file, lines).unwrap();
-    // A random-subdomain flood: names under the key zone that no key has.
-    let flood: String = (0..n * 20)
+    // A random-subdomain flood: names under the key zone that no key has,
+    // ten times as many as there are key queries, so that few repeat.
+    let flood: String = (0..n * 200)
         .map(|_| format!("{}.dkim.absender.test TXT\n", random_token(16)))
         .collect();
     std::fs::write(format!("{query_file}.flood"), flood).unwrap();

@@ -147,6 +147,7 @@ async fn a_flood_of_unknown_names_is_answered_from_memory() {
         [(3, false)]
     );
     // The database is gone: what exists is known from memory.
+    let reads = h.server.store_reads();
     h.store.close().await;
     for id in 0..200u16 {
         let name = format!("r{id}x.dkim.absender.test");
@@ -170,6 +171,11 @@ async fn a_flood_of_unknown_names_is_answered_from_memory() {
         got.iter().filter(|(code, _)| *code == 5).count(),
         1,
         "REFUSED outside"
+    );
+    assert_eq!(
+        h.server.store_reads(),
+        reads,
+        "no question reached the store"
     );
 }
 
@@ -205,4 +211,91 @@ async fn names_that_do_not_exist_are_rate_limited_per_zone() {
     assert_eq!(others.len(), 6, "{others:?}");
     assert!(others.iter().all(|(_, tc)| !tc), "{others:?}");
     assert_eq!(others.iter().filter(|(code, _)| *code == 3).count(), 5);
+}
+
+/// `packet` with an EDNS OPT record offering `payload` bytes.
+fn with_edns(mut packet: Vec<u8>, payload: u16) -> Vec<u8> {
+    packet[11] = 1;
+    packet.extend_from_slice(&[0, 0, 41]);
+    packet.extend_from_slice(&payload.to_be_bytes());
+    packet.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    packet
+}
+
+/// One whole response to what `socket` sent, within a second.
+async fn response(socket: &UdpSocket) -> Vec<u8> {
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(1), socket.recv(&mut buf))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    buf[..n].to_vec()
+}
+
+#[tokio::test]
+async fn udp_answers_fit_what_the_client_takes() {
+    let h = start().await;
+    // A 4096-bit key: its TXT answer is longer than 512 bytes.
+    h.add_key("big", &"A".repeat(736)).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(h.addr()).await.unwrap();
+    socket
+        .send(&query(7, "big.dkim.absender.test", 16))
+        .await
+        .unwrap();
+    let plain = response(&socket).await;
+    assert!(plain.len() <= 512, "{} bytes without EDNS", plain.len());
+    assert_eq!(&plain[..2], &[0, 7]);
+    assert_ne!(plain[2] & 0x02, 0, "TC set: ask again over TCP");
+    socket
+        .send(&with_edns(query(8, "big.dkim.absender.test", 16), 4096))
+        .await
+        .unwrap();
+    let full = response(&socket).await;
+    assert_eq!(full[2] & 0x02, 0, "not truncated with EDNS");
+    assert!(
+        full.len() > 512 && full.len() <= 1232,
+        "{} bytes",
+        full.len()
+    );
+    assert_eq!(u16::from_be_bytes([full[6], full[7]]), 1, "one answer");
+}
+
+#[tokio::test]
+async fn bad_bodies_get_formerr_other_opcodes_notimp_and_responses_nothing() {
+    let h = start().await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(h.addr()).await.unwrap();
+    // A header that promises a question the packet does not hold.
+    socket
+        .send(&[0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x3f, b'a'])
+        .await
+        .unwrap();
+    let formerr = response(&socket).await;
+    assert_eq!(&formerr[..2], &[0x12, 0x34]);
+    assert_eq!(formerr[3] & 0x0f, 1, "FORMERR");
+    // NOTIFY (opcode 4).
+    let mut notify = query(9, "spf.absender.test", 6);
+    notify[2] = 4 << 3;
+    socket.send(&notify).await.unwrap();
+    let notimp = response(&socket).await;
+    assert_eq!(notimp[3] & 0x0f, 4, "NOTIMP");
+    // A response (QR set) is never answered: no reflection loops.
+    let mut reply = query(10, "spf.absender.test", 16);
+    reply[2] |= 0x80;
+    socket.send(&reply).await.unwrap();
+    socket
+        .send(&query(11, "spf.absender.test", 16))
+        .await
+        .unwrap();
+    let next = response(&socket).await;
+    assert_eq!(&next[..2], &[0, 11], "the response got no answer");
+}
+
+#[tokio::test]
+async fn a_stopped_server_lets_go_of_its_port() {
+    let h = start().await;
+    let addr = h.addr();
+    h.server.stop().await;
+    std::net::UdpSocket::bind(addr).expect("the UDP port is free again");
 }
