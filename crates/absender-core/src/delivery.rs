@@ -15,6 +15,8 @@ pub enum Attempt {
     Unreachable { reason: String },
     /// The recipient's domain says it takes no mail (null MX, RFC 7505) or does not exist.
     NoMailDomain { reason: String },
+    /// Not attempted: every session to the destination stayed busy.
+    Busy,
 }
 
 /// The retry policy.
@@ -54,7 +56,15 @@ pub enum Next {
         reply: String,
         suppress: bool,
     },
+    /// Not attempted: back to the queue, due at this time (ms), the
+    /// attempts and the last reply as they were.
+    Requeued {
+        at_ms: i64,
+    },
 }
+
+/// How soon a delivery that found its destination busy is due again.
+pub const BUSY_REQUEUE: Duration = Duration::from_secs(1);
 
 /// The enhanced status code (RFC 3463) at the start of an SMTP reply text, if any.
 pub fn enhanced_code(reply: &str) -> Option<&str> {
@@ -93,6 +103,12 @@ pub fn next(
     // Replies are the receiving server's words: cleaned before anyone stores them.
     let clean = crate::outside::clean;
     let (reply, temporary) = match attempt {
+        Attempt::Busy => {
+            let wait = i64::try_from(BUSY_REQUEUE.as_millis()).unwrap_or(i64::MAX);
+            return Next::Requeued {
+                at_ms: now_ms.saturating_add(wait),
+            };
+        }
         Attempt::Accepted { reply } => {
             return Next::Delivered {
                 reply: clean(reply),
@@ -180,6 +196,19 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_destination_requeues_soon_even_past_the_maximum_age() {
+        let p = RetryPolicy::default();
+        let day = 24 * 60 * MIN;
+        assert_eq!(
+            next(&Attempt::Busy, 3, 0, 5 * day, &p, 0.9),
+            Next::Requeued {
+                at_ms: 5 * day + 1000
+            },
+            "not an attempt: neither a retry wait nor a bounce"
+        );
+    }
+
+    #[test]
     fn a_receivers_words_are_cleaned_before_they_are_kept() {
         let p = RetryPolicy::default();
         let accepted = Attempt::Accepted {
@@ -198,6 +227,7 @@ mod tests {
                 Next::Delivered { reply }
                 | Next::Retry { reply, .. }
                 | Next::Bounced { reply, .. } => reply,
+                Next::Requeued { .. } => panic!("an attempt was made"),
             };
             assert!(reply.starts_with(expected_start), "{reply}");
             assert!(!reply.contains('\0') && reply.len() <= crate::outside::MAX_OUTSIDE_TEXT);

@@ -642,6 +642,19 @@ impl App {
                 metrics.attempt("deferred");
                 ("queued", at_ms, reply, None)
             }
+            // Not an attempt: the attempts and the last reply stay.
+            Next::Requeued { at_ms } => {
+                return DeliveryUpdate {
+                    message_id: d.message_id.clone(),
+                    recipient: d.recipient.clone(),
+                    org_id: d.org_id.clone(),
+                    status: "queued".into(),
+                    attempts: d.attempts,
+                    next_attempt_at: at_ms,
+                    last_reply: d.last_reply.clone(),
+                    suppress: None,
+                };
+            }
             Next::Bounced { reply, suppress } => {
                 metrics.attempt("bounced");
                 (

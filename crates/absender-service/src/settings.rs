@@ -176,6 +176,12 @@ pub struct SendingSettings {
     pub per_destination: usize,
     /// Deliveries a node holds in memory at once.
     pub in_flight: usize,
+    /// How long a delivery waits for a free session to its destination
+    /// before it gives its place in memory back and returns to the queue
+    /// (not counted as an attempt): a slow destination's backlog cannot
+    /// keep the mail to every other destination out of memory.
+    #[serde(with = "humantime_serde")]
+    pub slot_wait: Duration,
     /// The wait after the first temporary failure; doubled after each further one.
     #[serde(with = "humantime_serde")]
     pub first_retry: Duration,
@@ -213,6 +219,7 @@ impl Default for SendingSettings {
             workers: 64,
             per_destination: 8,
             in_flight: 2000,
+            slot_wait: Duration::from_secs(30),
             first_retry: Duration::from_secs(60),
             max_retry: Duration::from_secs(3600),
             max_age: Duration::from_secs(3 * 24 * 3600),

@@ -44,6 +44,8 @@ pub(crate) struct Destination {
     route: Route,
     helo: ClientId,
     timeout: Duration,
+    /// How long a message waits for a slot before it goes back to the queue.
+    slot_wait: Duration,
     /// At most `per_destination` sessions at once.
     slots: Semaphore,
     idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
@@ -128,6 +130,7 @@ impl Destinations {
                     route,
                     helo: ClientId::Domain(self.helo.clone()),
                     timeout: self.settings.timeout,
+                    slot_wait: self.settings.slot_wait,
                     slots: Semaphore::new(self.settings.per_destination.max(1)),
                     idle: Mutex::new(Vec::new()),
                 })
@@ -241,7 +244,10 @@ impl Destination {
                 reply: format!("5.1.3 <{to}> cannot be written in an SMTP envelope"),
             };
         };
-        let _slot = self.slots.acquire().await.expect("never closed");
+        let Ok(slot) = tokio::time::timeout(self.slot_wait, self.slots.acquire()).await else {
+            return Attempt::Busy;
+        };
+        let _slot = slot.expect("never closed");
         let _worker = workers.acquire().await.expect("never closed");
         let mut connection = match self.session().await {
             Ok(c) => c,

@@ -490,3 +490,58 @@ async fn a_node_whose_lease_was_taken_during_the_attempt_does_not_send_the_messa
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_destinations_backlog_gives_its_places_in_memory_back() {
+    let sink = SmtpSink::start().await;
+    sink.slow_for("slow@slow.test", Duration::from_secs(2));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = mx_config(&sink, dir.path());
+    // Two places in memory, one session per destination.
+    config.sending.in_flight = 2;
+    config.sending.per_destination = 1;
+    config.sending.slot_wait = Duration::from_millis(300);
+    config.sending.poll_interval = Duration::from_millis(100);
+    let app = spawn_with(config, Some(dir)).await;
+    for domain in ["slow.test", "fast.test"] {
+        app.zone(domain).await;
+        app.record(domain, domain, "MX", &format!("10 mx.{domain}"))
+            .await;
+        app.record(domain, &format!("mx.{domain}"), "A", "127.0.0.1")
+            .await;
+    }
+    let org = app.create_org("Acme", "en").await;
+    // The server's clock runs as real time does, so that requeued mail comes due.
+    let ticking = {
+        let clock = app.clock.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                clock.advance(Duration::from_millis(100));
+            }
+        })
+    };
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        slow.push(accepted(&app, &org, booking(json!({"to": ["slow@slow.test"]}))).await);
+    }
+    let fast = accepted(&app, &org, booking(json!({"to": ["guest@fast.test"]}))).await;
+    let started = Instant::now();
+    wait_message(&app, &org.key, &fast, |m| m["status"] == "delivered").await;
+    // Without giving places back it would wait for the four slow ones, 8 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the fast destination waited {:?} behind the slow one's backlog",
+        started.elapsed()
+    );
+    for id in &slow {
+        let message = wait_message(&app, &org.key, id, |m| m["status"] == "delivered").await;
+        assert_eq!(
+            message["recipients"][0]["attempts"], 1,
+            "waiting for a session is not an attempt: {message}"
+        );
+    }
+    assert_eq!(sink.attempts_for("slow@slow.test"), 4, "each once");
+    ticking.abort();
+    app.stop().await;
+}
