@@ -1,6 +1,20 @@
-//! Addresses absender must not be steered to by DNS that others control.
+//! Addresses absender must not be steered to by DNS that others control,
+//! and whom a per-client limit counts.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Whom a per-client limit counts: an IPv4 address, or an IPv6 /64 (one
+/// host usually has a whole /64 to pick addresses from); an IPv4-mapped
+/// IPv6 address counts as the IPv4 one.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
 
 /// Whether `ip` is a special-purpose address (RFC 6890) that is no place for
 /// mail to the internet: loopback, private, shared, link-local, unspecified,

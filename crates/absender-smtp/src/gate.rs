@@ -2,6 +2,7 @@
 //! shared by all sessions of a listener, like Postfix's anvil.
 
 use crate::SmtpLimits;
+use absender_core::net::limit_key;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -23,21 +24,6 @@ struct Counts {
     per_ip: HashMap<IpAddr, usize>,
     /// Failed logins by client: how many, and when the last was.
     auth_failures: HashMap<IpAddr, (u32, Instant)>,
-}
-
-/// Whom a limit counts: an IPv4 address, or an IPv6 /64 (one host usually
-/// has a whole /64 to pick addresses from).
-fn client(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(prefix.into())
-            }
-        },
-    }
 }
 
 /// Why a session was not let in.
@@ -82,7 +68,7 @@ impl Gate {
     /// A place for a session from `ip`; trusted clients count towards the
     /// listener's limit but not an address's.
     pub fn admit(self: &Arc<Self>, ip: IpAddr, trusted: bool) -> Result<Admitted, Crowded> {
-        let ip = client(ip);
+        let ip = limit_key(ip);
         let mut counts = self.counts.lock().expect("not poisoned");
         if counts.total >= self.limits.max_sessions {
             return Err(Crowded::Listener);
@@ -104,7 +90,7 @@ impl Gate {
     /// right password's too, so the wait tells a guesser nothing; it never
     /// refuses.
     pub fn auth_delay(&self, ip: IpAddr, now: Instant) -> Duration {
-        let ip = client(ip);
+        let ip = limit_key(ip);
         let counts = self.counts.lock().expect("not poisoned");
         let Some(&(failures, last)) = counts.auth_failures.get(&ip) else {
             return Duration::ZERO;
@@ -119,7 +105,7 @@ impl Gate {
     /// Counts a failed login. A success resets nothing: a guesser with one
     /// valid login of its own must not buy itself fresh tries with it.
     pub fn auth_failed(&self, ip: IpAddr, now: Instant) {
-        let ip = client(ip);
+        let ip = limit_key(ip);
         let mut counts = self.counts.lock().expect("not poisoned");
         if counts.auth_failures.len() >= MAX_REMEMBERED {
             counts

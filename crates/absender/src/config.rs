@@ -98,6 +98,12 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     /// Connections at once; more are closed at once.
     pub max_connections: usize,
+    /// Connections at once from one client (IPv4 address or IPv6 /64);
+    /// more are closed at once; 0: no limit (behind a proxy).
+    pub max_connections_per_ip: usize,
+    /// The longest a response waits for the client to take more of it.
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: std::time::Duration,
     /// The longest a client may take to send a request's headers.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: std::time::Duration,
@@ -112,6 +118,8 @@ impl Default for HttpConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_connections: timeouts.max_connections,
+            max_connections_per_ip: timeouts.max_connections_per_ip,
+            write_timeout: timeouts.write,
             header_read_timeout: timeouts.header_read,
             body_timeout: timeouts.body,
         }

@@ -197,6 +197,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let (shutdown, stopped) = oneshot::channel::<()>();
     let timeouts = absender_http::HttpTimeouts {
         max_connections: config.http.max_connections,
+        max_connections_per_ip: config.http.max_connections_per_ip,
+        write: config.http.write_timeout,
         header_read: config.http.header_read_timeout,
         body: config.http.body_timeout,
     };

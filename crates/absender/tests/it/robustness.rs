@@ -545,3 +545,82 @@ async fn a_slow_destinations_backlog_gives_its_places_in_memory_back() {
     ticking.abort();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_gets_its_share_of_http_connections_and_must_take_its_answers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.http.max_connections_per_ip = 2;
+    config.http.write_timeout = Duration::from_secs(1);
+    let app = spawn_with(config, Some(dir)).await;
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let connect_from = |ip: &str| {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        socket.connect(addr)
+    };
+
+    // Two silent connections from 127.0.0.1: a third from there is closed
+    // at once, one from 127.0.0.2 is served.
+    let crowd = [
+        connect_from("127.0.0.1").await.unwrap(),
+        connect_from("127.0.0.1").await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = connect_from("127.0.0.1").await.unwrap();
+    let mut nothing = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), over.read_to_end(&mut nothing))
+        .await
+        .expect("closed at once")
+        .ok();
+    assert!(nothing.is_empty());
+    let mut other = connect_from("127.0.0.2").await.unwrap();
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(crowd);
+
+    // A large answer the client never reads: cut off after the write
+    // timeout, not kept until the client wakes up.
+    let org = app.create_org("Acme", "en").await;
+    let big = "Zeile mit Text. ".repeat(400_000);
+    let id = accepted(&app, &org, booking(json!({"text": big}))).await;
+    wait_message(&app, &org.key, &id, |m| {
+        m["recipients"][0]["status"] == "captured"
+    })
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut sleepy = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "GET /api/v1/outbox/{id}/raw HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        org.key
+    );
+    sleepy.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), sleepy.read_to_end(&mut got)).await;
+    let head = String::from_utf8_lossy(&got[..got.len().min(2000)]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head} for {request}");
+    let announced: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("a length")
+        .trim()
+        .parse()
+        .unwrap();
+    let body = got.len() - head.find("\r\n\r\n").unwrap() - 4;
+    assert!(
+        body < announced,
+        "all {announced} bytes came after a 4 s stall"
+    );
+    app.stop().await;
+}
