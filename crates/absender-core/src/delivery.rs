@@ -17,6 +17,9 @@ pub enum Attempt {
     NoMailDomain { reason: String },
     /// Not attempted: every session to the destination stayed busy.
     Busy,
+    /// Not attempted: this node's lease ended before DATA (another node may
+    /// have taken the delivery over).
+    Fenced,
 }
 
 /// The retry policy.
@@ -28,6 +31,8 @@ pub struct RetryPolicy {
     pub max_retry: Duration,
     /// After this age a message that could not be delivered bounces.
     pub max_age: Duration,
+    /// How soon a delivery that found its destination busy is due again.
+    pub busy_requeue: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -36,6 +41,7 @@ impl Default for RetryPolicy {
             first_retry: Duration::from_secs(60),
             max_retry: Duration::from_secs(3600),
             max_age: Duration::from_secs(3 * 24 * 3600),
+            busy_requeue: Duration::from_secs(30),
         }
     }
 }
@@ -63,8 +69,9 @@ pub enum Next {
     },
 }
 
-/// How soon a delivery that found its destination busy is due again.
-pub const BUSY_REQUEUE: Duration = Duration::from_secs(1);
+/// How soon a delivery whose lease ended before DATA is due again (the
+/// lease itself keeps it from being claimed until it runs out).
+pub const FENCED_REQUEUE: Duration = Duration::from_secs(1);
 
 /// The enhanced status code (RFC 3463) at the start of an SMTP reply text, if any.
 pub fn enhanced_code(reply: &str) -> Option<&str> {
@@ -103,11 +110,30 @@ pub fn next(
     // Replies are the receiving server's words: cleaned before anyone stores them.
     let clean = crate::outside::clean;
     let (reply, temporary) = match attempt {
-        Attempt::Busy => {
-            let wait = i64::try_from(BUSY_REQUEUE.as_millis()).unwrap_or(i64::MAX);
+        Attempt::Fenced => {
+            let wait = i64::try_from(FENCED_REQUEUE.as_millis()).unwrap_or(i64::MAX);
             return Next::Requeued {
                 at_ms: now_ms.saturating_add(wait),
             };
+        }
+        // Back after about as long as it waited, spread; a destination busy
+        // for the whole lifetime of a message bounces it like any other failure.
+        Attempt::Busy => {
+            let deadline = created_ms
+                .saturating_add(i64::try_from(policy.max_age.as_millis()).unwrap_or(i64::MAX));
+            if now_ms <= deadline {
+                let wait = policy
+                    .busy_requeue
+                    .mul_f64(1.0 + 0.25 * jitter.clamp(0.0, 1.0));
+                return Next::Requeued {
+                    at_ms: now_ms
+                        .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+                };
+            }
+            (
+                "4.4.5 every session to the destination stayed busy".to_string(),
+                true,
+            )
         }
         Attempt::Accepted { reply } => {
             return Next::Delivered {
@@ -196,15 +222,31 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_destination_requeues_soon_even_past_the_maximum_age() {
+    fn a_busy_destination_requeues_without_an_attempt_until_the_maximum_age() {
         let p = RetryPolicy::default();
         let day = 24 * 60 * MIN;
         assert_eq!(
-            next(&Attempt::Busy, 3, 0, 5 * day, &p, 0.9),
+            next(&Attempt::Busy, 3, 0, 2 * day, &p, 0.0),
             Next::Requeued {
-                at_ms: 5 * day + 1000
+                at_ms: 2 * day + 30_000
             },
             "not an attempt: neither a retry wait nor a bounce"
+        );
+        assert!(
+            matches!(
+                next(&Attempt::Busy, 3, 0, 4 * day, &p, 0.0),
+                Next::Bounced {
+                    suppress: false,
+                    ..
+                }
+            ),
+            "busy for three days bounces"
+        );
+        assert_eq!(
+            next(&Attempt::Fenced, 3, 0, 5 * day, &p, 0.5),
+            Next::Requeued {
+                at_ms: 5 * day + 1000
+            }
         );
     }
 

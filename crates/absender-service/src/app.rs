@@ -106,6 +106,12 @@ impl App {
                 ),
             });
         }
+        if settings.sending.slot_wait < std::time::Duration::from_millis(100) {
+            return Err(ServiceError::Invalid {
+                field: "sending.slot_wait",
+                message: "must be at least 100ms".into(),
+            });
+        }
         let relay = &settings.sending.relay;
         if relay.tls == crate::settings::TlsMode::None
             && (relay.username.is_some() || relay.password.is_some())

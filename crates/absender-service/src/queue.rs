@@ -195,7 +195,14 @@ impl Queue {
             .filter(|d| {
                 let key = (d.message_id.clone(), d.recipient.clone());
                 match held.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(_) => false,
+                    // Claimed again while still held here: the worker on it
+                    // goes on under the new lease.
+                    std::collections::hash_map::Entry::Occupied(held) => {
+                        held.get()
+                            .until_ms
+                            .fetch_max(d.lease_until, Ordering::AcqRel);
+                        false
+                    }
                     std::collections::hash_map::Entry::Vacant(slot) => {
                         slot.insert(Lease::new(d.lease_until));
                         true
@@ -625,6 +632,7 @@ impl App {
             first_retry: s.first_retry,
             max_retry: s.max_retry,
             max_age: s.max_age,
+            busy_requeue: s.slot_wait,
         };
         let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
         let now = self.now_ms();

@@ -44,8 +44,9 @@ pub(crate) struct Destination {
     route: Route,
     helo: ClientId,
     timeout: Duration,
-    /// How long a message waits for a slot before it goes back to the queue.
-    slot_wait: Duration,
+    /// How long a message waits for a slot before it goes back to the
+    /// queue; none for the relay (all mail goes there: nothing to make room for).
+    slot_wait: Option<Duration>,
     /// At most `per_destination` sessions at once.
     slots: Semaphore,
     idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
@@ -94,6 +95,7 @@ impl Destinations {
         };
         Ok(self.get_or_make(
             key,
+            None,
             Route {
                 addr,
                 tls_name: relay.host.clone(),
@@ -110,6 +112,7 @@ impl Destinations {
         let addr = SocketAddr::new(ip, self.settings.mx_port);
         self.get_or_make(
             format!("mx:{host}@{addr}"),
+            Some(self.settings.slot_wait),
             Route {
                 addr,
                 tls_name: host.to_string(),
@@ -120,7 +123,12 @@ impl Destinations {
         )
     }
 
-    fn get_or_make(&self, key: String, route: Route) -> Arc<Destination> {
+    fn get_or_make(
+        &self,
+        key: String,
+        slot_wait: Option<Duration>,
+        route: Route,
+    ) -> Arc<Destination> {
         let mut known = self.known.lock().expect("destinations lock");
         known
             .entry(key.clone())
@@ -130,7 +138,7 @@ impl Destinations {
                     route,
                     helo: ClientId::Domain(self.helo.clone()),
                     timeout: self.settings.timeout,
-                    slot_wait: self.settings.slot_wait,
+                    slot_wait,
                     slots: Semaphore::new(self.settings.per_destination.max(1)),
                     idle: Mutex::new(Vec::new()),
                 })
@@ -212,7 +220,7 @@ impl Destination {
             };
             let age = since.elapsed();
             if age > MAX_IDLE {
-                connection.abort().await;
+                let _ = tokio::time::timeout(self.timeout, connection.abort()).await;
                 continue;
             }
             if age <= TRUST_IDLE || connection.test_connected().await {
@@ -244,14 +252,28 @@ impl Destination {
                 reply: format!("5.1.3 <{to}> cannot be written in an SMTP envelope"),
             };
         };
-        let Ok(slot) = tokio::time::timeout(self.slot_wait, self.slots.acquire()).await else {
-            return Attempt::Busy;
-        };
-        let _slot = slot.expect("never closed");
+        if !still_ours() {
+            return Attempt::Fenced;
+        }
+        let _slot = match self.slot_wait {
+            Some(wait) => match tokio::time::timeout(wait, self.slots.acquire()).await {
+                Ok(slot) => slot,
+                Err(_) => return Attempt::Busy,
+            },
+            None => self.slots.acquire().await,
+        }
+        .expect("never closed");
         let _worker = workers.acquire().await.expect("never closed");
-        let mut connection = match self.session().await {
-            Ok(c) => c,
-            Err(reason) => return Attempt::Unreachable { reason },
+        // The greeting, EHLO, STARTTLS and AUTH each wait for a reply: a
+        // server that accepts and then says nothing holds no slot for ever.
+        let mut connection = match tokio::time::timeout(self.timeout * 3, self.session()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(reason)) => return Attempt::Unreachable { reason },
+            Err(_) => {
+                return Attempt::Unreachable {
+                    reason: format!("{}: no greeting in time", self.name),
+                };
+            }
         };
         let result = tokio::time::timeout(
             self.timeout * 5,
@@ -269,11 +291,7 @@ impl Destination {
             Err(_) => Attempt::Unreachable {
                 reason: format!("{}: no answer in time", self.name),
             },
-            Ok(Ok(Ended::Fenced)) => Attempt::Unreachable {
-                reason: "the delivery's lease ended before DATA (this node was paused or \
-                         cut off from the database); not sent here"
-                    .into(),
-            },
+            Ok(Ok(Ended::Fenced)) => Attempt::Fenced,
             Ok(Ok(Ended::Unsupported(reason))) => Attempt::Unreachable {
                 reason: format!("{}: {reason}", self.name),
             },
@@ -358,7 +376,11 @@ async fn transaction(
             connection.command(Rcpt::new(to.clone(), vec![])).await?;
         }
         if !still_ours() {
-            connection.command(Rset).await?;
+            // Whatever the receiver says to RSET, nothing was sent: a bad
+            // reply only ends the session.
+            if connection.command(Rset).await.is_err() {
+                connection.abort().await;
+            }
             return Ok(Ended::Fenced);
         }
         connection.command(Data).await?;

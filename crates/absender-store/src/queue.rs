@@ -210,10 +210,12 @@ impl Store {
         owner: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.queue_writer.begin().await?;
+        let mut written_keys = std::collections::HashSet::new();
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let mut sql = with_rows(UPDATE_DELIVERIES, &UPDATE_DELIVERY_COLUMNS, chunk.len());
             sql.push_str(UPDATE_DELIVERIES_WHERE);
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            sql.push_str(" RETURNING deliveries.message_id, deliveries.recipient");
+            let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
             for u in chunk {
                 query = query
                     .bind(&u.message_id)
@@ -225,17 +227,21 @@ impl Store {
                     .bind(now_ms)
                     .bind(owner);
             }
-            let written = query.execute(&mut *tx).await?.rows_affected();
-            if written < chunk.len() as u64 {
+            let written = query.fetch_all(&mut *tx).await?;
+            let written_here = written.len();
+            written_keys.extend(written);
+            if written_here < chunk.len() {
                 tracing::warn!(
                     results = chunk.len(),
-                    written,
+                    written = written_here,
                     "results of deliveries whose lease another node took were dropped"
                 );
             }
         }
+        // Only a result that was written suppresses: a dropped one is another node's to decide.
         for u in updates {
-            if let Some(reason) = &u.suppress {
+            let written = written_keys.contains(&(u.message_id.clone(), u.recipient.clone()));
+            if let Some(reason) = u.suppress.as_ref().filter(|_| written) {
                 sqlx::query(SUPPRESS)
                     .bind(&u.org_id)
                     .bind(&u.recipient)

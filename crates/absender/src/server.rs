@@ -195,6 +195,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
 
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
+    anyhow::ensure!(
+        config.http.write_timeout >= std::time::Duration::from_secs(1),
+        "http.write_timeout must be at least 1s"
+    );
     let timeouts = absender_http::HttpTimeouts {
         max_connections: config.http.max_connections,
         max_connections_per_ip: config.http.max_connections_per_ip,

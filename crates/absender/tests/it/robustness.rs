@@ -578,15 +578,34 @@ async fn a_client_gets_its_share_of_http_connections_and_must_take_its_answers()
         .expect("closed at once")
         .ok();
     assert!(nothing.is_empty());
-    let mut other = connect_from("127.0.0.2").await.unwrap();
-    other
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    other.read_to_string(&mut answer).await.unwrap();
+    let health = |ip: &'static str| {
+        let connecting = connect_from(ip);
+        async move {
+            let mut stream = connecting.await.ok()?;
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await
+                .ok()?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.ok()?;
+            Some(answer)
+        }
+    };
+    let answer = health("127.0.0.2").await.unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Closed connections give their places back.
     drop(crowd);
+    let started = Instant::now();
+    while !health("127.0.0.1")
+        .await
+        .is_some_and(|a| a.starts_with("HTTP/1.1 200"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no place came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A large answer the client never reads: cut off after the write
     // timeout, not kept until the client wakes up.
