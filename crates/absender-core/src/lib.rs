@@ -5,6 +5,7 @@
 pub mod address;
 pub mod category;
 pub mod check;
+pub mod decision;
 pub mod delivery;
 pub mod diagnostic;
 pub mod dns;

@@ -8,8 +8,9 @@ use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
 use absender_core::check::{self, PartCheck, Verdict};
+use absender_core::decision::{self, Before, CheckedPart, PartState, PartVerdicts, Schedule};
 use absender_core::diagnostic::Diagnostic;
-use absender_core::lifecycle::{self, Deadlines};
+use absender_core::lifecycle::Deadlines;
 use absender_core::records::{platform_key_name, spf_policy};
 use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
 use absender_dns::{Observation, Target};
@@ -25,6 +26,19 @@ struct Verdicts {
     mail_from: PartCheck,
     /// Advice only: DMARC never decides a status.
     dmarc: Vec<Diagnostic>,
+}
+
+/// What the event of a part's change says: "records verified", or the codes found.
+fn event_detail(check: &PartCheck) -> String {
+    if check.verdict == Verdict::Verified {
+        return "records verified".to_string();
+    }
+    check
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How often a watched identity's DNS is checked (see [`App::watch_identity`]).
@@ -239,135 +253,96 @@ impl App {
             .into_iter()
             .find_map(|(l, v)| (l == locale).then_some(v))
             .expect("the organization's language is one of all");
-        let mail_from_before = status(&row.mail_from_status)?;
-        let parts_before = IdentityParts {
-            address: status(&row.address_status)?,
-            dkim: status(&row.dkim_status)?,
-            spf: status(&row.spf_status)?,
-        };
         let previous_of = |part: &str| previous.iter().find(|p| p.part == part);
-        let since = |part: &str| previous_of(part).map_or(row.created_at, |p| p.status_since);
-        let deadlines = self.deadlines();
-        let dkim_after = lifecycle::next_status(
-            parts_before.dkim,
-            since("dkim"),
-            dkim.verdict,
-            now,
-            &deadlines,
-        );
-        let spf_after =
-            lifecycle::next_status(parts_before.spf, since("spf"), spf.verdict, now, &deadlines);
-        let parts_after = IdentityParts {
-            dkim: dkim_after,
-            spf: spf_after,
-            ..parts_before
-        };
-        let mail_from_after = lifecycle::next_status(
-            mail_from_before,
-            since("mail_from"),
-            mail_from.verdict,
-            now,
-            &deadlines,
-        );
-
-        let mut events = Vec::new();
-        let mut event = |part: &str, from: Status, to: Status, detail: String| {
-            events.push(IdentityEventRow {
-                id: new_id("evt"),
-                identity_id: row.id.clone(),
-                org_id: row.org_id.clone(),
-                part: part.to_string(),
-                from_status: from.as_str().to_string(),
-                to_status: to.as_str().to_string(),
-                detail,
-                created_at: now,
+        let state = |part: CheckedPart, stored: &str| {
+            Ok::<_, ServiceError>(PartState {
+                status: status(stored)?,
+                since_ms: previous_of(part.as_str()).map_or(row.created_at, |p| p.status_since),
             })
         };
-        let summary = |check: &PartCheck| {
-            check
-                .diagnostics
-                .iter()
-                .map(|d| d.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        let before = Before {
+            address: status(&row.address_status)?,
+            dkim: state(CheckedPart::Dkim, &row.dkim_status)?,
+            spf: state(CheckedPart::Spf, &row.spf_status)?,
+            mail_from: state(CheckedPart::MailFrom, &row.mail_from_status)?,
+            checks_in_status: u32::try_from(row.checks_in_status).unwrap_or(u32::MAX),
         };
-        for (part, before, after, check) in [
-            ("dkim", parts_before.dkim, dkim_after, &dkim),
-            ("spf", parts_before.spf, spf_after, &spf),
-            ("mail_from", mail_from_before, mail_from_after, &mail_from),
-        ] {
-            if before != after {
-                let detail = if check.verdict == Verdict::Verified {
-                    "records verified".to_string()
-                } else {
-                    summary(check)
+        let verdicts = PartVerdicts {
+            dkim: dkim.verdict,
+            spf: spf.verdict,
+            mail_from: mail_from.verdict,
+        };
+        let checks = &self.inner.settings.checks;
+        let schedule = Schedule {
+            deadlines: self.deadlines(),
+            recheck_verified: checks.recheck_interval,
+        };
+        let decision = decision::decide(&before, &verdicts, now, &schedule);
+        let check_of = |part: CheckedPart| match part {
+            CheckedPart::Dkim => &dkim,
+            CheckedPart::Spf => &spf,
+            CheckedPart::MailFrom => &mail_from,
+        };
+        let events = decision
+            .changes
+            .iter()
+            .map(|change| {
+                let (part, detail) = match change.part {
+                    Some(part) => (part.as_str(), event_detail(check_of(part))),
+                    None => ("identity", "DNS check".to_string()),
                 };
-                event(part, before, after, detail);
-            }
-        }
-        let (before, after) = (parts_before.overall(), parts_after.overall());
-        if before != after {
-            event("identity", before, after, "DNS check".to_string());
-        }
-
-        let changed = parts_before.dkim != dkim_after
-            || parts_before.spf != spf_after
-            || mail_from_before != mail_from_after;
-        let checks_in_status = if changed { 0 } else { row.checks_in_status + 1 };
-        // The optional MAIL FROM part keeps a verified identity on the waiting
-        // schedule until it too is verified (or has failed).
-        let required = Status::overall([dkim_after, spf_after]);
-        let dns_status = match (required, mail_from_after) {
-            (Status::Success, Status::Pending | Status::TemporaryFailure) => Status::Pending,
-            _ => required,
-        };
-        let next_check_at = lifecycle::next_check_in(
-            dns_status,
-            u32::try_from(checks_in_status).unwrap_or(u32::MAX),
-            self.inner.settings.checks.recheck_interval,
-        )
-        .map(|wait| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+                IdentityEventRow {
+                    id: new_id("evt"),
+                    identity_id: row.id.clone(),
+                    org_id: row.org_id.clone(),
+                    part: part.to_string(),
+                    from_status: change.from.as_str().to_string(),
+                    to_status: change.to.as_str().to_string(),
+                    detail,
+                    created_at: now,
+                }
+            })
+            .collect();
 
         let soa = observation.soa.as_ref();
-        let part_row = |part: &str,
-                        before: Status,
-                        after: Status,
-                        check: Option<&PartCheck>,
-                        diagnostics: String| IdentityCheckRow {
+        let part_row = |part: CheckedPart, diagnostics: String| {
+            let check = check_of(part);
+            IdentityCheckRow {
+                identity_id: row.id.clone(),
+                part: part.as_str().to_string(),
+                status_since: decision.since(part, &before, now),
+                diagnostics,
+                error_type: check.error_type.map(|t| t.as_str().to_string()),
+                soa_zone: soa.map(|s| s.zone.clone()),
+                soa_mname: soa.map(|s| s.mname.clone()),
+                soa_serial: soa.map(|s| i64::from(s.serial)),
+                last_checked_at: Some(now),
+                last_success_at: if check.verdict == Verdict::Verified {
+                    Some(now)
+                } else {
+                    previous_of(part.as_str()).and_then(|p| p.last_success_at)
+                },
+            }
+        };
+        // DMARC is advice: stored for the pages, never a status.
+        let since_dmarc = previous_of("dmarc").map_or(row.created_at, |p| p.status_since);
+        let dmarc_row = IdentityCheckRow {
             identity_id: row.id.clone(),
-            part: part.to_string(),
-            status_since: if before != after { now } else { since(part) },
-            diagnostics,
-            error_type: check
-                .and_then(|c| c.error_type)
-                .map(|t| t.as_str().to_string()),
+            part: "dmarc".to_string(),
+            status_since: since_dmarc,
+            diagnostics: dmarc_found,
+            error_type: None,
             soa_zone: soa.map(|s| s.zone.clone()),
             soa_mname: soa.map(|s| s.mname.clone()),
             soa_serial: soa.map(|s| i64::from(s.serial)),
             last_checked_at: Some(now),
-            last_success_at: if check.is_none_or(|c| c.verdict == Verdict::Verified) {
-                Some(now)
-            } else {
-                previous_of(part).and_then(|p| p.last_success_at)
-            },
+            last_success_at: Some(now),
         };
         let parts = vec![
-            part_row(
-                "dkim",
-                parts_before.dkim,
-                dkim_after,
-                Some(&dkim),
-                dkim_found,
-            ),
-            part_row("spf", parts_before.spf, spf_after, Some(&spf), spf_found),
-            part_row(
-                "mail_from",
-                mail_from_before,
-                mail_from_after,
-                Some(&mail_from),
-                mail_from_found,
-            ),
-            part_row("dmarc", Status::Pending, Status::Pending, None, dmarc_found),
+            part_row(CheckedPart::Dkim, dkim_found),
+            part_row(CheckedPart::Spf, spf_found),
+            part_row(CheckedPart::MailFrom, mail_from_found),
+            dmarc_row,
         ];
         let diagnostics = dkim
             .diagnostics
@@ -378,17 +353,17 @@ impl App {
         Ok(Outcome {
             update: CheckUpdate {
                 identity_id: row.id.clone(),
-                dkim_status: dkim_after.as_str().to_string(),
-                spf_status: spf_after.as_str().to_string(),
-                mail_from_status: mail_from_after.as_str().to_string(),
-                next_check_at,
-                checks_in_status,
+                dkim_status: decision.dkim.as_str().to_string(),
+                spf_status: decision.spf.as_str().to_string(),
+                mail_from_status: decision.mail_from.as_str().to_string(),
+                next_check_at: decision.next_check_at,
+                checks_in_status: i64::from(decision.checks_in_status),
                 now_ms: now,
                 parts,
                 events,
             },
-            before,
-            after,
+            before: decision.overall_before,
+            after: decision.overall_after,
             diagnostics,
         })
     }
