@@ -16,7 +16,16 @@ pub enum Category {
     System,
 }
 
+/// Why an invitation has exactly one recipient.
+pub const ONE_INVITEE: &str = "an invitation goes to one invitee, so that its unsubscribe link unsubscribes exactly that address";
+
 impl Category {
+    /// Whether a message of this category may go to `recipients` addresses
+    /// (all of to, cc and bcc): an invitation to exactly one ([`ONE_INVITEE`]).
+    pub fn allows_recipients(self, recipients: usize) -> bool {
+        self != Self::Invitation || recipients == 1
+    }
+
     /// Every category, in the order they are shown.
     pub const ALL: [Category; 4] = [
         Category::Booking,
@@ -82,6 +91,14 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invitation_goes_to_exactly_one_recipient() {
+        assert!(Category::Invitation.allows_recipients(1));
+        assert!(!Category::Invitation.allows_recipients(2));
+        assert!(!Category::Invitation.allows_recipients(0));
+        assert!(Category::Booking.allows_recipients(3));
+    }
 
     #[test]
     fn scope_decides_which_categories_a_custom_sender_may_carry() {

@@ -2,6 +2,7 @@
 //! an HTTP status and a stable code.
 
 use absender_core::AddressError;
+use absender_store::StoreError;
 use std::time::Duration;
 
 /// A refused or failed request.
@@ -93,13 +94,28 @@ pub enum ServiceError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] absender_store::StoreError),
+    Store(#[from] StoreError),
     /// Something that should not fail did.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ServiceError {
+    /// Maps a store error: a unique constraint (the thing exists already)
+    /// becomes 409 `code` with `message`, anything else what it is.
+    pub(crate) fn exists(
+        code: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> impl FnOnce(StoreError) -> ServiceError {
+        move |e| match e {
+            StoreError::Conflict => ServiceError::Conflict {
+                code,
+                message: message(),
+            },
+            other => other.into(),
+        }
+    }
+
     /// A stored value that does not parse: a bug or a manual edit.
     pub(crate) fn corrupt(what: &str) -> Self {
         ServiceError::Store(absender_store::StoreError::Corrupt(what.to_string()))

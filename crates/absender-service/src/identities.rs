@@ -14,7 +14,7 @@ use absender_core::records::required_records;
 use absender_core::{
     Category, Domain, EmailAddress, IdentityParts, Locale, RecordPurpose, Scope, Selector, Status,
 };
-use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow, StoreError};
+use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow};
 use std::collections::HashMap;
 
 pub(crate) struct LoadedIdentity {
@@ -258,13 +258,9 @@ impl App {
                 mail_from_status: Status::Pending.as_str().to_string(),
             })
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::Conflict {
-                    code: "identity_exists",
-                    message: format!("{address} is already a sender identity of this organization"),
-                },
-                other => other.into(),
-            })?;
+            .map_err(ServiceError::exists("identity_exists", || {
+                format!("{address} is already a sender identity of this organization")
+            }))?;
         if let Err(err) = self
             .ensure_dkim_keys(&org.id, address.domain().as_str())
             .await

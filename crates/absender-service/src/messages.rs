@@ -8,6 +8,7 @@ use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::settings::DeliveryMode;
 use crate::{App, Caller, ServiceError};
+use absender_core::category::ONE_INVITEE;
 use absender_core::message::{MessageError, MessageLimits, check_header, single_line};
 use absender_core::sender::{Sender, SenderIdentity, SenderRefusal, choose_sender};
 use absender_core::{Category, EmailAddress, Status};
@@ -44,13 +45,7 @@ fn addresses(field: &'static str, values: &[String]) -> Result<Vec<EmailAddress>
 
 impl App {
     fn default_sender(&self, category: Category) -> EmailAddress {
-        let senders = &self.inner.settings.platform.senders;
-        let address = match category {
-            Category::Booking => &senders.booking,
-            Category::Invitation => &senders.invitation,
-            Category::AccountNotification => &senders.account_notification,
-            Category::System => &senders.system,
-        };
+        let address = self.inner.settings.platform.senders.of(category);
         EmailAddress::parse(address).expect("validated at start-up")
     }
 
@@ -82,11 +77,11 @@ impl App {
             return Err(bad(MessageError::TooManyRecipients(limits.max_recipients)));
         }
         let everyone: Vec<EmailAddress> = to.iter().chain(&cc).chain(&bcc).cloned().collect();
-        if request.category == Category::Invitation && everyone.len() != 1 {
+        if !request.category.allows_recipients(everyone.len()) {
             return Err(ServiceError::Refused {
                 code: "one_recipient_per_invitation",
                 message: format!(
-                    "an invitation goes to one invitee, so that its unsubscribe link unsubscribes exactly that address; send one message per invitee (this one has {} recipients)",
+                    "{ONE_INVITEE}; send one message per invitee (this one has {} recipients)",
                     everyone.len()
                 ),
             });

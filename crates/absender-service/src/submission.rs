@@ -7,6 +7,7 @@
 
 use crate::secrets::new_id;
 use crate::{App, ServiceError};
+use absender_core::category::ONE_INVITEE;
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::submitted::submitted;
 use absender_store::IdentityRow;
@@ -294,12 +295,8 @@ impl App {
                 ),
             ));
         }
-        if category == Category::Invitation && recipients.len() != 1 {
-            return Err(SmtpReply::new(
-                554,
-                "5.5.3",
-                "an invitation goes to one invitee, so that its unsubscribe link unsubscribes exactly that address",
-            ));
+        if !category.allows_recipients(recipients.len()) {
+            return Err(SmtpReply::new(554, "5.5.3", ONE_INVITEE));
         }
 
         let id = new_id("msg");

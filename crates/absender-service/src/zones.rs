@@ -6,7 +6,7 @@ use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
 use absender_core::dns::{DnsError, DnsName, LocalRecordData, LocalRecordType, parse_ttl};
-use absender_store::{DnsRecordRow, DnsZoneRow, StoreError};
+use absender_store::{DnsRecordRow, DnsZoneRow};
 
 fn zone_view(row: &DnsZoneRow) -> Zone {
     Zone {
@@ -78,13 +78,9 @@ impl App {
             .store
             .insert_dns_zone(name.as_str(), self.now_ms())
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::Conflict {
-                    code: "zone_exists",
-                    message: format!("the zone {name} exists already"),
-                },
-                other => other.into(),
-            })?;
+            .map_err(ServiceError::exists("zone_exists", || {
+                format!("the zone {name} exists already")
+            }))?;
         Ok(zone_view(&row))
     }
 

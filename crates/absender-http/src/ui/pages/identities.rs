@@ -556,11 +556,9 @@ fn zone_snippet(address: &str, records: &DnsRecords) -> String {
     let mut out = format!("; DNS records for the sender address {address}\n");
     for r in &records.records {
         let value = match r.record_type.as_str() {
-            "TXT" => r
-                .value
-                .as_bytes()
-                .chunks(255)
-                .map(|c| format!("\"{}\"", String::from_utf8_lossy(c).replace('"', "\\\"")))
+            "TXT" => absender_core::dns::txt_chunks(&r.value)
+                .into_iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\\\"")))
                 .collect::<Vec<_>>()
                 .join(" "),
             "CNAME" => format!("{}.", r.value.trim_end_matches('.')),

@@ -81,11 +81,7 @@ async fn render_settings(
         .map(|&category| CategoryView {
             key: category.as_str(),
             title: t.category(category),
-            default_sender: match category {
-                Category::Booking => senders.booking.clone(),
-                Category::Invitation => senders.invitation.clone(),
-                _ => senders.account_notification.clone(),
-            },
+            default_sender: senders.of(category).to_string(),
             chosen: chosen(&settings, category).cloned().unwrap_or_default(),
             options: verified
                 .iter()
