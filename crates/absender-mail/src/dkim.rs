@@ -52,6 +52,50 @@ pub enum DkimError {
     /// Signing failed (e.g. the message has no From header).
     #[error("signing failed: {0}")]
     Sign(String),
+    /// A new key could not be made.
+    #[error("no key: {0} failed")]
+    Generate(String),
+}
+
+/// A new RSA key pair for DKIM.
+pub struct NewRsaKey {
+    /// The private key, PKCS#8 DER.
+    pub pkcs8_der: Vec<u8>,
+    /// The public key as DKIM publishes it (`p=`): SubjectPublicKeyInfo DER in base64.
+    pub public_key: String,
+}
+
+/// Sizes of RSA keys that can be generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaBits {
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+}
+
+/// Generates an RSA key pair on aws-lc. CPU-heavy (tens to hundreds of
+/// milliseconds): call from a blocking task.
+pub fn generate_rsa_key(bits: RsaBits) -> Result<NewRsaKey, DkimError> {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine;
+    let size = match bits {
+        RsaBits::Rsa2048 => KeySize::Rsa2048,
+        RsaBits::Rsa3072 => KeySize::Rsa3072,
+        RsaBits::Rsa4096 => KeySize::Rsa4096,
+    };
+    let failed = |what: &str| DkimError::Generate(what.to_string());
+    let pair = KeyPair::generate(size).map_err(|_| failed("RSA key generation"))?;
+    let pkcs8: Pkcs8V1Der<'static> = pair.as_der().map_err(|_| failed("PKCS#8 encoding"))?;
+    let spki: PublicKeyX509Der<'static> = pair
+        .public_key()
+        .as_der()
+        .map_err(|_| failed("SubjectPublicKeyInfo encoding"))?;
+    Ok(NewRsaKey {
+        pkcs8_der: pkcs8.as_ref().to_vec(),
+        public_key: base64::engine::general_purpose::STANDARD.encode(spki.as_ref()),
+    })
 }
 
 /// A loaded private key, ready to sign many messages: loading (parsing and
@@ -144,7 +188,6 @@ pub fn sign_with(message: &[u8], keys: &[&SigningKey]) -> Result<Vec<u8>, DkimEr
 mod tests {
     use super::*;
     use crate::compose::{Notice, notice};
-    use base64::Engine;
     use hickory_resolver::config::{NameServerConfig, ResolverConfig};
     use hickory_resolver::net::runtime::TokioRuntimeProvider;
     use mail_auth::common::parse::TxtRecordParser;
@@ -152,7 +195,6 @@ mod tests {
     use mail_auth::{
         AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
     };
-    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
     use std::borrow::Borrow;
     use std::collections::HashMap;
     use std::hash::Hash;
@@ -180,13 +222,8 @@ mod tests {
     }
 
     fn key() -> (Vec<u8>, String) {
-        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-        let pkcs8 = private.to_pkcs8_der().unwrap().as_bytes().to_vec();
-        let spki = private.to_public_key().to_public_key_der().unwrap();
-        (
-            pkcs8,
-            base64::engine::general_purpose::STANDARD.encode(spki.as_bytes()),
-        )
+        let key = generate_rsa_key(RsaBits::Rsa2048).unwrap();
+        (key.pkcs8_der, key.public_key)
     }
 
     fn message(subject: &str) -> Vec<u8> {

@@ -3,18 +3,14 @@
 use crate::MasterKey;
 use crate::secrets::{new_id, random_string};
 use absender_core::selector::{SELECTOR_ALPHABET, SELECTOR_LEN};
+use absender_mail::dkim::{RsaBits, generate_rsa_key};
 use absender_store::{DkimKeyRow, PlatformKeyRow};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use rand::rngs::OsRng;
-use rsa::RsaPrivateKey;
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 
 /// Easy DKIM publishes three selectors per (organization, domain).
 pub const SELECTORS_PER_DOMAIN: i64 = 3;
 
-/// Bits of generated RSA keys.
-pub const RSA_BITS: usize = 2048;
+/// The size of generated RSA keys.
+pub const RSA_BITS: RsaBits = RsaBits::Rsa2048;
 
 /// Generates the key for `slot`: PKCS#8 private key sealed under the master
 /// key (bound to its selector), SubjectPublicKeyInfo public key in base64 as DKIM
@@ -63,16 +59,12 @@ struct NewKey {
 
 /// Sealed PKCS#8 private key (bound to its selector) and base64 SPKI public key.
 fn new_key(master: &MasterKey) -> NewKey {
-    let private = RsaPrivateKey::new(&mut OsRng, RSA_BITS).expect("RSA key generation");
-    let pkcs8 = private.to_pkcs8_der().expect("PKCS#8 encoding");
-    let spki = private
-        .to_public_key()
-        .to_public_key_der()
-        .expect("SPKI encoding");
+    // aws-lc's generation fails only on an exhausted system.
+    let key = generate_rsa_key(RSA_BITS).expect("RSA key generation");
     let selector = random_string(SELECTOR_ALPHABET, SELECTOR_LEN);
     NewKey {
-        sealed: master.seal(&selector, pkcs8.as_bytes()),
-        public_key: STANDARD.encode(spki.as_bytes()),
+        sealed: master.seal(&selector, &key.pkcs8_der),
+        public_key: key.public_key,
         selector,
     }
 }
@@ -80,8 +72,9 @@ fn new_key(master: &MasterKey) -> NewKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-    use rsa::traits::PublicKeyParts;
+    use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine;
 
     #[test]
     fn generated_key_is_rsa_2048_sealed_and_publishable() {
@@ -89,11 +82,16 @@ mod tests {
         let row = generate(&master, "org_1", "acme.test", 0, 5);
         assert!(absender_core::Selector::parse(&row.selector).is_ok());
         let der = master.open(&row.selector, &row.private_key_enc).unwrap();
-        let private = RsaPrivateKey::from_pkcs8_der(&der).unwrap();
-        assert_eq!(private.size() * 8, RSA_BITS);
-        let public =
-            rsa::RsaPublicKey::from_public_key_der(&STANDARD.decode(&row.public_key).unwrap())
-                .unwrap();
-        assert_eq!(public, private.to_public_key());
+        let private = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
+        assert_eq!(private.public_modulus_len() * 8, 2048);
+        let published = base64::engine::general_purpose::STANDARD
+            .decode(&row.public_key)
+            .unwrap();
+        let own: PublicKeyX509Der<'static> = private.public_key().as_der().unwrap();
+        assert_eq!(
+            published,
+            own.as_ref(),
+            "the published key is the private key's"
+        );
     }
 }

@@ -4,17 +4,17 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng;
-use rand::rngs::OsRng;
+use rand::RngExt;
 use sha2::{Digest, Sha256};
 
 pub(crate) const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A random string of `len` characters from `alphabet`.
 pub fn random_string(alphabet: &[u8], len: usize) -> String {
-    let mut rng = OsRng;
+    // The thread's generator: ChaCha12, seeded and reseeded from the OS.
+    let mut rng = rand::rng();
     (0..len)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect()
 }
 
@@ -25,7 +25,7 @@ pub fn new_id(prefix: &str) -> String {
 
 /// 256 random bits, URL-safe base64.
 pub fn random_token() -> String {
-    let bytes: [u8; 32] = OsRng.r#gen();
+    let bytes: [u8; 32] = rand::rng().random();
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -27,11 +27,11 @@ use common::{ADMIN_KEY, api, confirm_latest, publish, upgraded_org};
 const KEY_CHARS: usize = 392;
 
 fn random_token(len: usize) -> String {
-    use rand::Rng;
+    use rand::RngExt;
     let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     (0..len)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect()
 }
 

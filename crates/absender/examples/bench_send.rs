@@ -208,9 +208,9 @@ async fn queue_memory(n: usize) {
 
 /// RSA-2048 DKIM signatures of a 4 KB message per second on each of `threads` threads.
 fn sign_rate(n: usize, threads: usize) {
-    use rsa::pkcs8::EncodePrivateKey;
-    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-    let der = private.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let der = absender_mail::dkim::generate_rsa_key(absender_mail::dkim::RsaBits::Rsa2048)
+        .unwrap()
+        .pkcs8_der;
     let key = absender_mail::dkim::SigningKey::load(&absender_mail::dkim::DkimKey {
         domain: "example.com",
         selector: "sel1",

@@ -1,7 +1,6 @@
 //! Fresh databases for tests: a temp-dir SQLite file, or a new PostgreSQL database.
 
 use absender_store::Store;
-use rand::Rng;
 use sqlx::Connection;
 
 /// A store on a database made for one test, removed by `finish`.
@@ -30,7 +29,7 @@ impl TestDb {
     /// `None` when no PostgreSQL server is there (reported by `tools`).
     pub async fn postgres(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
-        let name = format!("absender_test_{:016x}", rand::thread_rng().r#gen::<u64>());
+        let name = format!("absender_test_{:016x}", rand::random::<u64>());
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await
             .expect("PostgreSQL reachable");

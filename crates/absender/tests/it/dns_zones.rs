@@ -5,8 +5,6 @@ use crate::helpers::{ADMIN_KEY, code, spawn_app};
 use base64::Engine;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use reqwest::{Method, StatusCode};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
 use serde_json::json;
 
 fn txt_of(lookup: &hickory_resolver::lookup::Lookup) -> Vec<String> {
@@ -266,8 +264,8 @@ async fn an_identitys_keys_are_published_as_2048_bit_rsa_and_withdrawn_with_it()
     assert_eq!(txt, [format!("v=DKIM1; k=rsa; p={}", stored.public_key)]);
     let p = txt[0].rsplit("p=").next().unwrap();
     let der = base64::engine::general_purpose::STANDARD.decode(p).unwrap();
-    let key = rsa::RsaPublicKey::from_public_key_der(&der).expect("SubjectPublicKeyInfo");
-    assert_eq!(key.size() * 8, 2048);
+    let key = aws_lc_rs::rsa::PublicEncryptingKey::from_der(&der).expect("SubjectPublicKeyInfo");
+    assert_eq!(key.key_size_bits(), 2048);
 
     app.call(
         Method::DELETE,

@@ -5,7 +5,6 @@ use crate::helpers::spawn_with;
 use crate::messages::{accepted, acme, booking};
 use crate::smtp_sink::SmtpSink;
 use absender::config::Config;
-use rand::Rng;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::Connection;
@@ -135,7 +134,7 @@ struct TestDatabase {
 impl TestDatabase {
     async fn create(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
-        let name = format!("absender_it_{:016x}", rand::thread_rng().r#gen::<u64>());
+        let name = format!("absender_it_{:016x}", rand::random::<u64>());
         let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
