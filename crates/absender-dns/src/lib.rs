@@ -4,7 +4,7 @@
 //! published or withdrawn is visible at once. It decides nothing about identities.
 
 mod authority;
-mod checker;
+mod client;
 mod mail_auth_adapter;
 mod mx;
 mod rrl;
@@ -12,7 +12,7 @@ mod server;
 mod udp;
 
 pub use authority::{Authority, Lookup, PlatformZones};
-pub use checker::{Checker, Observation, SoaSeen, Target, Upstream};
+pub use client::{DnsClient, Observation, SoaSeen, Target, Upstream};
 pub use mail_auth_adapter::DkimVerdict;
 pub use mx::{Exchanger, MxError};
 pub use server::{DnsServer, Rrl};

@@ -2,7 +2,7 @@
 //! preference, or the domain itself when it has no MX; none for a null MX
 //! (RFC 7505). Asked through the configured resolvers.
 
-use crate::Checker;
+use crate::DnsClient;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use std::net::IpAddr;
 
@@ -23,7 +23,7 @@ pub enum MxError {
     NoMail(String),
 }
 
-impl Checker {
+impl DnsClient {
     /// The hosts to try for mail to `domain`, best first.
     pub async fn mail_exchangers(&self, domain: &str) -> Result<Vec<Exchanger>, MxError> {
         let resolver = &self.recursive;

@@ -8,7 +8,7 @@ use crate::smtp_out::Destinations;
 use crate::{Clock, MasterKey, ServiceError, Settings};
 use absender_core::rate_limit::ResendPolicy;
 use absender_core::{Domain, EmailAddress, PlatformDns};
-use absender_dns::Checker;
+use absender_dns::DnsClient;
 use absender_store::{OrgRow, Store};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -42,7 +42,7 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
     pub admin_key_hash: String,
-    pub checker: Checker,
+    pub dns_client: DnsClient,
     /// Wakes the check scheduler when a check is due at once.
     pub wake_checks: Notify,
     pub queue: Queue,
@@ -65,7 +65,7 @@ impl App {
         master_key: MasterKey,
         admin_key_hash: String,
         clock: Arc<dyn Clock>,
-        checker: Checker,
+        dns_client: DnsClient,
     ) -> Result<Self, ServiceError> {
         let domain = |field: &'static str, value: &str| {
             Domain::parse(value).map_err(|source| ServiceError::InvalidAddress { field, source })
@@ -157,7 +157,7 @@ impl App {
                 clock,
                 master_key,
                 admin_key_hash,
-                checker,
+                dns_client,
                 wake_checks: Notify::new(),
                 key_generation: tokio::sync::Semaphore::new(crate::limits::KEY_GENERATIONS_AT_ONCE),
                 stopping: tokio_util::sync::CancellationToken::new(),

@@ -146,7 +146,7 @@ impl App {
     async fn observe_within_deadline(&self, target: &Target) -> Result<Observation, ServiceError> {
         let observe = tokio::time::timeout(
             self.inner.settings.checks.timeout,
-            self.inner.checker.observe(target),
+            self.inner.dns_client.observe(target),
         );
         tokio::select! {
             () = self.inner.stopping.cancelled() => Err(stopping()),

@@ -168,7 +168,7 @@ impl App {
                 .collect(),
             text: summary.text,
             html: summary.html,
-            dkim: self.inner.checker.verify_dkim(&row.raw).await,
+            dkim: self.inner.dns_client.verify_dkim(&row.raw).await,
         })
     }
 

@@ -597,7 +597,7 @@ impl App {
         let mut refused = Vec::new();
         for exchanger in self
             .inner
-            .checker
+            .dns_client
             .mail_exchangers(domain)
             .await?
             .into_iter()

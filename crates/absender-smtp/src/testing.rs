@@ -3,7 +3,7 @@
 //! an in-memory pipe.
 
 use crate::{SmtpLimits, SmtpSettings, serve_stream};
-use absender_dns::{Checker, PlatformZones, Upstream};
+use absender_dns::{DnsClient, PlatformZones, Upstream};
 use absender_service::{App, MasterKey, Settings, SystemClock};
 use absender_store::Store;
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ pub async fn harness(limits: SmtpLimits) -> Harness {
     };
     // Nothing here asks DNS; the checker points at a port nobody serves.
     let nowhere: SocketAddr = "127.0.0.1:9".parse().expect("test harness");
-    let checker = Checker::new(
+    let dns_client = DnsClient::new(
         nowhere,
         &Upstream::Explicit(vec![nowhere]),
         store.clone(),
@@ -51,7 +51,7 @@ pub async fn harness(limits: SmtpLimits) -> Harness {
         MasterKey::generate(),
         "no admin".into(),
         Arc::new(SystemClock),
-        checker,
+        dns_client,
     )
     .expect("test harness");
     let settings = Arc::new(SmtpSettings {

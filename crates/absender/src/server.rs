@@ -4,7 +4,7 @@
 use crate::config::Config;
 use absender_core::dns::DnsName;
 use absender_core::records::include_domain_policy;
-use absender_dns::{Authority, Checker, DnsServer, PlatformZones, Upstream};
+use absender_dns::{Authority, DnsClient, DnsServer, PlatformZones, Upstream};
 use absender_service::settings::Resolvers;
 use absender_service::{App, Clock, MasterKey};
 use absender_smtp::{SmtpLimits, SmtpServer, SmtpSettings};
@@ -126,14 +126,14 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         Resolvers::Explicit(servers) => Upstream::Explicit(servers.clone()),
         Resolvers::Local => Upstream::Explicit(vec![dns_addr]),
     };
-    let checker = Checker::new(
+    let dns_client = DnsClient::new(
         dns_addr,
         &upstream,
         store.clone(),
         zones,
         config.dns.query_timeout,
     )
-    .context("setting up the DNS checker")?;
+    .context("setting up the DNS client")?;
     let app = App::new(
         store,
         config.settings(),
@@ -141,7 +141,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         master_key,
         admin_key_hash,
         clock,
-        checker,
+        dns_client,
     )?;
     app.ensure_platform_key()
         .await

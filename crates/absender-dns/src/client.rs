@@ -1,6 +1,7 @@
-//! The DNS checker: reads what a customer published, asking the name servers
-//! that are authoritative for each exact name, so that a fix is seen at once
-//! rather than after caches expire. It only observes; the core judges.
+//! absender's DNS client: the checks (what a customer published, asked of
+//! the name servers authoritative for each exact name, so that a fix is seen
+//! at once rather than after caches expire), MX lookups for delivery and DKIM
+//! key lookups for verification. It only observes; the core judges.
 
 use crate::PlatformZones;
 use crate::mail_auth_adapter as spf;
@@ -161,9 +162,9 @@ impl LookupBudget {
     }
 }
 
-/// Asks DNS; cheap to clone.
+/// Asks DNS (checks, MX, DKIM keys); cheap to clone.
 #[derive(Clone)]
-pub struct Checker {
+pub struct DnsClient {
     own: TokioResolver,
     pub(crate) recursive: TokioResolver,
     explicit: bool,
@@ -334,7 +335,7 @@ fn classify<T>(err: &NetError) -> Answer<T> {
     }
 }
 
-impl Checker {
+impl DnsClient {
     /// A checker that asks `own_dns` for absender's own zones and `upstream`
     /// for the rest.
     /// `timeout` bounds each question (tried twice).
