@@ -4,34 +4,34 @@
 
 use crate::{App, ServiceError};
 use absender_mail::dkim::{self, DkimKey, SigningKey};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How long a loaded key is used before the store is asked again.
 const KEEP_FOR: Duration = Duration::from_secs(30);
 
-/// Loaded keys by "org/domain" (an organization's active key) or "platform".
-#[derive(Default)]
-pub(crate) struct KeyCache(Mutex<HashMap<String, Kept>>);
+/// Loaded keys by "org/domain" (an organization's active key) or
+/// "platform", each for [`KEEP_FOR`] (`None`: there is none to load).
+pub(crate) struct KeyCache(moka::sync::Cache<String, Option<Arc<SigningKey>>>);
 
-/// When a key was loaded, and the key (`None`: there is none to load).
-type Kept = (Instant, Option<Arc<SigningKey>>);
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(KEEP_FOR)
+                .build(),
+        )
+    }
+}
 
 impl KeyCache {
     fn get(&self, slot: &str) -> Option<Option<Arc<SigningKey>>> {
-        let entries = self.0.lock().expect("key cache lock");
-        entries
-            .get(slot)
-            .filter(|(at, _)| at.elapsed() < KEEP_FOR)
-            .map(|(_, key)| key.clone())
+        self.0.get(slot)
     }
 
     fn put(&self, slot: String, key: Option<Arc<SigningKey>>) {
-        self.0
-            .lock()
-            .expect("key cache lock")
-            .insert(slot, (Instant::now(), key));
+        self.0.insert(slot, key);
     }
 }
 

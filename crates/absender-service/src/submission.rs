@@ -12,8 +12,7 @@ use absender_core::{Category, EmailAddress, Status};
 use absender_mail::submitted::submitted;
 use absender_store::IdentityRow;
 use absender_store::{MessageRow, OrgRow};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long SMTP submission reuses what it read about senders: an identity
@@ -23,7 +22,6 @@ const SENDER_CACHE_FOR: Duration = Duration::from_secs(1);
 /// Recently read identities by organization, and organizations by sender
 /// address (trusted clients): each SMTP message would otherwise read them
 /// several times.
-#[derive(Default)]
 pub(crate) struct SenderCache {
     identities: Kept<Arc<Vec<IdentityRow>>>,
     orgs: Kept<Option<OrgRow>>,
@@ -31,22 +29,24 @@ pub(crate) struct SenderCache {
     upgraded: Kept<bool>,
 }
 
-/// Values by key, with the time each was read.
-type Kept<T> = Mutex<HashMap<String, (Instant, T)>>;
+/// Values by key, each for [`SENDER_CACHE_FOR`] after it was read.
+type Kept<T> = moka::sync::Cache<String, T>;
 
-fn fresh<T: Clone>(map: &Kept<T>, key: &str) -> Option<T> {
-    let map = map.lock().expect("sender cache lock");
-    map.get(key)
-        .filter(|(at, _)| at.elapsed() < SENDER_CACHE_FOR)
-        .map(|(_, v)| v.clone())
+fn kept<T: Clone + Send + Sync + 'static>() -> Kept<T> {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(SENDER_CACHE_FOR)
+        .build()
 }
 
-fn keep<T>(map: &Kept<T>, key: String, value: T) {
-    let mut map = map.lock().expect("sender cache lock");
-    if map.len() > 10_000 {
-        map.retain(|_, (at, _)| at.elapsed() < SENDER_CACHE_FOR);
+impl Default for SenderCache {
+    fn default() -> Self {
+        Self {
+            identities: kept(),
+            orgs: kept(),
+            upgraded: kept(),
+        }
     }
-    map.insert(key, (Instant::now(), value));
 }
 
 /// A refusal in SMTP terms: reply code, enhanced status code, and words.
@@ -103,11 +103,11 @@ impl App {
         };
         let cache = &self.inner.sender_cache;
         let key = address.to_string().to_lowercase();
-        if let Some(org) = fresh(&cache.orgs, &key) {
+        if let Some(org) = cache.orgs.get(&key) {
             return Ok(org);
         }
         let org = self.org_verifying(&address).await?;
-        keep(&cache.orgs, key, org.clone());
+        cache.orgs.insert(key, org.clone());
         Ok(org)
     }
 
@@ -133,7 +133,7 @@ impl App {
     /// Whether the organization has the upgrade now (a session's login may be older).
     async fn upgraded(&self, org: &OrgRow) -> Result<bool, SmtpReply> {
         let cache = &self.inner.sender_cache;
-        if let Some(upgraded) = fresh(&cache.upgraded, &org.id) {
+        if let Some(upgraded) = cache.upgraded.get(&org.id) {
             return Ok(upgraded);
         }
         let current = self
@@ -143,7 +143,7 @@ impl App {
             .await
             .map_err(|e| SmtpReply::internal(e.into()))?;
         let upgraded = current.is_some_and(|o| o.custom_sender_enabled);
-        keep(&cache.upgraded, org.id.clone(), upgraded);
+        cache.upgraded.insert(org.id.clone(), upgraded);
         Ok(upgraded)
     }
 
@@ -165,7 +165,7 @@ impl App {
         }
         let wanted = address.to_string().to_lowercase();
         let cache = &self.inner.sender_cache;
-        let rows = match fresh(&cache.identities, &org.id) {
+        let rows = match cache.identities.get(&org.id) {
             Some(rows) => rows,
             None => {
                 let rows = Arc::new(
@@ -175,7 +175,7 @@ impl App {
                         .await
                         .map_err(|e| SmtpReply::internal(e.into()))?,
                 );
-                keep(&cache.identities, org.id.clone(), rows.clone());
+                cache.identities.insert(org.id.clone(), rows.clone());
                 rows
             }
         };
