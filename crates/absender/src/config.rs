@@ -330,8 +330,18 @@ mod tests {
     }
 
     #[test]
-    fn the_example_config_parses() {
+    fn every_value_in_the_example_config_is_the_default_it_documents() {
         let text = include_str!("../../../absender.example.toml");
-        Config::from_toml(text).unwrap();
+        let example = Config::from_toml(text).unwrap();
+        // What the example leaves out is the default anyway: the two agree
+        // in everything exactly when every value it sets is the default.
+        let (example, default) = (format!("{example:#?}"), format!("{:#?}", Config::default()));
+        for (line, (got, want)) in example.lines().zip(default.lines()).enumerate() {
+            assert_eq!(
+                got, want,
+                "line {line} of the parsed example differs from the default"
+            );
+        }
+        assert_eq!(example.lines().count(), default.lines().count());
     }
 }

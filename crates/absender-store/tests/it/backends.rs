@@ -1,17 +1,17 @@
 //! Fresh databases for tests: a temp-dir SQLite file, or a new PostgreSQL database.
 
 use absender_store::Store;
-use sqlx::Connection;
 
 /// A store on a database made for one test, removed by `finish`.
 pub struct TestDb {
     pub store: Store,
-    cleanup: Cleanup,
+    _cleanup: Cleanup,
 }
 
+/// What goes with the test: a directory, or a database (dropped with it).
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres(#[allow(dead_code)] crate::tools::ScratchDatabase),
 }
 
 impl TestDb {
@@ -22,41 +22,25 @@ impl TestDb {
             .unwrap();
         Self {
             store,
-            cleanup: Cleanup::Sqlite(dir),
+            _cleanup: Cleanup::Sqlite(dir),
         }
     }
 
     /// `None` when no PostgreSQL server is there (reported by `tools`).
     pub async fn postgres(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
-        let name = format!("absender_test_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .expect("PostgreSQL reachable");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let url = database_url(&admin_url, &name);
+        let scratch = crate::tools::ScratchDatabase::create(&admin_url, "absender_test").await;
+        let url = database_url(&admin_url, &scratch.name);
         let store = Store::connect(&url).await.unwrap();
         Some(Self {
             store,
-            cleanup: Cleanup::Postgres { admin_url, name },
+            _cleanup: Cleanup::Postgres(scratch),
         })
     }
 
+    /// Closes the store; its database (or directory) goes with `self`.
     pub async fn finish(self) {
         self.store.close().await;
-        if let Cleanup::Postgres { admin_url, name } = self.cleanup {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        }
     }
 }
 

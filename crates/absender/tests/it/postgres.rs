@@ -7,7 +7,6 @@ use crate::smtp_sink::SmtpSink;
 use absender::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use sqlx::Connection;
 use std::time::Duration;
 
 #[tokio::test]
@@ -86,7 +85,7 @@ async fn the_setup_works_on_postgresql() {
         .await;
     assert_eq!(m["status"], "delivered", "{m}");
     app.stop().await;
-    db.drop().await;
+    drop(db);
 }
 
 /// A receiving server's reply is text from outside: PostgreSQL refuses a NUL
@@ -121,37 +120,25 @@ async fn a_receivers_nul_byte_is_cleaned_and_every_result_is_written_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.count(), 3);
     app.stop().await;
-    db.drop().await;
+    drop(db);
 }
 
-/// A database of its own on the test server, for one test.
+/// A database of its own on the test server, for one test; dropped with
+/// it, also when the test panics.
 struct TestDatabase {
-    admin: sqlx::PgConnection,
-    name: String,
     url: String,
+    _scratch: crate::tools::ScratchDatabase,
 }
 
 impl TestDatabase {
     async fn create(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
-        let name = format!("absender_it_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        let scratch = crate::tools::ScratchDatabase::create(&admin_url, "absender_it").await;
         let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-        let url = format!("{base}/{name}");
-        Some(Self { admin, name, url })
-    }
-
-    async fn drop(mut self) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut self.admin)
-        .await
-        .unwrap();
+        let url = format!("{base}/{}", scratch.name);
+        Some(Self {
+            url,
+            _scratch: scratch,
+        })
     }
 }

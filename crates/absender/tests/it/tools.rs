@@ -77,6 +77,61 @@ pub fn postgres_url(test: &str) -> Option<String> {
     None
 }
 
+/// A test's own PostgreSQL database, dropped when this is dropped: after
+/// the test, and also when it panics (a failed test leaves nothing behind).
+pub struct ScratchDatabase {
+    admin_url: String,
+    pub name: String,
+}
+
+impl ScratchDatabase {
+    /// A new empty database on the server at `admin_url`.
+    pub async fn create(admin_url: &str, prefix: &str) -> Self {
+        use sqlx::Connection;
+        let name = format!("{prefix}_{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("PostgreSQL reachable");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let _ = admin.close().await;
+        Self {
+            admin_url: admin_url.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        use sqlx::Connection;
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: the database goes on a thread
+        // with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("the test database {} was not dropped", self.name);
+        }
+    }
+}
+
 /// Whether `program` is a file (a path) or on PATH (a name).
 fn found(program: &str) -> bool {
     if program.contains('/') {
