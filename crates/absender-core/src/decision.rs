@@ -19,8 +19,6 @@ pub enum CheckedPart {
 }
 
 impl CheckedPart {
-    pub const ALL: [Self; 3] = [Self::Dkim, Self::Spf, Self::MailFrom];
-
     /// The name stored and shown for the part.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -336,7 +336,7 @@ fn classify<T>(err: &NetError) -> Answer<T> {
 }
 
 impl DnsClient {
-    /// A checker that asks `own_dns` for absender's own zones and `upstream`
+    /// A client that asks `own_dns` for absender's own zones and `upstream`
     /// for the rest.
     /// `timeout` bounds each question (tried twice).
     pub fn new(

@@ -1,7 +1,9 @@
-//! absender's DNS adapter: an authoritative server (hickory-server) that
-//! answers the platform's DKIM key zone, its SPF include domain and the local
-//! zones, always from the store, so that every node answers alike and a key
-//! published or withdrawn is visible at once. It decides nothing about identities.
+//! absender's DNS adapter. An authoritative server (hickory) answers the
+//! platform's DKIM key zone, its SPF include domain and the local zones from
+//! the store (with a short cache), so that every node answers alike and a key
+//! published or withdrawn is visible within `dns.answer_cache_ttl`. The DNS
+//! client ([`DnsClient`]) observes customers' records, MX hosts and DKIM
+//! keys. It decides nothing about identities.
 
 mod authority;
 mod client;

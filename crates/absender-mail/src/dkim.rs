@@ -1,6 +1,7 @@
-//! DKIM signing (RFC 6376) with mail-auth (RSA on aws-lc): RSA-SHA256, relaxed/relaxed, over
-//! the headers receivers expect. Sign last, after every header rewrite. The
-//! only module of absender-mail that names mail-auth types.
+//! DKIM (RFC 6376): RSA key generation on aws-lc, and signing with mail-auth
+//! (RSA on aws-lc): RSA-SHA256, relaxed/relaxed, over the headers receivers
+//! expect. Sign last, after every header rewrite. The only module of
+//! absender-mail that names mail-auth types.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};

@@ -1,5 +1,5 @@
 //! DNS checks of identities: on request, on demand, and on a schedule. The
-//! checker (absender-dns) observes, the core judges and moves statuses, this
+//! DNS client (absender-dns) observes, the core judges and moves statuses, this
 //! module records the outcome, its events, and tells the organization.
 
 use crate::api::{Event, Identity, OperatorEvent};
@@ -141,7 +141,7 @@ impl App {
         })
     }
 
-    /// The checker's observation, cut off after `checks.timeout` (then it
+    /// The DNS client's observation, cut off after `checks.timeout` (then it
     /// counts as no answer: `dns_timeout`, temporary) or when the server stops.
     async fn observe_within_deadline(&self, target: &Target) -> Result<Observation, ServiceError> {
         let observe = tokio::time::timeout(
@@ -277,13 +277,13 @@ impl App {
             deadlines: self.deadlines(),
             recheck_verified: checks.recheck_interval,
         };
-        let decision = decision::decide(&before, &verdicts, now, &schedule);
+        let decided = decision::decide(&before, &verdicts, now, &schedule);
         let check_of = |part: CheckedPart| match part {
             CheckedPart::Dkim => &dkim,
             CheckedPart::Spf => &spf,
             CheckedPart::MailFrom => &mail_from,
         };
-        let events = decision
+        let events = decided
             .changes
             .iter()
             .map(|change| {
@@ -310,7 +310,7 @@ impl App {
             IdentityCheckRow {
                 identity_id: row.id.clone(),
                 part: part.as_str().to_string(),
-                status_since: decision.since(part, &before, now),
+                status_since: decided.since(part, &before, now),
                 diagnostics,
                 error_type: check.error_type.map(|t| t.as_str().to_string()),
                 soa_zone: soa.map(|s| s.zone.clone()),
@@ -353,17 +353,17 @@ impl App {
         Ok(Outcome {
             update: CheckUpdate {
                 identity_id: row.id.clone(),
-                dkim_status: decision.dkim.as_str().to_string(),
-                spf_status: decision.spf.as_str().to_string(),
-                mail_from_status: decision.mail_from.as_str().to_string(),
-                next_check_at: decision.next_check_at,
-                checks_in_status: i64::from(decision.checks_in_status),
+                dkim_status: decided.dkim.as_str().to_string(),
+                spf_status: decided.spf.as_str().to_string(),
+                mail_from_status: decided.mail_from.as_str().to_string(),
+                next_check_at: decided.next_check_at,
+                checks_in_status: i64::from(decided.checks_in_status),
                 now_ms: now,
                 parts,
                 events,
             },
-            before: decision.overall_before,
-            after: decision.overall_after,
+            before: decided.overall_before,
+            after: decided.overall_after,
             diagnostics,
         })
     }

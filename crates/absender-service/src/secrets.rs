@@ -11,7 +11,8 @@ pub(crate) const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A random string of `len` characters from `alphabet`.
 pub fn random_string(alphabet: &[u8], len: usize) -> String {
-    // The thread's generator: ChaCha12, seeded and reseeded from the OS.
+    // The thread's generator (ChaCha12, seeded and reseeded from the OS):
+    // ids, selectors and login names are not credentials.
     let mut rng = rand::rng();
     (0..len)
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
@@ -25,7 +26,9 @@ pub fn new_id(prefix: &str) -> String {
 
 /// 256 random bits, URL-safe base64.
 pub fn random_token() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
+    // Straight from the operating system, like the master key: a token is a credential.
+    let mut os = rand::rand_core::UnwrapErr(rand::rngs::SysRng);
+    let bytes: [u8; 32] = os.random();
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -288,7 +288,7 @@ pub struct DnsSettings {
     pub rrl: u32,
 }
 
-/// Which resolvers the checker uses.
+/// Which resolvers the DNS client uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolvers {
     /// The machine's (`/etc/resolv.conf`).

@@ -2,7 +2,7 @@
 
 use absender_store::Store;
 
-/// A store on a database made for one test, removed by `finish`.
+/// A store on a database made for one test, removed with it.
 pub struct TestDb {
     pub store: Store,
     _cleanup: Cleanup,
@@ -30,8 +30,7 @@ impl TestDb {
     pub async fn postgres(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
         let scratch = crate::tools::ScratchDatabase::create(&admin_url, "absender_test").await;
-        let url = database_url(&admin_url, &scratch.name);
-        let store = Store::connect(&url).await.unwrap();
+        let store = Store::connect(&scratch.url()).await.unwrap();
         Some(Self {
             store,
             _cleanup: Cleanup::Postgres(scratch),
@@ -41,22 +40,6 @@ impl TestDb {
     /// Closes the store; its database (or directory) goes with `self`.
     pub async fn finish(self) {
         self.store.close().await;
-    }
-}
-
-/// The admin URL with its database replaced by `name`.
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
-    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
     }
 }
 

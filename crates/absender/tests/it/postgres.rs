@@ -134,10 +134,8 @@ impl TestDatabase {
     async fn create(test: &str) -> Option<Self> {
         let admin_url = crate::tools::postgres_url(test)?;
         let scratch = crate::tools::ScratchDatabase::create(&admin_url, "absender_it").await;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-        let url = format!("{base}/{}", scratch.name);
         Some(Self {
-            url,
+            url: scratch.url(),
             _scratch: scratch,
         })
     }

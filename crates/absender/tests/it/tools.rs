@@ -102,6 +102,23 @@ impl ScratchDatabase {
             name,
         }
     }
+
+    /// The URL of this database: `admin_url` with its database name replaced.
+    pub fn url(&self) -> String {
+        let (base, query) = self
+            .admin_url
+            .split_once('?')
+            .map_or((self.admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let authority_end = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[authority_end..].find('/') {
+            Some(slash) => &base[..authority_end + slash],
+            None => base,
+        };
+        match query {
+            Some(q) => format!("{base}/{}?{q}", self.name),
+            None => format!("{base}/{}", self.name),
+        }
+    }
 }
 
 impl Drop for ScratchDatabase {
@@ -127,7 +144,12 @@ impl Drop for ScratchDatabase {
         })
         .join();
         if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("the test database {} was not dropped", self.name);
+            // Straight to stderr: the harness keeps a passing test's output.
+            let _ = writeln!(
+                std::io::stderr(),
+                "the test database {} was not dropped",
+                self.name
+            );
         }
     }
 }

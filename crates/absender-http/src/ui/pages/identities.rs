@@ -558,7 +558,7 @@ fn zone_snippet(address: &str, records: &DnsRecords) -> String {
         let value = match r.record_type.as_str() {
             "TXT" => absender_core::dns::txt_chunks(&r.value)
                 .into_iter()
-                .map(|c| format!("\"{}\"", c.replace('"', "\\\"")))
+                .map(|c| format!("\"{}\"", c.replace('\\', "\\\\").replace('"', "\\\"")))
                 .collect::<Vec<_>>()
                 .join(" "),
             "CNAME" => format!("{}.", r.value.trim_end_matches('.')),
