@@ -33,6 +33,13 @@ pub enum DnsError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DnsName(String);
 
+/// A domain is a DNS name (lowercase A-labels already; stricter than a DNS name).
+impl From<&crate::Domain> for DnsName {
+    fn from(domain: &crate::Domain) -> Self {
+        Self(domain.as_str().to_string())
+    }
+}
+
 impl DnsName {
     /// Parses a name with or without trailing dot; Unicode labels become A-labels.
     pub fn parse(input: &str) -> Result<Self, DnsError> {

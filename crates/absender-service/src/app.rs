@@ -36,7 +36,8 @@ pub(crate) struct Inner {
     pub store: Store,
     pub settings: Settings,
     pub platform_dns: PlatformDns,
-    pub system_sender: EmailAddress,
+    /// The platform's sender per category, parsed at start.
+    pub senders: DefaultSenders,
     pub public_url: String,
     pub resend_policy: ResendPolicy,
     pub clock: Arc<dyn Clock>,
@@ -76,24 +77,13 @@ impl App {
             bounce_host: domain("platform.bounce_host", &settings.platform.bounce_host)?,
         };
         domain("platform.domain", &settings.platform.domain)?;
-        let senders = &settings.platform.senders;
-        for (field, value) in [
-            ("platform.senders.booking", &senders.booking),
-            ("platform.senders.invitation", &senders.invitation),
-            (
-                "platform.senders.account_notification",
-                &senders.account_notification,
-            ),
-            ("platform.senders.system", &senders.system),
-            (
-                "platform.upgrade_contact",
-                &settings.platform.upgrade_contact,
-            ),
-        ] {
-            EmailAddress::parse(value)
-                .map_err(|source| ServiceError::InvalidAddress { field, source })?;
-        }
-        let system_sender = EmailAddress::parse(&senders.system).expect("checked above");
+        let senders = DefaultSenders::parse(&settings.platform.senders)?;
+        EmailAddress::parse(&settings.platform.upgrade_contact).map_err(|source| {
+            ServiceError::InvalidAddress {
+                field: "platform.upgrade_contact",
+                source,
+            }
+        })?;
         let check_timeout = settings.checks.timeout;
         if check_timeout < std::time::Duration::from_millis(100)
             || check_timeout > crate::CHECK_LEASE / 2
@@ -150,7 +140,7 @@ impl App {
                 sender_cache: Default::default(),
                 store,
                 platform_dns,
-                system_sender,
+                senders,
                 public_url: public_url.trim_end_matches('/').to_string(),
                 resend_policy,
                 settings,
@@ -186,6 +176,11 @@ impl App {
     /// Where people reach absender (links in mails, the web UI's cookies).
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// The platform's sender per category.
+    pub fn default_senders(&self) -> &DefaultSenders {
+        &self.inner.senders
     }
 
     pub fn settings(&self) -> &Settings {
@@ -281,6 +276,44 @@ impl Caller {
             Caller::Org(_) => Err(ServiceError::Forbidden(
                 "this needs the operator key".into(),
             )),
+        }
+    }
+}
+
+/// The platform's senders, one per category, parsed once at start.
+#[derive(Debug, Clone)]
+pub struct DefaultSenders {
+    booking: EmailAddress,
+    invitation: EmailAddress,
+    account_notification: EmailAddress,
+    system: EmailAddress,
+}
+
+impl DefaultSenders {
+    fn parse(senders: &crate::settings::Senders) -> Result<Self, ServiceError> {
+        let parse = |field: &'static str, value: &str| {
+            EmailAddress::parse(value)
+                .map_err(|source| ServiceError::InvalidAddress { field, source })
+        };
+        Ok(Self {
+            booking: parse("platform.senders.booking", &senders.booking)?,
+            invitation: parse("platform.senders.invitation", &senders.invitation)?,
+            account_notification: parse(
+                "platform.senders.account_notification",
+                &senders.account_notification,
+            )?,
+            system: parse("platform.senders.system", &senders.system)?,
+        })
+    }
+
+    /// The platform's sender of a category's mail.
+    pub fn of(&self, category: absender_core::Category) -> &EmailAddress {
+        use absender_core::Category;
+        match category {
+            Category::Booking => &self.booking,
+            Category::Invitation => &self.invitation,
+            Category::AccountNotification => &self.account_notification,
+            Category::System => &self.system,
         }
     }
 }

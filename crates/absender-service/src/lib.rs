@@ -34,7 +34,7 @@ mod unsubscribe;
 mod verification;
 mod zones;
 
-pub use app::{App, Caller};
+pub use app::{App, Caller, DefaultSenders};
 pub use checks::{CHECK_LEASE, WATCH_INTERVAL};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::MasterKey;

@@ -45,8 +45,7 @@ fn addresses(field: &'static str, values: &[String]) -> Result<Vec<EmailAddress>
 
 impl App {
     fn default_sender(&self, category: Category) -> EmailAddress {
-        let address = self.inner.settings.platform.senders.of(category);
-        EmailAddress::parse(address).expect("validated at start-up")
+        self.inner.senders.of(category).clone()
     }
 
     /// Accepts a message: 202 with its id once it is durably stored.

@@ -53,7 +53,7 @@ impl App {
         text: &NoticeText,
         secret: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let sender = &self.inner.system_sender;
+        let sender = self.inner.senders.of(Category::System);
         let message_id = crate::secrets::new_id("msg");
         let now = self.now_ms();
         let compose = |text: &NoticeText| {

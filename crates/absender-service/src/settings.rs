@@ -392,19 +392,6 @@ pub struct Senders {
     pub system: String,
 }
 
-impl Senders {
-    /// The platform's sender of a category's mail.
-    pub fn of(&self, category: absender_core::Category) -> &str {
-        use absender_core::Category;
-        match category {
-            Category::Booking => &self.booking,
-            Category::Invitation => &self.invitation,
-            Category::AccountNotification => &self.account_notification,
-            Category::System => &self.system,
-        }
-    }
-}
-
 /// How address verification behaves.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -60,8 +60,8 @@ impl App {
             });
         }
         let dns = &self.inner.platform_dns;
-        for platform in [dns.dkim_zone.as_str(), dns.spf_domain.as_str()] {
-            let platform = DnsName::parse(platform).expect("validated at start-up");
+        for platform in [&dns.dkim_zone, &dns.spf_domain] {
+            let platform = DnsName::from(platform);
             // A zone around a platform zone is fine (the more specific zone
             // answers); one inside it would be shadowed.
             if name.is_within(&platform) {

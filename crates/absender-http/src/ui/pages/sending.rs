@@ -70,7 +70,7 @@ async fn render_settings(
         Ok(list) => list,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
-    let senders = &app.settings().platform.senders;
+    let senders = app.default_senders();
     let t = ctx.t;
     let verified: Vec<_> = identities
         .iter()
