@@ -6,6 +6,7 @@ use crate::helpers::{Org, TestApp, code, smtp_dialogue, spawn_with};
 use crate::messages::{accepted, acme, booking, send, suppressions};
 use crate::smtp_sink::{Reply, SmtpSink};
 use absender::config::Config;
+use absender_service::Clock;
 use absender_service::settings::{DeliveryMode, TlsMode};
 use mail_auth::DkimResult;
 use reqwest::{Method, StatusCode};
@@ -236,10 +237,14 @@ async fn a_4xx_or_a_dropped_connection_is_retried_with_backoff_until_delivered()
     }
     assert!(sink.received().is_empty());
 
-    // Not yet due: nothing happens. Then the server recovers and time passes.
+    // Not yet due: a claim now takes nothing. Then the server recovers and time passes.
     sink.answer("busy@example.test", Reply::Accept);
     sink.answer("flaky@example.test", Reply::Accept);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        due_at(&app, app.clock.now_ms()).await,
+        0,
+        "nothing due before its retry"
+    );
     assert_eq!(
         message(&app, &org.key, &busy).await["recipients"][0]["attempts"],
         1
@@ -468,7 +473,8 @@ async fn a_stop_right_after_a_delivery_writes_its_result_so_a_restart_does_not_s
     app.mailbox = Some(sink.clone());
     let m = wait_message(&app, &org.key, &id, |m| m["status"] == "delivered").await;
     assert_eq!(m["recipients"][0]["attempts"], 1, "{m}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Written as delivered: no claim, however late, takes it again.
+    assert_eq!(due_at(&app, i64::MAX / 2).await, 0, "nothing left to send");
     assert_eq!(
         sink.received().len(),
         1,
@@ -672,4 +678,15 @@ async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp
         .map(|s| s["address"].as_str().unwrap())
         .collect();
     assert_eq!(suppressed, ["late@example.test", "later@example.test"]);
+}
+
+/// How many deliveries a claim at `at_ms` would take (a probe: its lease
+/// ends at once, so the server may still take them).
+async fn due_at(app: &TestApp, at_ms: i64) -> usize {
+    app.app()
+        .store()
+        .claim_due_deliveries(at_ms, 0, 100, "test-probe")
+        .await
+        .unwrap()
+        .len()
 }
