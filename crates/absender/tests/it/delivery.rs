@@ -682,7 +682,7 @@ async fn bounce_reports_after_acceptance_bounce_and_suppress_by_http_and_by_smtp
 
 /// How many deliveries a claim at `at_ms` would take (a probe: its lease
 /// ends at once, so the server may still take them).
-async fn due_at(app: &TestApp, at_ms: i64) -> usize {
+pub async fn due_at(app: &TestApp, at_ms: i64) -> usize {
     app.app()
         .store()
         .claim_due_deliveries(at_ms, 0, 100, "test-probe")
