@@ -9,12 +9,12 @@ use crate::{Authority, Lookup};
 use absender_core::dns::DnsName;
 use hickory_proto::op::{Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::HINFO;
-use hickory_proto::rr::{RData, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::Server;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -203,23 +203,18 @@ impl Handler {
                 (Vec::new(), Vec::new())
             }
         };
-        let verdict = match (&self.rrl, request.request_info()) {
-            // absender's own checker asks from loopback: never limited.
-            (Some(rrl), Ok(info))
-                if request.protocol().is_datagram()
-                    && !(self.rrl_exempts_loopback && request.src().ip().is_loopback()) =>
-            {
+        let verdict = match request.request_info() {
+            Ok(info) if request.protocol().is_datagram() => {
                 let name = match metadata.response_code {
                     ResponseCode::NoError => Some(&**info.query.name()),
                     ResponseCode::NXDomain => counted_name.as_ref(),
                     _ => None,
                 };
-                rrl.check(
+                self.limit(
                     request.src().ip(),
                     name,
                     info.query.query_type(),
                     metadata.response_code,
-                    std::time::Instant::now(),
                 )
             }
             _ => Verdict::Send,
@@ -242,6 +237,23 @@ impl Handler {
         }
     }
 
+    /// What rate limiting does with a UDP response to `client` (off: send).
+    fn limit(
+        &self,
+        client: IpAddr,
+        name: Option<&Name>,
+        qtype: RecordType,
+        code: ResponseCode,
+    ) -> Verdict {
+        match &self.rrl {
+            // absender's own checker asks from loopback: never limited.
+            Some(rrl) if !(self.rrl_exempts_loopback && client.is_loopback()) => {
+                rrl.check(client, name, qtype, code, std::time::Instant::now())
+            }
+            _ => Verdict::Send,
+        }
+    }
+
     /// The answer to a UDP query as bytes, at most as long as the client
     /// accepts (512 without EDNS; the rest is cut with the TC bit).
     pub(crate) fn encode_udp(&self, request: &Request, outcome: Outcome) -> Option<Vec<u8>> {
@@ -261,7 +273,7 @@ impl Handler {
             Ok(_) => Some(bytes),
             Err(error) => {
                 tracing::warn!(%error, "DNS response could not be encoded");
-                server_failure(request.metadata.id, request.metadata.op_code)
+                header_bytes(bare_header(&request.metadata, ResponseCode::ServFail))
             }
         }
     }
@@ -269,35 +281,13 @@ impl Handler {
     /// A bare FORMERR to a UDP query whose body could not be read, unless
     /// rate limiting drops it (it counts with the client's other errors).
     pub(crate) fn format_error(&self, query: &Header, src: SocketAddr) -> Option<Vec<u8>> {
-        let mut metadata = Metadata::new(
-            query.metadata.id,
-            MessageType::Response,
-            query.metadata.op_code,
-        );
-        metadata.response_code = ResponseCode::FormErr;
-        if let Some(rrl) = &self.rrl
-            && !(self.rrl_exempts_loopback && src.ip().is_loopback())
-        {
-            let verdict = rrl.check(
-                src.ip(),
-                None,
-                RecordType::NULL,
-                ResponseCode::FormErr,
-                std::time::Instant::now(),
-            );
-            match verdict {
-                Verdict::Send => {}
-                Verdict::Truncate => metadata.truncation = true,
-                Verdict::Drop => return None,
-            }
+        let mut header = bare_header(&query.metadata, ResponseCode::FormErr);
+        match self.limit(src.ip(), None, RecordType::NULL, ResponseCode::FormErr) {
+            Verdict::Send => {}
+            Verdict::Truncate => header.metadata.truncation = true,
+            Verdict::Drop => return None,
         }
-        let header = Header {
-            metadata,
-            counts: HeaderCounts::default(),
-        };
-        let mut bytes = Vec::with_capacity(12);
-        header.emit(&mut BinEncoder::new(&mut bytes)).ok()?;
-        Some(bytes)
+        header_bytes(header)
     }
 
     /// Answers a UDP query that memory could not answer, asking the store.
@@ -318,14 +308,17 @@ fn response_edns(request: &Request) -> Option<Edns> {
     })
 }
 
-/// A bare SERVFAIL for query `id`.
-fn server_failure(id: u16, op_code: OpCode) -> Option<Vec<u8>> {
-    let mut metadata = Metadata::new(id, MessageType::Response, op_code);
-    metadata.response_code = ResponseCode::ServFail;
-    let header = Header {
+/// A response to `query` of nothing but a header with `code`.
+fn bare_header(query: &Metadata, code: ResponseCode) -> Header {
+    let mut metadata = Metadata::new(query.id, MessageType::Response, query.op_code);
+    metadata.response_code = code;
+    Header {
         metadata,
         counts: HeaderCounts::default(),
-    };
+    }
+}
+
+fn header_bytes(header: Header) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(12);
     header.emit(&mut BinEncoder::new(&mut bytes)).ok()?;
     Some(bytes)
@@ -382,16 +375,7 @@ impl RequestHandler for TcpHandler {
             Ok(info) => info,
             Err(error) => {
                 tracing::debug!(%error, "DNS response not sent");
-                let mut metadata = Metadata::new(
-                    request.metadata.id,
-                    MessageType::Response,
-                    request.metadata.op_code,
-                );
-                metadata.response_code = ResponseCode::ServFail;
-                ResponseInfo::from(Header {
-                    metadata,
-                    counts: HeaderCounts::default(),
-                })
+                ResponseInfo::from(bare_header(&request.metadata, ResponseCode::ServFail))
             }
         }
     }
@@ -399,14 +383,5 @@ impl RequestHandler for TcpHandler {
 
 /// What a dropped response reports to hickory (nothing is sent).
 fn dropped(request: &Request) -> ResponseInfo {
-    let mut metadata = Metadata::new(
-        request.metadata.id,
-        MessageType::Response,
-        request.metadata.op_code,
-    );
-    metadata.response_code = ResponseCode::Refused;
-    ResponseInfo::from(Header {
-        metadata,
-        counts: HeaderCounts::default(),
-    })
+    ResponseInfo::from(bare_header(&request.metadata, ResponseCode::Refused))
 }

@@ -372,6 +372,29 @@ async fn an_spf_include_behind_a_cname_is_followed() {
     assert_eq!(checked["parts"]["spf"]["status"], "SUCCESS", "{checked}");
 }
 
+/// Local zones whose mail goes to `mx.<domain>` at 127.0.0.1 (the sink).
+async fn mail_domains(app: &TestApp, domains: &[&str]) {
+    for domain in domains {
+        app.zone(domain).await;
+        app.record(domain, domain, "MX", &format!("10 mx.{domain}"))
+            .await;
+        app.record(domain, &format!("mx.{domain}"), "A", "127.0.0.1")
+            .await;
+    }
+}
+
+/// Moves the server's clock as real time goes, so that leases and retries
+/// come due; abort the task at the end.
+fn tick_in_real_time(app: &TestApp) -> tokio::task::JoinHandle<()> {
+    let clock = app.clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            clock.advance(Duration::from_millis(100));
+        }
+    })
+}
+
 #[tokio::test]
 async fn a_receiver_slower_than_the_lease_gets_the_mail_once_and_stalls_no_other_destination() {
     let sink = SmtpSink::start().await;
@@ -383,24 +406,10 @@ async fn a_receiver_slower_than_the_lease_gets_the_mail_once_and_stalls_no_other
     config.sending.workers = 2;
     config.sending.per_destination = 1;
     let app = spawn_with(config, Some(dir)).await;
-    for domain in ["slow.test", "fast.test"] {
-        app.zone(domain).await;
-        app.record(domain, domain, "MX", &format!("10 mx.{domain}"))
-            .await;
-        app.record(domain, &format!("mx.{domain}"), "A", "127.0.0.1")
-            .await;
-    }
+    mail_domains(&app, &["slow.test", "fast.test"]).await;
     let org = app.create_org("Acme", "en").await;
     // The server's clock runs as real time does, so that leases run out.
-    let ticking = {
-        let clock = app.clock.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                clock.advance(Duration::from_millis(100));
-            }
-        })
-    };
+    let ticking = tick_in_real_time(&app);
     // Three to the slow destination (one at a time there), then mail to another.
     let mut slow = Vec::new();
     for _ in 0..3 {
@@ -439,11 +448,7 @@ async fn a_node_whose_lease_was_taken_during_the_attempt_does_not_send_the_messa
     let mut config = mx_config(&sink, dir.path());
     config.sending.lease = Duration::from_secs(1);
     let app = spawn_with(config, Some(dir)).await;
-    app.zone("slow.test").await;
-    app.record("slow.test", "slow.test", "MX", "10 mx.slow.test")
-        .await;
-    app.record("slow.test", "mx.slow.test", "A", "127.0.0.1")
-        .await;
+    mail_domains(&app, &["slow.test"]).await;
     let org = app.create_org("Acme", "en").await;
     accepted(&app, &org, booking(json!({"to": ["late@slow.test"]}))).await;
     let started = Instant::now();
@@ -502,24 +507,10 @@ async fn a_slow_destinations_backlog_gives_its_places_in_memory_back() {
     config.sending.slot_wait = Duration::from_millis(300);
     config.sending.poll_interval = Duration::from_millis(100);
     let app = spawn_with(config, Some(dir)).await;
-    for domain in ["slow.test", "fast.test"] {
-        app.zone(domain).await;
-        app.record(domain, domain, "MX", &format!("10 mx.{domain}"))
-            .await;
-        app.record(domain, &format!("mx.{domain}"), "A", "127.0.0.1")
-            .await;
-    }
+    mail_domains(&app, &["slow.test", "fast.test"]).await;
     let org = app.create_org("Acme", "en").await;
     // The server's clock runs as real time does, so that requeued mail comes due.
-    let ticking = {
-        let clock = app.clock.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                clock.advance(Duration::from_millis(100));
-            }
-        })
-    };
+    let ticking = tick_in_real_time(&app);
     let mut slow = Vec::new();
     for _ in 0..4 {
         slow.push(accepted(&app, &org, booking(json!({"to": ["slow@slow.test"]}))).await);
