@@ -2,8 +2,9 @@
 //! policy as required, and if not, which mistake is it. Pure: the DNS adapter
 //! gathers the observations, this module judges them.
 
-use crate::Locale;
-use crate::diagnostic::{Diagnostic, ErrorType};
+use crate::RecordType;
+use crate::finding::{ErrorType, Finding, Fix, found};
+use crate::records::MAIL_FROM_MX_PREFERENCE;
 
 /// What a DNS server said about one name and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ pub struct PartCheck {
     /// Verified, not, or unknown.
     pub verdict: Verdict,
     /// What is wrong (empty when verified).
-    pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<Finding>,
     /// SES's classification of the first problem.
     pub error_type: Option<ErrorType>,
 }
@@ -61,7 +62,7 @@ impl PartCheck {
     fn verified() -> Self {
         Self {
             verdict: Verdict::Verified,
-            diagnostics: Vec::new(),
+            findings: Vec::new(),
             error_type: None,
         }
     }
@@ -84,31 +85,12 @@ pub struct SelectorObservation {
     pub doubled_exists: bool,
 }
 
-fn temporary(answer_timeout: bool, locale: Locale, name: &str) -> Diagnostic {
+fn temporary(answer_timeout: bool, name: &str) -> Finding {
+    let name = name.to_string();
     if answer_timeout {
-        Diagnostic::new(
-            "dns_timeout",
-            locale,
-            format!(
-                "Der DNS-Server für {name} hat nicht rechtzeitig geantwortet. Wir versuchen es automatisch erneut."
-            ),
-            format!(
-                "The DNS server for {name} did not answer in time. We will try again automatically."
-            ),
-            None,
-        )
+        Finding::DnsTimeout { name }
     } else {
-        Diagnostic::new(
-            "dns_servfail",
-            locale,
-            format!(
-                "Der DNS-Server für {name} hat mit einem Fehler geantwortet (SERVFAIL). Wir versuchen es automatisch erneut; hält das an, fragen Sie Ihren DNS-Anbieter."
-            ),
-            format!(
-                "The DNS server for {name} answered with an error (SERVFAIL). We will try again automatically; if it persists, ask your DNS provider."
-            ),
-            None,
-        )
+        Finding::DnsServfail { name }
     }
 }
 
@@ -120,61 +102,33 @@ fn dkim_tag(record: &str, tag: &str) -> Option<String> {
     })
 }
 
-fn check_selector(
-    obs: &SelectorObservation,
-    locale: Locale,
-) -> Option<(Diagnostic, ErrorType, bool)> {
-    let cname_record = format!("{} CNAME {}", obs.name, obs.expected_target);
-    let name = &obs.name;
-    let target = &obs.expected_target;
+fn check_selector(obs: &SelectorObservation) -> Option<(Finding, ErrorType, bool)> {
+    let fix = Fix::new(&obs.name, RecordType::Cname, &obs.expected_target);
     if obs.cnames.is_temporary() || obs.txts.is_temporary() {
         let timeout = matches!(obs.cnames, Answer::Timeout) || matches!(obs.txts, Answer::Timeout);
         return Some((
-            temporary(timeout, locale, name),
+            temporary(timeout, &obs.name),
             ErrorType::DnsServerError,
             true,
         ));
     }
     let cnames = obs.cnames.records().cloned().unwrap_or_default();
     let txts = obs.txts.records().cloned().unwrap_or_default();
+    let wrong = |finding| Some((finding, ErrorType::InvalidValue, false));
     if !cnames.is_empty() {
         if !txts.is_empty() {
-            return Some((
-                Diagnostic::new(
-                    "cname_with_other_data",
-                    locale,
-                    format!(
-                        "Bei {name} steht neben dem CNAME-Eintrag noch ein TXT-Eintrag. Ein CNAME darf nicht neben anderen Einträgen stehen: löschen Sie den TXT-Eintrag."
-                    ),
-                    format!(
-                        "{name} has a TXT record beside its CNAME record. A CNAME must stand alone: delete the TXT record."
-                    ),
-                    Some(cname_record),
-                ),
-                ErrorType::InvalidValue,
-                false,
-            ));
+            return wrong(Finding::CnameWithOtherData { fix });
         }
-        if cnames
-            .iter()
-            .any(|c| c.trim_end_matches('.').eq_ignore_ascii_case(target))
-        {
+        if cnames.iter().any(|c| {
+            c.trim_end_matches('.')
+                .eq_ignore_ascii_case(&obs.expected_target)
+        }) {
             return None;
         }
-        let found = cnames.join(", ");
-        return Some((
-            Diagnostic::new(
-                "cname_wrong_target",
-                locale,
-                format!(
-                    "Der CNAME-Eintrag {name} zeigt auf {found}, muss aber auf {target} zeigen."
-                ),
-                format!("The CNAME record {name} points to {found} but must point to {target}."),
-                Some(cname_record),
-            ),
-            ErrorType::InvalidValue,
-            false,
-        ));
+        return wrong(Finding::CnameWrongTarget {
+            fix,
+            found: found(&cnames),
+        });
     }
     match txts.len() {
         0 => {}
@@ -183,53 +137,13 @@ fn check_selector(
             if published.as_deref() == Some(obs.public_key.as_str()) {
                 return None;
             }
-            return Some((
-                Diagnostic::new(
-                    "txt_instead_of_cname",
-                    locale,
-                    format!(
-                        "Bei {name} steht ein TXT-Eintrag. Dort gehört ein CNAME-Eintrag hin, der auf {target} zeigt: ersetzen Sie den TXT-Eintrag."
-                    ),
-                    format!(
-                        "{name} has a TXT record. A CNAME record pointing to {target} belongs there: replace the TXT record."
-                    ),
-                    Some(cname_record),
-                ),
-                ErrorType::InvalidValue,
-                false,
-            ));
+            return wrong(Finding::TxtInsteadOfCname { fix });
         }
-        n => {
-            return Some((
-                Diagnostic::new(
-                    "dkim_multiple_records",
-                    locale,
-                    format!(
-                        "Bei {name} stehen {n} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an."
-                    ),
-                    format!(
-                        "{name} has {n} TXT records; a key needs exactly one record. Delete them and create the CNAME record."
-                    ),
-                    Some(cname_record),
-                ),
-                ErrorType::InvalidValue,
-                false,
-            ));
-        }
+        count => return wrong(Finding::DkimMultipleRecords { fix, count }),
     }
     if obs.doubled_exists {
         return Some((
-            Diagnostic::new(
-                "domain_appended_twice",
-                locale,
-                format!(
-                    "Der Eintrag steht unter {name} mit doppelt angehängter Domain. Ihr DNS-Anbieter hängt die Domain selbst an: tragen Sie als Namen nur den Teil vor der Domain ein."
-                ),
-                format!(
-                    "The record was created with the domain appended twice (under {name} plus the domain again). Your DNS provider appends the domain itself: enter only the part before the domain as the name."
-                ),
-                Some(cname_record),
-            ),
+            Finding::DomainAppendedTwice { fix },
             ErrorType::HostNotFound,
             false,
         ));
@@ -239,29 +153,17 @@ fn check_selector(
     } else {
         ErrorType::TypeNotFound
     };
-    Some((
-        Diagnostic::new(
-            "record_missing",
-            locale,
-            format!("Der CNAME-Eintrag {name} fehlt. Legen Sie ihn bei Ihrem DNS-Anbieter an."),
-            format!("The CNAME record {name} is missing. Create it at your DNS provider."),
-            Some(cname_record),
-        ),
-        error_type,
-        false,
-    ))
+    Some((Finding::RecordMissing { fix }, error_type, false))
 }
 
 /// Judges the three DKIM selectors together.
-pub fn check_dkim(selectors: &[SelectorObservation], locale: Locale) -> PartCheck {
-    let findings: Vec<(Diagnostic, ErrorType, bool)> = selectors
-        .iter()
-        .filter_map(|s| check_selector(s, locale))
-        .collect();
+pub fn check_dkim(selectors: &[SelectorObservation]) -> PartCheck {
+    let findings: Vec<(Finding, ErrorType, bool)> =
+        selectors.iter().filter_map(check_selector).collect();
     verdict_of(findings)
 }
 
-fn verdict_of(findings: Vec<(Diagnostic, ErrorType, bool)>) -> PartCheck {
+fn verdict_of(findings: Vec<(Finding, ErrorType, bool)>) -> PartCheck {
     if findings.is_empty() {
         return PartCheck::verified();
     }
@@ -279,7 +181,7 @@ fn verdict_of(findings: Vec<(Diagnostic, ErrorType, bool)>) -> PartCheck {
     PartCheck {
         verdict,
         error_type,
-        diagnostics: findings.into_iter().map(|(d, _, _)| d).collect(),
+        findings: findings.into_iter().map(|(d, _, _)| d).collect(),
     }
 }
 
@@ -390,23 +292,18 @@ fn spf_term_ok(term: &str) -> bool {
 }
 
 /// Judges the SPF policy; `expected` is the record absender asks for.
-pub fn check_spf(
-    obs: &SpfObservation,
-    include_domain: &str,
-    expected: &str,
-    locale: Locale,
-) -> PartCheck {
+pub fn check_spf(obs: &SpfObservation, include_domain: &str, expected: &str) -> PartCheck {
     let domain = &obs.domain;
-    let record = Some(format!("{domain} TXT \"{expected}\""));
-    let one = |code: &str, de: String, en: String, error_type: ErrorType| PartCheck {
+    let fix = Fix::new(domain, RecordType::Txt, expected);
+    let one = |finding: Finding, error_type: ErrorType| PartCheck {
         verdict: Verdict::NotVerified,
-        diagnostics: vec![Diagnostic::new(code, locale, de, en, record.clone())],
+        findings: vec![finding],
         error_type: Some(error_type),
     };
     let txts = match &obs.txts {
         Answer::Timeout | Answer::ServFail => {
             return verdict_of(vec![(
-                temporary(obs.txts == Answer::Timeout, locale, domain),
+                temporary(obs.txts == Answer::Timeout, domain),
                 ErrorType::DnsServerError,
                 true,
             )]);
@@ -421,50 +318,33 @@ pub fn check_spf(
         } else {
             ErrorType::TypeNotFound
         };
-        return one(
-            "spf_missing",
-            format!("{domain} hat keinen SPF-Eintrag. Legen Sie diesen TXT-Eintrag an."),
-            format!("{domain} has no SPF record. Create this TXT record."),
-            error_type,
-        );
+        return one(Finding::SpfMissing { fix }, error_type);
     }
+    let include = include_domain.to_string();
     if policies.len() > 1 {
+        let count = policies.len();
         return one(
-            "spf_multiple_records",
-            format!(
-                "{domain} hat {} SPF-Einträge; erlaubt ist genau einer, sonst ist keiner gültig. Fassen Sie sie zu einem Eintrag zusammen, der include:{include_domain} enthält.",
-                policies.len()
-            ),
-            format!(
-                "{domain} has {} SPF records; exactly one is allowed, otherwise none counts. Merge them into one record that contains include:{include_domain}.",
-                policies.len()
-            ),
+            Finding::SpfMultipleRecords {
+                fix,
+                count,
+                include,
+            },
             ErrorType::InvalidValue,
         );
     }
     let lint = obs.lint.clone().unwrap_or_default();
     // The limits first: past them receivers stop with PermError, whatever else is wrong.
     if lint.lookups > SPF_MAX_LOOKUPS {
+        let limit = SPF_MAX_LOOKUPS;
         return one(
-            "spf_too_many_lookups",
-            format!(
-                "Der SPF-Eintrag von {domain} braucht mehr als {SPF_MAX_LOOKUPS} DNS-Abfragen (mit allen include- und redirect-Angaben); darüber ist er ungültig. Entfernen Sie nicht mehr benötigte include-Angaben."
-            ),
-            format!(
-                "The SPF record of {domain} needs more than {SPF_MAX_LOOKUPS} DNS lookups (counting every include and redirect); beyond that it is invalid. Remove includes that are no longer needed."
-            ),
+            Finding::SpfTooManyLookups { fix, limit },
             ErrorType::InvalidValue,
         );
     }
     if lint.void_lookups > SPF_MAX_VOID_LOOKUPS {
+        let limit = SPF_MAX_VOID_LOOKUPS;
         return one(
-            "spf_too_many_void_lookups",
-            format!(
-                "Der SPF-Eintrag von {domain} verweist auf mehr als {SPF_MAX_VOID_LOOKUPS} Namen, die es nicht gibt oder die keinen Eintrag haben; darüber ist er ungültig. Entfernen Sie diese include-Angaben."
-            ),
-            format!(
-                "The SPF record of {domain} refers to more than {SPF_MAX_VOID_LOOKUPS} names that do not exist or hold no record; beyond that it is invalid. Remove those includes."
-            ),
+            Finding::SpfTooManyVoidLookups { fix, limit },
             ErrorType::InvalidValue,
         );
     }
@@ -475,18 +355,8 @@ pub fn check_spf(
         .any(|(_, e)| *e == SpfEval::PermError);
     let malformed = lint.syntax_error || spf_syntax_error(policies[0]).is_some() || perm_error;
     if malformed {
-        return one(
-            "spf_syntax",
-            format!(
-                "Der SPF-Eintrag von {domain} ist fehlerhaft geschrieben: „{}“. Ersetzen Sie ihn durch den angegebenen Eintrag.",
-                policies[0]
-            ),
-            format!(
-                "The SPF record of {domain} is malformed: \"{}\". Replace it with the record shown.",
-                policies[0]
-            ),
-            ErrorType::InvalidValue,
-        );
+        let found = crate::outside::clean(policies[0]);
+        return one(Finding::SpfSyntax { fix, found }, ErrorType::InvalidValue);
     }
     let evaluations_pass =
         !obs.evaluations.is_empty() && obs.evaluations.iter().all(|(_, e)| *e == SpfEval::Pass);
@@ -499,30 +369,24 @@ pub fn check_spf(
         .any(|(_, e)| *e == SpfEval::TempError)
     {
         return verdict_of(vec![(
-            temporary(false, locale, domain),
+            temporary(false, domain),
             ErrorType::DnsServerError,
             true,
         )]);
     }
-    let (de, en) = match (&lint.all_before_include, lint.includes_platform) {
-        (Some(all), true) => (
-            format!(
-                "Im SPF-Eintrag von {domain} steht „{all}“ vor include:{include_domain}. Alles nach „{all}“ wird ignoriert: setzen Sie include:{include_domain} davor."
-            ),
-            format!(
-                "The SPF record of {domain} has \"{all}\" before include:{include_domain}. Everything after \"{all}\" is ignored: put include:{include_domain} before it."
-            ),
-        ),
-        _ => (
-            format!(
-                "Der SPF-Eintrag von {domain} erlaubt unseren Servern nicht, für Sie zu senden. Ergänzen Sie include:{include_domain} vor der all-Angabe."
-            ),
-            format!(
-                "The SPF record of {domain} does not allow our servers to send for you. Add include:{include_domain} before the all term."
-            ),
-        ),
-    };
-    one("spf_not_authorized", de, en, ErrorType::InvalidValue)
+    // An `all` before the include only matters when the include is there.
+    let all_first = lint
+        .all_before_include
+        .filter(|_| lint.includes_platform)
+        .map(|all| crate::outside::clean(&all));
+    one(
+        Finding::SpfNotAuthorized {
+            fix,
+            include,
+            all_first,
+        },
+        ErrorType::InvalidValue,
+    )
 }
 
 /// Judges a custom MAIL FROM domain: an MX to the platform's bounce host, and
@@ -533,13 +397,16 @@ pub fn check_mail_from(
     bounce_host: &str,
     include_domain: &str,
     expected_spf: &str,
-    locale: Locale,
 ) -> PartCheck {
     let domain = &spf.domain;
-    let record = format!("{domain} MX 10 {bounce_host}");
+    let fix = Fix::new(
+        domain,
+        RecordType::Mx,
+        &format!("{MAIL_FROM_MX_PREFERENCE} {bounce_host}"),
+    );
     let finding = match mx {
         Answer::Timeout | Answer::ServFail => Some((
-            temporary(*mx == Answer::Timeout, locale, domain),
+            temporary(*mx == Answer::Timeout, domain),
             ErrorType::DnsServerError,
             true,
         )),
@@ -551,32 +418,15 @@ pub fn check_mail_from(
             None
         }
         Answer::Records(hosts) => Some((
-            Diagnostic::new(
-                "mx_wrong_target",
-                locale,
-                format!(
-                    "Der MX-Eintrag von {domain} zeigt auf {}, muss aber auf {bounce_host} zeigen, damit Rückläufer bei uns ankommen.",
-                    hosts.join(", ")
-                ),
-                format!(
-                    "The MX record of {domain} points to {} but must point to {bounce_host}, so that bounces reach us.",
-                    hosts.join(", ")
-                ),
-                Some(record),
-            ),
+            Finding::MxWrongTarget {
+                fix,
+                found: found(hosts),
+            },
             ErrorType::InvalidValue,
             false,
         )),
         Answer::NxDomain | Answer::NoData => Some((
-            Diagnostic::new(
-                "record_missing",
-                locale,
-                format!(
-                    "Der MX-Eintrag für {domain} fehlt. Legen Sie ihn bei Ihrem DNS-Anbieter an."
-                ),
-                format!("The MX record for {domain} is missing. Create it at your DNS provider."),
-                Some(record),
-            ),
+            Finding::RecordMissing { fix },
             if *mx == Answer::NxDomain {
                 ErrorType::HostNotFound
             } else {
@@ -585,12 +435,12 @@ pub fn check_mail_from(
             false,
         )),
     };
-    let spf = check_spf(spf, include_domain, expected_spf, locale);
-    let mut findings: Vec<(Diagnostic, ErrorType, bool)> = finding.into_iter().collect();
+    let spf = check_spf(spf, include_domain, expected_spf);
+    let mut findings: Vec<(Finding, ErrorType, bool)> = finding.into_iter().collect();
     let spf_temporary = spf.verdict == Verdict::Temporary;
     let spf_type = spf.error_type.unwrap_or(ErrorType::InvalidValue);
     findings.extend(
-        spf.diagnostics
+        spf.findings
             .into_iter()
             .map(|d| (d, spf_type, spf_temporary)),
     );
@@ -598,7 +448,7 @@ pub fn check_mail_from(
 }
 
 /// Advice about DMARC: never blocks verification.
-pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>, locale: Locale) -> Vec<Diagnostic> {
+pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>) -> Vec<Finding> {
     let has_policy = answer.records().is_some_and(|txts| {
         txts.iter()
             .any(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1"))
@@ -606,17 +456,12 @@ pub fn check_dmarc(domain: &str, answer: &Answer<Vec<String>>, locale: Locale) -
     if has_policy || answer.is_temporary() {
         return Vec::new();
     }
-    vec![Diagnostic::new(
-        "dmarc_missing",
-        locale,
-        format!(
-            "Empfehlung: {domain} hat keinen DMARC-Eintrag. Mit einem DMARC-Eintrag erkennen Postfächer gefälschte Mails Ihrer Domain besser. Die Einrichtung blockiert das nicht."
-        ),
-        format!(
-            "Advice: {domain} has no DMARC record. With one, mailboxes recognise forged mail from your domain better. This does not block the setup."
-        ),
-        Some(format!("_dmarc.{domain} TXT \"v=DMARC1; p=none\"")),
-    )]
+    let fix = Fix::new(
+        &format!("_dmarc.{domain}"),
+        RecordType::Txt,
+        "v=DMARC1; p=none",
+    );
+    vec![Finding::DmarcMissing { fix }]
 }
 
 #[cfg(test)]
@@ -638,10 +483,10 @@ mod tests {
     }
 
     fn dkim_code(obs: SelectorObservation) -> (Verdict, Option<String>) {
-        let check = check_dkim(&[obs], Locale::En);
+        let check = check_dkim(&[obs]);
         (
             check.verdict,
-            check.diagnostics.first().map(|d| d.code.clone()),
+            check.findings.first().map(|d| d.code().to_string()),
         )
     }
 
@@ -707,7 +552,7 @@ mod tests {
             dkim_code(selector(ServFail, NoData)),
             (Verdict::Temporary, Some("dns_servfail".into()))
         );
-        let check = check_dkim(&[timeout, selector(NxDomain, NxDomain)], Locale::En);
+        let check = check_dkim(&[timeout, selector(NxDomain, NxDomain)]);
         assert_eq!(check.verdict, Verdict::NotVerified);
         assert_eq!(check.error_type, Some(ErrorType::HostNotFound));
     }
@@ -723,11 +568,10 @@ mod tests {
             &obs,
             "spf.absender.test",
             "v=spf1 include:spf.absender.test ~all",
-            Locale::De,
         );
         (
             check.verdict,
-            check.diagnostics.first().map(|d| d.code.clone()),
+            check.findings.first().map(|d| d.code().to_string()),
         )
     }
 
@@ -868,13 +712,12 @@ mod tests {
                 "bounce.absender.test",
                 "spf.absender.test",
                 expected,
-                Locale::En,
             );
             (
                 c.verdict,
-                c.diagnostics
+                c.findings
                     .iter()
-                    .map(|d| d.code.clone())
+                    .map(|d| d.code().to_string())
                     .collect::<Vec<_>>(),
             )
         };
@@ -904,27 +747,26 @@ mod tests {
     #[test]
     fn dmarc_is_advice_only() {
         assert_eq!(
-            check_dmarc("acme.test", &NxDomain, Locale::En)[0].code,
+            check_dmarc("acme.test", &NxDomain)[0].code(),
             "dmarc_missing"
         );
-        assert!(
-            check_dmarc(
-                "acme.test",
-                &Records(vec!["v=DMARC1; p=none".into()]),
-                Locale::En
-            )
-            .is_empty()
-        );
-        assert!(check_dmarc("acme.test", &Timeout, Locale::En).is_empty());
+        assert!(check_dmarc("acme.test", &Records(vec!["v=DMARC1; p=none".into()]),).is_empty());
+        assert!(check_dmarc("acme.test", &Timeout).is_empty());
     }
 
     #[test]
-    fn messages_speak_the_locale_and_name_the_fixing_record() {
-        let check = check_dkim(&[selector(NxDomain, NxDomain)], Locale::De);
-        assert!(check.diagnostics[0].message.contains("fehlt"));
+    fn findings_name_the_fixing_record_and_keep_what_was_found_bounded() {
+        let check = check_dkim(&[selector(NxDomain, NxDomain)]);
         assert_eq!(
-            check.diagnostics[0].record.as_deref(),
+            check.findings[0].fix().map(ToString::to_string).as_deref(),
             Some("s1._domainkey.acme.test CNAME s1.dkim.absender.test")
         );
+        let many: Vec<String> = (0..50).map(|i| format!("t{i}.example.\n")).collect();
+        let check = check_dkim(&[selector(Records(many), NoData)]);
+        let Finding::CnameWrongTarget { found, .. } = &check.findings[0] else {
+            panic!("{:?}", check.findings);
+        };
+        assert_eq!(found.len(), 5);
+        assert_eq!(found[0], "t0.example. ");
     }
 }

@@ -1,7 +1,7 @@
 //! The DNS records an organization must publish for an identity (Easy DKIM + SPF).
 
 use crate::{Domain, Selector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The platform's DNS names that customer records point at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct PlatformDns {
 }
 
 /// DNS record types absender asks customers to publish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RecordType {
     /// An alias to the platform's key.
     #[serde(rename = "CNAME")]

@@ -1,5 +1,6 @@
 //! Request and response bodies of the native API, shared by server and CLI.
 
+use absender_core::finding::Finding;
 use absender_core::{Category, Locale, Scope, Status};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +81,28 @@ pub struct RequestIdentity {
     pub mail_from_domain: Option<String>,
 }
 
-pub use absender_core::diagnostic::Diagnostic;
+/// A finding as the API shows it: its code and parameters, what it means
+/// in the caller's language, and the record that fixes it as one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub message: String,
+    /// The fixing record as `name TYPE value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+}
+
+impl Diagnostic {
+    /// `finding` in words of `locale`.
+    pub fn new(finding: Finding, locale: Locale) -> Self {
+        Self {
+            message: crate::finding_words::describe(&finding, locale),
+            record: finding.fix().map(ToString::to_string),
+            finding,
+        }
+    }
+}
 
 /// The SOA of the zone whose server answered a check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

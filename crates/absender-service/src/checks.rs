@@ -6,10 +6,10 @@ use crate::api::{Event, Identity, OperatorEvent};
 use crate::batch_write::{WhenAway, write_isolating};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
-use crate::{App, Caller, ServiceError};
+use crate::{App, Caller, ServiceError, identities};
 use absender_core::check::{self, PartCheck, Verdict};
 use absender_core::decision::{self, Before, CheckedPart, PartState, PartVerdicts, Schedule};
-use absender_core::diagnostic::Diagnostic;
+use absender_core::finding::Finding;
 use absender_core::lifecycle::Deadlines;
 use absender_core::records::{platform_key_name, spf_policy};
 use absender_core::{Domain, IdentityParts, Locale, Selector, Status};
@@ -19,13 +19,13 @@ use absender_store::{
 };
 use std::time::Duration;
 
-/// The pure checks' verdicts on one observation, in one language.
+/// The pure checks' verdicts on one observation.
 struct Verdicts {
     dkim: PartCheck,
     spf: PartCheck,
     mail_from: PartCheck,
     /// Advice only: DMARC never decides a status.
-    dmarc: Vec<Diagnostic>,
+    dmarc: Vec<Finding>,
 }
 
 /// What the event of a part's change says: "records verified", or the codes found.
@@ -34,9 +34,9 @@ fn event_detail(check: &PartCheck) -> String {
         return "records verified".to_string();
     }
     check
-        .diagnostics
+        .findings
         .iter()
-        .map(|d| d.code.as_str())
+        .map(Finding::code)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -74,7 +74,7 @@ struct Outcome {
     update: CheckUpdate,
     before: Status,
     after: Status,
-    diagnostics: Vec<Diagnostic>,
+    findings: Vec<Finding>,
 }
 
 impl App {
@@ -133,7 +133,7 @@ impl App {
         }
         let observation = self.observe_within_deadline(&target).await?;
         let previous = store.identity_checks(&row.id).await?;
-        let outcome = self.decide(row, &org, &observation, &previous)?;
+        let outcome = self.decide(row, &observation, &previous)?;
         Ok(Checked {
             org,
             row: row.clone(),
@@ -181,78 +181,45 @@ impl App {
         for Checked { org, row, outcome } in checked.iter().copied() {
             tracing::info!(identity_id = %row.id, dkim = %outcome.update.dkim_status, spf = %outcome.update.spf_status, "identity checked");
             if outcome.before != outcome.after {
-                self.notify_status(
-                    org,
-                    row,
-                    outcome.before,
-                    outcome.after,
-                    &outcome.diagnostics,
-                )
-                .await?;
+                self.notify_status(org, row, outcome.before, outcome.after, &outcome.findings)
+                    .await?;
             }
         }
         Ok(())
     }
 
-    /// What the pure checks say of `observation`, in `locale`.
-    fn verdicts(&self, domain: &Domain, observation: &Observation, locale: Locale) -> Verdicts {
+    /// What the pure checks say of `observation`.
+    fn verdicts(&self, domain: &Domain, observation: &Observation) -> Verdicts {
         let dns = &self.inner.platform_dns;
         Verdicts {
-            dkim: check::check_dkim(&observation.dkim, locale),
-            spf: check::check_spf(
-                &observation.spf,
-                dns.spf_domain.as_str(),
-                &spf_policy(dns),
-                locale,
-            ),
+            dkim: check::check_dkim(&observation.dkim),
+            spf: check::check_spf(&observation.spf, dns.spf_domain.as_str(), &spf_policy(dns)),
             mail_from: check::check_mail_from(
                 &observation.mail_from_mx,
                 &observation.mail_from_spf,
                 dns.bounce_host.as_str(),
                 dns.spf_domain.as_str(),
                 &spf_policy(dns),
-                locale,
             ),
-            dmarc: check::check_dmarc(domain.as_str(), &observation.dmarc, locale),
+            dmarc: check::check_dmarc(domain.as_str(), &observation.dmarc),
         }
     }
 
     fn decide(
         &self,
         row: &IdentityRow,
-        org: &OrgRow,
         observation: &Observation,
         previous: &[IdentityCheckRow],
     ) -> Result<Outcome, ServiceError> {
-        let locale = Locale::parse(&org.locale).unwrap_or_default();
         let now = self.now_ms();
         let domain =
             Domain::parse(&row.domain).map_err(|_| ServiceError::corrupt("identity domain"))?;
-        // The findings are stored in every language, so that a page shows
-        // them in its own; statuses, events and notices use the organization's.
-        let in_every_language = Locale::ALL.map(|l| (l, self.verdicts(&domain, observation, l)));
-        let stored = |findings: fn(&Verdicts) -> &Vec<Diagnostic>| {
-            let by_locale: std::collections::BTreeMap<&str, &Vec<Diagnostic>> = in_every_language
-                .iter()
-                .map(|(l, v)| (l.as_str(), findings(v)))
-                .collect();
-            serde_json::to_string(&by_locale).expect("diagnostics serialize")
-        };
-        let [dkim_found, spf_found, mail_from_found, dmarc_found] = [
-            stored(|v| &v.dkim.diagnostics),
-            stored(|v| &v.spf.diagnostics),
-            stored(|v| &v.mail_from.diagnostics),
-            stored(|v| &v.dmarc),
-        ];
         let Verdicts {
             dkim,
             spf,
             mail_from,
-            ..
-        } = in_every_language
-            .into_iter()
-            .find_map(|(l, v)| (l == locale).then_some(v))
-            .expect("the organization's language is one of all");
+            dmarc,
+        } = self.verdicts(&domain, observation);
         let previous_of = |part: &str| previous.iter().find(|p| p.part == part);
         let state = |part: CheckedPart, stored: &str| {
             Ok::<_, ServiceError>(PartState {
@@ -305,13 +272,13 @@ impl App {
             .collect();
 
         let soa = observation.soa.as_ref();
-        let part_row = |part: CheckedPart, diagnostics: String| {
+        let part_row = |part: CheckedPart| {
             let check = check_of(part);
             IdentityCheckRow {
                 identity_id: row.id.clone(),
                 part: part.as_str().to_string(),
                 status_since: decided.since(part, &before, now),
-                diagnostics,
+                diagnostics: identities::stored(&check.findings),
                 error_type: check.error_type.map(|t| t.as_str().to_string()),
                 soa_zone: soa.map(|s| s.zone.clone()),
                 soa_mname: soa.map(|s| s.mname.clone()),
@@ -330,7 +297,7 @@ impl App {
             identity_id: row.id.clone(),
             part: "dmarc".to_string(),
             status_since: since_dmarc,
-            diagnostics: dmarc_found,
+            diagnostics: identities::stored(&dmarc),
             error_type: None,
             soa_zone: soa.map(|s| s.zone.clone()),
             soa_mname: soa.map(|s| s.mname.clone()),
@@ -339,17 +306,12 @@ impl App {
             last_success_at: Some(now),
         };
         let parts = vec![
-            part_row(CheckedPart::Dkim, dkim_found),
-            part_row(CheckedPart::Spf, spf_found),
-            part_row(CheckedPart::MailFrom, mail_from_found),
+            part_row(CheckedPart::Dkim),
+            part_row(CheckedPart::Spf),
+            part_row(CheckedPart::MailFrom),
             dmarc_row,
         ];
-        let diagnostics = dkim
-            .diagnostics
-            .iter()
-            .chain(&spf.diagnostics)
-            .cloned()
-            .collect();
+        let findings = dkim.findings.iter().chain(&spf.findings).cloned().collect();
         Ok(Outcome {
             update: CheckUpdate {
                 identity_id: row.id.clone(),
@@ -364,7 +326,7 @@ impl App {
             },
             before: decided.overall_before,
             after: decided.overall_after,
-            diagnostics,
+            findings,
         })
     }
 
@@ -375,7 +337,7 @@ impl App {
         row: &IdentityRow,
         from: Status,
         to: Status,
-        findings: &[Diagnostic],
+        findings: &[Finding],
     ) -> Result<(), ServiceError> {
         let locale = Locale::parse(&org.locale).unwrap_or_default();
         let platform = &self.inner.settings.platform.name;

@@ -1,6 +1,7 @@
 //! Sender identities: requested by an organization, verified by the address
 //! owner and (later) by DNS checks, withdrawn on delete.
 
+use crate::api::Diagnostic;
 use crate::api::{
     AddressPart, AdvicePart, DnsPart, DnsRecord, DnsRecords, Identity, Parts, RequestIdentity, Soa,
 };
@@ -8,7 +9,7 @@ use crate::clock::rfc3339;
 use crate::dkim_keys::{self, SELECTORS_PER_DOMAIN};
 use crate::secrets::new_id;
 use crate::{App, Caller, ServiceError};
-use absender_core::diagnostic::Diagnostic;
+use absender_core::finding::Finding;
 use absender_core::freemail::is_freemail;
 use absender_core::records::required_records;
 use absender_core::{
@@ -42,14 +43,68 @@ pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
     })
 }
 
-/// The findings stored with a part's check, in `locale`: stored in every
-/// language (`{"de": […], "en": […]}`) so that each page shows its own; rows
-/// written by an older absender hold one list in the organization's language.
-pub(crate) fn findings_in(stored: &str, locale: Locale) -> Vec<Diagnostic> {
-    if let Ok(mut by_locale) = serde_json::from_str::<HashMap<String, Vec<Diagnostic>>>(stored) {
-        return by_locale.remove(locale.as_str()).unwrap_or_default();
+/// A part's findings as stored: a JSON array of codes with their parameters.
+pub(crate) fn stored(findings: &[Finding]) -> String {
+    serde_json::to_string(findings).expect("findings serialize")
+}
+
+/// The findings stored with a part's check. Rows written before findings
+/// were data hold words (`{"de": […], "en": […]}`, or one list in the
+/// organization's language); they are rebuilt from the English words.
+pub(crate) fn findings_in(stored: &str) -> Vec<Finding> {
+    if let Ok(findings) = serde_json::from_str::<Vec<Finding>>(stored) {
+        return findings;
     }
-    serde_json::from_str(stored).unwrap_or_default()
+    #[derive(serde::Deserialize)]
+    struct Worded {
+        code: String,
+        message: String,
+        record: Option<String>,
+    }
+    let worded = match serde_json::from_str::<HashMap<String, Vec<Worded>>>(stored) {
+        Ok(mut by_locale) => by_locale.remove("en").unwrap_or_default(),
+        Err(_) => serde_json::from_str(stored).unwrap_or_default(),
+    };
+    worded
+        .iter()
+        .filter_map(|w| Finding::from_words(&w.code, w.record.as_deref(), &w.message))
+        .collect()
+}
+
+impl App {
+    /// Rewrites stored findings that an older absender wrote as words into
+    /// codes and parameters; rows already data are left as they are. Runs at
+    /// start; returns how many rows it rewrote.
+    pub async fn upgrade_stored_findings(&self) -> Result<u64, ServiceError> {
+        let store = &self.inner.store;
+        let mut after = (String::new(), String::new());
+        let mut rewritten = 0;
+        loop {
+            let rows = store.worded_findings((&after.0, &after.1), 500).await?;
+            let Some(last) = rows.last() else {
+                return Ok(rewritten);
+            };
+            after = (last.0.clone(), last.1.clone());
+            for (identity_id, part, read) in &rows {
+                if serde_json::from_str::<Vec<Finding>>(read).is_ok() {
+                    continue;
+                }
+                let findings = stored(&findings_in(read));
+                store
+                    .replace_findings(identity_id, part, read, &findings)
+                    .await?;
+                rewritten += 1;
+            }
+        }
+    }
+}
+
+/// `findings` in words of `locale`.
+fn described(findings: Vec<Finding>, locale: Locale) -> Vec<Diagnostic> {
+    findings
+        .into_iter()
+        .map(|f| Diagnostic::new(f, locale))
+        .collect()
 }
 
 /// The organization's language, for views that name no other.
@@ -63,7 +118,7 @@ fn dns_part(status: Status, check: Option<&IdentityCheckRow>, locale: Locale) ->
         // Findings of the last check, shown while the part is not verified.
         diagnostics: check
             .filter(|_| status != Status::Success)
-            .map(|c| findings_in(&c.diagnostics, locale))
+            .map(|c| described(findings_in(&c.diagnostics), locale))
             .unwrap_or_default(),
         error_type: check
             .filter(|_| status != Status::Success)
@@ -113,7 +168,7 @@ pub(crate) fn identity_view(
             mail_from: dns_part(*mail_from, check("mail_from"), locale),
             dmarc: AdvicePart {
                 diagnostics: check("dmarc")
-                    .map(|c| findings_in(&c.diagnostics, locale))
+                    .map(|c| described(findings_in(&c.diagnostics), locale))
                     .unwrap_or_default(),
             },
         },
@@ -478,34 +533,30 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use absender_core::RecordType;
+    use absender_core::finding::Fix;
 
     #[test]
-    fn findings_are_read_in_the_asked_language_and_old_rows_as_they_are() {
-        let finding = |code: &str, message: &str| Diagnostic {
-            code: code.into(),
-            message: message.into(),
-            record: None,
+    fn findings_are_stored_as_data_and_rows_of_words_are_rebuilt() {
+        let missing = Finding::RecordMissing {
+            fix: Fix::new("s1._domainkey.acme.test", RecordType::Cname, "s1.dkim.x"),
         };
-        let stored = serde_json::json!({
-            "de": [finding("record_missing", "fehlt")],
-            "en": [finding("record_missing", "missing")],
-        })
-        .to_string();
-        assert_eq!(
-            findings_in(&stored, Locale::En),
-            [finding("record_missing", "missing")]
-        );
-        assert_eq!(
-            findings_in(&stored, Locale::De),
-            [finding("record_missing", "fehlt")]
-        );
-        // Written by an older absender: one list, in the organization's language.
-        let old = serde_json::to_string(&[finding("record_missing", "fehlt")]).unwrap();
-        assert_eq!(
-            findings_in(&old, Locale::En),
-            [finding("record_missing", "fehlt")]
-        );
-        assert!(findings_in("not json", Locale::En).is_empty());
-        assert!(findings_in("[]", Locale::De).is_empty());
+        let missing = vec![missing];
+        assert_eq!(findings_in(&stored(&missing)), missing);
+        let worded = |message: &str| {
+            serde_json::json!({
+                "code": "record_missing",
+                "message": message,
+                "record": "s1._domainkey.acme.test CNAME s1.dkim.x",
+            })
+        };
+        // Stored in every language by the last absender: read from the English.
+        let by_locale = serde_json::json!({"de": [worded("fehlt")], "en": [worded("missing")]});
+        assert_eq!(findings_in(&by_locale.to_string()), missing);
+        // Stored once in the organization's language by an older one.
+        let old = serde_json::json!([worded("fehlt")]).to_string();
+        assert_eq!(findings_in(&old), missing);
+        assert!(findings_in("not json").is_empty());
+        assert!(findings_in("[]").is_empty());
     }
 }

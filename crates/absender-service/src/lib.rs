@@ -11,6 +11,7 @@ mod clock;
 pub mod crypto;
 mod dkim_keys;
 mod error;
+pub mod finding_words;
 mod identities;
 mod limits;
 mod messages;

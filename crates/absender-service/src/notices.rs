@@ -1,6 +1,7 @@
 //! The words of absender's own mails, in German and English.
 
-use absender_core::diagnostic::Diagnostic;
+use crate::finding_words::describe;
+use absender_core::finding::Finding;
 use absender_core::{Locale, Status};
 use askama::Template;
 
@@ -100,11 +101,11 @@ fn notice(
     platform: &str,
     subject: String,
     paragraphs: Vec<String>,
-    findings: &[Diagnostic],
+    findings: &[Finding],
 ) -> NoticeText {
     let findings: Vec<(String, Option<String>)> = findings
         .iter()
-        .map(|d| (d.message.clone(), d.record.clone()))
+        .map(|f| (describe(f, locale), f.fix().map(ToString::to_string)))
         .collect();
     let mut text = paragraphs.join("\n\n");
     for (message, record) in &findings {
@@ -136,7 +137,7 @@ pub(crate) fn status_change(
     address: &str,
     from: Status,
     to: Status,
-    findings: &[Diagnostic],
+    findings: &[Finding],
 ) -> Option<NoticeText> {
     let de = locale == Locale::De;
     let (subject, paragraphs) = match (from, to) {
@@ -254,10 +255,12 @@ mod tests {
 
     #[test]
     fn status_notices_name_the_fixing_records_and_escape_them() {
-        let finding = Diagnostic {
-            code: "record_missing".into(),
-            message: "The CNAME record <x> is missing.".into(),
-            record: Some("x._domainkey.acme.test CNAME x.dkim.absender.test".into()),
+        let finding = Finding::RecordMissing {
+            fix: absender_core::finding::Fix::new(
+                "<x>._domainkey.acme.test",
+                absender_core::RecordType::Cname,
+                "x.dkim.absender.test",
+            ),
         };
         let n = status_change(
             Locale::En,
@@ -271,7 +274,7 @@ mod tests {
         assert!(n.subject.contains("Problem"));
         assert!(
             n.text
-                .contains("x._domainkey.acme.test CNAME x.dkim.absender.test")
+                .contains("<x>._domainkey.acme.test CNAME x.dkim.absender.test")
         );
         assert!(n.html.contains("&#60;x&#62;") || n.html.contains("&lt;x&gt;"));
         let ok = status_change(

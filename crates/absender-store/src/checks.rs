@@ -27,6 +27,10 @@ const PARTS_OF_ORG: &str = "SELECT c.identity_id, c.part, c.status_since, c.diag
      JOIN identities i ON i.id = c.identity_id WHERE i.org_id = $1 ORDER BY c.identity_id, c.part";
 const ALL_PARTS: &str = "SELECT identity_id, part, status_since, diagnostics, error_type, soa_zone, soa_mname, soa_serial, \
      last_checked_at, last_success_at FROM identity_checks ORDER BY identity_id, part";
+// Findings stored as words (before they were data) carry a "message" key.
+const WORDED_PARTS: &str = "SELECT identity_id, part, diagnostics FROM identity_checks \
+     WHERE (identity_id, part) > ($1, $2) AND diagnostics LIKE '%\"message\"%' ORDER BY identity_id, part LIMIT $3";
+const SET_FINDINGS: &str = "UPDATE identity_checks SET diagnostics = $3 WHERE identity_id = $1 AND part = $2 AND diagnostics = $4";
 const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id, part, from_status, to_status, detail, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
@@ -207,6 +211,40 @@ impl Store {
     /// The last check's findings of every identity (the operator's overview).
     pub async fn all_identity_checks(&self) -> Result<Vec<IdentityCheckRow>, StoreError> {
         Ok(sqlx::query_as(ALL_PARTS).fetch_all(&self.pool).await?)
+    }
+
+    /// Up to `limit` stored checks after (`identity_id`, `part`) whose
+    /// findings may be words rather than data: (identity id, part, findings).
+    pub async fn worded_findings(
+        &self,
+        after: (&str, &str),
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(WORDED_PARTS)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Replaces a stored check's findings, unless a check wrote them since
+    /// they were `read`.
+    pub async fn replace_findings(
+        &self,
+        identity_id: &str,
+        part: &str,
+        read: &str,
+        findings: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(SET_FINDINGS)
+            .bind(identity_id)
+            .bind(part)
+            .bind(findings)
+            .bind(read)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Records one event.

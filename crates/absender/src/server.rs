@@ -146,6 +146,16 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     app.ensure_platform_key()
         .await
         .context("preparing the platform's DKIM key")?;
+    let upgraded = app
+        .upgrade_stored_findings()
+        .await
+        .context("upgrading stored check findings")?;
+    if upgraded > 0 {
+        tracing::info!(
+            rows = upgraded,
+            "stored check findings rewritten as codes and parameters"
+        );
+    }
     let (stop_checks, checks_stopped) = oneshot::channel::<()>();
     let scheduler = {
         let app = app.clone();

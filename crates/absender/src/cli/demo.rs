@@ -287,7 +287,7 @@ async fn verify_dns(
     let identity: Identity = acme.post(&check, &serde_json::json!({})).await?;
     println!("   {}", status_line(&identity));
     for d in &identity.parts.dkim.diagnostics {
-        println!("   [{}] {}", d.code, d.message);
+        println!("   [{}] {}", d.finding.code(), d.message);
         if let Some(record) = &d.record {
             println!("   fix: {record}");
         }

@@ -67,7 +67,7 @@ pub fn describe_with_diagnostics(identity: &Identity) -> String {
         .chain(&p.spf.diagnostics)
         .chain(&p.dmarc.diagnostics)
     {
-        text.push_str(&format!("\n  [{}] {}", d.code, d.message));
+        text.push_str(&format!("\n  [{}] {}", d.finding.code(), d.message));
         if let Some(record) = &d.record {
             text.push_str(&format!("\n      fix: {record}"));
         }

@@ -659,3 +659,66 @@ async fn the_mail_from_domain_is_checked_but_optional() {
     );
     assert_eq!(checked["status"], "SUCCESS");
 }
+
+#[tokio::test]
+async fn findings_an_older_absender_stored_as_words_are_rewritten_as_data() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "de").await;
+    let identity = app.request_identity(&org, "events@older.test", "all").await;
+    let id = id(&identity);
+    app.wait_for(&org, &id, Duration::from_secs(10), |i| {
+        i["parts"]["dkim"]["last_checked_at"].is_string()
+    })
+    .await;
+    let store = app.app().store();
+    let name = "s1._domainkey.older.test";
+    let record = format!("{name} CNAME s1.dkim.absender.test");
+    let worded = |message: String| json!({"code": "cname_wrong_target", "message": message, "record": record});
+    let by_locale = json!({
+        "de": [worded(format!("Der CNAME-Eintrag {name} zeigt auf elsewhere.example., muss aber auf s1.dkim.absender.test zeigen."))],
+        "en": [worded(format!("The CNAME record {name} points to elsewhere.example. but must point to s1.dkim.absender.test."))],
+    })
+    .to_string();
+    let read = || async {
+        let checks = store.identity_checks(&id).await.unwrap();
+        checks
+            .into_iter()
+            .find(|c| c.part == "dkim")
+            .unwrap()
+            .diagnostics
+    };
+    let current = read().await;
+    store
+        .replace_findings(&id, "dkim", &current, &by_locale)
+        .await
+        .unwrap();
+    assert_eq!(read().await, by_locale);
+
+    assert_eq!(app.app().upgrade_stored_findings().await.unwrap(), 1);
+    let upgraded: Value = serde_json::from_str(&read().await).unwrap();
+    assert_eq!(
+        upgraded,
+        json!([{
+            "code": "cname_wrong_target",
+            "fix": {"name": name, "type": "CNAME", "value": "s1.dkim.absender.test"},
+            "found": ["elsewhere.example."],
+        }]),
+        "codes and parameters, no words"
+    );
+    assert_eq!(
+        app.app().upgrade_stored_findings().await.unwrap(),
+        0,
+        "rows already data stay"
+    );
+    let shown = app.identity(&org, &id).await;
+    let finding = &shown["parts"]["dkim"]["diagnostics"][0];
+    assert_eq!(
+        finding["message"],
+        format!(
+            "Der CNAME-Eintrag {name} zeigt auf elsewhere.example., muss aber auf s1.dkim.absender.test zeigen."
+        ),
+        "the organization's language, from the parameters: {shown}"
+    );
+    assert_eq!(finding["record"], record);
+    assert_eq!(finding["found"], json!(["elsewhere.example."]));
+}

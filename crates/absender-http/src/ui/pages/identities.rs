@@ -221,29 +221,28 @@ struct WizardView {
 }
 
 /// A record's state from its part: fine when the part is verified; needing a
-/// fix when a finding names this record; else found once checked.
+/// fix when a finding's fixing record is this one; else found once checked.
 fn record_state(
     t: &Texts,
     part: &DnsPart,
     name: &str,
     record_type: &str,
 ) -> (&'static str, &'static str, Option<String>) {
-    let prefix = format!("{name} {record_type} ");
     let finding = part.diagnostics.iter().find(|d| {
-        d.record.as_deref().is_some_and(|r| {
-            r.starts_with(&prefix) || r.starts_with(&format!("{name}. {record_type} "))
-        })
+        d.finding
+            .fix()
+            .is_some_and(|fix| fix.record_type.as_str() == record_type && fix.is_at(name))
     });
     match (part.status, finding, &part.last_checked_at) {
         (Status::Success, _, _) => (t.rec_ok, "ok", None),
         // Not published yet while waiting for the customer: no alarm.
-        (Status::Pending | Status::NotStarted, Some(d), _) if d.code == "record_missing" => {
+        (Status::Pending | Status::NotStarted, Some(d), _) if d.finding.is_missing() => {
             (t.rec_missing, "warn", None)
         }
         (_, Some(d), _) => (t.rec_wrong, "bad", Some(d.message.clone())),
         (_, None, None) => (t.rec_unchecked, "neutral", None),
         // A finding that names no record (a lookup failed): not known to be fine.
-        (_, None, Some(_)) if part.diagnostics.iter().any(|d| d.record.is_none()) => {
+        (_, None, Some(_)) if part.diagnostics.iter().any(|d| d.finding.fix().is_none()) => {
             (t.rec_unchecked, "neutral", None)
         }
         (_, None, Some(_)) => (t.rec_ok, "ok", None),
@@ -577,17 +576,19 @@ fn zone_snippet(address: &str, records: &DnsRecords) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use absender_core::RecordType;
+    use absender_core::finding::{Finding, Fix};
     use absender_service::api::DnsRecord;
 
-    fn part(status: Status, checked: bool, findings: &[(&str, &str)]) -> DnsPart {
+    fn part(status: Status, checked: bool, findings: &[Finding]) -> DnsPart {
         DnsPart {
             status,
             diagnostics: findings
                 .iter()
-                .map(|(code, record)| Diagnostic {
-                    code: code.to_string(),
-                    message: format!("{code} words"),
-                    record: Some(record.to_string()),
+                .map(|f| Diagnostic {
+                    finding: f.clone(),
+                    message: format!("{} words", f.code()),
+                    record: None,
                 })
                 .collect(),
             error_type: None,
@@ -601,28 +602,25 @@ mod tests {
     fn each_record_gets_its_own_state_from_the_findings_that_name_it() {
         let t = &crate::ui::i18n::EN;
         let name = "s1._domainkey.acme.test";
-        let wrong = ((
-            "cname_wrong_target",
-            "s1._domainkey.acme.test CNAME s1.x.dkim.absender.test",
-        ),);
-        let missing = (
-            "record_missing",
-            "s1._domainkey.acme.test CNAME s1.x.dkim.absender.test",
-        );
+        let fix = |name: &str| Fix::new(name, RecordType::Cname, "s1.x.dkim.absender.test");
+        let wrong = (Finding::CnameWrongTarget {
+            fix: fix(name),
+            found: vec!["elsewhere.example".into()],
+        },);
+        let missing = Finding::RecordMissing { fix: fix(name) };
         let state = |p: &DnsPart| record_state(t, p, name, "CNAME");
         assert_eq!(state(&part(Status::Pending, false, &[])).0, t.rec_unchecked);
         assert_eq!(
-            state(&part(Status::Pending, true, &[missing])).0,
+            state(&part(Status::Pending, true, std::slice::from_ref(&missing))).0,
             t.rec_missing
         );
         let (words, class, problem) = state(&part(Status::Pending, true, &[wrong.0]));
         assert_eq!((words, class), (t.rec_wrong, "bad"));
         assert_eq!(problem.as_deref(), Some("cname_wrong_target words"));
         // A finding about another record leaves this one found.
-        let other = (
-            "record_missing",
-            "s2._domainkey.acme.test CNAME s2.x.dkim.absender.test",
-        );
+        let other = Finding::RecordMissing {
+            fix: fix("s2._domainkey.acme.test"),
+        };
         assert_eq!(state(&part(Status::Pending, true, &[other])).0, t.rec_ok);
         assert_eq!(state(&part(Status::Pending, true, &[])).0, t.rec_ok);
         // Broken after it worked: missing is a fault now.
