@@ -109,7 +109,7 @@ impl FromRequestParts<App> for Auth {
             .get(ACT_AS_ORG_HEADER)
             .and_then(|v| v.to_str().ok())
         {
-            Some(org_id) => Ok(Auth(app.act_as_org(&caller, org_id).await?)),
+            Some(org_id) => Ok(Auth(app.access().act_as_org(&caller, org_id).await?)),
             None => Ok(Auth(caller)),
         }
     }

@@ -97,7 +97,7 @@ impl Diagnostic {
     /// `finding` in words of `locale`.
     pub fn new(finding: Finding, locale: Locale) -> Self {
         Self {
-            message: crate::finding_words::describe(&finding, locale),
+            message: crate::identity::finding_words::describe(&finding, locale),
             record: finding.fix().map(ToString::to_string),
             finding,
         }

@@ -1,10 +1,10 @@
 //! The application state: one value built in `main` and shared by every interface.
 
 use crate::metrics::Metrics;
-use crate::queue::Queue;
 use crate::secrets::{hash_secret, new_admin_key};
-use crate::signing::KeyCache;
-use crate::smtp_out::Destinations;
+use crate::sending::queue::Queue;
+use crate::sending::signing::KeyCache;
+use crate::sending::smtp_out::Destinations;
 use crate::{Clock, MasterKey, ServiceError, Settings};
 use absender_core::rate_limit::ResendPolicy;
 use absender_core::{Domain, EmailAddress, PlatformDns};
@@ -49,7 +49,7 @@ pub(crate) struct Inner {
     pub queue: Queue,
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
-    pub sender_cache: crate::submission::SenderCache,
+    pub sender_cache: crate::sending::submission::SenderCache,
     /// Bounds DKIM key generation (CPU-bound) across all requests.
     pub key_generation: tokio::sync::Semaphore,
     /// Cancelled when the server begins to stop: checks in flight end at once.
@@ -57,6 +57,41 @@ pub(crate) struct Inner {
 }
 
 impl App {
+    /// Sender identities: requests, views, verification.
+    pub fn identities(&self) -> crate::Identities<'_> {
+        crate::Identities { app: self }
+    }
+
+    /// DNS checks of identities.
+    pub fn checks(&self) -> crate::Checks<'_> {
+        crate::Checks { app: self }
+    }
+
+    /// Accepting mail: messages, SMTP submission, signing, send settings, outbox.
+    pub fn sending(&self) -> crate::Sending<'_> {
+        crate::Sending { app: self }
+    }
+
+    /// The delivery queue's workers.
+    pub fn delivery(&self) -> crate::Delivery<'_> {
+        crate::Delivery { app: self }
+    }
+
+    /// Bounces, suppressions, unsubscribes.
+    pub fn suppressions(&self) -> crate::Suppressions<'_> {
+        crate::Suppressions { app: self }
+    }
+
+    /// Organizations, SMTP credentials, UI sessions.
+    pub fn access(&self) -> crate::Access<'_> {
+        crate::Access { app: self }
+    }
+
+    /// Local zones and the platform's records.
+    pub fn zones(&self) -> crate::Zones<'_> {
+        crate::Zones { app: self }
+    }
+
     /// Builds the state; fails when a setting does not parse.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -149,7 +184,9 @@ impl App {
                 admin_key_hash,
                 dns_client,
                 wake_checks: Notify::new(),
-                key_generation: tokio::sync::Semaphore::new(crate::limits::KEY_GENERATIONS_AT_ONCE),
+                key_generation: tokio::sync::Semaphore::new(
+                    crate::identity::limits::KEY_GENERATIONS_AT_ONCE,
+                ),
                 stopping: tokio_util::sync::CancellationToken::new(),
             }),
         })

@@ -249,7 +249,7 @@ impl Session {
             "PIPELINING".into(),
             "8BITMIME".into(),
             "ENHANCEDSTATUSCODES".into(),
-            format!("SIZE {}", self.app.smtp_max_message_bytes()),
+            format!("SIZE {}", self.app.sending().smtp_max_message_bytes()),
         ];
         if self.tls {
             lines.push("AUTH PLAIN LOGIN".into());
@@ -360,7 +360,7 @@ impl Session {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        match self.app.authenticate_smtp(&user, &pass).await {
+        match self.app.access().authenticate_smtp(&user, &pass).await {
             Ok(Some(org)) => {
                 tracing::info!(peer = %self.peer, org_id = %org.id, "SMTP login");
                 self.org = Some(org);
@@ -418,7 +418,7 @@ impl Session {
         }
         let org = match &self.org {
             Some(org) => org.clone(),
-            None if self.trusted => match self.app.smtp_org_for_sender(&address).await {
+            None if self.trusted => match self.app.sending().smtp_org_for_sender(&address).await {
                 Ok(Some(org)) => org,
                 Ok(None) => {
                     return reply(
@@ -436,7 +436,7 @@ impl Session {
             },
             None => return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH"),
         };
-        if let Err(r) = self.app.smtp_check_sender(&org, &address).await {
+        if let Err(r) = self.app.sending().smtp_check_sender(&org, &address).await {
             return self.refusal(&r);
         }
         self.mail_from = Some(address);
@@ -456,8 +456,8 @@ impl Session {
             return reply(501, "5.5.4", "syntax: RCPT TO:<address>");
         };
         if self.inbound {
-            if !absender_service::bounces::is_return_path(&address)
-                && !self.app.is_unsubscribe_address(&address)
+            if !absender_service::sending::bounces::is_return_path(&address)
+                && !self.app.suppressions().is_unsubscribe_address(&address)
             {
                 return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
             }
@@ -474,14 +474,19 @@ impl Session {
         let Some(org) = self.sender_org.clone() else {
             return reply(503, "5.5.1", "MAIL first");
         };
-        if self.recipients.len() >= self.app.smtp_max_recipients() {
+        if self.recipients.len() >= self.app.sending().smtp_max_recipients() {
             return reply(
                 452,
                 "4.5.3",
                 "too many recipients; send the rest in another message",
             );
         }
-        match self.app.smtp_check_recipient(&org, &address).await {
+        match self
+            .app
+            .sending()
+            .smtp_check_recipient(&org, &address)
+            .await
+        {
             Ok(normal) => {
                 self.recipients.push(normal);
                 reply(250, "2.1.5", "recipient ok")
@@ -493,7 +498,12 @@ impl Session {
     async fn bounce_report(&self, return_path: &str, data: &[u8]) -> String {
         // The same answer whether or not the report was applied: a sender
         // learns nothing about other deliveries from it.
-        match self.app.receive_dsn(Some(return_path), data).await {
+        match self
+            .app
+            .suppressions()
+            .receive_dsn(Some(return_path), data)
+            .await
+        {
             Ok(_) => reply(250, "2.0.0", "report received"),
             Err(e) => {
                 tracing::error!(error = %e, "bounce report failed");
@@ -504,7 +514,7 @@ impl Session {
 
     /// A mail to the List-Unsubscribe mailto address.
     async fn unsubscribe_request(&self, data: &[u8]) -> String {
-        match self.app.unsubscribe_by_mail(data).await {
+        match self.app.suppressions().unsubscribe_by_mail(data).await {
             Ok(_) => reply(250, "2.0.0", "unsubscribed"),
             Err(ServiceError::NotFound(_)) => reply(
                 550,
@@ -520,7 +530,7 @@ impl Session {
 
     /// The largest message this session may send.
     fn max_message_bytes(&self, without_login: bool) -> usize {
-        let max = self.app.smtp_max_message_bytes();
+        let max = self.app.sending().smtp_max_message_bytes();
         if without_login {
             max.min(self.settings.limits.inbound_max_bytes)
         } else {
@@ -571,7 +581,12 @@ impl Session {
             return Ok(Ok(reply(503, "5.5.1", "MAIL first")));
         };
         Ok(Ok(
-            match self.app.submit_smtp(&org, &recipients, data).await {
+            match self
+                .app
+                .sending()
+                .submit_smtp(&org, &recipients, data)
+                .await
+            {
                 Ok(id) => reply(250, "2.0.0", &format!("ok: queued as {id}")),
                 Err(r) => self.refusal(&r),
             },
@@ -607,7 +622,7 @@ impl Session {
     async fn inbound_mail(&self, recipients: &[String], data: &[u8]) -> String {
         let mut answer = None;
         for recipient in recipients {
-            let this = if self.app.is_unsubscribe_address(recipient) {
+            let this = if self.app.suppressions().is_unsubscribe_address(recipient) {
                 self.unsubscribe_request(data).await
             } else {
                 self.bounce_report(recipient, data).await

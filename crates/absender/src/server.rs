@@ -143,10 +143,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         clock,
         dns_client,
     )?;
-    app.ensure_platform_key()
+    app.zones()
+        .ensure_platform_key()
         .await
         .context("preparing the platform's DKIM key")?;
     let upgraded = app
+        .identities()
         .upgrade_stored_findings()
         .await
         .context("upgrading stored check findings")?;
@@ -160,10 +162,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let scheduler = {
         let app = app.clone();
         tokio::spawn(async move {
-            app.run_scheduler(SCHEDULER_TICK, async {
-                let _ = checks_stopped.await;
-            })
-            .await
+            app.checks()
+                .run_scheduler(SCHEDULER_TICK, async {
+                    let _ = checks_stopped.await;
+                })
+                .await
         })
     };
 
@@ -191,10 +194,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let delivery = {
         let app = app.clone();
         tokio::spawn(async move {
-            app.run_delivery(async {
-                let _ = delivery_stopped.await;
-            })
-            .await
+            app.delivery()
+                .run_delivery(async {
+                    let _ = delivery_stopped.await;
+                })
+                .await
         })
     };
 

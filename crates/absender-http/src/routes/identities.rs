@@ -32,7 +32,7 @@ async fn request(
 ) -> Result<(StatusCode, Json<Identity>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.request_identity(&caller, body).await?),
+        Json(app.identities().request_identity(&caller, body).await?),
     ))
 }
 
@@ -41,7 +41,7 @@ async fn list(
     Auth(caller): Auth,
 ) -> Result<Json<List<Identity>>, ApiError> {
     Ok(Json(List {
-        items: app.list_identities(&caller).await?,
+        items: app.identities().list_identities(&caller).await?,
     }))
 }
 
@@ -50,7 +50,7 @@ async fn show(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Identity>, ApiError> {
-    Ok(Json(app.get_identity(&caller, &id).await?))
+    Ok(Json(app.identities().get_identity(&caller, &id).await?))
 }
 
 async fn remove(
@@ -58,7 +58,7 @@ async fn remove(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.delete_identity(&caller, &id).await?;
+    app.identities().delete_identity(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -67,7 +67,7 @@ async fn records(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<DnsRecords>, ApiError> {
-    Ok(Json(app.dns_records(&caller, &id).await?))
+    Ok(Json(app.identities().dns_records(&caller, &id).await?))
 }
 
 async fn records_as_csv(
@@ -75,8 +75,8 @@ async fn records_as_csv(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let identity = app.get_identity(&caller, &id).await?;
-    let csv = records_csv(&app.dns_records(&caller, &id).await?);
+    let identity = app.identities().get_identity(&caller, &id).await?;
+    let csv = records_csv(&app.identities().dns_records(&caller, &id).await?);
     let disposition = format!(
         "attachment; filename=\"dns-records-{}.csv\"",
         identity.domain
@@ -97,7 +97,7 @@ async fn resend(
 ) -> Result<(StatusCode, Json<Identity>), ApiError> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(app.resend_verification(&caller, &id).await?),
+        Json(app.identities().resend_verification(&caller, &id).await?),
     ))
 }
 
@@ -106,7 +106,7 @@ async fn check(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Identity>, ApiError> {
-    Ok(Json(app.check_identity_now(&caller, &id).await?))
+    Ok(Json(app.checks().check_identity_now(&caller, &id).await?))
 }
 
 async fn restart(
@@ -114,7 +114,7 @@ async fn restart(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Identity>, ApiError> {
-    Ok(Json(app.restart_identity(&caller, &id).await?))
+    Ok(Json(app.checks().restart_identity(&caller, &id).await?))
 }
 
 async fn events(
@@ -123,6 +123,6 @@ async fn events(
     Path(id): Path<String>,
 ) -> Result<Json<List<Event>>, ApiError> {
     Ok(Json(List {
-        items: app.identity_events(&caller, &id).await?,
+        items: app.checks().identity_events(&caller, &id).await?,
     }))
 }

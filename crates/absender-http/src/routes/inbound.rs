@@ -6,7 +6,7 @@
 use crate::ApiError;
 use crate::extract::{Auth, Json, Query};
 use absender_service::App;
-use absender_service::bounces::DsnOutcome;
+use absender_service::sending::bounces::DsnOutcome;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -36,7 +36,8 @@ async fn receive(
     body: Bytes,
 ) -> Result<Json<DsnOutcome>, ApiError> {
     Ok(Json(
-        app.receive_dsn_as(&caller, query.return_path.as_deref(), &body)
+        app.suppressions()
+            .receive_dsn_as(&caller, query.return_path.as_deref(), &body)
             .await?,
     ))
 }

@@ -26,7 +26,7 @@ async fn send(
     Auth(caller): Auth,
     Json(body): Json<SendMessage>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    match app.send_message(&caller, body).await {
+    match app.sending().send_message(&caller, body).await {
         Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted))),
         Err(e) => {
             let e = ApiError::from(e);
@@ -41,5 +41,5 @@ async fn show(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Message>, ApiError> {
-    Ok(Json(app.get_message(&caller, &id).await?))
+    Ok(Json(app.sending().get_message(&caller, &id).await?))
 }

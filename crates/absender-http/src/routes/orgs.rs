@@ -24,13 +24,13 @@ async fn create(
 ) -> Result<(StatusCode, Json<CreatedOrg>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.create_org(&caller, body).await?),
+        Json(app.access().create_org(&caller, body).await?),
     ))
 }
 
 async fn list(State(app): State<App>, Auth(caller): Auth) -> Result<Json<List<Org>>, ApiError> {
     Ok(Json(List {
-        items: app.list_orgs(&caller).await?,
+        items: app.access().list_orgs(&caller).await?,
     }))
 }
 
@@ -39,7 +39,7 @@ async fn show(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Org>, ApiError> {
-    Ok(Json(app.get_org(&caller, &id).await?))
+    Ok(Json(app.access().get_org(&caller, &id).await?))
 }
 
 async fn update(
@@ -48,7 +48,7 @@ async fn update(
     Path(id): Path<String>,
     Json(body): Json<UpdateOrg>,
 ) -> Result<Json<Org>, ApiError> {
-    Ok(Json(app.update_org(&caller, &id, body).await?))
+    Ok(Json(app.access().update_org(&caller, &id, body).await?))
 }
 
 /// The body is optional: without one (no JSON content type) the old key
@@ -64,5 +64,7 @@ async fn rotate_key(
         Err(JsonRejection::MissingJsonContentType(_)) => RotateKey::default(),
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(app.rotate_org_key(&caller, &id, request).await?))
+    Ok(Json(
+        app.access().rotate_org_key(&caller, &id, request).await?,
+    ))
 }

@@ -30,7 +30,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<List<OutboxEntry>>, ApiError> {
     Ok(Json(List {
-        items: app.list_outbox(&caller, query.limit).await?,
+        items: app.sending().list_outbox(&caller, query.limit).await?,
     }))
 }
 
@@ -39,7 +39,7 @@ async fn show(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<OutboxMessage>, ApiError> {
-    Ok(Json(app.outbox_message(&caller, &id).await?))
+    Ok(Json(app.sending().outbox_message(&caller, &id).await?))
 }
 
 async fn raw(
@@ -47,6 +47,6 @@ async fn raw(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let bytes = app.outbox_raw(&caller, &id).await?;
+    let bytes = app.sending().outbox_raw(&caller, &id).await?;
     Ok(([(header::CONTENT_TYPE, "message/rfc822")], bytes))
 }

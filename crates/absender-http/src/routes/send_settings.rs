@@ -13,7 +13,7 @@ pub fn router() -> Router<App> {
 }
 
 async fn show(State(app): State<App>, Auth(caller): Auth) -> Result<Json<SendSettings>, ApiError> {
-    Ok(Json(app.send_settings(&caller).await?))
+    Ok(Json(app.sending().send_settings(&caller).await?))
 }
 
 async fn replace(
@@ -21,5 +21,5 @@ async fn replace(
     Auth(caller): Auth,
     Json(body): Json<SendSettings>,
 ) -> Result<Json<SendSettings>, ApiError> {
-    Ok(Json(app.put_send_settings(&caller, body).await?))
+    Ok(Json(app.sending().put_send_settings(&caller, body).await?))
 }

@@ -21,7 +21,7 @@ async fn list(
     Auth(caller): Auth,
 ) -> Result<Json<List<SmtpCredential>>, ApiError> {
     Ok(Json(List {
-        items: app.list_smtp_credentials(&caller).await?,
+        items: app.access().list_smtp_credentials(&caller).await?,
     }))
 }
 
@@ -44,7 +44,11 @@ async fn create(
     };
     Ok((
         StatusCode::CREATED,
-        Json(app.create_smtp_credential(&caller, request).await?),
+        Json(
+            app.access()
+                .create_smtp_credential(&caller, request)
+                .await?,
+        ),
     ))
 }
 
@@ -53,6 +57,6 @@ async fn revoke(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.delete_smtp_credential(&caller, &id).await?;
+    app.access().delete_smtp_credential(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -31,6 +31,7 @@ async fn list(
 ) -> Result<Json<List<Suppression>>, ApiError> {
     Ok(Json(List {
         items: app
+            .suppressions()
             .list_suppressions(&caller, query.after.as_deref(), query.limit)
             .await?,
     }))
@@ -43,7 +44,7 @@ async fn add(
 ) -> Result<(StatusCode, Json<Suppression>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.add_suppression(&caller, body).await?),
+        Json(app.suppressions().add_suppression(&caller, body).await?),
     ))
 }
 
@@ -52,6 +53,8 @@ async fn remove(
     Auth(caller): Auth,
     Path(address): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.remove_suppression(&caller, &address).await?;
+    app.suppressions()
+        .remove_suppression(&caller, &address)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -27,7 +27,7 @@ struct Page {
 }
 
 async fn show(State(app): State<App>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let target = app.unsubscribe_target(&token).await?;
+    let target = app.suppressions().unsubscribe_target(&token).await?;
     Ok(render(Page {
         lang: "en",
         title: "Unsubscribe".into(),
@@ -45,7 +45,7 @@ async fn unsubscribe(
     State(app): State<App>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let target = app.unsubscribe(&token).await?;
+    let target = app.suppressions().unsubscribe(&token).await?;
     Ok(render(Page {
         lang: "en",
         title: "Unsubscribed".into(),

@@ -27,12 +27,12 @@ struct Page<'a> {
 }
 
 async fn show(State(app): State<App>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let outcome = app.verification_page(&token).await?;
+    let outcome = app.identities().verification_page(&token).await?;
     Ok(render(outcome, &token))
 }
 
 async fn confirm(State(app): State<App>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let outcome = app.confirm_verification(&token).await?;
+    let outcome = app.identities().confirm_verification(&token).await?;
     Ok(render(outcome, &token))
 }
 

@@ -29,7 +29,7 @@ async fn platform_records(
     State(app): State<App>,
     Auth(caller): Auth,
 ) -> Result<Json<DnsRecords>, ApiError> {
-    Ok(Json(app.platform_dns_records(&caller).await?))
+    Ok(Json(app.zones().platform_dns_records(&caller).await?))
 }
 
 async fn create(
@@ -39,13 +39,13 @@ async fn create(
 ) -> Result<(StatusCode, Json<Zone>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.create_zone(&caller, body).await?),
+        Json(app.zones().create_zone(&caller, body).await?),
     ))
 }
 
 async fn list(State(app): State<App>, Auth(caller): Auth) -> Result<Json<List<Zone>>, ApiError> {
     Ok(Json(List {
-        items: app.list_zones(&caller).await?,
+        items: app.zones().list_zones(&caller).await?,
     }))
 }
 
@@ -54,7 +54,7 @@ async fn remove(
     Auth(caller): Auth,
     Path(zone): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.delete_zone(&caller, &zone).await?;
+    app.zones().delete_zone(&caller, &zone).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -64,7 +64,7 @@ async fn records(
     Path(zone): Path<String>,
 ) -> Result<Json<List<ZoneRecord>>, ApiError> {
     Ok(Json(List {
-        items: app.list_zone_records(&caller, &zone).await?,
+        items: app.zones().list_zone_records(&caller, &zone).await?,
     }))
 }
 
@@ -76,7 +76,7 @@ async fn add_record(
 ) -> Result<(StatusCode, Json<ZoneRecord>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.add_zone_record(&caller, &zone, body).await?),
+        Json(app.zones().add_zone_record(&caller, &zone, body).await?),
     ))
 }
 
@@ -85,6 +85,6 @@ async fn remove_record(
     Auth(caller): Auth,
     Path((zone, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.remove_zone_record(&caller, &zone, &id).await?;
+    app.zones().remove_zone_record(&caller, &zone, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

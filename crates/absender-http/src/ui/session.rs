@@ -122,7 +122,7 @@ impl Ctx {
             t,
             locale,
             csrf: browser_key(parts)
-                .map(|k| app.ui_csrf_token(&k))
+                .map(|k| app.access().ui_csrf_token(&k))
                 .unwrap_or_default(),
             who: caller.map(|c| match c {
                 Caller::Operator => t.operator.to_string(),
@@ -152,6 +152,7 @@ impl FromRequestParts<App> for Visitor {
         let session = cookie(parts, SESSION_COOKIE);
         let caller = match &session {
             Some(token) => app
+                .access()
                 .ui_session(token)
                 .await
                 .map_err(|e| UiError::service(e, Ctx::new(app, parts, None)))?,
@@ -244,7 +245,8 @@ impl<T: DeserializeOwned + Send> FromRequest<App> for CsrfForm<T> {
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
             csrf: String::new(),
         });
-        let valid = browser_key(&parts).is_some_and(|key| app.ui_csrf_valid(&key, &field.csrf));
+        let valid =
+            browser_key(&parts).is_some_and(|key| app.access().ui_csrf_valid(&key, &field.csrf));
         if !valid {
             let path = crate::access_log::redacted(parts.uri.path());
             tracing::warn!(path, "form refused: CSRF token missing or wrong");

@@ -694,7 +694,14 @@ async fn findings_an_older_absender_stored_as_words_are_rewritten_as_data() {
         .unwrap();
     assert_eq!(read().await, by_locale);
 
-    assert_eq!(app.app().upgrade_stored_findings().await.unwrap(), 1);
+    assert_eq!(
+        app.app()
+            .identities()
+            .upgrade_stored_findings()
+            .await
+            .unwrap(),
+        1
+    );
     let upgraded: Value = serde_json::from_str(&read().await).unwrap();
     assert_eq!(
         upgraded,
@@ -706,7 +713,11 @@ async fn findings_an_older_absender_stored_as_words_are_rewritten_as_data() {
         "codes and parameters, no words"
     );
     assert_eq!(
-        app.app().upgrade_stored_findings().await.unwrap(),
+        app.app()
+            .identities()
+            .upgrade_stored_findings()
+            .await
+            .unwrap(),
         0,
         "rows already data stay"
     );

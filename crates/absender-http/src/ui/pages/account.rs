@@ -49,7 +49,8 @@ async fn rotate_api_key(
     let org_id = session.caller.org().map(|o| o.id.clone());
     let rotated = match org_id {
         Ok(id) => {
-            app.rotate_org_key(&session.caller, &id, Default::default())
+            app.access()
+                .rotate_org_key(&session.caller, &id, Default::default())
                 .await
         }
         Err(e) => Err(e),
@@ -89,7 +90,11 @@ async fn suppressions_page(
     flash: Option<&'static str>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
-    let mut items = match app.list_suppressions(&caller, None, Some(1000)).await {
+    let mut items = match app
+        .suppressions()
+        .list_suppressions(&caller, None, Some(1000))
+        .await
+    {
         Ok(items) => items,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -133,7 +138,11 @@ async fn add_suppression(
         address: form.address.trim().to_string(),
         detail: None,
     };
-    match app.add_suppression(&session.caller, request).await {
+    match app
+        .suppressions()
+        .add_suppression(&session.caller, request)
+        .await
+    {
         Ok(_) => Ok(see_other("/ui/suppressions?done=1")),
         Err(
             e @ (ServiceError::InvalidAddress { .. }
@@ -155,7 +164,11 @@ async fn remove_suppression(
     session: OrgSession,
     CsrfForm(form): CsrfForm<AddressField>,
 ) -> Result<Response, UiError> {
-    match app.remove_suppression(&session.caller, &form.address).await {
+    match app
+        .suppressions()
+        .remove_suppression(&session.caller, &form.address)
+        .await
+    {
         Ok(()) => Ok(see_other("/ui/suppressions?done=1")),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }
@@ -179,7 +192,7 @@ async fn logins_page(
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
-    let mut items = match app.list_smtp_credentials(&caller).await {
+    let mut items = match app.access().list_smtp_credentials(&caller).await {
         Ok(items) => items,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -217,6 +230,7 @@ async fn create_login(
 ) -> Result<Response, UiError> {
     let description = Some(form.description.trim().to_string()).filter(|d| !d.is_empty());
     match app
+        .access()
         .create_smtp_credential(&session.caller, CreateSmtpCredential { description })
         .await
     {
@@ -235,7 +249,11 @@ async fn revoke_login(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.delete_smtp_credential(&session.caller, &id).await {
+    match app
+        .access()
+        .delete_smtp_credential(&session.caller, &id)
+        .await
+    {
         Ok(()) => Ok(see_other("/ui/smtp")),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }

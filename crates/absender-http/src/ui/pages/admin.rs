@@ -76,13 +76,14 @@ async fn all_identities(
     locale: Locale,
 ) -> Result<Vec<(absender_service::api::Org, Vec<Identity>)>, ServiceError> {
     let mut by_org: HashMap<String, Vec<Identity>> = HashMap::new();
-    for identity in app.all_identities(caller, locale).await? {
+    for identity in app.identities().all_identities(caller, locale).await? {
         by_org
             .entry(identity.org_id.clone())
             .or_default()
             .push(identity);
     }
     Ok(app
+        .access()
         .list_orgs(caller)
         .await?
         .into_iter()
@@ -163,7 +164,7 @@ async fn create_org(
         contact_email: form.contact_email.trim().to_string(),
         locale: Locale::parse(&form.locale).unwrap_or_default(),
     };
-    match app.create_org(&session.caller, request).await {
+    match app.access().create_org(&session.caller, request).await {
         // The key is shown on this answer only; it is never stored in clear.
         Ok(created) => {
             orgs_page(
@@ -195,7 +196,7 @@ async fn upgrade(
         custom_sender_enabled: Some(form.enabled),
         ..Default::default()
     };
-    match app.update_org(&session.caller, &id, change).await {
+    match app.access().update_org(&session.caller, &id, change).await {
         Ok(_) => Ok(see_other("/ui/admin")),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }
@@ -267,7 +268,7 @@ struct EventsPage {
 async fn events(State(app): State<App>, session: OperatorSession) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
     let loaded = async {
-        let events = app.recent_events(&caller, 200).await?;
+        let events = app.checks().recent_events(&caller, 200).await?;
         let addresses: HashMap<String, String> = all_identities(&app, &caller, ctx.locale)
             .await?
             .into_iter()
@@ -308,11 +309,15 @@ struct QueuePage {
 async fn queue(State(app): State<App>, session: OperatorSession) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
     let loaded = async {
-        let queued = app.queued_deliveries(&caller).await?;
+        let queued = app.suppressions().queued_deliveries(&caller).await?;
         let mut suppressions = Vec::new();
-        for org in app.list_orgs(&caller).await? {
-            let as_org = app.act_as_org(&caller, &org.id).await?;
-            for s in app.list_suppressions(&as_org, None, Some(100)).await? {
+        for org in app.access().list_orgs(&caller).await? {
+            let as_org = app.access().act_as_org(&caller, &org.id).await?;
+            for s in app
+                .suppressions()
+                .list_suppressions(&as_org, None, Some(100))
+                .await?
+            {
                 suppressions.push((org.name.clone(), s));
             }
         }
@@ -353,7 +358,7 @@ async fn zones_page(
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
-    let zones = match app.list_zones(&caller).await {
+    let zones = match app.zones().list_zones(&caller).await {
         Ok(zones) => zones,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -385,6 +390,7 @@ async fn create_zone(
     CsrfForm(form): CsrfForm<ZoneFields>,
 ) -> Result<Response, UiError> {
     match app
+        .zones()
         .create_zone(
             &session.caller,
             CreateZone {
@@ -427,7 +433,7 @@ async fn zone_page(
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, UiError> {
     let OperatorSession { ctx, caller } = session;
-    let records = match app.list_zone_records(&caller, &zone).await {
+    let records = match app.zones().list_zone_records(&caller, &zone).await {
         Ok(records) => records,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -468,7 +474,11 @@ async fn add_record(
         value: form.value.trim().to_string(),
         ttl: None,
     };
-    match app.add_zone_record(&session.caller, &zone, request).await {
+    match app
+        .zones()
+        .add_zone_record(&session.caller, &zone, request)
+        .await
+    {
         Ok(_) => Ok(see_other(&format!("/ui/admin/zones/{zone}"))),
         Err(e) if fixable(&e) => zone_page(&app, session, zone, form, Some(at_form(e))).await,
         Err(e) => Err(UiError::service(e, session.ctx)),
@@ -481,7 +491,11 @@ async fn delete_record(
     Path((zone, id)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.remove_zone_record(&session.caller, &zone, &id).await {
+    match app
+        .zones()
+        .remove_zone_record(&session.caller, &zone, &id)
+        .await
+    {
         Ok(()) => Ok(see_other(&format!("/ui/admin/zones/{zone}"))),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }

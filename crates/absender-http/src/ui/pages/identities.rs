@@ -69,7 +69,11 @@ async fn list_page(
     flash: Option<&'static str>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
-    let identities = match app.list_identities_in(&caller, ctx.locale).await {
+    let identities = match app
+        .identities()
+        .list_identities_in(&caller, ctx.locale)
+        .await
+    {
         Ok(list) => list,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -156,7 +160,11 @@ async fn add(
         scope,
         mail_from_domain: None,
     };
-    match app.request_identity(&session.caller, request).await {
+    match app
+        .identities()
+        .request_identity(&session.caller, request)
+        .await
+    {
         Ok(identity) => Ok(see_other(&format!("/ui/identities/{}", identity.id))),
         Err(e) => {
             let message = match &e {
@@ -361,11 +369,15 @@ async fn load(
 ) -> Result<(Identity, DnsRecords), ServiceError> {
     let locale = session.ctx.locale;
     let identity = if watch {
-        app.watch_identity(&session.caller, id, locale).await?
+        app.checks()
+            .watch_identity(&session.caller, id, locale)
+            .await?
     } else {
-        app.get_identity_in(&session.caller, id, locale).await?
+        app.identities()
+            .get_identity_in(&session.caller, id, locale)
+            .await?
     };
-    let records = app.dns_records(&session.caller, id).await?;
+    let records = app.identities().dns_records(&session.caller, id).await?;
     Ok((identity, records))
 }
 
@@ -434,7 +446,10 @@ async fn resend(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    let done = app.resend_verification(&session.caller, &id).await;
+    let done = app
+        .identities()
+        .resend_verification(&session.caller, &id)
+        .await;
     back_to_identity(done, session, &id, "resent")
 }
 
@@ -444,7 +459,7 @@ async fn check(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    let done = app.check_identity_now(&session.caller, &id).await;
+    let done = app.checks().check_identity_now(&session.caller, &id).await;
     back_to_identity(done, session, &id, "checked")
 }
 
@@ -454,7 +469,7 @@ async fn restart(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    let done = app.restart_identity(&session.caller, &id).await;
+    let done = app.checks().restart_identity(&session.caller, &id).await;
     back_to_identity(done, session, &id, "checked")
 }
 
@@ -473,7 +488,7 @@ async fn delete_page(
     session: OrgSession,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
-    match app.get_identity(&session.caller, &id).await {
+    match app.identities().get_identity(&session.caller, &id).await {
         Ok(identity) => Ok(page(
             StatusCode::OK,
             &DeletePage {
@@ -497,7 +512,7 @@ async fn delete(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.delete_identity(&session.caller, &id).await {
+    match app.identities().delete_identity(&session.caller, &id).await {
         Ok(()) => Ok(see_other("/ui/identities?done=removed")),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }

@@ -49,7 +49,7 @@ async fn list(
     caller: &Caller,
     base: &'static str,
 ) -> Result<Response, UiError> {
-    match app.list_outbox(caller, Some(100)).await {
+    match app.sending().list_outbox(caller, Some(100)).await {
         Ok(mut items) => {
             for item in &mut items {
                 item.created_at = super::when(&item.created_at);
@@ -73,7 +73,7 @@ async fn show(
     id: &str,
     sent: bool,
 ) -> Result<Response, UiError> {
-    match app.outbox_message(caller, id).await {
+    match app.sending().outbox_message(caller, id).await {
         Ok(mut m) => {
             m.entry.created_at = super::when(&m.entry.created_at);
             let flash = sent.then_some(ctx.t.message_sent);
@@ -141,7 +141,7 @@ async fn admin_message(
 
 /// The message as it was signed, shown as text (never rendered).
 async fn raw(app: &App, ctx: Ctx, caller: &Caller, id: &str) -> Result<Response, UiError> {
-    match app.outbox_raw(caller, id).await {
+    match app.sending().outbox_raw(caller, id).await {
         Ok(bytes) => Ok((
             [(
                 axum::http::header::CONTENT_TYPE,

@@ -66,7 +66,7 @@ async fn render_settings(
     flash: Option<&'static str>,
 ) -> Result<Response, UiError> {
     let OrgSession { ctx, caller } = session;
-    let identities = match app.list_identities(&caller).await {
+    let identities = match app.identities().list_identities(&caller).await {
         Ok(list) => list,
         Err(e) => return Err(UiError::service(e, ctx)),
     };
@@ -123,7 +123,7 @@ async fn settings_page(
     session: OrgSession,
     Query(saved): Query<Saved>,
 ) -> Result<Response, UiError> {
-    let settings = match app.send_settings(&session.caller).await {
+    let settings = match app.sending().send_settings(&session.caller).await {
         Ok(s) => s,
         Err(e) => return Err(UiError::service(e, session.ctx)),
     };
@@ -153,6 +153,7 @@ async fn save_settings(
         account_notification: some(fields.account_notification),
     };
     match app
+        .sending()
         .put_send_settings(&session.caller, settings.clone())
         .await
     {
@@ -253,7 +254,7 @@ async fn send_test_mail(
         headers: Default::default(),
         attachments: vec![],
     };
-    match app.send_message(&session.caller, request).await {
+    match app.sending().send_message(&session.caller, request).await {
         Ok(accepted) if app.settings().sending.mode == DeliveryMode::Capture => {
             Ok(see_other(&format!("/ui/outbox/{}?sent=1", accepted.id)))
         }

@@ -98,7 +98,7 @@ async fn sign_in(
     if key.is_empty() {
         return Ok(error(t.required, visitor.ctx));
     }
-    match app.ui_sign_in(key).await {
+    match app.access().ui_sign_in(key).await {
         Ok((token, caller)) => Ok(signed_in(&app, &token, &caller)),
         Err(ServiceError::Unauthorized) => Ok(error(t.key_invalid, visitor.ctx)),
         Err(e) => Err(UiError::service(e, visitor.ctx)),
@@ -147,7 +147,7 @@ async fn mail_link(
             },
         ));
     }
-    match app.mail_sign_in_links(&form.email).await {
+    match app.access().mail_sign_in_links(&form.email).await {
         Ok(()) => Ok(page(
             StatusCode::OK,
             &MessagePage {
@@ -192,7 +192,7 @@ async fn link_page(
     visitor: Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, UiError> {
-    let org = match app.sign_in_link_org(&token).await {
+    let org = match app.access().sign_in_link_org(&token).await {
         Ok(org) => org,
         Err(e) => return Err(UiError::service(e, visitor.ctx)),
     };
@@ -221,7 +221,7 @@ async fn use_link(
     Path(token): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    match app.ui_sign_in_with_link(&token).await {
+    match app.access().ui_sign_in_with_link(&token).await {
         Ok(Some((session, caller))) => Ok(signed_in(&app, &session, &caller)),
         Ok(None) => Err(link_invalid(visitor.ctx)),
         Err(e) => Err(UiError::service(e, visitor.ctx)),
@@ -234,7 +234,8 @@ async fn sign_out(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
     if let Some(token) = &visitor.session {
-        app.ui_sign_out(token)
+        app.access()
+            .ui_sign_out(token)
             .await
             .map_err(|e| UiError::service(e, visitor.ctx))?;
     }

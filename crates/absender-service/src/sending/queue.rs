@@ -4,9 +4,10 @@
 //! groups. Nothing is lost on a crash: a delivery leaves the queue only when
 //! its result is written, and a dead worker's lease runs out.
 
+use super::Delivery;
 use crate::batch_write::{WhenAway, write_isolating};
+use crate::sending::smtp_out::{Destination, Destinations};
 use crate::settings::DeliveryMode;
-use crate::smtp_out::{Destination, Destinations};
 use crate::{App, ServiceError};
 use absender_core::delivery::{self, Attempt, Next, RetryPolicy};
 use absender_core::net::is_special_purpose;
@@ -240,11 +241,11 @@ impl Queue {
     }
 }
 
-impl App {
+impl Delivery<'_> {
     /// Extends the leases of every delivery this node holds; those the store
     /// no longer has as this node's are marked as ended.
     async fn renew_leases(&self, lease_ms: i64) {
-        let queue = &self.inner.queue;
+        let queue = &self.app.inner.queue;
         let held: Vec<((String, String), Arc<Lease>)> = queue
             .held
             .lock()
@@ -256,8 +257,9 @@ impl App {
             return;
         }
         let keys: Vec<(String, String)> = held.iter().map(|(key, _)| key.clone()).collect();
-        let until = self.now_ms().saturating_add(lease_ms);
+        let until = self.app.now_ms().saturating_add(lease_ms);
         match self
+            .app
             .inner
             .store
             .renew_delivery_leases(&keys, &queue.owner, until)
@@ -286,24 +288,24 @@ impl App {
     /// have room, its deliveries are leased to this node at once and handed
     /// over from memory.
     pub(crate) async fn enqueue(&self, mut message: NewMessage) -> Result<(), ServiceError> {
-        let queue = &self.inner.queue;
-        let settings = &self.inner.settings.sending;
+        let queue = &self.app.inner.queue;
+        let settings = &self.app.inner.settings.sending;
         let n = message.deliveries.len();
         let mut fresh = None;
         // Once stopping, nothing is leased here: another node (or the next
         // start) claims it from the store at once.
         if let Some(raw) = message.raw.as_ref().filter(|r| r.len() <= FRESH_MAX_BYTES)
             && settings.mode != DeliveryMode::Capture
-            && !self.inner.stopping.is_cancelled()
+            && !self.app.inner.stopping.is_cancelled()
             && reserve(&queue.in_flight, n, settings.in_flight)
         {
             let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
-            let lease_until = self.now_ms().saturating_add(lease_ms);
+            let lease_until = self.app.now_ms().saturating_add(lease_ms);
             for d in &mut message.deliveries {
                 d.lease_until = lease_until;
                 d.lease_owner = queue.owner.clone();
             }
-            self.inner.metrics.in_flight.inc_by(n as i64);
+            self.app.inner.metrics.in_flight.inc_by(n as i64);
             let m = &message.message;
             fresh = Some(Fresh {
                 deliveries: message.deliveries.clone(),
@@ -340,15 +342,15 @@ impl App {
     /// each message to a worker, writes results back in groups.
     pub async fn run_delivery(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let settings = &self.inner.settings.sending;
+        let settings = &self.app.inner.settings.sending;
         if settings.mode == DeliveryMode::Capture {
             // Mail is captured at intake; nothing waits in the queue.
             shutdown.await;
             return;
         }
-        let queue = &self.inner.queue;
+        let queue = &self.app.inner.queue;
         let (results, updates) = mpsc::channel::<DeliveryUpdate>(settings.in_flight.max(1));
-        let writer = tokio::spawn(write_results(self.clone(), updates));
+        let writer = tokio::spawn(write_results(self.app.clone(), updates));
         let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
         let mut fresh = queue
             .fresh_out
@@ -371,8 +373,9 @@ impl App {
             // Cleared before the claim: a message stored meanwhile sets it again.
             if free > 0 && (queue.backlog.swap(false, Ordering::AcqRel) || polling) {
                 last_claim = Some(Instant::now());
-                let now = self.now_ms();
+                let now = self.app.now_ms();
                 match self
+                    .app
                     .inner
                     .store
                     .claim_due_deliveries(
@@ -427,31 +430,40 @@ impl App {
 
     /// A worker task for a message leased at intake (already counted in flight).
     fn dispatch_fresh(&self, f: Fresh, results: &mpsc::Sender<DeliveryUpdate>) {
-        self.inner.queue.hold(&f.deliveries);
-        let app = self.clone();
+        self.app.inner.queue.hold(&f.deliveries);
+        let app = self.app.clone();
         let results = results.clone();
         tokio::spawn(async move {
-            app.deliver_message(f.deliveries, Some(f.message), results)
+            app.delivery()
+                .deliver_message(f.deliveries, Some(f.message), results)
                 .await
         });
     }
 
     /// One worker task per message, for the recipients claimed.
     fn dispatch(&self, claimed: Vec<DeliveryRow>, results: &mpsc::Sender<DeliveryUpdate>) {
-        let queue = &self.inner.queue;
+        let queue = &self.app.inner.queue;
         // A delivery this node still holds (its lease ran out while renewals
         // failed) is already being attempted here: not twice.
         let claimed = queue.hold_new(claimed);
         queue.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
-        self.inner.metrics.in_flight.inc_by(claimed.len() as i64);
+        self.app
+            .inner
+            .metrics
+            .in_flight
+            .inc_by(claimed.len() as i64);
         let mut by_message: HashMap<String, Vec<DeliveryRow>> = HashMap::new();
         for d in claimed {
             by_message.entry(d.message_id.clone()).or_default().push(d);
         }
         for (_, deliveries) in by_message {
-            let app = self.clone();
+            let app = self.app.clone();
             let results = results.clone();
-            tokio::spawn(async move { app.deliver_message(deliveries, None, results).await });
+            tokio::spawn(async move {
+                app.delivery()
+                    .deliver_message(deliveries, None, results)
+                    .await
+            });
         }
     }
 
@@ -469,7 +481,8 @@ impl App {
         let _bytes = match &loaded {
             Some(_) => None,
             None => Some(
-                self.inner
+                self.app
+                    .inner
                     .queue
                     .loaded
                     .acquire()
@@ -479,7 +492,7 @@ impl App {
         };
         let found = match loaded {
             Some(message) => Ok(Some(message)),
-            None => self.inner.store.queued_message(&message_id).await,
+            None => self.app.inner.store.queued_message(&message_id).await,
         };
         let message = match found {
             Ok(Some(m)) if m.raw.is_some() => m,
@@ -509,7 +522,8 @@ impl App {
         for d in deliveries {
             let started = Instant::now();
             let attempt = self.attempt(&message, &d, &mut exchangers).await;
-            self.inner
+            self.app
+                .inner
                 .metrics
                 .attempt_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -528,8 +542,8 @@ impl App {
         exchangers: &mut HashMap<String, Result<Vec<Arc<Destination>>, MxError>>,
     ) -> Attempt {
         let raw = message.raw.as_deref().unwrap_or_default();
-        let destinations = &self.inner.queue.destinations;
-        let targets = match self.inner.settings.sending.mode {
+        let destinations = &self.app.inner.queue.destinations;
+        let targets = match self.app.inner.settings.sending.mode {
             DeliveryMode::Mx => {
                 let domain = d.recipient.rsplit_once('@').map_or("", |(_, d)| d);
                 if !exchangers.contains_key(domain) {
@@ -559,16 +573,19 @@ impl App {
             reason: "no destination".into(),
         };
         let index = u32::try_from(d.rcpt_index).unwrap_or_default();
-        let envelope_from = self.return_path(&message.id, index, &message.envelope_from);
+        let envelope_from =
+            self.app
+                .suppressions()
+                .return_path(&message.id, index, &message.envelope_from);
         // DATA goes out only while this node's lease runs, with a sixth of
         // a lease to spare for the clocks of other nodes.
-        let lease = self.inner.queue.lease_of(d);
-        let margin_ms =
-            i64::try_from(self.inner.settings.sending.lease.as_millis() / 6).unwrap_or(i64::MAX);
+        let lease = self.app.inner.queue.lease_of(d);
+        let margin_ms = i64::try_from(self.app.inner.settings.sending.lease.as_millis() / 6)
+            .unwrap_or(i64::MAX);
         let still_ours = || {
             lease
                 .as_ref()
-                .is_some_and(|lease| lease.runs_beyond(self.now_ms(), margin_ms))
+                .is_some_and(|lease| lease.runs_beyond(self.app.now_ms(), margin_ms))
         };
         // The next host is tried only when one cannot be reached at all.
         for target in targets {
@@ -577,7 +594,7 @@ impl App {
                     &envelope_from,
                     &d.recipient,
                     raw,
-                    &self.inner.queue.workers,
+                    &self.app.inner.queue.workers,
                     &still_ours,
                 )
                 .await;
@@ -591,11 +608,12 @@ impl App {
     /// The places to try for `domain`, best first: at most 5 mail exchangers
     /// and 2 addresses each, none at a special-purpose address unless allowed.
     async fn mx_destinations(&self, domain: &str) -> Result<Vec<Arc<Destination>>, MxError> {
-        let destinations = &self.inner.queue.destinations;
-        let allow_private = self.inner.settings.sending.allow_private_targets;
+        let destinations = &self.app.inner.queue.destinations;
+        let allow_private = self.app.inner.settings.sending.allow_private_targets;
         let mut targets = Vec::new();
         let mut refused = Vec::new();
         for exchanger in self
+            .app
             .inner
             .dns_client
             .mail_exchangers(domain)
@@ -627,7 +645,7 @@ impl App {
 
     /// The delivery's next state after `attempt`.
     fn outcome(&self, d: &DeliveryRow, created_at: i64, attempt: &Attempt) -> DeliveryUpdate {
-        let s = &self.inner.settings.sending;
+        let s = &self.app.inner.settings.sending;
         let policy = RetryPolicy {
             first_retry: s.first_retry,
             max_retry: s.max_retry,
@@ -635,9 +653,9 @@ impl App {
             busy_requeue: s.slot_wait,
         };
         let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let next = delivery::next(attempt, attempts, created_at, now, &policy, rand::random());
-        let metrics = &self.inner.metrics;
+        let metrics = &self.app.inner.metrics;
         let (status, next_attempt_at, reply, suppress) = match next {
             Next::Delivered { reply } => {
                 metrics.attempt("delivered");

@@ -6,7 +6,8 @@
 //! absender's, it names the delivery's own recipient, and that delivery has
 //! not bounced yet; anything else is ignored, logged and counted.
 
-use crate::{App, Caller, ServiceError};
+use super::Suppressions;
+use crate::{Caller, ServiceError};
 use absender_core::delivery::is_hard_bounce;
 use absender_core::return_path::{self, MAC_LEN, ReturnPath};
 use absender_mail::dsn;
@@ -44,10 +45,11 @@ pub fn is_return_path(address: &str) -> bool {
     return_path::parse(address).is_some()
 }
 
-impl App {
+impl Suppressions<'_> {
     /// The MAC that binds a return path to recipient `index` of `message_id`.
     fn return_path_mac(&self, message_id: &str, index: u32) -> String {
         let mac = self
+            .app
             .inner
             .master_key
             .mac(PURPOSE, format!("{message_id}\n{index}").as_bytes());
@@ -99,7 +101,7 @@ impl App {
         raw: &[u8],
     ) -> Result<DsnOutcome, ServiceError> {
         let ignore = |message_id: Option<&str>, reason: &'static str| {
-            self.inner.metrics.report_ignored(reason);
+            self.app.inner.metrics.report_ignored(reason);
             tracing::warn!(
                 return_path = return_path.unwrap_or_default(),
                 message_id = message_id.unwrap_or_default(),
@@ -119,7 +121,7 @@ impl App {
         let Some(report) = dsn::parse(raw) else {
             return ignore(id, "not_a_report");
         };
-        let deliveries = self.inner.store.deliveries(path.message_id).await?;
+        let deliveries = self.app.inner.store.deliveries(path.message_id).await?;
         let Some(d) = deliveries
             .iter()
             .find(|d| d.rcpt_index == i64::from(path.index))
@@ -151,15 +153,16 @@ impl App {
             org_id: d.org_id.clone(),
             status: "bounced".into(),
             attempts: d.attempts,
-            next_attempt_at: self.now_ms(),
+            next_attempt_at: self.app.now_ms(),
             last_reply: Some(absender_core::outside::clean(&reply)),
             suppress: hard.then(|| "hard_bounce".to_string()),
         };
-        self.inner
+        self.app
+            .inner
             .store
-            .finish_deliveries(std::slice::from_ref(&update), self.now_ms(), None)
+            .finish_deliveries(std::slice::from_ref(&update), self.app.now_ms(), None)
             .await?;
-        self.inner.metrics.attempt("bounced_async");
+        self.app.inner.metrics.attempt("bounced_async");
         tracing::info!(message_id = %d.message_id, "bounce report applied");
         Ok(DsnOutcome {
             message_id: Some(d.message_id.clone()),

@@ -2,7 +2,8 @@
 //! and loading an RSA key costs about as much as a signature, so a key is
 //! loaded once and kept for a short while (a rotation is seen within that).
 
-use crate::{App, ServiceError};
+use super::Sending;
+use crate::ServiceError;
 use absender_mail::dkim::{self, DkimKey, SigningKey};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,14 +46,15 @@ fn load(domain: &str, selector: &str, der: &[u8]) -> Result<Arc<SigningKey>, Ser
     .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
-impl App {
+impl Sending<'_> {
     /// The organization's active key for `domain`.
     async fn org_key(&self, org_id: &str, domain: &str) -> Result<Arc<SigningKey>, ServiceError> {
         let slot = format!("{org_id}/{domain}");
-        if let Some(Some(key)) = self.inner.signing_keys.get(&slot) {
+        if let Some(Some(key)) = self.app.inner.signing_keys.get(&slot) {
             return Ok(key);
         }
         let row = self
+            .app
             .inner
             .store
             .dkim_keys(org_id, domain)
@@ -61,25 +63,29 @@ impl App {
             .next()
             .ok_or_else(|| ServiceError::Internal(format!("{domain} has no DKIM key")))?;
         let der = self
+            .app
             .inner
             .master_key
             .open(&row.selector, &row.private_key_enc)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let key = load(&row.domain, &row.selector, &der)?;
-        self.inner.signing_keys.put(slot, Some(key.clone()));
+        self.app.inner.signing_keys.put(slot, Some(key.clone()));
         Ok(key)
     }
 
     /// The platform's newest key, if it has one.
     async fn platform_key(&self) -> Result<Option<Arc<SigningKey>>, ServiceError> {
-        if let Some(key) = self.inner.signing_keys.get("platform") {
+        if let Some(key) = self.app.inner.signing_keys.get("platform") {
             return Ok(key);
         }
-        let key = match self.platform_signing_key().await? {
+        let key = match self.app.zones().platform_signing_key().await? {
             Some(k) => Some(load(&k.domain, &k.selector, &k.pkcs8_der)?),
             None => None,
         };
-        self.inner.signing_keys.put("platform".into(), key.clone());
+        self.app
+            .inner
+            .signing_keys
+            .put("platform".into(), key.clone());
         Ok(key)
     }
 
@@ -95,7 +101,7 @@ impl App {
         if let Some(domain) = custom_domain {
             keys.push(self.org_key(org_id, domain).await?);
         }
-        if self.inner.settings.sending.platform_signature || keys.is_empty() {
+        if self.app.inner.settings.sending.platform_signature || keys.is_empty() {
             keys.extend(self.platform_key().await?);
         }
         let keys: Vec<&SigningKey> = keys.iter().map(|k| k.as_ref()).collect();

@@ -1,9 +1,10 @@
 //! Organizations: created and switched by the operator.
 
+use super::Access;
 use crate::api::{CreateOrg, CreatedOrg, Org, RotateKey, RotatedKey, UpdateOrg};
 use crate::clock::rfc3339;
 use crate::secrets::{hash_secret, new_id, new_org_key};
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::{EmailAddress, Locale};
 use absender_store::{NewOrg, OrgChanges, OrgRow};
 
@@ -47,7 +48,7 @@ fn valid_contact(email: &str) -> Result<String, ServiceError> {
         })
 }
 
-impl App {
+impl Access<'_> {
     /// A new API key for the organization (the operator's, or the
     /// organization's own): shown once; the old key stops at once or after
     /// the grace asked for, and the organization's UI sessions end.
@@ -70,7 +71,7 @@ impl App {
                 message: "grace: the old key may keep working for at most 24h".into(),
             });
         }
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let expires_at = if grace.is_zero() {
             0
         } else {
@@ -78,6 +79,7 @@ impl App {
         };
         let api_key = new_org_key();
         if !self
+            .app
             .inner
             .store
             .rotate_org_key(id, &hash_secret(&api_key), expires_at, now)
@@ -101,6 +103,7 @@ impl App {
         caller.require_operator()?;
         let api_key = new_org_key();
         let row = self
+            .app
             .inner
             .store
             .insert_org(&NewOrg {
@@ -109,7 +112,7 @@ impl App {
                 contact_email: valid_contact(&request.contact_email)?,
                 locale: request.locale.as_str().to_string(),
                 api_key_hash: hash_secret(&api_key),
-                created_at: self.now_ms(),
+                created_at: self.app.now_ms(),
             })
             .await?;
         tracing::info!(org_id = %row.id, "organization created");
@@ -123,6 +126,7 @@ impl App {
     pub async fn list_orgs(&self, caller: &Caller) -> Result<Vec<Org>, ServiceError> {
         caller.require_operator()?;
         Ok(self
+            .app
             .inner
             .store
             .list_orgs()
@@ -138,6 +142,7 @@ impl App {
             Caller::Org(org) if org.id == id => Ok(org_view(org)),
             Caller::Org(_) => Err(ServiceError::NotFound("organization")),
             Caller::Operator => self
+                .app
                 .inner
                 .store
                 .org(id)
@@ -166,9 +171,10 @@ impl App {
             custom_sender_enabled: request.custom_sender_enabled,
         };
         let row = self
+            .app
             .inner
             .store
-            .update_org(id, &changes, self.now_ms())
+            .update_org(id, &changes, self.app.now_ms())
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
         if let Some(enabled) = request.custom_sender_enabled {
@@ -181,6 +187,7 @@ impl App {
     pub async fn act_as_org(&self, caller: &Caller, org_id: &str) -> Result<Caller, ServiceError> {
         caller.require_operator()?;
         let org = self
+            .app
             .inner
             .store
             .org(org_id)

@@ -1,10 +1,11 @@
 //! Local DNS zones (operator only): absender serves them itself, playing the
 //! customer's DNS provider in development, demos and tests.
 
+use super::Zones;
 use crate::api::{CreateZone, CreateZoneRecord, Zone, ZoneRecord};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::dns::{DnsError, DnsName, LocalRecordData, LocalRecordType, parse_ttl};
 use absender_store::{DnsRecordRow, DnsZoneRow};
 
@@ -35,10 +36,11 @@ fn invalid(field: &'static str) -> impl Fn(DnsError) -> ServiceError {
     }
 }
 
-impl App {
+impl Zones<'_> {
     async fn zone_row(&self, name: &str) -> Result<DnsZoneRow, ServiceError> {
         let name = DnsName::parse(name).map_err(|_| ServiceError::NotFound("zone"))?;
-        self.inner
+        self.app
+            .inner
             .store
             .dns_zone(name.as_str())
             .await?
@@ -59,7 +61,7 @@ impl App {
                 message: "a zone needs at least two labels, such as acme.test".into(),
             });
         }
-        let dns = &self.inner.platform_dns;
+        let dns = &self.app.inner.platform_dns;
         for platform in [&dns.dkim_zone, &dns.spf_domain] {
             let platform = DnsName::from(platform);
             // A zone around a platform zone is fine (the more specific zone
@@ -74,9 +76,10 @@ impl App {
             }
         }
         let row = self
+            .app
             .inner
             .store
-            .insert_dns_zone(name.as_str(), self.now_ms())
+            .insert_dns_zone(name.as_str(), self.app.now_ms())
             .await
             .map_err(ServiceError::exists("zone_exists", || {
                 format!("the zone {name} exists already")
@@ -88,6 +91,7 @@ impl App {
     pub async fn list_zones(&self, caller: &Caller) -> Result<Vec<Zone>, ServiceError> {
         caller.require_operator()?;
         Ok(self
+            .app
             .inner
             .store
             .dns_zones()
@@ -101,7 +105,7 @@ impl App {
     pub async fn delete_zone(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
         caller.require_operator()?;
         let zone = self.zone_row(name).await?;
-        self.inner.store.delete_dns_zone(&zone.name).await?;
+        self.app.inner.store.delete_dns_zone(&zone.name).await?;
         Ok(())
     }
 
@@ -132,9 +136,9 @@ impl App {
             rtype: rtype.as_str().to_string(),
             value: data.to_value(),
             ttl: i64::from(ttl),
-            created_at: self.now_ms(),
+            created_at: self.app.now_ms(),
         };
-        self.inner.store.insert_dns_record(&row).await?;
+        self.app.inner.store.insert_dns_record(&row).await?;
         Ok(record_view(&row))
     }
 
@@ -147,6 +151,7 @@ impl App {
         caller.require_operator()?;
         let zone = self.zone_row(zone).await?;
         Ok(self
+            .app
             .inner
             .store
             .dns_records_in_zone(&zone.name)
@@ -165,7 +170,13 @@ impl App {
     ) -> Result<(), ServiceError> {
         caller.require_operator()?;
         let zone = self.zone_row(zone).await?;
-        if !self.inner.store.delete_dns_record(&zone.name, id).await? {
+        if !self
+            .app
+            .inner
+            .store
+            .delete_dns_record(&zone.name, id)
+            .await?
+        {
             return Err(ServiceError::NotFound("record"));
         }
         Ok(())

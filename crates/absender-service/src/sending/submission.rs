@@ -5,8 +5,9 @@
 //! adds Message-ID and Date when missing, unsubscribe headers on invitations,
 //! signs, and queues it with its own return path.
 
+use super::Sending;
+use crate::ServiceError;
 use crate::secrets::new_id;
-use crate::{App, ServiceError};
 use absender_core::category::ONE_INVITEE;
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::submitted::submitted;
@@ -84,15 +85,15 @@ struct Usable {
     scope: absender_core::Scope,
 }
 
-impl App {
+impl Sending<'_> {
     /// The largest message SMTP takes (the signed message must fit the limit too).
     pub fn smtp_max_message_bytes(&self) -> usize {
-        self.inner.settings.sending.max_message_bytes
+        self.app.inner.settings.sending.max_message_bytes
     }
 
     /// The most recipients of one SMTP transaction.
     pub fn smtp_max_recipients(&self) -> usize {
-        self.inner.settings.sending.max_recipients
+        self.app.inner.settings.sending.max_recipients
     }
 
     /// For a trusted client without login: the one organization with a
@@ -101,7 +102,7 @@ impl App {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
-        let cache = &self.inner.sender_cache;
+        let cache = &self.app.inner.sender_cache;
         let key = address.to_string().to_lowercase();
         if let Some(org) = cache.orgs.get(&key) {
             return Ok(org);
@@ -113,30 +114,32 @@ impl App {
 
     async fn org_verifying(&self, address: &EmailAddress) -> Result<Option<OrgRow>, ServiceError> {
         let rows = self
+            .app
             .inner
             .store
             .identities_by_address(&address.to_string())
             .await?;
         let mut orgs = Vec::new();
         for row in rows {
-            let loaded = crate::identities::load(row)?;
+            let loaded = crate::identity::requests::load(row)?;
             if loaded.parts.overall() == Status::Success && !orgs.contains(&loaded.row.org_id) {
                 orgs.push(loaded.row.org_id);
             }
         }
         match orgs.as_slice() {
-            [only] => Ok(self.inner.store.org(only).await?),
+            [only] => Ok(self.app.inner.store.org(only).await?),
             _ => Ok(None),
         }
     }
 
     /// Whether the organization has the upgrade now (a session's login may be older).
     async fn upgraded(&self, org: &OrgRow) -> Result<bool, SmtpReply> {
-        let cache = &self.inner.sender_cache;
+        let cache = &self.app.inner.sender_cache;
         if let Some(upgraded) = cache.upgraded.get(&org.id) {
             return Ok(upgraded);
         }
         let current = self
+            .app
             .inner
             .store
             .org(&org.id)
@@ -164,12 +167,13 @@ impl App {
             ));
         }
         let wanted = address.to_string().to_lowercase();
-        let cache = &self.inner.sender_cache;
+        let cache = &self.app.inner.sender_cache;
         let rows = match cache.identities.get(&org.id) {
             Some(rows) => rows,
             None => {
                 let rows = Arc::new(
-                    self.inner
+                    self.app
+                        .inner
                         .store
                         .list_identities(&org.id)
                         .await
@@ -183,7 +187,7 @@ impl App {
             if row.address.to_lowercase() != wanted {
                 continue;
             }
-            let loaded = crate::identities::load(row).map_err(SmtpReply::internal)?;
+            let loaded = crate::identity::requests::load(row).map_err(SmtpReply::internal)?;
             if loaded.parts.overall() == Status::Success {
                 return Ok(Some(Usable {
                     mail_from_domain: (loaded.mail_from == Status::Success)
@@ -221,9 +225,13 @@ impl App {
         let parsed = EmailAddress::parse(address)
             .map_err(|e| SmtpReply::new(553, "5.1.3", format!("<{address}>: {e}")))?;
         let suppressed = self
+            .app
             .inner
             .store
-            .suppressed_among(&org.id, &[crate::suppressions::suppression_key(&parsed)])
+            .suppressed_among(
+                &org.id,
+                &[crate::sending::suppressions::suppression_key(&parsed)],
+            )
             .await
             .map_err(|e| SmtpReply::internal(e.into()))?;
         if let Some(s) = suppressed.first() {
@@ -300,7 +308,7 @@ impl App {
         }
 
         let id = new_id("msg");
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let from_domain = from.rsplit_once('@').map_or("", |(_, d)| d);
         // What absender adds goes on top of the client's headers.
         let mut added = String::new();
@@ -316,7 +324,7 @@ impl App {
         if category == Category::Invitation {
             let recipient = EmailAddress::parse(&recipients[0])
                 .map_err(|e| SmtpReply::new(553, "5.1.3", e.to_string()))?;
-            let u = self.unsubscribe_for(&org.id, &recipient);
+            let u = self.app.suppressions().unsubscribe_for(&org.id, &recipient);
             added.push_str(&format!(
                 "List-Unsubscribe: <{}>,\r\n <mailto:{}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
                 u.https, u.mailto
@@ -337,7 +345,7 @@ impl App {
         }
         let envelope_domain = identity
             .mail_from_domain
-            .unwrap_or_else(|| self.inner.settings.platform.bounce_host.clone());
+            .unwrap_or_else(|| self.app.inner.settings.platform.bounce_host.clone());
         let row = MessageRow {
             id: id.clone(),
             org_id: org.id.clone(),

@@ -1,10 +1,11 @@
 //! Address verification: the link in the mail, the page behind it, and the
 //! confirmation, which only a POST performs (link scanners only GET).
 
-use crate::notices;
+use super::Identities;
+use crate::ServiceError;
+use crate::identity::notices;
 use crate::secrets::new_id;
 use crate::secrets::{hash_secret, random_token};
-use crate::{App, ServiceError};
 use absender_core::verification::{TokenRefusal, TokenState};
 use absender_core::{IdentityParts, Locale, Status};
 use absender_store::{IdentityEventRow, IdentityRow, OrgRow};
@@ -48,23 +49,25 @@ impl From<TokenRefusal> for VerifyRefusal {
 /// A refused link, with the language to explain it in.
 pub type Refused = (VerifyRefusal, Locale);
 
-impl App {
+impl Identities<'_> {
     pub(crate) async fn send_verification(
         &self,
         org: &OrgRow,
         identity: &IdentityRow,
     ) -> Result<(), ServiceError> {
         let token = random_token();
-        let now = self.now_ms();
-        let ttl_ms = self.inner.settings.verification.token_ttl.as_millis() as i64;
-        self.inner
+        let now = self.app.now_ms();
+        let ttl_ms = self.app.inner.settings.verification.token_ttl.as_millis() as i64;
+        self.app
+            .inner
             .store
             .insert_token(&hash_secret(&token), &identity.id, now, now + ttl_ms)
             .await?;
-        let link = format!("{}/verify/{token}", self.inner.public_url);
+        let link = format!("{}/verify/{token}", self.app.inner.public_url);
         let locale = Locale::parse(&org.locale).unwrap_or_default();
-        let platform = &self.inner.settings.platform.name;
+        let platform = &self.app.inner.settings.platform.name;
         let hours = self
+            .app
             .inner
             .settings
             .verification
@@ -73,7 +76,9 @@ impl App {
             .div_ceil(3600);
         let text =
             notices::verification(locale, &org.name, &identity.address, platform, &link, hours);
-        self.send_system_mail(org, &identity.address, &text, Some(&token))
+        self.app
+            .sending()
+            .send_system_mail(org, &identity.address, &text, Some(&token))
             .await?;
         self.count_verification_mail(&identity.address).await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "verification mail sent");
@@ -85,7 +90,7 @@ impl App {
         &self,
         token: &str,
     ) -> Result<Result<(OrgRow, IdentityRow), Refused>, ServiceError> {
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         let Some(row) = store.token(&hash_secret(token)).await? else {
             return Ok(Err((VerifyRefusal::Unknown, Locale::default())));
         };
@@ -104,7 +109,7 @@ impl App {
             superseded: row.superseded,
         };
         Ok(state
-            .check(self.now_ms())
+            .check(self.app.now_ms())
             .map(|()| (org, identity))
             .map_err(|r| (r.into(), locale)))
     }
@@ -129,13 +134,19 @@ impl App {
             Ok(found) => found,
             Err(refused) => return Ok(Err(refused)),
         };
-        let now = self.now_ms();
-        if !self.inner.store.use_token(&hash_secret(token), now).await? {
+        let now = self.app.now_ms();
+        if !self
+            .app
+            .inner
+            .store
+            .use_token(&hash_secret(token), now)
+            .await?
+        {
             // Another request used it between our read and our write.
             let locale = Locale::parse(&org.locale).unwrap_or_default();
             return Ok(Err((VerifyRefusal::Used, locale)));
         }
-        let loaded = crate::identities::load(identity.clone())?;
+        let loaded = crate::identity::requests::load(identity.clone())?;
         let parts: IdentityParts =
             loaded
                 .parts
@@ -144,7 +155,8 @@ impl App {
                     code: "verification_failed",
                     message: e.to_string(),
                 })?;
-        self.inner
+        self.app
+            .inner
             .store
             .set_address_status(&identity.id, parts.address.as_str(), now)
             .await?;
@@ -159,7 +171,7 @@ impl App {
             detail: "address confirmed by its owner".to_string(),
             created_at: now,
         };
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         store
             .insert_event(&event("address", loaded.parts.address, parts.address))
             .await?;
@@ -168,7 +180,9 @@ impl App {
             store
                 .insert_event(&event("identity", before, after))
                 .await?;
-            self.notify_status(&org, &identity, before, after, &[])
+            self.app
+                .checks()
+                .notify_status(&org, &identity, before, after, &[])
                 .await?;
         }
         Ok(Ok(page(&org, &identity, true)))

@@ -1,6 +1,6 @@
 //! The words of absender's own mails, in German and English.
 
-use crate::finding_words::describe;
+use crate::identity::finding_words::describe;
 use absender_core::finding::Finding;
 use absender_core::{Locale, Status};
 use askama::Template;

@@ -3,8 +3,9 @@
 //! CSRF tokens are MACs of the cookie under the master key, so they need no
 //! storage and cannot be made for another browser's cookie.
 
+use super::Access;
 use crate::secrets::{hash_secret, random_token};
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::Locale;
 use std::time::Duration;
 
@@ -21,11 +22,11 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl App {
+impl Access<'_> {
     /// Opens a session for the holder of an API key (an organization's or the
     /// operator's). Returns the session token for the cookie.
     pub async fn ui_sign_in(&self, key: &str) -> Result<(String, Caller), ServiceError> {
-        let caller = self.authenticate(key.trim()).await?;
+        let caller = self.app.authenticate(key.trim()).await?;
         caller.require_current_key()?;
         let token = self.open_session(&caller).await?;
         Ok((token, caller))
@@ -33,14 +34,15 @@ impl App {
 
     async fn open_session(&self, caller: &Caller) -> Result<String, ServiceError> {
         let token = random_token();
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         // Sessions nobody signed out of and old links go here, not in a job.
-        self.inner.store.sweep_ui(now, now - HOUR_MS).await?;
+        self.app.inner.store.sweep_ui(now, now - HOUR_MS).await?;
         let org_id = match caller {
             Caller::Operator => None,
             Caller::Org(org) => Some(org.id.as_str()),
         };
-        self.inner
+        self.app
+            .inner
             .store
             .insert_ui_session(&hash_secret(&token), org_id, now, now + ms(SESSION_TTL))
             .await?;
@@ -50,8 +52,9 @@ impl App {
 
     /// The caller behind a session cookie, if the session is valid.
     pub async fn ui_session(&self, token: &str) -> Result<Option<Caller>, ServiceError> {
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         match self
+            .app
             .inner
             .store
             .ui_session(&hash_secret(token), now)
@@ -59,22 +62,23 @@ impl App {
         {
             None => Ok(None),
             Some(None) => Ok(Some(Caller::Operator)),
-            Some(Some(org_id)) => Ok(self.inner.store.org(&org_id).await?.map(Caller::Org)),
+            Some(Some(org_id)) => Ok(self.app.inner.store.org(&org_id).await?.map(Caller::Org)),
         }
     }
 
     /// Ends the session (and sweeps expired ones).
     pub async fn ui_sign_out(&self, token: &str) -> Result<(), ServiceError> {
         Ok(self
+            .app
             .inner
             .store
-            .delete_ui_session(&hash_secret(token), self.now_ms())
+            .delete_ui_session(&hash_secret(token), self.app.now_ms())
             .await?)
     }
 
     /// The CSRF token that forms of the browser holding `cookie` must carry.
     pub fn ui_csrf_token(&self, cookie: &str) -> String {
-        hex::encode(&self.inner.master_key.mac("ui-csrf", cookie.as_bytes())[..20])
+        hex::encode(&self.app.inner.master_key.mac("ui-csrf", cookie.as_bytes())[..20])
     }
 
     /// Whether `token` is the CSRF token for `cookie` (constant time).
@@ -93,9 +97,10 @@ impl App {
                 message: "enter the contact address of your organization".into(),
             });
         }
-        let now = self.now_ms();
-        for org in self.inner.store.orgs_by_contact(email).await? {
+        let now = self.app.now_ms();
+        for org in self.app.inner.store.orgs_by_contact(email).await? {
             let recent = self
+                .app
                 .inner
                 .store
                 .sign_in_links_since(&org.id, now - HOUR_MS)
@@ -105,7 +110,8 @@ impl App {
                 continue;
             }
             let token = random_token();
-            self.inner
+            self.app
+                .inner
                 .store
                 .insert_sign_in_link(
                     &hash_secret(&token),
@@ -114,16 +120,18 @@ impl App {
                     now + ms(SIGN_IN_LINK_TTL),
                 )
                 .await?;
-            let link = format!("{}/ui/sign-in/{token}", self.inner.public_url);
+            let link = format!("{}/ui/sign-in/{token}", self.app.inner.public_url);
             let locale = Locale::parse(&org.locale).unwrap_or_default();
-            let text = crate::notices::sign_in_link(
+            let text = crate::identity::notices::sign_in_link(
                 locale,
-                &self.inner.settings.platform.name,
+                &self.app.inner.settings.platform.name,
                 &org.name,
                 &link,
                 SIGN_IN_LINK_TTL.as_secs() / 60,
             );
-            self.send_system_mail(&org, &org.contact_email, &text, Some(&token))
+            self.app
+                .sending()
+                .send_system_mail(&org, &org.contact_email, &text, Some(&token))
                 .await?;
             tracing::info!(org_id = %org.id, "sign-in link mailed");
         }
@@ -133,8 +141,9 @@ impl App {
     /// The organization's name if the link is valid and unused (for the
     /// page that asks to press the button; mail scanners only GET).
     pub async fn sign_in_link_org(&self, token: &str) -> Result<Option<String>, ServiceError> {
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let Some(org_id) = self
+            .app
             .inner
             .store
             .sign_in_link_org(&hash_secret(token), now)
@@ -142,7 +151,7 @@ impl App {
         else {
             return Ok(None);
         };
-        Ok(self.inner.store.org(&org_id).await?.map(|o| o.name))
+        Ok(self.app.inner.store.org(&org_id).await?.map(|o| o.name))
     }
 
     /// Uses the link once and opens a session for its organization.
@@ -150,8 +159,9 @@ impl App {
         &self,
         token: &str,
     ) -> Result<Option<(String, Caller)>, ServiceError> {
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let Some(org_id) = self
+            .app
             .inner
             .store
             .use_sign_in_link(&hash_secret(token), now)
@@ -159,7 +169,7 @@ impl App {
         else {
             return Ok(None);
         };
-        let Some(org) = self.inner.store.org(&org_id).await? else {
+        let Some(org) = self.app.inner.store.org(&org_id).await? else {
             return Ok(None);
         };
         let caller = Caller::Org(org);

@@ -2,7 +2,8 @@
 //! the organization and the recipient under a MAC of the master key, so
 //! nothing is stored per mail and no one can forge a link for another address.
 
-use crate::{App, ServiceError};
+use super::Suppressions;
+use crate::ServiceError;
 use absender_core::EmailAddress;
 use absender_mail::compose::Unsubscribe;
 use base64::Engine;
@@ -20,10 +21,10 @@ pub struct UnsubscribeTarget {
 
 /// The local part of the mailto unsubscribe address at the bounce host.
 const UNSUBSCRIBE_LOCAL: &str = "unsubscribe";
-impl App {
+impl Suppressions<'_> {
     fn unsubscribe_token(&self, org_id: &str, recipient: &str) -> String {
         let data = format!("{org_id}\n{recipient}");
-        let mac = self.inner.master_key.mac(PURPOSE, data.as_bytes());
+        let mac = self.app.inner.master_key.mac(PURPOSE, data.as_bytes());
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(data),
@@ -35,10 +36,10 @@ impl App {
     pub(crate) fn unsubscribe_for(&self, org_id: &str, recipient: &EmailAddress) -> Unsubscribe {
         let token = self.unsubscribe_token(org_id, &recipient.to_string());
         Unsubscribe {
-            https: format!("{}/unsubscribe/{token}", self.inner.public_url),
+            https: format!("{}/unsubscribe/{token}", self.app.inner.public_url),
             mailto: format!(
                 "{UNSUBSCRIBE_LOCAL}@{}?subject=unsubscribe%20{token}",
-                self.inner.settings.platform.bounce_host
+                self.app.inner.settings.platform.bounce_host
             ),
         }
     }
@@ -54,7 +55,13 @@ impl App {
         if !crate::app::constant_time_eq(expected.as_bytes(), token.as_bytes()) {
             return Err(invalid());
         }
-        let org = self.inner.store.org(org_id).await?.ok_or_else(invalid)?;
+        let org = self
+            .app
+            .inner
+            .store
+            .org(org_id)
+            .await?
+            .ok_or_else(invalid)?;
         Ok(UnsubscribeTarget {
             org_id: org.id,
             org_name: org.name,
@@ -67,7 +74,7 @@ impl App {
     pub fn is_unsubscribe_address(&self, address: &str) -> bool {
         address.rsplit_once('@').is_some_and(|(local, host)| {
             local.eq_ignore_ascii_case(UNSUBSCRIBE_LOCAL)
-                && host.eq_ignore_ascii_case(&self.inner.settings.platform.bounce_host)
+                && host.eq_ignore_ascii_case(&self.app.inner.settings.platform.bounce_host)
         })
     }
 

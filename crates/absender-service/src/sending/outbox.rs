@@ -1,10 +1,11 @@
 //! The capture outbox: where mail goes while no delivery is configured.
 
+use super::Sending;
 use crate::api::{Header, OutboxEntry, OutboxMessage};
 use crate::clock::rfc3339;
-use crate::notices::NoticeText;
+use crate::identity::notices::NoticeText;
 use crate::settings::DeliveryMode;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::Category;
 use absender_mail::compose::{Notice, notice};
 use absender_store::{MessageRow, OrgRow, OutboxRow, OutboxSummaryRow};
@@ -40,7 +41,7 @@ fn visible_org(caller: &Caller) -> Option<&str> {
     }
 }
 
-impl App {
+impl Sending<'_> {
     /// Sends one of absender's own mails (category `system`, from the system
     /// sender) to `to` on behalf of `org`. A mail that carries a live
     /// `secret` (a verification or sign-in link) is for the mailbox alone: its
@@ -53,12 +54,12 @@ impl App {
         text: &NoticeText,
         secret: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let sender = self.inner.senders.of(Category::System);
+        let sender = self.app.inner.senders.of(Category::System);
         let message_id = crate::secrets::new_id("msg");
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let compose = |text: &NoticeText| {
             notice(&Notice {
-                from_name: &self.inner.settings.platform.name,
+                from_name: &self.app.inner.settings.platform.name,
                 from: &sender.to_string(),
                 to,
                 subject: &text.subject,
@@ -71,14 +72,15 @@ impl App {
         };
         // Mail from the platform's own senders is signed with the platform key.
         let raw = self.sign(&org.id, None, &compose(text)).await?;
-        let capture = self.inner.settings.sending.mode == DeliveryMode::Capture;
+        let capture = self.app.inner.settings.sending.mode == DeliveryMode::Capture;
         let redacted = secret.is_some() && !capture;
         let kept = match secret {
             Some(secret) if redacted => compose(&text.redacted(secret)),
             _ => raw.clone(),
         };
         // The outbox keeps every system mail, so the operator sees what went out.
-        self.inner
+        self.app
+            .inner
             .store
             .insert_outbox(&OutboxRow {
                 id: message_id.clone(),
@@ -95,7 +97,7 @@ impl App {
             .await?;
         let envelope_from = format!(
             "bounces+{message_id}@{}",
-            self.inner.settings.platform.bounce_host
+            self.app.inner.settings.platform.bounce_host
         );
         if capture {
             return Ok(());
@@ -126,6 +128,7 @@ impl App {
     ) -> Result<Vec<OutboxEntry>, ServiceError> {
         let limit = limit.unwrap_or(100).clamp(1, MAX_LIST);
         let rows = self
+            .app
             .inner
             .store
             .list_outbox(visible_org(caller), limit)
@@ -134,7 +137,8 @@ impl App {
     }
 
     async fn outbox_row(&self, caller: &Caller, id: &str) -> Result<OutboxRow, ServiceError> {
-        self.inner
+        self.app
+            .inner
             .store
             .outbox_message(id, visible_org(caller))
             .await?
@@ -168,7 +172,7 @@ impl App {
                 .collect(),
             text: summary.text,
             html: summary.html,
-            dkim: self.inner.dns_client.verify_dkim(&row.raw).await,
+            dkim: self.app.inner.dns_client.verify_dkim(&row.raw).await,
         })
     }
 

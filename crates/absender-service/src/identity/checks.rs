@@ -2,11 +2,13 @@
 //! DNS client (absender-dns) observes, the core judges and moves statuses, this
 //! module records the outcome, its events, and tells the organization.
 
+use super::Checks;
 use crate::api::{Event, Identity, OperatorEvent};
 use crate::batch_write::{WhenAway, write_isolating};
 use crate::clock::rfc3339;
+use crate::identity::requests as identities;
 use crate::secrets::new_id;
-use crate::{App, Caller, ServiceError, identities};
+use crate::{App, Caller, ServiceError};
 use absender_core::check::{self, PartCheck, Verdict};
 use absender_core::decision::{self, Before, CheckedPart, PartState, PartVerdicts, Schedule};
 use absender_core::finding::Finding;
@@ -77,9 +79,9 @@ struct Outcome {
     findings: Vec<Finding>,
 }
 
-impl App {
+impl Checks<'_> {
     fn deadlines(&self) -> Deadlines {
-        let checks = &self.inner.settings.checks;
+        let checks = &self.app.inner.settings.checks;
         Deadlines {
             verify_within: checks.verify_within,
             repair_within: checks.repair_within,
@@ -87,8 +89,8 @@ impl App {
     }
 
     async fn target(&self, org: &OrgRow, row: &IdentityRow) -> Result<Target, ServiceError> {
-        let keys = self.inner.store.dkim_keys(&org.id, &row.domain).await?;
-        let dns = &self.inner.platform_dns;
+        let keys = self.app.inner.store.dkim_keys(&org.id, &row.domain).await?;
+        let dns = &self.app.inner.platform_dns;
         let selectors = keys
             .iter()
             .map(|k| {
@@ -105,8 +107,8 @@ impl App {
             domain: row.domain.clone(),
             selectors,
             spf_include: dns.spf_domain.to_string(),
-            sending_ips: self.inner.settings.platform.sending_ips.clone(),
-            helo_domain: self.inner.settings.platform.domain.clone(),
+            sending_ips: self.app.inner.settings.platform.sending_ips.clone(),
+            helo_domain: self.app.inner.settings.platform.domain.clone(),
             mail_from: row.mail_from_domain.clone(),
         })
     }
@@ -119,13 +121,13 @@ impl App {
 
     /// Looks at the DNS and decides what changes; writes nothing.
     async fn observe_and_decide(&self, row: &IdentityRow) -> Result<Checked, ServiceError> {
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         let org = store
             .org(&row.org_id)
             .await?
             .ok_or_else(|| ServiceError::corrupt("identity without organization"))?;
         let target = self.target(&org, row).await?;
-        if target.selectors.len() != crate::dkim_keys::SELECTORS_PER_DOMAIN as usize {
+        if target.selectors.len() != crate::identity::keys::SELECTORS_PER_DOMAIN as usize {
             return Err(ServiceError::Internal(format!(
                 "{} has no complete set of DKIM keys",
                 row.domain
@@ -145,11 +147,11 @@ impl App {
     /// counts as no answer: `dns_timeout`, temporary) or when the server stops.
     async fn observe_within_deadline(&self, target: &Target) -> Result<Observation, ServiceError> {
         let observe = tokio::time::timeout(
-            self.inner.settings.checks.timeout,
-            self.inner.dns_client.observe(target),
+            self.app.inner.settings.checks.timeout,
+            self.app.inner.dns_client.observe(target),
         );
         tokio::select! {
-            () = self.inner.stopping.cancelled() => Err(stopping()),
+            () = self.app.inner.stopping.cancelled() => Err(stopping()),
             observed = observe => match observed {
                 Ok(observation) => Ok(observation?),
                 Err(_) => {
@@ -165,9 +167,10 @@ impl App {
     async fn record(&self, checked: &[Checked]) -> Result<(), ServiceError> {
         let updates: Vec<CheckUpdate> = checked.iter().map(|c| c.outcome.update.clone()).collect();
         let saved = self
+            .app
             .inner
             .store
-            .save_checks(&updates, &self.inner.node)
+            .save_checks(&updates, &self.app.inner.node)
             .await?;
         let written: Vec<&Checked> = checked
             .iter()
@@ -190,7 +193,7 @@ impl App {
 
     /// What the pure checks say of `observation`.
     fn verdicts(&self, domain: &Domain, observation: &Observation) -> Verdicts {
-        let dns = &self.inner.platform_dns;
+        let dns = &self.app.inner.platform_dns;
         Verdicts {
             dkim: check::check_dkim(&observation.dkim),
             spf: check::check_spf(&observation.spf, dns.spf_domain.as_str(), &spf_policy(dns)),
@@ -211,7 +214,7 @@ impl App {
         observation: &Observation,
         previous: &[IdentityCheckRow],
     ) -> Result<Outcome, ServiceError> {
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let domain =
             Domain::parse(&row.domain).map_err(|_| ServiceError::corrupt("identity domain"))?;
         let Verdicts {
@@ -239,7 +242,7 @@ impl App {
             spf: spf.verdict,
             mail_from: mail_from.verdict,
         };
-        let checks = &self.inner.settings.checks;
+        let checks = &self.app.inner.settings.checks;
         let schedule = Schedule {
             deadlines: self.deadlines(),
             recheck_verified: checks.recheck_interval,
@@ -340,11 +343,18 @@ impl App {
         findings: &[Finding],
     ) -> Result<(), ServiceError> {
         let locale = Locale::parse(&org.locale).unwrap_or_default();
-        let platform = &self.inner.settings.platform.name;
-        if let Some(text) =
-            crate::notices::status_change(locale, platform, &row.address, from, to, findings)
-        {
-            self.send_system_mail(org, &org.contact_email, &text, None)
+        let platform = &self.app.inner.settings.platform.name;
+        if let Some(text) = crate::identity::notices::status_change(
+            locale,
+            platform,
+            &row.address,
+            from,
+            to,
+            findings,
+        ) {
+            self.app
+                .sending()
+                .send_system_mail(org, &org.contact_email, &text, None)
                 .await?;
             tracing::info!(org_id = %org.id, identity_id = %row.id, from = from.as_str(), to = to.as_str(), "status notice sent");
         }
@@ -363,32 +373,33 @@ impl App {
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        let workers = self.inner.settings.checks.concurrency.max(1);
+        let workers = self.app.inner.settings.checks.concurrency.max(1);
         // Bounded: a check holds its worker until its outcome is taken, so a
         // slow writer slows claiming instead of piling outcomes up.
         let (done, outcomes) = tokio::sync::mpsc::channel::<Checked>(workers);
-        let mut writer = tokio::spawn(self.clone().write_outcomes(outcomes));
+        let mut writer = tokio::spawn(Checks::write_outcomes(self.app.clone(), outcomes));
         let mut running = tokio::task::JoinSet::new();
         // Whether the last claim took all it asked for (so more may be due).
         let mut more_due = true;
         loop {
             let free = workers.saturating_sub(running.len());
             // Once stopping, nothing new is claimed (a check would only end at once).
-            if more_due && free > 0 && !self.inner.stopping.is_cancelled() {
-                let now = self.now_ms();
+            if more_due && free > 0 && !self.app.inner.stopping.is_cancelled() {
+                let now = self.app.now_ms();
                 let lease_until = now + CHECK_LEASE.as_millis() as i64;
                 let wanted = i64::try_from(free).unwrap_or(i64::MAX).min(CLAIM_BATCH);
                 match self
+                    .app
                     .inner
                     .store
-                    .claim_due_checks(now, lease_until, wanted, &self.inner.node)
+                    .claim_due_checks(now, lease_until, wanted, &self.app.inner.node)
                     .await
                 {
                     Ok(due) => {
                         more_due = due.len() as i64 == wanted;
                         for row in due {
-                            let (app, done) = (self.clone(), done.clone());
-                            running.spawn(async move { app.check_one(row, done).await });
+                            let (app, done) = (self.app.clone(), done.clone());
+                            running.spawn(async move { app.checks().check_one(row, done).await });
                         }
                     }
                     Err(e) => {
@@ -399,14 +410,14 @@ impl App {
             }
             tokio::select! {
                 () = &mut shutdown => break,
-                () = self.inner.wake_checks.notified() => more_due = true,
+                () = self.app.inner.wake_checks.notified() => more_due = true,
                 () = tokio::time::sleep(tick) => more_due = true,
                 Some(_) = running.join_next(), if !running.is_empty() => {}
             }
         }
         // Checks in flight see `stopping` and release their leases; a check
         // that does not end within a second is dropped (its lease runs out).
-        self.inner.stopping.cancel();
+        self.app.inner.stopping.cancel();
         let drained = async { while running.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(1), drained)
             .await
@@ -442,13 +453,13 @@ impl App {
     /// Writes finished checks as they come, many in one transaction. A batch
     /// that cannot be written is split down to single checks, so that one bad
     /// row costs only its own identity a later retry.
-    async fn write_outcomes(self, mut outcomes: tokio::sync::mpsc::Receiver<Checked>) {
+    async fn write_outcomes(app: App, mut outcomes: tokio::sync::mpsc::Receiver<Checked>) {
         while let Some(first) = outcomes.recv().await {
             let mut batch = vec![first];
             while let Ok(more) = outcomes.try_recv() {
                 batch.push(more);
             }
-            self.write_batch(&batch).await;
+            app.checks().write_batch(&batch).await;
         }
     }
 
@@ -469,9 +480,10 @@ impl App {
     async fn save_and_tell(&self, part: &[Checked]) -> Result<(), StoreError> {
         let updates: Vec<CheckUpdate> = part.iter().map(|c| c.outcome.update.clone()).collect();
         let saved = self
+            .app
             .inner
             .store
-            .save_checks(&updates, &self.inner.node)
+            .save_checks(&updates, &self.app.inner.node)
             .await?;
         let written: Vec<&Checked> = part.iter().filter(|c| saved.contains(&c.row.id)).collect();
         if let Err(e) = self.tell(&written).await {
@@ -485,9 +497,10 @@ impl App {
     async fn release_failed(&self, id: &str, e: &ServiceError) {
         if matches!(e, ServiceError::Unavailable { .. }) {
             if let Err(e) = self
+                .app
                 .inner
                 .store
-                .release_check(id, self.now_ms(), &self.inner.node)
+                .release_check(id, self.app.now_ms(), &self.app.inner.node)
                 .await
             {
                 tracing::warn!(identity_id = %id, error = %e, "could not release a stopped check");
@@ -498,11 +511,12 @@ impl App {
     }
 
     async fn release_after_failure(&self, id: &str) {
-        let retry_at = self.now_ms() + 60_000;
+        let retry_at = self.app.now_ms() + 60_000;
         if let Err(e) = self
+            .app
             .inner
             .store
-            .release_check(id, retry_at, &self.inner.node)
+            .release_check(id, retry_at, &self.app.inner.node)
             .await
         {
             tracing::warn!(identity_id = %id, error = %e, "could not release a failed check");
@@ -510,7 +524,7 @@ impl App {
     }
 
     pub(crate) fn wake_checks(&self) {
-        self.inner.wake_checks.notify_one();
+        self.app.inner.wake_checks.notify_one();
     }
 
     /// "Check now": checks the identity at once and answers with it.
@@ -520,26 +534,27 @@ impl App {
         id: &str,
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
-        self.identity_of(org, id).await?;
+        self.app.identities().identity_of(org, id).await?;
         // One check per identity at a time: wait for a scheduled one to finish,
         // so that its older observation cannot overwrite this one.
         let deadline = tokio::time::Instant::now() + CHECK_LEASE;
         loop {
-            let now = self.now_ms();
+            let now = self.app.now_ms();
             if self
+                .app
                 .inner
                 .store
                 .claim_check(
                     id,
                     now,
                     now + CHECK_LEASE.as_millis() as i64,
-                    &self.inner.node,
+                    &self.app.inner.node,
                 )
                 .await?
             {
                 break;
             }
-            if self.inner.stopping.is_cancelled() {
+            if self.app.inner.stopping.is_cancelled() {
                 return Err(stopping());
             }
             if tokio::time::Instant::now() > deadline {
@@ -551,13 +566,13 @@ impl App {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.check_leased(org, id).await?;
-        self.get_identity(caller, id).await
+        self.app.identities().get_identity(caller, id).await
     }
 
     /// Checks an identity whose lease this caller holds.
     async fn check_leased(&self, org: &OrgRow, id: &str) -> Result<(), ServiceError> {
         // Read the row after taking the lease: the check before may have changed it.
-        let loaded = self.identity_of(org, id).await?;
+        let loaded = self.app.identities().identity_of(org, id).await?;
         if let Err(e) = self.check(&loaded.row).await {
             self.release_failed(id, &e).await;
             return Err(e);
@@ -576,29 +591,33 @@ impl App {
         locale: Locale,
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
-        let loaded = self.identity_of(org, id).await?;
+        let loaded = self.app.identities().identity_of(org, id).await?;
         let waiting = [&loaded.row.dkim_status, &loaded.row.spf_status]
             .iter()
             .any(|s| *s == Status::Pending.as_str() || *s == Status::TemporaryFailure.as_str());
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let watch = WATCH_INTERVAL.as_millis() as i64;
         if waiting && loaded.row.next_check_at.is_some_and(|at| at > now + watch) {
-            let checks = self.inner.store.identity_checks(id).await?;
+            let checks = self.app.inner.store.identity_checks(id).await?;
             let last = checks.iter().filter_map(|c| c.last_checked_at).max();
             // Checked in this request, so the page shows the outcome at once;
             // if a check is running already, the page just shows the state.
             let lease_until = now + CHECK_LEASE.as_millis() as i64;
             if last.is_none_or(|at| at + watch <= now)
                 && self
+                    .app
                     .inner
                     .store
-                    .claim_check(id, now, lease_until, &self.inner.node)
+                    .claim_check(id, now, lease_until, &self.app.inner.node)
                     .await?
             {
                 self.check_leased(org, id).await?;
             }
         }
-        self.get_identity_in(caller, id, locale).await
+        self.app
+            .identities()
+            .get_identity_in(caller, id, locale)
+            .await
     }
 
     /// Starts the DNS verification over (e.g. after FAILED), checking at once.
@@ -608,8 +627,8 @@ impl App {
         id: &str,
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
-        let loaded = self.identity_of(org, id).await?;
-        let now = self.now_ms();
+        let loaded = self.app.identities().identity_of(org, id).await?;
+        let now = self.app.now_ms();
         let before = loaded.parts.overall();
         let restarted = IdentityParts {
             dkim: Status::Pending,
@@ -626,12 +645,13 @@ impl App {
             detail: "restarted".into(),
             created_at: now,
         };
-        self.inner
+        self.app
+            .inner
             .store
             .restart_checks(id, Status::Pending.as_str(), now, &event)
             .await?;
         self.wake_checks();
-        self.get_identity(caller, id).await
+        self.app.identities().get_identity(caller, id).await
     }
 
     /// The identity's status changes, oldest first.
@@ -641,8 +661,8 @@ impl App {
         id: &str,
     ) -> Result<Vec<Event>, ServiceError> {
         let org = caller.org()?;
-        self.identity_of(org, id).await?;
-        let rows = self.inner.store.identity_events(id).await?;
+        self.app.identities().identity_of(org, id).await?;
+        let rows = self.app.inner.store.identity_events(id).await?;
         rows.iter().map(event_view).collect()
     }
 
@@ -653,7 +673,12 @@ impl App {
         limit: i64,
     ) -> Result<Vec<OperatorEvent>, ServiceError> {
         caller.require_operator()?;
-        let rows = self.inner.store.recent_events(limit.clamp(1, 1000)).await?;
+        let rows = self
+            .app
+            .inner
+            .store
+            .recent_events(limit.clamp(1, 1000))
+            .await?;
         rows.iter()
             .map(|e| {
                 Ok(OperatorEvent {

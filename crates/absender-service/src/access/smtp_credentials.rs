@@ -1,10 +1,11 @@
 //! Per-organization SMTP submission logins. The password is shown once and
 //! stored only as a hash (it carries 256 random bits, so SHA-256 suffices).
 
+use super::Access;
 use crate::api::{CreateSmtpCredential, SmtpCredential};
 use crate::clock::rfc3339;
 use crate::secrets::{ID_ALPHABET, hash_secret, new_id, random_string, random_token};
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_store::{OrgRow, SmtpCredentialRow};
 
 fn view(row: SmtpCredentialRow, password: Option<String>) -> SmtpCredential {
@@ -17,7 +18,7 @@ fn view(row: SmtpCredentialRow, password: Option<String>) -> SmtpCredential {
     }
 }
 
-impl App {
+impl Access<'_> {
     /// A new login for the organization; the answer is the only place the password appears.
     pub async fn create_smtp_credential(
         &self,
@@ -41,9 +42,9 @@ impl App {
             username: format!("smtp_{}", random_string(ID_ALPHABET, 16)),
             secret_hash: hash_secret(&password),
             description: request.description,
-            created_at: self.now_ms(),
+            created_at: self.app.now_ms(),
         };
-        self.inner.store.insert_smtp_credential(&row).await?;
+        self.app.inner.store.insert_smtp_credential(&row).await?;
         tracing::info!(org_id = %org.id, credential_id = %row.id, "SMTP credential created");
         Ok(view(row, Some(password)))
     }
@@ -54,7 +55,7 @@ impl App {
         caller: &Caller,
     ) -> Result<Vec<SmtpCredential>, ServiceError> {
         let org = caller.org()?;
-        let rows = self.inner.store.list_smtp_credentials(&org.id).await?;
+        let rows = self.app.inner.store.list_smtp_credentials(&org.id).await?;
         Ok(rows.into_iter().map(|r| view(r, None)).collect())
     }
 
@@ -65,7 +66,13 @@ impl App {
         id: &str,
     ) -> Result<(), ServiceError> {
         let org = caller.org()?;
-        if self.inner.store.delete_smtp_credential(&org.id, id).await? {
+        if self
+            .app
+            .inner
+            .store
+            .delete_smtp_credential(&org.id, id)
+            .await?
+        {
             Ok(())
         } else {
             Err(ServiceError::NotFound("smtp credential"))
@@ -79,6 +86,7 @@ impl App {
         password: &str,
     ) -> Result<Option<OrgRow>, ServiceError> {
         let Some(row) = self
+            .app
             .inner
             .store
             .smtp_credential_by_username(username)
@@ -92,6 +100,6 @@ impl App {
         ) {
             return Ok(None);
         }
-        Ok(self.inner.store.org(&row.org_id).await?)
+        Ok(self.app.inner.store.org(&row.org_id).await?)
     }
 }

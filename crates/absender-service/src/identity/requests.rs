@@ -1,14 +1,15 @@
 //! Sender identities: requested by an organization, verified by the address
 //! owner and (later) by DNS checks, withdrawn on delete.
 
+use super::Identities;
 use crate::api::Diagnostic;
 use crate::api::{
     AddressPart, AdvicePart, DnsPart, DnsRecord, DnsRecords, Identity, Parts, RequestIdentity, Soa,
 };
 use crate::clock::rfc3339;
-use crate::dkim_keys::{self, SELECTORS_PER_DOMAIN};
+use crate::identity::keys::{self, SELECTORS_PER_DOMAIN};
 use crate::secrets::new_id;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::finding::Finding;
 use absender_core::freemail::is_freemail;
 use absender_core::records::required_records;
@@ -71,12 +72,12 @@ pub(crate) fn findings_in(stored: &str) -> Vec<Finding> {
         .collect()
 }
 
-impl App {
+impl Identities<'_> {
     /// Rewrites stored findings that an older absender wrote as words into
     /// codes and parameters; rows already data are left as they are. Runs at
     /// start; returns how many rows it rewrote.
     pub async fn upgrade_stored_findings(&self) -> Result<u64, ServiceError> {
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         let mut after = (String::new(), String::new());
         let mut rewritten = 0;
         loop {
@@ -221,13 +222,14 @@ pub fn records_csv(records: &DnsRecords) -> String {
         .expect("UTF-8 in, UTF-8 out")
 }
 
-impl App {
+impl Identities<'_> {
     pub(crate) async fn identity_of(
         &self,
         org: &OrgRow,
         id: &str,
     ) -> Result<LoadedIdentity, ServiceError> {
         let row = self
+            .app
             .inner
             .store
             .identity(&org.id, id)
@@ -241,7 +243,12 @@ impl App {
         identity: &LoadedIdentity,
         locale: Locale,
     ) -> Result<Identity, ServiceError> {
-        let checks = self.inner.store.identity_checks(&identity.row.id).await?;
+        let checks = self
+            .app
+            .inner
+            .store
+            .identity_checks(&identity.row.id)
+            .await?;
         Ok(identity_view(identity, &checks, locale))
     }
 
@@ -255,7 +262,7 @@ impl App {
         let org = caller.org()?;
         if !org.custom_sender_enabled {
             return Err(ServiceError::UpgradeRequired {
-                contact: self.inner.settings.platform.upgrade_contact.clone(),
+                contact: self.app.inner.settings.platform.upgrade_contact.clone(),
             });
         }
         let address = EmailAddress::parse(&request.address).map_err(|source| {
@@ -297,6 +304,7 @@ impl App {
         self.check_identity_request(&org.id, &address).await?;
         let parts = IdentityParts::requested();
         let row = self
+            .app
             .inner
             .store
             .insert_identity(&NewIdentity {
@@ -308,7 +316,7 @@ impl App {
                 address_status: parts.address.as_str().to_string(),
                 dkim_status: parts.dkim.as_str().to_string(),
                 spf_status: parts.spf.as_str().to_string(),
-                created_at: self.now_ms(),
+                created_at: self.app.now_ms(),
                 mail_from_domain: mail_from,
                 mail_from_status: Status::Pending.as_str().to_string(),
             })
@@ -320,25 +328,34 @@ impl App {
             .ensure_dkim_keys(&org.id, address.domain().as_str())
             .await
         {
-            self.inner.store.delete_identity(&org.id, &row.id).await?;
+            self.app
+                .inner
+                .store
+                .delete_identity(&org.id, &row.id)
+                .await?;
             return Err(err);
         }
         self.count_identity_request(&org.id).await?;
         tracing::info!(org_id = %org.id, identity_id = %row.id, domain = %address.domain(), "identity requested");
         self.send_verification(org, &row).await?;
         // The first DNS check runs at once, now that the keys exist.
-        self.inner
+        self.app
+            .inner
             .store
-            .schedule_check(&row.id, self.now_ms())
+            .schedule_check(&row.id, self.app.now_ms())
             .await?;
-        self.wake_checks();
+        self.app.checks().wake_checks();
         self.get_identity(caller, &row.id).await
     }
 
     async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
         // Keys retired with an earlier identity of the domain serve again.
-        self.inner.store.revive_dkim_keys(org_id, domain).await?;
-        let existing = self.inner.store.dkim_keys(org_id, domain).await?;
+        self.app
+            .inner
+            .store
+            .revive_dkim_keys(org_id, domain)
+            .await?;
+        let existing = self.app.inner.store.dkim_keys(org_id, domain).await?;
         let missing: Vec<i64> = (0..SELECTORS_PER_DOMAIN)
             .filter(|slot| !existing.iter().any(|k| k.slot == *slot))
             .collect();
@@ -348,23 +365,28 @@ impl App {
         // Off the async workers, and only a few at once: a flood of new
         // domains waits here instead of taking every thread.
         let _permit = self
+            .app
             .inner
             .key_generation
             .acquire()
             .await
             .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
-        let app = self.clone();
+        let app = self.app.clone();
         let (org_id, domain) = (org_id.to_string(), domain.to_string());
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let keys = tokio::task::spawn_blocking(move || {
             missing
                 .into_iter()
-                .map(|slot| dkim_keys::generate(&app.inner.master_key, &org_id, &domain, slot, now))
+                .map(|slot| keys::generate(&app.inner.master_key, &org_id, &domain, slot, now))
                 .collect::<Vec<_>>()
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
-        self.inner.store.insert_dkim_keys_if_absent(&keys).await?;
+        self.app
+            .inner
+            .store
+            .insert_dkim_keys_if_absent(&keys)
+            .await?;
         Ok(())
     }
 
@@ -381,7 +403,7 @@ impl App {
         locale: Locale,
     ) -> Result<Vec<Identity>, ServiceError> {
         let org = caller.org()?;
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         let rows = store.list_identities(&org.id).await?;
         views(rows, store.org_identity_checks(&org.id).await?, locale)
     }
@@ -393,7 +415,7 @@ impl App {
         locale: Locale,
     ) -> Result<Vec<Identity>, ServiceError> {
         caller.require_operator()?;
-        let store = &self.inner.store;
+        let store = &self.app.inner.store;
         views(
             store.all_identities().await?,
             store.all_identity_checks().await?,
@@ -424,11 +446,12 @@ impl App {
     pub async fn delete_identity(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
-        if !self.inner.store.delete_identity(&org.id, id).await? {
+        if !self.app.inner.store.delete_identity(&org.id, id).await? {
             return Err(ServiceError::NotFound("identity"));
         }
         let domain = &identity.row.domain;
         if self
+            .app
             .inner
             .store
             .count_identities_for_domain(&org.id, domain)
@@ -437,9 +460,10 @@ impl App {
         {
             // Still published while queued mail signed with them waits.
             let retired = self
+                .app
                 .inner
                 .store
-                .retire_dkim_keys(&org.id, domain, self.now_ms())
+                .retire_dkim_keys(&org.id, domain, self.app.now_ms())
                 .await?;
             tracing::info!(org_id = %org.id, %domain, retired, "DKIM keys retired");
         }
@@ -452,6 +476,7 @@ impl App {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
         let keys = self
+            .app
             .inner
             .store
             .dkim_keys(&org.id, &identity.row.domain)
@@ -465,7 +490,7 @@ impl App {
         let records = required_records(
             &domain,
             &selectors,
-            &self.inner.platform_dns,
+            &self.app.inner.platform_dns,
             &identity.row.mail_from_domain,
         )
         .into_iter()
@@ -509,13 +534,15 @@ impl App {
                 message: "the address verification has failed; restart the identity first".into(),
             });
         }
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let previous = self
+            .app
             .inner
             .store
             .token_send_times(id, now - 24 * 60 * 60 * 1000)
             .await?;
-        self.inner
+        self.app
+            .inner
             .resend_policy
             .check(&previous, now)
             .map_err(|retry_after| ServiceError::RateLimited {

@@ -3,7 +3,8 @@
 //! are counted in the store, so every node counts the same, and deleting an
 //! identity gives nothing back.
 
-use crate::{App, ServiceError};
+use super::Identities;
+use crate::ServiceError;
 use absender_core::EmailAddress;
 use absender_core::rate_limit::WindowLimit;
 use std::time::Duration;
@@ -17,7 +18,7 @@ const VERIFICATION_MAIL: &str = "verification_mail";
 /// that a flood of new domains leaves the other requests their workers.
 pub(crate) const KEY_GENERATIONS_AT_ONCE: usize = 2;
 
-impl App {
+impl Identities<'_> {
     /// Refuses (429) when `window` already holds `max` events of `kind` for `subject`.
     async fn within(
         &self,
@@ -26,9 +27,10 @@ impl App {
         limit: WindowLimit,
         what: String,
     ) -> Result<(), ServiceError> {
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let since = now - limit.window.as_millis() as i64;
         let times = self
+            .app
             .inner
             .store
             .limit_events_since(kind, subject, since)
@@ -45,8 +47,8 @@ impl App {
         org_id: &str,
         address: &EmailAddress,
     ) -> Result<(), ServiceError> {
-        let limits = &self.inner.settings.limits;
-        let held = self.inner.store.count_identities(org_id).await?;
+        let limits = &self.app.inner.settings.limits;
+        let held = self.app.inner.store.count_identities(org_id).await?;
         if held >= i64::from(limits.identities_per_org) {
             return Err(ServiceError::RateLimited {
                 retry_after: HOUR,
@@ -70,9 +72,10 @@ impl App {
     /// Notes a request that was taken.
     pub(crate) async fn count_identity_request(&self, org_id: &str) -> Result<(), ServiceError> {
         // Older events are forgotten by the retention sweep.
-        self.inner
+        self.app
+            .inner
             .store
-            .record_limit_event(IDENTITY_REQUEST, org_id, self.now_ms())
+            .record_limit_event(IDENTITY_REQUEST, org_id, self.app.now_ms())
             .await?;
         Ok(())
     }
@@ -83,7 +86,12 @@ impl App {
         &self,
         address: &EmailAddress,
     ) -> Result<(), ServiceError> {
-        let max = self.inner.settings.limits.verification_mails_per_address;
+        let max = self
+            .app
+            .inner
+            .settings
+            .limits
+            .verification_mails_per_address;
         let limit = WindowLimit { window: DAY, max };
         let what = format!("at most {max} verification mails a day to {address}");
         self.within(VERIFICATION_MAIL, &address_key(address), limit, what)
@@ -95,9 +103,10 @@ impl App {
         let key = EmailAddress::parse(address)
             .map(|a| address_key(&a))
             .unwrap_or_else(|_| address.to_ascii_lowercase());
-        self.inner
+        self.app
+            .inner
             .store
-            .record_limit_event(VERIFICATION_MAIL, &key, self.now_ms())
+            .record_limit_event(VERIFICATION_MAIL, &key, self.app.now_ms())
             .await?;
         Ok(())
     }

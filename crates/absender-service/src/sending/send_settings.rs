@@ -1,17 +1,18 @@
 //! Send settings: per mail category, the verified identity an organization
 //! sends from (the seed's step 4). Health is judged again at every send.
 
+use super::Sending;
 use crate::api::SendSettings;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::sender::{SenderIdentity, unusable_reason};
 use absender_core::{Category, EmailAddress};
 
-impl App {
+impl Sending<'_> {
     /// The organization's choices.
     pub async fn send_settings(&self, caller: &Caller) -> Result<SendSettings, ServiceError> {
         let org = caller.org()?;
         let mut settings = SendSettings::default();
-        for (category, identity_id) in self.inner.store.send_settings(&org.id).await? {
+        for (category, identity_id) in self.app.inner.store.send_settings(&org.id).await? {
             match Category::parse(&category) {
                 Some(Category::Booking) => settings.booking = Some(identity_id),
                 Some(Category::Invitation) => settings.invitation = Some(identity_id),
@@ -42,16 +43,21 @@ impl App {
             ),
         ] {
             let Some(id) = chosen else { continue };
-            let identity = self.identity_of(org, id).await.map_err(|e| match e {
-                ServiceError::NotFound(_) => ServiceError::Refused {
-                    code: "unknown_identity",
-                    message: format!(
-                        "{}: this organization has no identity {id}",
-                        category.as_str()
-                    ),
-                },
-                other => other,
-            })?;
+            let identity =
+                self.app
+                    .identities()
+                    .identity_of(org, id)
+                    .await
+                    .map_err(|e| match e {
+                        ServiceError::NotFound(_) => ServiceError::Refused {
+                            code: "unknown_identity",
+                            message: format!(
+                                "{}: this organization has no identity {id}",
+                                category.as_str()
+                            ),
+                        },
+                        other => other,
+                    })?;
             let address = EmailAddress::parse(&identity.row.address)
                 .map_err(|_| ServiceError::corrupt("identity address"))?;
             let sender = SenderIdentity {
@@ -73,9 +79,10 @@ impl App {
             }
             choices.push((category.as_str().to_string(), id.clone()));
         }
-        self.inner
+        self.app
+            .inner
             .store
-            .replace_send_settings(&org.id, &choices, self.now_ms())
+            .replace_send_settings(&org.id, &choices, self.app.now_ms())
             .await?;
         self.send_settings(caller).await
     }

@@ -1,9 +1,10 @@
 //! The platform's own DKIM key: it signs mail from the default senders. The
 //! operator publishes it like a customer would (a CNAME into the DKIM zone).
 
+use super::Zones;
 use crate::api::{DnsRecord, DnsRecords};
-use crate::dkim_keys;
-use crate::{App, Caller, ServiceError};
+use crate::identity::keys;
+use crate::{Caller, ServiceError};
 use absender_core::Status;
 use absender_core::records::spf_policy;
 
@@ -14,29 +15,37 @@ pub(crate) struct SigningKey {
     pub pkcs8_der: Vec<u8>,
 }
 
-impl App {
+impl Zones<'_> {
     /// Makes sure the platform domain has a DKIM key (generated on first start).
     pub async fn ensure_platform_key(&self) -> Result<(), ServiceError> {
-        let domain = self.inner.settings.platform.domain.clone();
-        if !self.inner.store.platform_keys(&domain).await?.is_empty() {
+        let domain = self.app.inner.settings.platform.domain.clone();
+        if !self
+            .app
+            .inner
+            .store
+            .platform_keys(&domain)
+            .await?
+            .is_empty()
+        {
             return Ok(());
         }
-        let app = self.clone();
-        let now = self.now_ms();
+        let app = self.app.clone();
+        let now = self.app.now_ms();
         let key = tokio::task::spawn_blocking(move || {
-            dkim_keys::generate_platform(&app.inner.master_key, &domain, now)
+            keys::generate_platform(&app.inner.master_key, &domain, now)
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
-        self.inner.store.insert_platform_key(&key).await?;
+        self.app.inner.store.insert_platform_key(&key).await?;
         tracing::info!(selector = %key.selector, domain = %key.domain, "platform DKIM key generated");
         Ok(())
     }
 
     /// The newest platform key, unsealed, to sign with.
     pub(crate) async fn platform_signing_key(&self) -> Result<Option<SigningKey>, ServiceError> {
-        let domain = &self.inner.settings.platform.domain;
+        let domain = &self.app.inner.settings.platform.domain;
         let Some(key) = self
+            .app
             .inner
             .store
             .platform_keys(domain)
@@ -47,6 +56,7 @@ impl App {
             return Ok(None);
         };
         let pkcs8_der = self
+            .app
             .inner
             .master_key
             .open(&key.selector, &key.private_key_enc)
@@ -62,9 +72,10 @@ impl App {
     /// key into the DKIM zone, and the SPF policy (operator only).
     pub async fn platform_dns_records(&self, caller: &Caller) -> Result<DnsRecords, ServiceError> {
         caller.require_operator()?;
-        let platform = &self.inner.settings.platform;
-        let dns = &self.inner.platform_dns;
+        let platform = &self.app.inner.settings.platform;
+        let dns = &self.app.inner.platform_dns;
         let mut records: Vec<DnsRecord> = self
+            .app
             .inner
             .store
             .platform_keys(&platform.domain)

@@ -2,9 +2,10 @@
 //! to. Hard bounces, DSNs and unsubscribes add to it; the organization can
 //! add and remove addresses itself.
 
+use super::Suppressions;
 use crate::api::{AddSuppression, Suppression};
 use crate::clock::rfc3339;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::EmailAddress;
 use absender_store::SuppressionRow;
 
@@ -30,7 +31,7 @@ fn parse(address: &str) -> Result<EmailAddress, ServiceError> {
     })
 }
 
-impl App {
+impl Suppressions<'_> {
     /// The organization's suppressions in address order, after `after` when paging.
     pub async fn list_suppressions(
         &self,
@@ -41,6 +42,7 @@ impl App {
         let org = caller.org()?;
         let limit = limit.unwrap_or(100).clamp(1, 1000);
         let rows = self
+            .app
             .inner
             .store
             .list_suppressions(&org.id, after, limit)
@@ -62,9 +64,9 @@ impl App {
             reason: "manual".into(),
             detail: request.detail,
             message_id: None,
-            created_at: self.now_ms(),
+            created_at: self.app.now_ms(),
         };
-        self.inner.store.upsert_suppression(&row).await?;
+        self.app.inner.store.upsert_suppression(&row).await?;
         Ok(view(row))
     }
 
@@ -76,7 +78,13 @@ impl App {
     ) -> Result<(), ServiceError> {
         let org = caller.org()?;
         let key = suppression_key(&parse(address)?);
-        if self.inner.store.delete_suppression(&org.id, &key).await? {
+        if self
+            .app
+            .inner
+            .store
+            .delete_suppression(&org.id, &key)
+            .await?
+        {
             Ok(())
         } else {
             Err(ServiceError::NotFound("suppression"))
@@ -98,9 +106,9 @@ impl App {
             reason: reason.into(),
             detail,
             message_id,
-            created_at: self.now_ms(),
+            created_at: self.app.now_ms(),
         };
-        self.inner.store.upsert_suppression(&row).await?;
+        self.app.inner.store.upsert_suppression(&row).await?;
         Ok(())
     }
 
@@ -111,7 +119,7 @@ impl App {
         recipients: &[EmailAddress],
     ) -> Result<(), ServiceError> {
         let keys: Vec<String> = recipients.iter().map(suppression_key).collect();
-        let found = self.inner.store.suppressed_among(org_id, &keys).await?;
+        let found = self.app.inner.store.suppressed_among(org_id, &keys).await?;
         if found.is_empty() {
             return Ok(());
         }
@@ -131,6 +139,6 @@ impl App {
     /// How many deliveries wait in the queue (the operator's overview).
     pub async fn queued_deliveries(&self, caller: &Caller) -> Result<i64, ServiceError> {
         caller.require_operator()?;
-        Ok(self.inner.store.queued_count().await?)
+        Ok(self.app.inner.store.queued_count().await?)
     }
 }

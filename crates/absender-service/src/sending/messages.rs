@@ -3,11 +3,12 @@
 //! durably stored before it is accepted. Until delivery exists, it is captured
 //! in the outbox.
 
+use super::Sending;
 use crate::api::{Accepted, Message, RecipientStatus, SendMessage};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
 use crate::settings::DeliveryMode;
-use crate::{App, Caller, ServiceError};
+use crate::{Caller, ServiceError};
 use absender_core::category::ONE_INVITEE;
 use absender_core::message::{MessageError, MessageLimits, check_header, single_line};
 use absender_core::sender::{Sender, SenderIdentity, SenderRefusal, choose_sender};
@@ -43,9 +44,9 @@ fn addresses(field: &'static str, values: &[String]) -> Result<Vec<EmailAddress>
         .collect()
 }
 
-impl App {
+impl Sending<'_> {
     fn default_sender(&self, category: Category) -> EmailAddress {
-        self.inner.senders.of(category).clone()
+        self.app.inner.senders.of(category).clone()
     }
 
     /// Accepts a message: 202 with its id once it is durably stored.
@@ -122,13 +123,16 @@ impl App {
             });
         }
 
-        self.refuse_suppressed(&org.id, &everyone).await?;
+        self.app
+            .suppressions()
+            .refuse_suppressed(&org.id, &everyone)
+            .await?;
 
         // The sender rule, over the organization's identities and its choice.
-        let rows = self.inner.store.list_identities(&org.id).await?;
+        let rows = self.app.inner.store.list_identities(&org.id).await?;
         let loaded = rows
             .into_iter()
-            .map(crate::identities::load)
+            .map(crate::identity::requests::load)
             .collect::<Result<Vec<_>, _>>()?;
         let parsed: Vec<EmailAddress> = loaded
             .iter()
@@ -146,6 +150,7 @@ impl App {
             })
             .collect();
         let chosen = self
+            .app
             .inner
             .store
             .send_settings(&org.id)
@@ -201,10 +206,10 @@ impl App {
         let reply_to = reply_to.or(rule_reply_to);
         let envelope_domain = match identity {
             Some(i) if i.mail_from == Status::Success => i.row.mail_from_domain.clone(),
-            _ => self.inner.settings.platform.bounce_host.clone(),
+            _ => self.app.inner.settings.platform.bounce_host.clone(),
         };
         let envelope_from = format!("bounces+{id}@{envelope_domain}");
-        let now = self.now_ms();
+        let now = self.app.now_ms();
         let unsigned = message(&Outgoing {
             from_name: None,
             from: from.to_string(),
@@ -216,8 +221,11 @@ impl App {
             html: request.html.clone(),
             headers: request.headers.clone().into_iter().collect(),
             attachments,
-            unsubscribe: (request.category == Category::Invitation)
-                .then(|| self.unsubscribe_for(&org.id, &everyone[0])),
+            unsubscribe: (request.category == Category::Invitation).then(|| {
+                self.app
+                    .suppressions()
+                    .unsubscribe_for(&org.id, &everyone[0])
+            }),
             message_id_local: id.clone(),
             message_id_domain: from.domain().to_string(),
             date_unix: now / 1000,
@@ -254,8 +262,8 @@ impl App {
     /// The configured message limits.
     pub(crate) fn limits(&self) -> MessageLimits {
         MessageLimits {
-            max_recipients: self.inner.settings.sending.max_recipients,
-            max_size_bytes: self.inner.settings.sending.max_message_bytes,
+            max_recipients: self.app.inner.settings.sending.max_recipients,
+            max_size_bytes: self.app.inner.settings.sending.max_message_bytes,
         }
     }
 
@@ -268,7 +276,7 @@ impl App {
         interface: &'static str,
         started: std::time::Instant,
     ) -> Result<(), ServiceError> {
-        let capture = self.inner.settings.sending.mode == DeliveryMode::Capture;
+        let capture = self.app.inner.settings.sending.mode == DeliveryMode::Capture;
         row.status = if capture { "captured" } else { "queued" }.into();
         let deliveries = row
             .recipients
@@ -314,14 +322,16 @@ impl App {
             row.category.clone(),
             row.identity_id.is_some(),
         );
-        self.enqueue(NewMessage {
-            message: row,
-            raw,
-            deliveries,
-            captured,
-        })
-        .await?;
-        let metrics = &self.inner.metrics;
+        self.app
+            .delivery()
+            .enqueue(NewMessage {
+                message: row,
+                raw,
+                deliveries,
+                captured,
+            })
+            .await?;
+        let metrics = &self.app.inner.metrics;
         metrics.accepted(&category, interface);
         metrics
             .intake_seconds
@@ -334,12 +344,13 @@ impl App {
     pub async fn get_message(&self, caller: &Caller, id: &str) -> Result<Message, ServiceError> {
         let org = caller.org()?;
         let row = self
+            .app
             .inner
             .store
             .message(&org.id, id)
             .await?
             .ok_or(ServiceError::NotFound("message"))?;
-        let deliveries = self.inner.store.deliveries(&row.id).await?;
+        let deliveries = self.app.inner.store.deliveries(&row.id).await?;
         let recipients: Vec<RecipientStatus> = deliveries
             .into_iter()
             .map(|d| RecipientStatus {

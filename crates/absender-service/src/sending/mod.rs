@@ -1,0 +1,37 @@
+//! Sending: messages accepted by API and SMTP, signed and queued, delivered
+//! to the receivers or captured in the outbox; and what comes back: bounces,
+//! suppressions and unsubscribes.
+
+pub mod bounces;
+pub(crate) mod messages;
+pub(crate) mod outbox;
+pub(crate) mod queue;
+pub(crate) mod send_settings;
+pub(crate) mod signing;
+pub(crate) mod smtp_out;
+pub(crate) mod submission;
+pub(crate) mod suppressions;
+pub(crate) mod unsubscribe;
+
+use crate::App;
+
+/// Accepting mail: the API's messages, SMTP submission, DKIM signing, each
+/// organization's send settings, and the capture outbox (`messages.rs`,
+/// `submission.rs`, `signing.rs`, `send_settings.rs`, `outbox.rs`).
+#[derive(Clone, Copy)]
+pub struct Sending<'a> {
+    pub(crate) app: &'a App,
+}
+
+/// The delivery queue's workers (`queue.rs`).
+#[derive(Clone, Copy)]
+pub struct Delivery<'a> {
+    pub(crate) app: &'a App,
+}
+
+/// What comes back: bounce reports, the suppression list, unsubscribes
+/// (`bounces.rs`, `suppressions.rs`, `unsubscribe.rs`).
+#[derive(Clone, Copy)]
+pub struct Suppressions<'a> {
+    pub(crate) app: &'a App,
+}
