@@ -1,9 +1,11 @@
-//! absender's mail adapter: turns decided content into RFC 5322 bytes, and reads
-//! them back for display. It decides nothing about who may send what.
+//! absender's mail adapter: turns decided content into RFC 5322 bytes, reads
+//! them back for display, and hands them to receiving servers over SMTP
+//! (`smtp_client`). It decides nothing about who may send what.
 
 pub mod compose;
 pub mod dkim;
 pub mod dsn;
 pub mod inspect;
+pub mod smtp_client;
 pub mod submitted;
 pub mod wire;

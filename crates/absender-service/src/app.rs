@@ -4,11 +4,11 @@ use crate::metrics::Metrics;
 use crate::secrets::{hash_secret, new_admin_key};
 use crate::sending::queue::Queue;
 use crate::sending::signing::KeyCache;
-use crate::sending::smtp_out::Destinations;
 use crate::{Clock, MasterKey, ServiceError, Settings};
 use absender_core::rate_limit::ResendPolicy;
 use absender_core::{Domain, EmailAddress, PlatformDns};
 use absender_dns::DnsClient;
+use absender_mail::smtp_client::Destinations;
 use absender_store::{OrgRow, Store};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -20,8 +20,46 @@ const ADMIN_KEY_HASH_SETTING: &str = "admin_key_hash";
 pub enum Caller {
     /// The platform operator (admin key).
     Operator,
-    /// An organization (its API key).
-    Org(OrgRow),
+    /// An organization (its API key, UI session or SMTP login).
+    Org(Organization),
+}
+
+/// An organization as interfaces hold it: what they may show and ask, not
+/// how the store keeps it.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub(crate) row: OrgRow,
+}
+
+impl Organization {
+    pub(crate) fn new(row: OrgRow) -> Self {
+        Self { row }
+    }
+
+    /// Its id (`org_…`).
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+
+    /// Its name, as people know it.
+    pub fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    /// The language it is written to in.
+    pub fn locale(&self) -> absender_core::Locale {
+        absender_core::Locale::parse(&self.row.locale).unwrap_or_default()
+    }
+
+    /// Where notices go.
+    pub fn contact_email(&self) -> &str {
+        &self.row.contact_email
+    }
+
+    /// Whether the platform enabled custom sender addresses for it.
+    pub fn custom_sender_enabled(&self) -> bool {
+        self.row.custom_sender_enabled
+    }
 }
 
 /// Cheap to clone; every clone shares the same state.
@@ -163,7 +201,7 @@ impl App {
         let queue = Queue::start(
             store.clone(),
             settings.sending.workers,
-            Destinations::new(settings.sending.clone(), helo),
+            Destinations::new(settings.sending.pool(helo)),
             node.clone(),
         );
         Ok(Self {
@@ -240,7 +278,7 @@ impl App {
             .org_by_key_hash(&hash, self.now_ms())
             .await?
         {
-            Some(org) => Ok(Caller::Org(org)),
+            Some(org) => Ok(Caller::Org(Organization::new(org))),
             None => Err(ServiceError::Unauthorized),
         }
     }
@@ -288,7 +326,7 @@ impl Caller {
     /// the UI, create SMTP logins).
     pub fn require_current_key(&self) -> Result<(), ServiceError> {
         match self {
-            Caller::Org(org) if org.by_previous_key != 0 => Err(ServiceError::Forbidden(
+            Caller::Org(org) if org.row.by_previous_key != 0 => Err(ServiceError::Forbidden(
                 "a rotated-out key may only use the API until its grace ends; use the new key"
                     .into(),
             )),
@@ -297,9 +335,19 @@ impl Caller {
     }
 
     /// The organization the caller acts as, or `Forbidden` for the operator.
-    pub fn org(&self) -> Result<&OrgRow, ServiceError> {
+    pub fn organization(&self) -> Result<&Organization, ServiceError> {
         match self {
             Caller::Org(org) => Ok(org),
+            Caller::Operator => Err(ServiceError::Forbidden(
+                "this needs an organization's key (or the operator key with the X-Absender-Org header)".into(),
+            )),
+        }
+    }
+
+    /// The stored organization the caller acts as, or `Forbidden` for the operator.
+    pub(crate) fn org(&self) -> Result<&OrgRow, ServiceError> {
+        match self {
+            Caller::Org(org) => Ok(&org.row),
             Caller::Operator => Err(ServiceError::Forbidden(
                 "this needs an organization's key (or the operator key with the X-Absender-Org header)".into(),
             )),

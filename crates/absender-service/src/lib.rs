@@ -24,7 +24,7 @@ pub mod settings;
 
 pub use access::Access;
 pub use access::ui_sessions::{SESSION_TTL, SIGN_IN_LINK_TTL};
-pub use app::{App, Caller, DefaultSenders};
+pub use app::{App, Caller, DefaultSenders, Organization};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::MasterKey;
 pub use dns::Zones;
@@ -33,6 +33,5 @@ pub use identity::checks::{CHECK_LEASE, WATCH_INTERVAL};
 pub use identity::requests::records_csv;
 pub use identity::verification::{VerifyPage, VerifyRefusal};
 pub use identity::{Checks, Identities};
-pub use sending::submission::SmtpReply;
 pub use sending::{Delivery, Sending, Suppressions};
 pub use settings::Settings;

@@ -110,19 +110,7 @@ impl DeliveryMode {
     }
 }
 
-/// Whether an SMTP connection uses TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TlsMode {
-    /// Plain text only.
-    None,
-    /// STARTTLS when the server offers it.
-    Opportunistic,
-    /// STARTTLS or fail (and try again later).
-    Required,
-    /// TLS from the first byte (RFC 8314; a smarthost on port 465).
-    Implicit,
-}
+pub use absender_mail::smtp_client::TlsMode;
 
 /// The smarthost of `relay` mode.
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +126,28 @@ pub struct RelaySettings {
     pub tls: TlsMode,
     /// Accept a certificate that does not verify (a relay with a self-signed certificate).
     pub accept_invalid_certs: bool,
+}
+
+impl SendingSettings {
+    /// What the SMTP client pool needs of these settings; `helo` is the name
+    /// absender greets with.
+    pub fn pool(&self, helo: String) -> absender_mail::smtp_client::PoolSettings {
+        let relay = &self.relay;
+        absender_mail::smtp_client::PoolSettings {
+            helo,
+            timeout: self.timeout,
+            per_destination: self.per_destination,
+            slot_wait: self.slot_wait,
+            mx_port: self.mx_port,
+            relay: absender_mail::smtp_client::Relay {
+                host: relay.host.clone(),
+                port: relay.port,
+                tls: relay.tls,
+                accept_invalid_certs: relay.accept_invalid_certs,
+                login: relay.username.clone().zip(relay.password.clone()),
+            },
+        }
+    }
 }
 
 impl Default for RelaySettings {

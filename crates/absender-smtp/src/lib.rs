@@ -4,6 +4,7 @@
 
 pub mod data;
 mod gate;
+mod refusal;
 mod session;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,8 +4,9 @@
 use crate::SmtpSettings;
 use crate::data::{DataReader, Fault};
 use crate::gate::Gate;
-use absender_service::{App, ServiceError, SmtpReply};
-use absender_store::OrgRow;
+use crate::refusal::SmtpReply;
+use absender_service::Organization;
+use absender_service::{App, ServiceError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::net::SocketAddr;
@@ -33,7 +34,7 @@ struct Session {
     trusted: bool,
     tls: bool,
     greeted: bool,
-    org: Option<OrgRow>,
+    org: Option<Organization>,
     auth_failures: u32,
     /// Error replies so far.
     errors: u32,
@@ -41,7 +42,7 @@ struct Session {
     deadline: Instant,
     mail_from: Option<String>,
     /// The organization of this transaction (the login's, or a trusted client's sender's).
-    sender_org: Option<OrgRow>,
+    sender_org: Option<Organization>,
     recipients: Vec<String>,
     /// A transaction without login to a return path (a bounce report coming
     /// in) or to the unsubscribe address.
@@ -118,7 +119,8 @@ fn path_and_params(arg: &str) -> Option<(String, String)> {
 
 impl Session {
     /// A refusal of the sending pipeline, counted by its enhanced code.
-    fn refusal(&self, r: &SmtpReply) -> String {
+    fn refusal(&self, err: &ServiceError) -> String {
+        let r = SmtpReply::from(err);
         self.app.metrics().refused(&format!("smtp_{}", r.enhanced));
         reply(r.code, r.enhanced, &r.text)
     }
@@ -362,7 +364,7 @@ impl Session {
         }
         match self.app.access().authenticate_smtp(&user, &pass).await {
             Ok(Some(org)) => {
-                tracing::info!(peer = %self.peer, org_id = %org.id, "SMTP login");
+                tracing::info!(peer = %self.peer, org_id = %org.id(), "SMTP login");
                 self.org = Some(org);
                 Ok(reply(235, "2.7.0", "authentication successful"))
             }

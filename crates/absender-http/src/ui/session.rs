@@ -83,10 +83,8 @@ fn locale(parts: &Parts, caller: Option<&Caller>) -> Locale {
     if let Some(locale) = cookie(parts, LANG_COOKIE).and_then(|l| Locale::parse(&l)) {
         return locale;
     }
-    if let Some(Caller::Org(org)) = caller
-        && let Some(locale) = Locale::parse(&org.locale)
-    {
-        return locale;
+    if let Some(Caller::Org(org)) = caller {
+        return org.locale();
     }
     parts
         .headers
@@ -126,7 +124,7 @@ impl Ctx {
                 .unwrap_or_default(),
             who: caller.map(|c| match c {
                 Caller::Operator => t.operator.to_string(),
-                Caller::Org(org) => org.name.clone(),
+                Caller::Org(org) => org.name().to_string(),
             }),
             operator: matches!(caller, Some(Caller::Operator)),
             // Inside the nested router the URI lacks `/ui`; the original has it.

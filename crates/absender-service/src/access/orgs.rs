@@ -4,7 +4,7 @@ use super::Access;
 use crate::api::{CreateOrg, CreatedOrg, Org, RotateKey, RotatedKey, UpdateOrg};
 use crate::clock::rfc3339;
 use crate::secrets::{hash_secret, new_id, new_org_key};
-use crate::{Caller, ServiceError};
+use crate::{Caller, Organization, ServiceError};
 use absender_core::{EmailAddress, Locale};
 use absender_store::{NewOrg, OrgChanges, OrgRow};
 
@@ -59,7 +59,7 @@ impl Access<'_> {
         request: RotateKey,
     ) -> Result<RotatedKey, ServiceError> {
         if let Caller::Org(org) = caller
-            && org.id != id
+            && org.id() != id
         {
             return Err(ServiceError::NotFound("organization"));
         }
@@ -139,7 +139,7 @@ impl Access<'_> {
     /// One organization: the operator sees any, an organization itself.
     pub async fn get_org(&self, caller: &Caller, id: &str) -> Result<Org, ServiceError> {
         match caller {
-            Caller::Org(org) if org.id == id => Ok(org_view(org)),
+            Caller::Org(org) if org.id() == id => Ok(org_view(&org.row)),
             Caller::Org(_) => Err(ServiceError::NotFound("organization")),
             Caller::Operator => self
                 .app
@@ -193,6 +193,6 @@ impl Access<'_> {
             .org(org_id)
             .await?
             .ok_or(ServiceError::NotFound("organization"))?;
-        Ok(Caller::Org(org))
+        Ok(Caller::Org(Organization::new(org)))
     }
 }

@@ -5,8 +5,8 @@ use super::Access;
 use crate::api::{CreateSmtpCredential, SmtpCredential};
 use crate::clock::rfc3339;
 use crate::secrets::{ID_ALPHABET, hash_secret, new_id, random_string, random_token};
-use crate::{Caller, ServiceError};
-use absender_store::{OrgRow, SmtpCredentialRow};
+use crate::{Caller, Organization, ServiceError};
+use absender_store::SmtpCredentialRow;
 
 fn view(row: SmtpCredentialRow, password: Option<String>) -> SmtpCredential {
     SmtpCredential {
@@ -84,7 +84,7 @@ impl Access<'_> {
         &self,
         username: &str,
         password: &str,
-    ) -> Result<Option<OrgRow>, ServiceError> {
+    ) -> Result<Option<Organization>, ServiceError> {
         let Some(row) = self
             .app
             .inner
@@ -100,6 +100,12 @@ impl Access<'_> {
         ) {
             return Ok(None);
         }
-        Ok(self.app.inner.store.org(&row.org_id).await?)
+        Ok(self
+            .app
+            .inner
+            .store
+            .org(&row.org_id)
+            .await?
+            .map(Organization::new))
     }
 }

@@ -5,7 +5,7 @@
 
 use super::Access;
 use crate::secrets::{hash_secret, random_token};
-use crate::{Caller, ServiceError};
+use crate::{Caller, Organization, ServiceError};
 use absender_core::Locale;
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ impl Access<'_> {
         self.app.inner.store.sweep_ui(now, now - HOUR_MS).await?;
         let org_id = match caller {
             Caller::Operator => None,
-            Caller::Org(org) => Some(org.id.as_str()),
+            Caller::Org(org) => Some(org.id()),
         };
         self.app
             .inner
@@ -62,7 +62,13 @@ impl Access<'_> {
         {
             None => Ok(None),
             Some(None) => Ok(Some(Caller::Operator)),
-            Some(Some(org_id)) => Ok(self.app.inner.store.org(&org_id).await?.map(Caller::Org)),
+            Some(Some(org_id)) => Ok(self
+                .app
+                .inner
+                .store
+                .org(&org_id)
+                .await?
+                .map(|org| Caller::Org(Organization::new(org)))),
         }
     }
 
@@ -172,7 +178,7 @@ impl Access<'_> {
         let Some(org) = self.app.inner.store.org(&org_id).await? else {
             return Ok(None);
         };
-        let caller = Caller::Org(org);
+        let caller = Caller::Org(Organization::new(org));
         let session = self.open_session(&caller).await?;
         Ok(Some((session, caller)))
     }

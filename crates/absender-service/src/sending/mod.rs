@@ -8,7 +8,6 @@ pub(crate) mod outbox;
 pub(crate) mod queue;
 pub(crate) mod send_settings;
 pub(crate) mod signing;
-pub(crate) mod smtp_out;
 pub(crate) mod submission;
 pub(crate) mod suppressions;
 pub(crate) mod unsubscribe;
@@ -23,7 +22,7 @@ pub struct Sending<'a> {
     pub(crate) app: &'a App,
 }
 
-/// The delivery queue's workers (`queue.rs`).
+/// The delivery queue's workers (`queue.rs`; the SMTP client pool is absender-mail's `smtp_client`).
 #[derive(Clone, Copy)]
 pub struct Delivery<'a> {
     pub(crate) app: &'a App,

@@ -37,7 +37,7 @@ fn entry(row: &OutboxSummaryRow) -> Result<OutboxEntry, ServiceError> {
 fn visible_org(caller: &Caller) -> Option<&str> {
     match caller {
         Caller::Operator => None,
-        Caller::Org(org) => Some(&org.id),
+        Caller::Org(org) => Some(org.id()),
     }
 }
 

@@ -6,12 +6,12 @@
 
 use super::Delivery;
 use crate::batch_write::{WhenAway, write_isolating};
-use crate::sending::smtp_out::{Destination, Destinations};
 use crate::settings::DeliveryMode;
 use crate::{App, ServiceError};
 use absender_core::delivery::{self, Attempt, Next, RetryPolicy};
 use absender_core::net::is_special_purpose;
 use absender_dns::MxError;
+use absender_mail::smtp_client::{Destination, Destinations};
 use absender_store::{
     DeliveryRow, DeliveryUpdate, NewMessage, QueuedMessageRow, Store, StoreError,
 };
@@ -45,6 +45,56 @@ pub(crate) struct Fresh {
     message: QueuedMessageRow,
 }
 
+/// A message's bytes for its attempts. A fresh message's are in memory; a
+/// claimed one's are read from the store only once an attempt holds a slot
+/// at its destination, and let go whenever an attempt must wait for one: a
+/// message waiting for a busy destination holds neither its bytes nor a
+/// place among the loaded ones, so mail to other destinations still loads.
+struct MessageBytes<'q> {
+    id: String,
+    fresh: bool,
+    message: Option<QueuedMessageRow>,
+    /// A place among the loaded ones, held while claimed bytes are in memory.
+    place: Option<tokio::sync::SemaphorePermit<'q>>,
+}
+
+impl<'q> MessageBytes<'q> {
+    /// Lets claimed bytes and their place go (before a wait).
+    fn release(&mut self) {
+        if !self.fresh {
+            self.message = None;
+            self.place = None;
+        }
+    }
+
+    /// The message with its bytes, read from the store if they were let go.
+    async fn get(&mut self, queue: &'q Queue, store: &Store) -> Result<&QueuedMessageRow, Attempt> {
+        if self.message.is_none() {
+            let place = queue.loaded.acquire().await.expect("never closed");
+            match store.queued_message(&self.id).await {
+                Ok(Some(message)) if message.raw.is_some() => {
+                    self.message = Some(message);
+                    self.place = Some(place);
+                }
+                Ok(_) => {
+                    tracing::error!(message_id = %self.id, "queued message has no bytes; bouncing");
+                    return Err(Attempt::Refused {
+                        code: 554,
+                        reply: "5.3.0 absender lost the message bytes".into(),
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(message_id = %self.id, error = %e, "could not load a queued message");
+                    return Err(Attempt::Unreachable {
+                        reason: format!("absender could not read the queue: {e}"),
+                    });
+                }
+            }
+        }
+        Ok(self.message.as_ref().expect("loaded above"))
+    }
+}
+
 /// Messages up to this size go to the workers from memory; larger ones are
 /// read back when a worker takes them up, to bound memory.
 const FRESH_MAX_BYTES: usize = 256 * 1024;
@@ -64,6 +114,7 @@ pub(crate) struct Queue {
     workers: Arc<Semaphore>,
     /// Claimed messages with their bytes in memory at once (as many as
     /// workers): bounds memory when a backlog of large messages is claimed.
+    /// Taken only while an attempt holds its destination's slot.
     loaded: Semaphore,
     destinations: Destinations,
     /// This node's name on the leases it takes (`Inner::node`).
@@ -470,64 +521,32 @@ impl Delivery<'_> {
     async fn deliver_message(
         &self,
         deliveries: Vec<DeliveryRow>,
-        loaded: Option<QueuedMessageRow>,
+        fresh: Option<QueuedMessageRow>,
         results: mpsc::Sender<DeliveryUpdate>,
     ) {
-        // No worker is taken here: a worker is held only while talking to a
-        // destination, after its slot there is free (see `Destination::send`).
-        let message_id = deliveries[0].message_id.clone();
-        // Fresh messages are small and already in memory; a claimed one holds
-        // a place among the loaded ones until it is done.
-        let _bytes = match &loaded {
-            Some(_) => None,
-            None => Some(
-                self.app
-                    .inner
-                    .queue
-                    .loaded
-                    .acquire()
-                    .await
-                    .expect("never closed"),
-            ),
-        };
-        let found = match loaded {
-            Some(message) => Ok(Some(message)),
-            None => self.app.inner.store.queued_message(&message_id).await,
-        };
-        let message = match found {
-            Ok(Some(m)) if m.raw.is_some() => m,
-            Ok(_) => {
-                tracing::error!(message_id, "queued message has no bytes; bouncing");
-                for d in deliveries {
-                    let attempt = Attempt::Refused {
-                        code: 554,
-                        reply: "5.3.0 absender lost the message bytes".into(),
-                    };
-                    let _ = results.send(self.outcome(&d, 0, &attempt)).await;
-                }
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(message_id, error = %e, "could not load a queued message");
-                for d in deliveries {
-                    let attempt = Attempt::Unreachable {
-                        reason: format!("absender could not read the queue: {e}"),
-                    };
-                    let _ = results.send(self.outcome(&d, 0, &attempt)).await;
-                }
-                return;
-            }
+        // No worker and no bytes are taken here: a worker is held only while
+        // talking to a destination, and a claimed message's bytes only once
+        // its slot there is free (see `MessageBytes`).
+        let mut bytes = MessageBytes {
+            id: deliveries[0].message_id.clone(),
+            fresh: fresh.is_some(),
+            message: fresh,
+            place: None,
         };
         let mut exchangers = HashMap::new();
         for d in deliveries {
             let started = Instant::now();
-            let attempt = self.attempt(&message, &d, &mut exchangers).await;
+            let attempt = self.attempt(&mut bytes, &d, &mut exchangers).await;
             self.app
                 .inner
                 .metrics
                 .attempt_seconds
                 .observe(started.elapsed().as_secs_f64());
-            let update = self.outcome(&d, message.created_at, &attempt);
+            let created_at = bytes
+                .message
+                .as_ref()
+                .map_or(d.created_at, |m| m.created_at);
+            let update = self.outcome(&d, created_at, &attempt);
             if results.send(update).await.is_err() {
                 return;
             }
@@ -535,14 +554,13 @@ impl Delivery<'_> {
     }
 
     /// One attempt for one recipient, by the configured mode.
-    async fn attempt(
-        &self,
-        message: &QueuedMessageRow,
+    async fn attempt<'q>(
+        &'q self,
+        bytes: &mut MessageBytes<'q>,
         d: &DeliveryRow,
         exchangers: &mut HashMap<String, Result<Vec<Arc<Destination>>, MxError>>,
     ) -> Attempt {
-        let raw = message.raw.as_deref().unwrap_or_default();
-        let destinations = &self.app.inner.queue.destinations;
+        let queue = &self.app.inner.queue;
         let targets = match self.app.inner.settings.sending.mode {
             DeliveryMode::Mx => {
                 let domain = d.recipient.rsplit_once('@').map_or("", |(_, d)| d);
@@ -564,22 +582,15 @@ impl Delivery<'_> {
                     }
                 }
             }
-            _ => match destinations.relay().await {
+            _ => match queue.destinations.relay().await {
                 Ok(relay) => vec![relay],
                 Err(reason) => return Attempt::Unreachable { reason },
             },
         };
-        let mut last = Attempt::Unreachable {
-            reason: "no destination".into(),
-        };
         let index = u32::try_from(d.rcpt_index).unwrap_or_default();
-        let envelope_from =
-            self.app
-                .suppressions()
-                .return_path(&message.id, index, &message.envelope_from);
         // DATA goes out only while this node's lease runs, with a sixth of
         // a lease to spare for the clocks of other nodes.
-        let lease = self.app.inner.queue.lease_of(d);
+        let lease = queue.lease_of(d);
         let margin_ms = i64::try_from(self.app.inner.settings.sending.lease.as_millis() / 6)
             .unwrap_or(i64::MAX);
         let still_ours = || {
@@ -587,14 +598,42 @@ impl Delivery<'_> {
                 .as_ref()
                 .is_some_and(|lease| lease.runs_beyond(self.app.now_ms(), margin_ms))
         };
+        if !still_ours() {
+            return Attempt::Fenced;
+        }
+        let mut last = Attempt::Unreachable {
+            reason: "no destination".into(),
+        };
         // The next host is tried only when one cannot be reached at all.
         for target in targets {
-            last = target
+            let reserved = match target.try_reserve() {
+                Some(reserved) => reserved,
+                None => {
+                    // Waiting: the bytes go back until the slot is ours.
+                    bytes.release();
+                    match target.reserve().await {
+                        Some(reserved) => reserved,
+                        None => {
+                            last = Attempt::Busy;
+                            break;
+                        }
+                    }
+                }
+            };
+            let message = match bytes.get(queue, &self.app.inner.store).await {
+                Ok(message) => message,
+                Err(attempt) => return attempt,
+            };
+            let envelope_from =
+                self.app
+                    .suppressions()
+                    .return_path(&message.id, index, &message.envelope_from);
+            last = reserved
                 .send(
                     &envelope_from,
                     &d.recipient,
-                    raw,
-                    &self.app.inner.queue.workers,
+                    message.raw.as_deref().unwrap_or_default(),
+                    &queue.workers,
                     &still_ours,
                 )
                 .await;

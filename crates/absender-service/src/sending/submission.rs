@@ -6,8 +6,8 @@
 //! signs, and queues it with its own return path.
 
 use super::Sending;
-use crate::ServiceError;
 use crate::secrets::new_id;
+use crate::{Organization, ServiceError};
 use absender_core::category::ONE_INVITEE;
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::submitted::submitted;
@@ -50,33 +50,6 @@ impl Default for SenderCache {
     }
 }
 
-/// A refusal in SMTP terms: reply code, enhanced status code, and words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpReply {
-    pub code: u16,
-    pub enhanced: &'static str,
-    pub text: String,
-}
-
-impl SmtpReply {
-    fn new(code: u16, enhanced: &'static str, text: impl Into<String>) -> Self {
-        Self {
-            code,
-            enhanced,
-            text: text.into(),
-        }
-    }
-
-    fn internal(err: ServiceError) -> Self {
-        tracing::error!(error = %err, "SMTP submission failed inside absender");
-        Self::new(
-            451,
-            "4.3.0",
-            "absender could not take the message just now; try again",
-        )
-    }
-}
-
 /// An identity the organization may send from right now.
 struct Usable {
     id: String,
@@ -98,18 +71,21 @@ impl Sending<'_> {
 
     /// For a trusted client without login: the one organization with a
     /// verified identity at `address`.
-    pub async fn smtp_org_for_sender(&self, address: &str) -> Result<Option<OrgRow>, ServiceError> {
+    pub async fn smtp_org_for_sender(
+        &self,
+        address: &str,
+    ) -> Result<Option<Organization>, ServiceError> {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
         let cache = &self.app.inner.sender_cache;
         let key = address.to_string().to_lowercase();
         if let Some(org) = cache.orgs.get(&key) {
-            return Ok(org);
+            return Ok(org.map(Organization::new));
         }
         let org = self.org_verifying(&address).await?;
         cache.orgs.insert(key, org.clone());
-        Ok(org)
+        Ok(org.map(Organization::new))
     }
 
     async fn org_verifying(&self, address: &EmailAddress) -> Result<Option<OrgRow>, ServiceError> {
@@ -133,18 +109,12 @@ impl Sending<'_> {
     }
 
     /// Whether the organization has the upgrade now (a session's login may be older).
-    async fn upgraded(&self, org: &OrgRow) -> Result<bool, SmtpReply> {
+    async fn upgraded(&self, org: &OrgRow) -> Result<bool, ServiceError> {
         let cache = &self.app.inner.sender_cache;
         if let Some(upgraded) = cache.upgraded.get(&org.id) {
             return Ok(upgraded);
         }
-        let current = self
-            .app
-            .inner
-            .store
-            .org(&org.id)
-            .await
-            .map_err(|e| SmtpReply::internal(e.into()))?;
+        let current = self.app.inner.store.org(&org.id).await?;
         let upgraded = current.is_some_and(|o| o.custom_sender_enabled);
         cache.upgraded.insert(org.id.clone(), upgraded);
         Ok(upgraded)
@@ -152,33 +122,25 @@ impl Sending<'_> {
 
     /// The verified identity at `address` that the organization may send
     /// from now; refused outright while its upgrade is switched off.
-    async fn usable(&self, org: &OrgRow, address: &str) -> Result<Option<Usable>, SmtpReply> {
+    async fn usable(&self, org: &OrgRow, address: &str) -> Result<Option<Usable>, ServiceError> {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
         if !self.upgraded(org).await? {
-            return Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!(
+            return Err(ServiceError::Denied {
+                code: "upgrade_required",
+                message: format!(
                     "<{address}> cannot be used: the custom sender upgrade is switched off for {}",
                     org.name
                 ),
-            ));
+            });
         }
         let wanted = address.to_string().to_lowercase();
         let cache = &self.app.inner.sender_cache;
         let rows = match cache.identities.get(&org.id) {
             Some(rows) => rows,
             None => {
-                let rows = Arc::new(
-                    self.app
-                        .inner
-                        .store
-                        .list_identities(&org.id)
-                        .await
-                        .map_err(|e| SmtpReply::internal(e.into()))?,
-                );
+                let rows = Arc::new(self.app.inner.store.list_identities(&org.id).await?);
                 cache.identities.insert(org.id.clone(), rows.clone());
                 rows
             }
@@ -187,7 +149,7 @@ impl Sending<'_> {
             if row.address.to_lowercase() != wanted {
                 continue;
             }
-            let loaded = crate::identity::requests::load(row).map_err(SmtpReply::internal)?;
+            let loaded = crate::identity::requests::load(row)?;
             if loaded.parts.overall() == Status::Success {
                 return Ok(Some(Usable {
                     mail_from_domain: (loaded.mail_from == Status::Success)
@@ -202,28 +164,35 @@ impl Sending<'_> {
     }
 
     /// MAIL FROM: the organization must be able to send from the address.
-    pub async fn smtp_check_sender(&self, org: &OrgRow, address: &str) -> Result<(), SmtpReply> {
+    pub async fn smtp_check_sender(
+        &self,
+        org: &Organization,
+        address: &str,
+    ) -> Result<(), ServiceError> {
+        let org = &org.row;
         match self.usable(org, address).await? {
             Some(_) => Ok(()),
-            None => Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!(
+            None => Err(ServiceError::Denied {
+                code: "sender_not_verified",
+                message: format!(
                     "<{address}> is not a verified sender address of {}: verify it in absender first",
                     org.name
                 ),
-            )),
+            }),
         }
     }
 
     /// RCPT TO: a valid address that the organization does not suppress.
     pub async fn smtp_check_recipient(
         &self,
-        org: &OrgRow,
+        org: &Organization,
         address: &str,
-    ) -> Result<String, SmtpReply> {
-        let parsed = EmailAddress::parse(address)
-            .map_err(|e| SmtpReply::new(553, "5.1.3", format!("<{address}>: {e}")))?;
+    ) -> Result<String, ServiceError> {
+        let org = &org.row;
+        let parsed = EmailAddress::parse(address).map_err(|e| ServiceError::BadRequest {
+            code: "invalid_address",
+            message: format!("<{address}>: {e}"),
+        })?;
         let suppressed = self
             .app
             .inner
@@ -232,17 +201,15 @@ impl Sending<'_> {
                 &org.id,
                 &[crate::sending::suppressions::suppression_key(&parsed)],
             )
-            .await
-            .map_err(|e| SmtpReply::internal(e.into()))?;
+            .await?;
         if let Some(s) = suppressed.first() {
-            return Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!(
+            return Err(ServiceError::Refused {
+                code: "recipient_suppressed",
+                message: format!(
                     "<{address}> is on {}'s suppression list ({})",
                     org.name, s.reason
                 ),
-            ));
+            });
         }
         Ok(parsed.to_string())
     }
@@ -251,60 +218,61 @@ impl Sending<'_> {
     /// The envelope sender was checked at MAIL FROM ([`Self::smtp_check_sender`]).
     pub async fn submit_smtp(
         &self,
-        org: &OrgRow,
+        org: &Organization,
         recipients: &[String],
         data: Vec<u8>,
-    ) -> Result<String, SmtpReply> {
+    ) -> Result<String, ServiceError> {
+        let org = &org.row;
         let started = Instant::now();
         // One author (RFC 5322 §3.6); Bcc and control headers are gone before signing.
-        let headers = submitted(&data).map_err(|e| SmtpReply::new(554, "5.6.0", e.to_string()))?;
+        let headers = submitted(&data).map_err(|e| ServiceError::BadRequest {
+            code: "invalid_message",
+            message: e.to_string(),
+        })?;
         let category = match headers.category.as_deref() {
             None => Category::Booking,
             Some(name) => Category::parse(name)
                 .filter(|c| *c != Category::System)
-                .ok_or_else(|| {
-                    SmtpReply::new(
-                        554,
-                        "5.6.0",
-                        format!("X-Absender-Category {name:?} is not booking, invitation or account_notification"),
-                    )
+                .ok_or_else(|| ServiceError::BadRequest {
+                    code: "invalid_category",
+                    message: format!("X-Absender-Category {name:?} is not booking, invitation or account_notification"),
                 })?,
         };
         let from = &headers.from;
         let Some(identity) = self.usable(org, from).await? else {
-            return Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!(
+            return Err(ServiceError::Denied {
+                code: "sender_not_verified",
+                message: format!(
                     "From <{from}> is not a verified sender address of {}",
                     org.name
                 ),
-            ));
+            });
         };
         for sender in &headers.senders {
             if self.usable(org, sender).await?.is_none() {
-                return Err(SmtpReply::new(
-                    550,
-                    "5.7.1",
-                    format!(
+                return Err(ServiceError::Denied {
+                    code: "sender_not_verified",
+                    message: format!(
                         "Sender/Resent-From <{sender}> is not a verified sender address of {}",
                         org.name
                     ),
-                ));
+                });
             }
         }
         if !identity.scope.allows(category) {
-            return Err(SmtpReply::new(
-                550,
-                "5.7.1",
-                format!(
+            return Err(ServiceError::Denied {
+                code: "category_not_in_scope",
+                message: format!(
                     "<{from}> may not send {} mail (its scope does not allow it)",
                     category.as_str()
                 ),
-            ));
+            });
         }
         if !category.allows_recipients(recipients.len()) {
-            return Err(SmtpReply::new(554, "5.5.3", ONE_INVITEE));
+            return Err(ServiceError::Refused {
+                code: "one_recipient_per_invitation",
+                message: ONE_INVITEE.to_string(),
+            });
         }
 
         let id = new_id("msg");
@@ -322,8 +290,11 @@ impl Sending<'_> {
             ));
         }
         if category == Category::Invitation {
-            let recipient = EmailAddress::parse(&recipients[0])
-                .map_err(|e| SmtpReply::new(553, "5.1.3", e.to_string()))?;
+            let recipient =
+                EmailAddress::parse(&recipients[0]).map_err(|e| ServiceError::BadRequest {
+                    code: "invalid_address",
+                    message: e.to_string(),
+                })?;
             let u = self.app.suppressions().unsubscribe_for(&org.id, &recipient);
             added.push_str(&format!(
                 "List-Unsubscribe: <{}>,\r\n <mailto:{}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
@@ -334,13 +305,10 @@ impl Sending<'_> {
         unsigned.extend_from_slice(&headers.cleaned);
         let raw = self
             .sign(&org.id, Some(&identity.domain), &unsigned)
-            .await
-            .map_err(SmtpReply::internal)?;
+            .await?;
         if raw.len() > self.smtp_max_message_bytes() {
-            return Err(SmtpReply::new(
-                552,
-                "5.3.4",
-                "the message is larger than absender takes",
+            return Err(ServiceError::TooLarge(
+                "the message is larger than absender takes".into(),
             ));
         }
         let envelope_domain = identity
@@ -360,9 +328,7 @@ impl Sending<'_> {
             status: String::new(),
             created_at: now,
         };
-        self.accept(row, raw, "smtp", started)
-            .await
-            .map_err(SmtpReply::internal)?;
+        self.accept(row, raw, "smtp", started).await?;
         Ok(id)
     }
 }

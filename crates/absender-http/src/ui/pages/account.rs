@@ -46,7 +46,7 @@ async fn rotate_api_key(
     session: OrgSession,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, UiError> {
-    let org_id = session.caller.org().map(|o| o.id.clone());
+    let org_id = session.caller.organization().map(|o| o.id().to_string());
     let rotated = match org_id {
         Ok(id) => {
             app.access()

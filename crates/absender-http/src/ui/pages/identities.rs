@@ -96,7 +96,9 @@ async fn list_page(
             }
         })
         .collect();
-    let upgrade_needed = caller.org().is_ok_and(|o| !o.custom_sender_enabled);
+    let upgrade_needed = caller
+        .organization()
+        .is_ok_and(|o| !o.custom_sender_enabled());
     Ok(page(
         status,
         &ListPage {

@@ -211,7 +211,7 @@ fn test_page(ctx: Ctx, form: TestFields) -> TestMailPage {
 async fn test_mail_page(session: OrgSession) -> Response {
     let t = session.ctx.t;
     let to = match &session.caller {
-        absender_service::Caller::Org(org) => org.contact_email.clone(),
+        absender_service::Caller::Org(org) => org.contact_email().to_string(),
         absender_service::Caller::Operator => String::new(),
     };
     let form = TestFields {

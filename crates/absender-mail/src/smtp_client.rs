@@ -1,11 +1,10 @@
-//! Talking SMTP to receiving servers with lettre's connection type. absender
-//! keeps its own pool per destination: idle sessions are reused for the next
+//! Talking SMTP to receiving servers (MX hosts or the relay) with lettre's
+//! connection type. absender keeps its own pool per destination: idle sessions are reused for the next
 //! message (connection reuse), at most `per_destination` sessions are open at
 //! once, and sockets are opened by absender with TCP_NODELAY (lettre writes
 //! the message and its final dot separately, which Nagle's algorithm would
 //! hold back for a delayed ACK, about 40 ms a message).
 
-use crate::settings::{RelaySettings, SendingSettings, TlsMode};
 use absender_core::delivery::Attempt;
 use lettre::Address;
 use lettre::address::Envelope;
@@ -14,7 +13,8 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,50 @@ use tokio::sync::Semaphore;
 const MAX_IDLE: Duration = Duration::from_secs(30);
 /// Idle sessions older than this are asked (NOOP) whether they still work.
 const TRUST_IDLE: Duration = Duration::from_secs(2);
+
+/// Whether an SMTP connection uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// Plain text only.
+    None,
+    /// STARTTLS when the server offers it.
+    Opportunistic,
+    /// STARTTLS or fail (and try again later).
+    Required,
+    /// TLS from the first byte (RFC 8314; a smarthost on port 465).
+    Implicit,
+}
+
+/// The smarthost of relay mode.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    /// Host name or IP address.
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// Accept a certificate that does not verify (a self-signed relay).
+    pub accept_invalid_certs: bool,
+    /// AUTH user name and password, if the relay wants a login.
+    pub login: Option<(String, SecretString)>,
+}
+
+/// How this node talks to receiving servers.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The name absender greets with (EHLO).
+    pub helo: String,
+    /// How long one command may wait for its reply.
+    pub timeout: Duration,
+    /// At most this many sessions to one destination at once.
+    pub per_destination: usize,
+    /// How long a message waits for a session to an MX destination before
+    /// it goes back to the queue.
+    pub slot_wait: Duration,
+    /// The port MX hosts are reached on (25; tests point it at a local server).
+    pub mx_port: u16,
+    pub relay: Relay,
+}
 
 /// How to reach one place mail is handed to.
 #[derive(Clone)]
@@ -39,7 +83,7 @@ struct Route {
 }
 
 /// One place mail is handed to, with its idle sessions.
-pub(crate) struct Destination {
+pub struct Destination {
     pub name: String,
     route: Route,
     helo: ClientId,
@@ -53,24 +97,22 @@ pub(crate) struct Destination {
 }
 
 /// The destinations this node talks to, made on first use.
-pub(crate) struct Destinations {
-    settings: SendingSettings,
-    helo: String,
+pub struct Destinations {
+    settings: PoolSettings,
     known: Mutex<HashMap<String, Arc<Destination>>>,
 }
 
 impl Destinations {
-    pub fn new(settings: SendingSettings, helo: String) -> Self {
+    pub fn new(settings: PoolSettings) -> Self {
         Self {
             settings,
-            helo,
             known: Mutex::new(HashMap::new()),
         }
     }
 
     /// The smarthost of relay mode (resolved by the system when a name).
     pub async fn relay(&self) -> Result<Arc<Destination>, String> {
-        let relay: &RelaySettings = &self.settings.relay;
+        let relay = &self.settings.relay;
         let key = format!("relay:{}:{}", relay.host, relay.port);
         if let Some(found) = self.known.lock().expect("destinations lock").get(&key) {
             return Ok(found.clone());
@@ -80,13 +122,9 @@ impl Destinations {
             .ok()
             .and_then(|mut addrs| addrs.next())
             .ok_or_else(|| format!("the relay {}:{} has no address", relay.host, relay.port))?;
-        let credentials = match (&relay.username, &relay.password) {
-            (Some(user), Some(password)) => Some(Credentials::new(
-                user.clone(),
-                password.expose_secret().to_string(),
-            )),
-            _ => None,
-        };
+        let credentials = relay.login.as_ref().map(|(user, password)| {
+            Credentials::new(user.clone(), password.expose_secret().to_string())
+        });
         // A password never crosses the wire in plain text: with a login,
         // "opportunistic" means "required".
         let tls = match relay.tls {
@@ -136,7 +174,7 @@ impl Destinations {
                 Arc::new(Destination {
                     name: key,
                     route,
-                    helo: ClientId::Domain(self.helo.clone()),
+                    helo: ClientId::Domain(self.settings.helo.clone()),
                     timeout: self.settings.timeout,
                     slot_wait,
                     slots: Semaphore::new(self.settings.per_destination.max(1)),
@@ -229,13 +267,46 @@ impl Destination {
         }
     }
 
+    /// A session slot here, waiting at most the destination's `slot_wait`;
+    /// `None` when that passed (the message goes back to the queue).
+    pub async fn reserve(&self) -> Option<Reserved<'_>> {
+        let slot = match self.slot_wait {
+            Some(wait) => tokio::time::timeout(wait, self.slots.acquire())
+                .await
+                .ok()?,
+            None => self.slots.acquire().await,
+        }
+        .expect("never closed");
+        Some(Reserved {
+            destination: self,
+            _slot: slot,
+        })
+    }
+
+    /// A session slot here if one is free now.
+    pub fn try_reserve(&self) -> Option<Reserved<'_>> {
+        let slot = self.slots.try_acquire().ok()?;
+        Some(Reserved {
+            destination: self,
+            _slot: slot,
+        })
+    }
+}
+
+/// A session slot at a destination, held until the transaction ends.
+pub struct Reserved<'a> {
+    destination: &'a Destination,
+    _slot: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Reserved<'_> {
     /// One SMTP transaction: MAIL FROM `from`, RCPT TO `to`, DATA `raw`.
-    /// Waits for a slot at this destination first, and only then for one of
-    /// the node's `workers`: a message waiting for a busy destination holds
-    /// no worker that mail to other destinations could use. DATA is sent
-    /// only if `still_ours()` says so right before (the delivery's lease).
+    /// The slot is held already; a worker of the node's `workers` is taken
+    /// only now, so a message waiting for a busy destination holds no worker
+    /// that mail to other destinations could use. DATA is sent only if
+    /// `still_ours()` says so right before (the delivery's lease).
     pub async fn send(
-        &self,
+        self,
         from: &str,
         to: &str,
         raw: &[u8],
@@ -255,15 +326,19 @@ impl Destination {
         if !still_ours() {
             return Attempt::Fenced;
         }
-        let _slot = match self.slot_wait {
-            Some(wait) => match tokio::time::timeout(wait, self.slots.acquire()).await {
-                Ok(slot) => slot,
-                Err(_) => return Attempt::Busy,
-            },
-            None => self.slots.acquire().await,
-        }
-        .expect("never closed");
         let _worker = workers.acquire().await.expect("never closed");
+        self.destination.transact(&envelope, raw, still_ours).await
+    }
+}
+
+impl Destination {
+    /// A session (reused or new) and one transaction on it.
+    async fn transact(
+        &self,
+        envelope: &Envelope,
+        raw: &[u8],
+        still_ours: &(dyn Fn() -> bool + Sync),
+    ) -> Attempt {
         // The greeting, EHLO, STARTTLS and AUTH each wait for a reply: a
         // server that accepts and then says nothing holds no slot for ever.
         let mut connection = match tokio::time::timeout(self.timeout * 3, self.session()).await {
@@ -279,8 +354,8 @@ impl Destination {
             self.timeout * 5,
             transaction(
                 &mut connection,
-                &envelope,
-                &absender_mail::wire::for_data(raw),
+                envelope,
+                &crate::wire::for_data(raw),
                 still_ours,
             ),
         )
