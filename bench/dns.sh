@@ -7,15 +7,18 @@
 #  (d) a random-subdomain flood (names under the key zone that no key has) under
 #      dnsperf, side by side with NSD, and how many questions reached absender's store.
 # Both servers run without response rate limiting (all queries come from 127.0.0.1).
-# Usage (root, Debian 12): bash bench/dns.sh      # PARTS=abcd N=10000 PUBLISH=20 KEYS=1000 SECONDS_=15 CLIENTS=4
+# Usage (root, Debian 12): bash bench/dns.sh      # PARTS=abcd N=10000 PUBLISH=20 KEYS=1000 SECONDS_=15 CLIENTS=4 BIN=
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTS=${PARTS:-abcd} N=${N:-10000} PUBLISH=${PUBLISH:-20} KEYS=${KEYS:-1000} DURATION=${SECONDS_:-15} CLIENTS=${CLIENTS:-4}
 PEER=${PEER:-../shared/bench/peer-nsd.sh}
 command -v nsd >/dev/null && command -v dnsperf >/dev/null && command -v dig >/dev/null || {
   apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q nsd dnsperf dnsutils >/dev/null; }
-cargo build -q --release -p absender --example bench_dns
-BIN=target/release/examples/bench_dns
+# BIN: another build of the example (bench/compare.sh runs an older one).
+if [[ -z ${BIN:-} ]]; then
+  cargo build -q --release -p absender --example bench_dns
+  BIN=target/release/examples/bench_dns
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/absender-bench.XXXXXX")
 SERVER_PID= NSD_PID=
 cleanup() {

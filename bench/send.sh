@@ -9,7 +9,7 @@
 #  (b) API intake: POST /api/v1/messages from 32 clients, 202 only after fsync;
 #  (c) peak memory with 100,000 messages waiting in the queue.
 # Usage (root, Debian 12): bash bench/send.sh
-#   PARTS=abc N=20000 RUNS=3 SESSIONS=20 SIZE=4096 API_N=20000 QUEUED=100000 PEER_RUNS=3 PEER=1
+#   PARTS=abc N=20000 RUNS=3 SESSIONS=20 SIZE=4096 API_N=20000 QUEUED=100000 PEER_RUNS=3 PEER=1 BIN=
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTS=${PARTS:-abc} N=${N:-20000} RUNS=${RUNS:-3} SESSIONS=${SESSIONS:-20} SIZE=${SIZE:-4096}
@@ -21,8 +21,11 @@ command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null || {
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix >/dev/null; }
 [[ -z $(ss -Hltn "sport = :$P_SINK") ]] || { echo "port $P_SINK is in use (a stray smtp-sink would split the count)"; exit 1; }
-cargo build -q --release -p absender --example bench_send
-BIN=target/release/examples/bench_send
+# BIN: another build of the example (bench/compare.sh runs an older one).
+if [[ -z ${BIN:-} ]]; then
+  cargo build -q --release -p absender --example bench_send
+  BIN=target/release/examples/bench_send
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/absender-send-bench.XXXXXX")
 SINK_PID= SERVER_PID=
 cleanup() {

@@ -1,7 +1,8 @@
 //! Findings: what a DNS check found wrong with a customer's records, as data.
 //! Each variant carries what its words need (the record that fixes it, what
-//! was found instead); the words themselves live in the interfaces, in every
-//! language, so a stored finding reads in any of them.
+//! was found instead); the words are not here but beside the interfaces'
+//! other texts (absender-service `identity/finding_words.rs`, every
+//! language), so a stored finding reads in any of them.
 
 use crate::RecordType;
 use serde::{Deserialize, Serialize};
@@ -154,7 +155,7 @@ impl Finding {
     /// Whether the record is simply not there yet (no alarm while the
     /// customer has not published it).
     pub fn is_missing(&self) -> bool {
-        matches!(self, Self::RecordMissing { .. } | Self::SpfMissing { .. })
+        matches!(self, Self::RecordMissing { .. })
     }
 
     /// A finding stored by absender before findings were data, rebuilt from

@@ -1,7 +1,7 @@
 //! The handlers' answers, checked by calling the real router with
 //! `tower::ServiceExt::oneshot` over a real `App` on a fresh SQLite file.
-//! These tests need no listener, no sockets and no background loops: each
-//! one is a request in and a response out. What only a whole server shows
+//! These tests need no listener and no sockets (only the App's own intake
+//! task runs beside them): each one is a request in and a response out. What only a whole server shows
 //! (timeouts, connection limits, delivery) stays in the end-to-end tests of
 //! the `absender` crate.
 

@@ -75,8 +75,25 @@ pub(crate) fn findings_in(stored: &str) -> Vec<Finding> {
 impl Identities<'_> {
     /// Rewrites stored findings that an older absender wrote as words into
     /// codes and parameters; rows already data are left as they are. Runs at
-    /// start; returns how many rows it rewrote.
+    /// start until it has run through once; returns how many rows it rewrote.
     pub async fn upgrade_stored_findings(&self) -> Result<u64, ServiceError> {
+        const DONE: &str = "findings_are_data";
+        if self.app.inner.store.setting(DONE).await?.is_some() {
+            return Ok(0);
+        }
+        let rewritten = self.rewrite_worded_findings().await?;
+        // A node of an older version may still write words; they are read
+        // as they are (`findings_in`) and rewritten by the next check.
+        self.app
+            .inner
+            .store
+            .insert_setting_if_absent(DONE, "1")
+            .await?;
+        Ok(rewritten)
+    }
+
+    /// The rewrite itself, whether or not it ran before (idempotent).
+    pub async fn rewrite_worded_findings(&self) -> Result<u64, ServiceError> {
         let store = &self.app.inner.store;
         let mut after = (String::new(), String::new());
         let mut rewritten = 0;

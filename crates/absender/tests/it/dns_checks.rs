@@ -694,10 +694,19 @@ async fn findings_an_older_absender_stored_as_words_are_rewritten_as_data() {
         .unwrap();
     assert_eq!(read().await, by_locale);
 
+    // The start ran the upgrade once; it does not scan the table again.
+    let upgraded = app.app().identities().upgrade_stored_findings().await;
+    assert_eq!(upgraded.unwrap(), 0);
+    // Read as they are meanwhile, in the organization's language.
+    let shown = app.identity(&org, &id).await;
+    assert_eq!(
+        shown["parts"]["dkim"]["diagnostics"][0]["found"],
+        json!(["elsewhere.example."])
+    );
     assert_eq!(
         app.app()
             .identities()
-            .upgrade_stored_findings()
+            .rewrite_worded_findings()
             .await
             .unwrap(),
         1
@@ -715,7 +724,7 @@ async fn findings_an_older_absender_stored_as_words_are_rewritten_as_data() {
     assert_eq!(
         app.app()
             .identities()
-            .upgrade_stored_findings()
+            .rewrite_worded_findings()
             .await
             .unwrap(),
         0,
