@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The kinds of mail the platform sends (DESIGN.md, "Mail categories").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Ordered as declared (lists and maps show them in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Mails to bookers.
@@ -33,6 +34,20 @@ impl Category {
         Category::AccountNotification,
         Category::System,
     ];
+
+    /// The categories organizations send (all but the platform's own).
+    pub fn of_organizations() -> impl Iterator<Item = Category> {
+        Self::ALL.into_iter().filter(|c| *c != Category::System)
+    }
+
+    /// Their names for people: "booking, invitation or account_notification".
+    pub fn organization_names() -> String {
+        let names: Vec<&str> = Self::of_organizations().map(Self::as_str).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.concat(),
+        }
+    }
 
     /// The name used in JSON, config and the database.
     pub fn as_str(self) -> &'static str {

@@ -3,6 +3,7 @@
 use absender_core::finding::Finding;
 use absender_core::{Category, Locale, Scope, Status};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// `POST /api/v1/orgs`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -287,17 +288,31 @@ pub struct ZoneRecord {
     pub created_at: String,
 }
 
-/// `GET/PUT /api/v1/send-settings`: the identity chosen per category (`null`:
-/// the platform's default sender). System mail always uses the platform.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendSettings {
-    #[serde(default)]
-    pub booking: Option<String>,
-    #[serde(default)]
-    pub invitation: Option<String>,
-    #[serde(default)]
-    pub account_notification: Option<String>,
+/// `GET/PUT /api/v1/send-settings`: the identity chosen per category, keyed
+/// by the category's name (`{"booking": "idn_…", "invitation": null, …}`;
+/// `null` or left out: the platform's default sender). System mail always
+/// uses the platform; an unknown name is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SendSettings(pub BTreeMap<Category, Option<String>>);
+
+impl<'de> Deserialize<'de> for SendSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let choices = BTreeMap::<Category, Option<String>>::deserialize(deserializer)?;
+        if choices.contains_key(&Category::System) {
+            return Err(serde::de::Error::custom(
+                "system mail has no setting: it always comes from the platform",
+            ));
+        }
+        Ok(Self(choices))
+    }
+}
+
+impl SendSettings {
+    /// The identity chosen for `category`, if any.
+    pub fn chosen(&self, category: Category) -> Option<&String> {
+        self.0.get(&category).and_then(Option::as_ref)
+    }
 }
 
 /// An attachment in `POST /api/v1/messages`.

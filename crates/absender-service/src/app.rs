@@ -367,38 +367,25 @@ impl Caller {
 
 /// The platform's senders, one per category, parsed once at start.
 #[derive(Debug, Clone)]
-pub struct DefaultSenders {
-    booking: EmailAddress,
-    invitation: EmailAddress,
-    account_notification: EmailAddress,
-    system: EmailAddress,
-}
+pub struct DefaultSenders(std::collections::BTreeMap<absender_core::Category, EmailAddress>);
 
 impl DefaultSenders {
     fn parse(senders: &crate::settings::Senders) -> Result<Self, ServiceError> {
-        let parse = |field: &'static str, value: &str| {
-            EmailAddress::parse(value)
-                .map_err(|source| ServiceError::InvalidAddress { field, source })
-        };
-        Ok(Self {
-            booking: parse("platform.senders.booking", &senders.booking)?,
-            invitation: parse("platform.senders.invitation", &senders.invitation)?,
-            account_notification: parse(
-                "platform.senders.account_notification",
-                &senders.account_notification,
-            )?,
-            system: parse("platform.senders.system", &senders.system)?,
-        })
+        senders
+            .iter()
+            .map(|(category, value)| {
+                let address = EmailAddress::parse(value).map_err(|e| ServiceError::Invalid {
+                    field: "platform.senders",
+                    message: format!("{}: {e}", category.as_str()),
+                })?;
+                Ok((category, address))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 
     /// The platform's sender of a category's mail.
     pub fn of(&self, category: absender_core::Category) -> &EmailAddress {
-        use absender_core::Category;
-        match category {
-            Category::Booking => &self.booking,
-            Category::Invitation => &self.invitation,
-            Category::AccountNotification => &self.account_notification,
-            Category::System => &self.system,
-        }
+        &self.0[&category]
     }
 }

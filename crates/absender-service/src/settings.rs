@@ -2,7 +2,9 @@
 //! default senders, its DNS names, the verification policy. Every key has a
 //! default, so the embedded demo runs without a config file.
 
+use absender_core::Category;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -388,18 +390,31 @@ pub struct PlatformSettings {
     pub bounce_host: String,
 }
 
-/// Default sender addresses, one per mail category.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Senders {
-    /// Mails to bookers.
-    pub booking: String,
-    /// The email manager's invitations.
-    pub invitation: String,
-    /// Account notifications.
-    pub account_notification: String,
-    /// absender's own mail (verification, notices).
-    pub system: String,
+/// Default sender addresses, one per mail category (`[platform.senders]`,
+/// keyed by the category's name); a category the config leaves out keeps
+/// its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Senders(BTreeMap<Category, String>);
+
+impl Senders {
+    /// The configured sender of `category`.
+    pub fn of(&self, category: Category) -> &str {
+        &self.0[&category]
+    }
+
+    /// Every category with its sender.
+    pub fn iter(&self) -> impl Iterator<Item = (Category, &str)> {
+        self.0.iter().map(|(c, s)| (*c, s.as_str()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Senders {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let given = BTreeMap::<Category, String>::deserialize(deserializer)?;
+        let mut senders = Senders::default();
+        senders.0.extend(given);
+        Ok(senders)
+    }
 }
 
 /// How address verification behaves.
@@ -436,12 +451,18 @@ impl Default for PlatformSettings {
 
 impl Default for Senders {
     fn default() -> Self {
-        Self {
-            booking: "buchung@absender.test".into(),
-            invitation: "einladung@absender.test".into(),
-            account_notification: "konto@absender.test".into(),
-            system: "noreply@absender.test".into(),
-        }
+        let local_part = |category| match category {
+            Category::Booking => "buchung",
+            Category::Invitation => "einladung",
+            Category::AccountNotification => "konto",
+            Category::System => "noreply",
+        };
+        Self(
+            Category::ALL
+                .into_iter()
+                .map(|c| (c, format!("{}@absender.test", local_part(c))))
+                .collect(),
+        )
     }
 }
 

@@ -263,14 +263,30 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use absender_core::Category;
     use std::collections::HashMap;
+
+    #[test]
+    fn senders_are_keyed_by_category_and_the_rest_keep_their_defaults() {
+        let config =
+            Config::from_toml("[platform.senders]\nbooking = \"tickets@platform.test\"\n").unwrap();
+        let senders = &config.platform.senders;
+        assert_eq!(senders.of(Category::Booking), "tickets@platform.test");
+        assert_eq!(senders.of(Category::Invitation), "einladung@absender.test");
+        let unknown = Config::from_toml("[platform.senders]\nnewsletter = \"n@platform.test\"\n");
+        let error = unknown
+            .expect_err("an unknown category is an error")
+            .to_string();
+        assert!(error.contains("newsletter"), "{error}");
+    }
 
     #[test]
     fn an_empty_file_gives_the_embedded_defaults() {
         let config = Config::from_toml("").unwrap();
         assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.platform.senders.booking, "buchung@absender.test");
-        assert_eq!(config.platform.senders.system, "noreply@absender.test");
+        let senders = &config.platform.senders;
+        assert_eq!(senders.of(Category::Booking), "buchung@absender.test");
+        assert_eq!(senders.of(Category::System), "noreply@absender.test");
         assert_eq!(config.platform.dkim_zone, "dkim.absender.test");
         assert_eq!(config.platform.sending_ips.len(), 2);
         assert_eq!(config.verification.token_ttl.as_secs(), 24 * 3600);

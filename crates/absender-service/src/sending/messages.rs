@@ -59,7 +59,10 @@ impl Sending<'_> {
         if request.category == Category::System {
             return Err(ServiceError::BadRequest {
                 code: "invalid_category",
-                message: "system mail is absender's own; send booking, invitation or account_notification".into(),
+                message: format!(
+                    "system mail is absender's own; send {}",
+                    Category::organization_names()
+                ),
             });
         }
         let started = std::time::Instant::now();

@@ -11,16 +11,13 @@ impl Sending<'_> {
     /// The organization's choices.
     pub async fn send_settings(&self, caller: &Caller) -> Result<SendSettings, ServiceError> {
         let org = caller.org()?;
-        let mut settings = SendSettings::default();
+        // Every category an organization sends, `null` where none is chosen.
+        let mut settings = SendSettings(Category::of_organizations().map(|c| (c, None)).collect());
         for (category, identity_id) in self.app.inner.store.send_settings(&org.id).await? {
-            match Category::parse(&category) {
-                Some(Category::Booking) => settings.booking = Some(identity_id),
-                Some(Category::Invitation) => settings.invitation = Some(identity_id),
-                Some(Category::AccountNotification) => {
-                    settings.account_notification = Some(identity_id)
-                }
-                _ => return Err(ServiceError::corrupt("send settings category")),
-            }
+            match Category::parse(&category).filter(|c| *c != Category::System) {
+                Some(category) => settings.0.insert(category, Some(identity_id)),
+                None => return Err(ServiceError::corrupt("send settings category")),
+            };
         }
         Ok(settings)
     }
@@ -34,14 +31,14 @@ impl Sending<'_> {
     ) -> Result<SendSettings, ServiceError> {
         let org = caller.org()?;
         let mut choices = Vec::new();
-        for (category, chosen) in [
-            (Category::Booking, &settings.booking),
-            (Category::Invitation, &settings.invitation),
-            (
-                Category::AccountNotification,
-                &settings.account_notification,
-            ),
-        ] {
+        for (&category, chosen) in &settings.0 {
+            if category == Category::System {
+                return Err(ServiceError::BadRequest {
+                    code: "invalid_category",
+                    message: "system mail is absender's own and always comes from the platform"
+                        .into(),
+                });
+            }
             let Some(id) = chosen else { continue };
             let identity =
                 self.app

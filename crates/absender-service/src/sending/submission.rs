@@ -235,7 +235,10 @@ impl Sending<'_> {
                 .filter(|c| *c != Category::System)
                 .ok_or_else(|| ServiceError::BadRequest {
                     code: "invalid_category",
-                    message: format!("X-Absender-Category {name:?} is not booking, invitation or account_notification"),
+                    message: format!(
+                        "X-Absender-Category {name:?} is not {}",
+                        Category::organization_names()
+                    ),
                 })?,
         };
         let from = &headers.from;

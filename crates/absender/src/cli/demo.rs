@@ -5,7 +5,7 @@
 use super::{ApiClient, CliError};
 use absender::config::Config;
 use absender::server;
-use absender_core::{Locale, Scope};
+use absender_core::{Category, Locale, Scope};
 use absender_service::api::{
     CreateOrg, CreateZone, CreateZoneRecord, CreatedOrg, DnsRecords, Identity, List, Org,
     OutboxEntry, OutboxMessage, RequestIdentity, SendSettings, UpdateOrg, Zone, ZoneRecord,
@@ -326,10 +326,11 @@ async fn send_booking(
     acme: &ApiClient,
     identity_id: &str,
 ) -> Result<(), CliError> {
-    let settings = SendSettings {
-        booking: Some(identity_id.to_string()),
-        ..Default::default()
-    };
+    let settings = SendSettings(
+        [(Category::Booking, Some(identity_id.to_string()))]
+            .into_iter()
+            .collect(),
+    );
     let _: SendSettings = acme.put("/api/v1/send-settings", &settings).await?;
     // The operator publishes the platform's own key (here in a local zone too).
     let platform: DnsRecords = operator.get("/api/v1/platform/dns-records").await?;

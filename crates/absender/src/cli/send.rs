@@ -41,8 +41,7 @@ pub struct SendArgs {
 }
 
 fn parse_category(s: &str) -> Result<Category, String> {
-    Category::parse(s)
-        .ok_or_else(|| "the category is booking, invitation or account_notification".to_string())
+    Category::parse(s).ok_or_else(|| format!("the category is {}", Category::organization_names()))
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, CliError> {

@@ -44,20 +44,6 @@ struct SettingsPage {
     flash: Option<&'static str>,
 }
 
-const CATEGORIES: [Category; 3] = [
-    Category::Booking,
-    Category::Invitation,
-    Category::AccountNotification,
-];
-
-fn chosen(settings: &SendSettings, category: Category) -> Option<&String> {
-    match category {
-        Category::Booking => settings.booking.as_ref(),
-        Category::Invitation => settings.invitation.as_ref(),
-        _ => settings.account_notification.as_ref(),
-    }
-}
-
 async fn render_settings(
     app: &App,
     session: OrgSession,
@@ -76,13 +62,12 @@ async fn render_settings(
         .iter()
         .filter(|i| i.status == Status::Success)
         .collect();
-    let categories = CATEGORIES
-        .iter()
-        .map(|&category| CategoryView {
+    let categories = Category::of_organizations()
+        .map(|category| CategoryView {
             key: category.as_str(),
             title: t.category(category),
             default_sender: senders.of(category).to_string(),
-            chosen: chosen(&settings, category).cloned().unwrap_or_default(),
+            chosen: settings.chosen(category).cloned().unwrap_or_default(),
             options: verified
                 .iter()
                 .filter(|i| i.categories.contains(&category))
@@ -131,27 +116,19 @@ async fn settings_page(
     render_settings(&app, session, settings, None, flash).await
 }
 
-#[derive(Deserialize)]
-struct SettingsFields {
-    #[serde(default)]
-    booking: String,
-    #[serde(default)]
-    invitation: String,
-    #[serde(default)]
-    account_notification: String,
-}
+/// The form: one field per category, named as the category (and `csrf`).
+type SettingsFields = std::collections::HashMap<String, String>;
 
 async fn save_settings(
     State(app): State<App>,
     session: OrgSession,
     CsrfForm(fields): CsrfForm<SettingsFields>,
 ) -> Result<Response, UiError> {
-    let some = |s: String| Some(s).filter(|s| !s.is_empty());
-    let settings = SendSettings {
-        booking: some(fields.booking),
-        invitation: some(fields.invitation),
-        account_notification: some(fields.account_notification),
-    };
+    let settings = SendSettings(
+        Category::of_organizations()
+            .map(|c| (c, fields.get(c.as_str()).filter(|s| !s.is_empty()).cloned()))
+            .collect(),
+    );
     match app
         .sending()
         .put_send_settings(&session.caller, settings.clone())
@@ -160,8 +137,7 @@ async fn save_settings(
         Ok(_) => Ok(see_other("/ui/send-settings?saved=1")),
         Err(ServiceError::Refused { message, .. }) => {
             // The service names the category first ("booking: …").
-            let category = CATEGORIES
-                .into_iter()
+            let category = Category::of_organizations()
                 .find(|c| message.starts_with(c.as_str()))
                 .unwrap_or(Category::Booking);
             render_settings(&app, session, settings, Some((category, message)), None).await
@@ -196,9 +172,8 @@ struct TestMailPage {
 fn test_page(ctx: Ctx, form: TestFields) -> TestMailPage {
     let t = ctx.t;
     TestMailPage {
-        categories: CATEGORIES
-            .iter()
-            .map(|&c| (c.as_str(), t.category(c)))
+        categories: Category::of_organizations()
+            .map(|c| (c.as_str(), t.category(c)))
             .collect(),
         ctx,
         form,
@@ -236,7 +211,7 @@ async fn send_test_mail(
     if form.subject.trim().is_empty() {
         refused.subject_error = Some(t.required.into());
     }
-    let category = Category::parse(&form.category).filter(|c| CATEGORIES.contains(c));
+    let category = Category::parse(&form.category).filter(|c| *c != Category::System);
     if refused.to_error.is_some() || refused.subject_error.is_some() || category.is_none() {
         refused.form = form;
         return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &refused));
