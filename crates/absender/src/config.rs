@@ -273,11 +273,11 @@ mod tests {
         let senders = &config.platform.senders;
         assert_eq!(senders.of(Category::Booking), "tickets@platform.test");
         assert_eq!(senders.of(Category::Invitation), "einladung@absender.test");
-        let unknown = Config::from_toml("[platform.senders]\nnewsletter = \"n@platform.test\"\n");
+        let unknown = Config::from_toml("[platform.senders]\nfax = \"fax@platform.test\"\n");
         let error = unknown
             .expect_err("an unknown category is an error")
             .to_string();
-        assert!(error.contains("newsletter"), "{error}");
+        assert!(error.contains("fax"), "{error}");
     }
 
     #[test]
