@@ -4,6 +4,7 @@
 
 use absender_core::Locale;
 use absender_core::check::{Answer, SelectorObservation, check_dkim};
+use absender_service::identity::finding_words::describe;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -27,5 +28,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         },
         doubled_exists: false,
     };
-    let _ = check_dkim(&[observation], Locale::De);
+    for finding in check_dkim(&[observation]).findings {
+        assert!(!describe(&finding, Locale::De).chars().any(char::is_control));
+    }
 });

@@ -3,6 +3,7 @@
 
 use absender_core::Locale;
 use absender_core::check::{Answer, SpfObservation, check_spf, is_spf, spf_syntax_error};
+use absender_service::identity::finding_words::describe;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(policy) = std::str::from_utf8(data) else {
@@ -20,9 +21,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         &observation,
         "spf.absender.test",
         "v=spf1 include:spf.absender.test ~all",
-        Locale::En,
     );
-    for d in checked.diagnostics {
-        assert!(!d.message.chars().any(|c| c.is_control() && c != '\n'));
+    // What the customer wrote reaches the words cleaned: no control characters.
+    for finding in &checked.findings {
+        for locale in Locale::ALL {
+            assert!(!describe(finding, locale).chars().any(char::is_control));
+        }
     }
 });

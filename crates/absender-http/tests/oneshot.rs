@@ -5,17 +5,11 @@
 //! (timeouts, connection limits, delivery) stays in the end-to-end tests of
 //! the `absender` crate.
 
-use absender_dns::{DnsClient, PlatformZones, Upstream};
 use absender_service::secrets::hash_secret;
-use absender_service::{App, Clock, ManualClock, MasterKey, Settings, SystemClock};
-use absender_store::Store;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 /// The operator key of every test app.
@@ -45,38 +39,7 @@ impl Answer {
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open_sqlite(&dir.path().join("absender.db"))
-        .await
-        .expect("store opens");
-    let settings = Settings::default();
-    let dns = |name: &str| absender_core::dns::DnsName::parse(name).expect("DNS name");
-    let zones = PlatformZones {
-        dkim_zone: dns(&settings.platform.dkim_zone),
-        spf_domain: dns(&settings.platform.spf_domain),
-        spf_policy: "v=spf1 ip4:127.0.0.1 ~all".into(),
-        nameserver: dns("ns1.absender.test"),
-        hostmaster: dns("hostmaster.absender.test"),
-    };
-    // No handler here asks DNS; the client points at a port nobody serves.
-    let nowhere: SocketAddr = "127.0.0.1:9".parse().expect("address");
-    let dns_client = DnsClient::new(
-        nowhere,
-        &Upstream::Explicit(vec![nowhere]),
-        store.clone(),
-        zones,
-        Duration::from_millis(200),
-    )
-    .expect("DNS client");
-    let app = App::new(
-        store,
-        settings,
-        "http://127.0.0.1:8080",
-        MasterKey::generate(),
-        hash_secret(ADMIN_KEY),
-        Arc::new(ManualClock::at(SystemClock.now_ms())),
-        dns_client,
-    )
-    .expect("app");
+    let app = absender_service::testing::app(dir.path(), hash_secret(ADMIN_KEY)).await;
     Harness {
         router: absender_http::router(app),
         _dir: dir,

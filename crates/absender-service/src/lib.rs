@@ -21,6 +21,8 @@ pub mod retention;
 pub mod secrets;
 pub mod sending;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use access::Access;
 pub use access::ui_sessions::{SESSION_TTL, SIGN_IN_LINK_TTL};

@@ -3,12 +3,9 @@
 //! an in-memory pipe.
 
 use crate::{SmtpLimits, SmtpSettings, serve_stream};
-use absender_dns::{DnsClient, PlatformZones, Upstream};
-use absender_service::{App, MasterKey, Settings, SystemClock};
-use absender_store::Store;
+use absender_service::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::DuplexStream;
 
 /// A return path of the right shape (no such delivery exists).
@@ -22,38 +19,7 @@ pub struct Harness {
 
 pub async fn harness(limits: SmtpLimits) -> Harness {
     let dir = tempfile::tempdir().expect("test harness");
-    let store = Store::open_sqlite(&dir.path().join("absender.db"))
-        .await
-        .expect("test harness");
-    let settings = Settings::default();
-    let dns = |name: &str| absender_core::dns::DnsName::parse(name).expect("test harness");
-    let zones = PlatformZones {
-        dkim_zone: dns(&settings.platform.dkim_zone),
-        spf_domain: dns(&settings.platform.spf_domain),
-        spf_policy: "v=spf1 ip4:127.0.0.1 ~all".into(),
-        nameserver: dns("ns1.absender.test"),
-        hostmaster: dns("hostmaster.absender.test"),
-    };
-    // Nothing here asks DNS; the checker points at a port nobody serves.
-    let nowhere: SocketAddr = "127.0.0.1:9".parse().expect("test harness");
-    let dns_client = DnsClient::new(
-        nowhere,
-        &Upstream::Explicit(vec![nowhere]),
-        store.clone(),
-        zones,
-        Duration::from_millis(200),
-    )
-    .expect("test harness");
-    let app = App::new(
-        store,
-        settings,
-        "http://127.0.0.1:8080",
-        MasterKey::generate(),
-        "no admin".into(),
-        Arc::new(SystemClock),
-        dns_client,
-    )
-    .expect("test harness");
+    let app = absender_service::testing::app(dir.path(), "no admin".into()).await;
     let settings = Arc::new(SmtpSettings {
         hostname: "absender.test".into(),
         tls: crate::self_signed("localhost").expect("test harness"),
