@@ -29,6 +29,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         doubled_exists: false,
     };
     for finding in check_dkim(&[observation]).findings {
-        assert!(!describe(&finding, Locale::De).chars().any(char::is_control));
+        for locale in Locale::ALL {
+            assert!(!describe(&finding, locale).chars().any(char::is_control));
+        }
     }
 });

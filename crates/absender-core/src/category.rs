@@ -108,6 +108,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_lists_every_category_once() {
+        // A new variant does not compile here until it is placed: add it to ALL too.
+        let place = |c: Category| match c {
+            Category::Booking => 0,
+            Category::Invitation => 1,
+            Category::AccountNotification => 2,
+            Category::System => 3,
+        };
+        for (i, c) in Category::ALL.into_iter().enumerate() {
+            assert_eq!(place(c), i, "{c:?}");
+        }
+    }
+
+    #[test]
     fn an_invitation_goes_to_exactly_one_recipient() {
         assert!(Category::Invitation.allows_recipients(1));
         assert!(!Category::Invitation.allows_recipients(2));

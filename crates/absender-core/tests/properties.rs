@@ -31,8 +31,8 @@ proptest! {
         tld in "[a-z]{2,6}",
     ) {
         prop_assume!(!local.contains(".."));
-        // "--" in the third and fourth place marks an encoded label
-        // ("xn--…"), which must be valid punycode (RFC 5891 §4.2.3.1).
+        // Labels with "--" in the third and fourth place are reserved for
+        // encodings (RFC 5891 §4.2.3.1): "xn--…" must be valid punycode.
         prop_assume!(!labels.iter().any(|l| l.get(2..4) == Some("--")));
         let input = format!("{local}@{}.{tld}", labels.join("."));
         let address = EmailAddress::parse(&input);

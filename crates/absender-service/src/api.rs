@@ -291,20 +291,47 @@ pub struct ZoneRecord {
 /// `GET/PUT /api/v1/send-settings`: the identity chosen per category, keyed
 /// by the category's name (`{"booking": "idn_…", "invitation": null, …}`;
 /// `null` or left out: the platform's default sender). System mail always
-/// uses the platform; an unknown name is refused.
+/// uses the platform; an unknown name, `system` and a key given twice are refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct SendSettings(pub BTreeMap<Category, Option<String>>);
 
 impl<'de> Deserialize<'de> for SendSettings {
+    /// Each key once, and only the categories organizations send: a key
+    /// given twice is refused rather than read as its last value.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let choices = BTreeMap::<Category, Option<String>>::deserialize(deserializer)?;
-        if choices.contains_key(&Category::System) {
-            return Err(serde::de::Error::custom(
-                "system mail has no setting: it always comes from the platform",
-            ));
+        struct Choices;
+        impl<'de> serde::de::Visitor<'de> for Choices {
+            type Value = SendSettings;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "an object keyed by {}", Category::organization_names())
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SendSettings, A::Error> {
+                use serde::de::Error;
+                let mut choices = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let category = Category::of_organizations()
+                        .find(|c| c.as_str() == key)
+                        .ok_or_else(|| {
+                            A::Error::custom(format!(
+                                "{key:?} is not a category with a setting: {}",
+                                Category::organization_names()
+                            ))
+                        })?;
+                    let chosen = map.next_value::<Option<String>>()?;
+                    if choices.insert(category, chosen).is_some() {
+                        return Err(A::Error::custom(format!("{key:?} is given twice")));
+                    }
+                }
+                Ok(SendSettings(choices))
+            }
         }
-        Ok(Self(choices))
+        deserializer.deserialize_map(Choices)
     }
 }
 
@@ -427,4 +454,37 @@ pub struct Message {
     pub status: String,
     pub recipients: Vec<RecipientStatus>,
     pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_settings_take_each_organization_category_once() {
+        let read = |json: &str| serde_json::from_str::<SendSettings>(json);
+        let settings = read(r#"{"booking": "idn_a", "invitation": null}"#).unwrap();
+        assert_eq!(
+            settings.chosen(Category::Booking).map(String::as_str),
+            Some("idn_a")
+        );
+        assert_eq!(settings.chosen(Category::Invitation), None);
+        let twice = read(r#"{"booking": "idn_a", "booking": null}"#).unwrap_err();
+        assert!(twice.to_string().contains("given twice"), "{twice}");
+        for refused in [
+            r#"{"system": null}"#,
+            r#"{"Booking": null}"#,
+            r#"{"fax": "x"}"#,
+        ] {
+            let e = read(refused).unwrap_err().to_string();
+            assert!(
+                e.contains("not a category with a setting"),
+                "{refused}: {e}"
+            );
+            let allowed = e.split(": ").nth(1).unwrap_or_default();
+            assert!(!allowed.contains("system"), "{e}");
+        }
+        assert!(read(r#"{"booking": 7}"#).is_err());
+        assert!(read(r#"["idn_a"]"#).is_err());
+    }
 }

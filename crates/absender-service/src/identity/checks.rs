@@ -165,6 +165,13 @@ impl Checks<'_> {
     /// Writes the outcomes of several checks in one transaction (one fsync for
     /// all), then tells organizations about changed statuses.
     async fn record(&self, checked: &[Checked]) -> Result<(), ServiceError> {
+        let written = self.save(checked).await?;
+        self.tell(&written).await
+    }
+
+    /// Saves outcomes in one transaction; returns those written (the outcome
+    /// of a check whose lease another node took is dropped).
+    async fn save<'c>(&self, checked: &'c [Checked]) -> Result<Vec<&'c Checked>, StoreError> {
         let updates: Vec<CheckUpdate> = checked.iter().map(|c| c.outcome.update.clone()).collect();
         let saved = self
             .app
@@ -172,11 +179,10 @@ impl Checks<'_> {
             .store
             .save_checks(&updates, &self.app.inner.node)
             .await?;
-        let written: Vec<&Checked> = checked
+        Ok(checked
             .iter()
             .filter(|c| saved.contains(&c.row.id))
-            .collect();
-        self.tell(&written).await
+            .collect())
     }
 
     /// Logs written checks and tells organizations about changed statuses.
@@ -478,14 +484,7 @@ impl Checks<'_> {
     }
 
     async fn save_and_tell(&self, part: &[Checked]) -> Result<(), StoreError> {
-        let updates: Vec<CheckUpdate> = part.iter().map(|c| c.outcome.update.clone()).collect();
-        let saved = self
-            .app
-            .inner
-            .store
-            .save_checks(&updates, &self.app.inner.node)
-            .await?;
-        let written: Vec<&Checked> = part.iter().filter(|c| saved.contains(&c.row.id)).collect();
+        let written = self.save(part).await?;
         if let Err(e) = self.tell(&written).await {
             tracing::warn!(error = %e, "telling organizations about checks failed");
         }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
-    /// booking, invitation or account_notification.
+    /// A category organizations send (booking, invitation, …).
     #[arg(long, value_parser = parse_category)]
     category: Category,
     /// Recipients (repeat for several).
@@ -41,7 +41,9 @@ pub struct SendArgs {
 }
 
 fn parse_category(s: &str) -> Result<Category, String> {
-    Category::parse(s).ok_or_else(|| format!("the category is {}", Category::organization_names()))
+    Category::of_organizations()
+        .find(|c| c.as_str() == s)
+        .ok_or_else(|| format!("the category is {}", Category::organization_names()))
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, CliError> {

@@ -3,7 +3,7 @@
 
 use crate::ui::respond::{UiError, fixable, page};
 use crate::ui::session::{CsrfForm, Ctx, OrgSession, see_other};
-use absender_core::{Category, Status};
+use absender_core::{Category, Scope, Status};
 use absender_service::api::{SendMessage, SendSettings};
 use absender_service::settings::DeliveryMode;
 use absender_service::{App, ServiceError};
@@ -29,6 +29,8 @@ struct Choice {
 struct CategoryView {
     key: &'static str,
     title: &'static str,
+    /// Only identities with the scope `all` may send it.
+    needs_scope_all: bool,
     default_sender: String,
     chosen: String,
     options: Vec<Choice>,
@@ -66,6 +68,7 @@ async fn render_settings(
         .map(|category| CategoryView {
             key: category.as_str(),
             title: t.category(category),
+            needs_scope_all: !Scope::Recipients.allows(category),
             default_sender: senders.of(category).to_string(),
             chosen: settings.chosen(category).cloned().unwrap_or_default(),
             options: verified
