@@ -33,6 +33,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::outbox::router())
         .merge(routes::send_settings::router())
         .merge(routes::smtp_credentials::router())
+        .merge(routes::access_keys::router())
         .merge(routes::suppressions::router())
         .merge(routes::unsubscribe::router())
         .merge(routes::verify::router())

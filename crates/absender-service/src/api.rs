@@ -437,6 +437,17 @@ pub struct SmtpCredential {
     pub created_at: String,
 }
 
+/// An SES-style access key (SigV4); `secret_access_key` only in the answer
+/// that created it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessKey {
+    pub id: String,
+    pub access_key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    pub created_at: String,
+}
+
 /// `GET /api/v1/messages/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {

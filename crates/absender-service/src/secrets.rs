@@ -24,6 +24,14 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", random_string(ID_ALPHABET, 20))
 }
 
+/// Like [`random_string`], straight from the operating system: for credentials.
+pub fn random_credential(alphabet: &[u8], len: usize) -> String {
+    let mut os = rand::rand_core::UnwrapErr(rand::rngs::SysRng);
+    (0..len)
+        .map(|_| alphabet[os.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
 /// 256 random bits, URL-safe base64.
 pub fn random_token() -> String {
     // Straight from the operating system, like the master key: a token is a credential.

@@ -3,6 +3,7 @@
 //! milliseconds); each dialect has its own migrations with the same file names.
 //! Rows are plain data: decisions about them belong to the core.
 
+mod access_keys;
 mod checks;
 mod dns;
 mod error;

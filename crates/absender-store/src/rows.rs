@@ -302,3 +302,15 @@ pub struct SmtpCredentialRow {
     pub description: Option<String>,
     pub created_at: i64,
 }
+
+/// An SES-style access key of an organization (its secret sealed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessKeyRow {
+    pub id: String,
+    pub org_id: String,
+    /// `AKIA` and 16 more of `[A-Z0-9]`.
+    pub access_key_id: String,
+    /// The secret, sealed under the master key with the access key id as label.
+    pub secret_enc: Vec<u8>,
+    pub created_at: i64,
+}

@@ -1,5 +1,6 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod access_keys;
 pub mod health;
 pub mod identities;
 pub mod inbound;

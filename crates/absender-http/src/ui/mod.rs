@@ -31,6 +31,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(pages::sending::router())
         .merge(pages::outbox::router())
         .merge(pages::account::router())
+        .merge(pages::access_keys::router())
         .merge(pages::admin::router())
         .route("/lang/{lang}", get(switch_language))
         .route("/assets/app.css", get(css))

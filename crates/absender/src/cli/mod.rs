@@ -2,6 +2,7 @@
 //! 0 success, 1 the server refused (its error code is printed), 2 bad usage,
 //! 3 the server could not be reached or answered nonsense, 4 start-up failed.
 
+mod access_keys;
 mod client;
 mod demo;
 mod dns;
@@ -100,6 +101,14 @@ enum Command {
         #[command(subcommand)]
         command: smtp_credentials::SmtpCredentialCommand,
     },
+    /// SES-style access keys for the SES API and SES SMTP passwords
+    /// (organization key, or the operator key with --org).
+    AccessKey {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: access_keys::AccessKeyCommand,
+    },
     /// Look into the capture outbox.
     Outbox {
         #[command(flatten)]
@@ -121,6 +130,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::SmtpCredentials { remote, command } => {
             smtp_credentials::run(&remote, command).await
         }
+        Command::AccessKey { remote, command } => access_keys::run(&remote, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -202,6 +202,21 @@ fn serve_prints_a_new_admin_key_once_and_the_cli_drives_the_setup() {
     );
     assert!(revoked.status.success());
 
+    let key = json(&cli(
+        &url,
+        Some(org_key),
+        &["access-key", "create", "--json"],
+    ));
+    let key_id = key["access_key_id"].as_str().unwrap();
+    assert!(key_id.starts_with("AKIA") && key["secret_access_key"].as_str().unwrap().len() == 40);
+    let keys = String::from_utf8(cli(&url, Some(org_key), &["access-key", "list"]).stdout).unwrap();
+    assert!(keys.contains(key_id) && !keys.contains(key["secret_access_key"].as_str().unwrap()));
+    assert!(
+        cli(&url, Some(org_key), &["access-key", "revoke", key_id])
+            .status
+            .success()
+    );
+
     let zone = json(&cli(
         &url,
         Some(&admin),

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1 port 0 over a real SQLite
 //! file (and PostgreSQL where configured), spoken to over HTTP.
 
+mod access_keys;
 mod binary;
 mod browser;
 mod crash;

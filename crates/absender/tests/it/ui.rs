@@ -821,6 +821,42 @@ async fn an_organization_keeps_its_suppressions_smtp_logins_and_addresses_to_its
     let logins = items(&app, &acme, "/api/v1/smtp-credentials").await;
     assert!(logins.is_empty());
 
+    // Access keys beside them: the secret once, revoked by form, not by others.
+    let created = browser
+        .submit("/ui/access-keys", "/ui/access-keys", &[])
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    let secret = created
+        .body
+        .split("<code id=\"new-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert_eq!(secret.len(), 40, "{secret}");
+    let keys = items(&app, &acme, "/api/v1/access-keys").await;
+    let key_id = keys[0]["access_key_id"].as_str().unwrap().to_string();
+    let page = browser.get("/ui/access-keys").await;
+    assert!(page.body.contains(&key_id) && !page.body.contains(secret));
+    let key = keys[0]["id"].as_str().unwrap().to_string();
+    let foreign = intruder
+        .post(
+            &format!("/ui/access-keys/{key}/revoke"),
+            &[("csrf", &intruder_csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let revoked = browser
+        .submit(
+            "/ui/access-keys",
+            &format!("/ui/access-keys/{key}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    assert!(items(&app, &acme, "/api/v1/access-keys").await.is_empty());
+
     // Removing an address asks first; only its organization can.
     let identity = app.request_identity(&acme, "events@acme.test", "all").await;
     let id = identity["id"].as_str().unwrap();

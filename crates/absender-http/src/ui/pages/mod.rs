@@ -1,5 +1,6 @@
 //! One module per area of the UI, each with its own routes.
 
+pub mod access_keys;
 pub mod account;
 pub mod admin;
 pub mod identities;
