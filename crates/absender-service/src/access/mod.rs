@@ -3,6 +3,7 @@
 
 pub(crate) mod access_keys;
 pub(crate) mod orgs;
+pub mod sigv4;
 pub(crate) mod smtp_credentials;
 pub(crate) mod ui_sessions;
 
