@@ -8,7 +8,7 @@
 # - PostgreSQL: used at ABSENDER_TEST_POSTGRES_URL (default
 #   postgres://postgres@127.0.0.1:5432/postgres); started (and installed) as
 #   root when it is not running.
-# - Python with dkimpy and dnspython: a venv under target/test-venv.
+# - Python with dkimpy, dnspython and the aws CLI: a venv under target/test-venv.
 #
 # ABSENDER_TEST_INSTALL=no never installs or starts anything, even as root.
 set -euo pipefail
@@ -83,13 +83,15 @@ if ((${#need[@]})) || [[ $postgres_missing == yes ]]; then
 fi
 export ABSENDER_TEST_POSTGRES_URL=$postgres_url
 
-# dkimpy and dnspython, the independent DKIM verifier, in a venv of our own.
+# dkimpy and dnspython (the independent DKIM verifier) and the aws CLI (a
+# real SES client), in a venv of our own.
 venv=${ABSENDER_TEST_PYTHON_VENV:-$PWD/target/test-venv}
-if ! "$venv/bin/python" -c 'import dkim, dns' 2>/dev/null; then
-  say "creating $venv with dkimpy and dnspython"
+if ! "$venv/bin/python" -c 'import dkim, dns' 2>/dev/null || ! [[ -x $venv/bin/aws ]]; then
+  say "creating $venv with dkimpy, dnspython and awscli"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy dnspython
+  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy dnspython awscli
 fi
 export ABSENDER_TEST_PYTHON=$venv/bin/python
+export ABSENDER_TEST_AWS=$venv/bin/aws
 
 exec cargo test --workspace --locked "$@"

@@ -9,6 +9,7 @@ mod extract;
 mod page;
 mod routes;
 mod serve;
+mod ses;
 mod ui;
 
 pub use error::ApiError;
@@ -34,6 +35,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::send_settings::router())
         .merge(routes::smtp_credentials::router())
         .merge(routes::access_keys::router())
+        .merge(ses::router())
         .merge(routes::suppressions::router())
         .merge(routes::unsubscribe::router())
         .merge(routes::verify::router())

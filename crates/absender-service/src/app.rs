@@ -130,6 +130,11 @@ impl App {
         crate::Zones { app: self }
     }
 
+    /// The SES v2 API's operations.
+    pub fn ses(&self) -> crate::Ses<'_> {
+        crate::Ses { app: self }
+    }
+
     /// Builds the state; fails when a setting does not parse.
     #[allow(clippy::too_many_arguments)]
     pub fn new(

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod retention;
 pub mod secrets;
 pub mod sending;
+pub mod ses;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -36,4 +37,5 @@ pub use identity::requests::records_csv;
 pub use identity::verification::{VerifyPage, VerifyRefusal};
 pub use identity::{Checks, Identities};
 pub use sending::{Delivery, Sending, Suppressions};
+pub use ses::Ses;
 pub use settings::Settings;

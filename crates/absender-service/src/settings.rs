@@ -26,6 +26,24 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// How long records are kept.
     pub retention: RetentionSettings,
+    /// The SES-compatible API.
+    pub ses: SesSettings,
+}
+
+/// The SES-compatible API (`[ses]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SesSettings {
+    /// The region SigV4 credentials must be scoped to; `"*"` takes any.
+    pub region: String,
+}
+
+impl Default for SesSettings {
+    fn default() -> Self {
+        Self {
+            region: "eu-central-1".into(),
+        }
+    }
 }
 
 /// How long things are kept (`[retention]`); a sweep deletes older ones in

@@ -25,4 +25,19 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?)
     }
+
+    /// How many messages the organization has sent since `since_ms`.
+    pub async fn count_messages_since(
+        &self,
+        org_id: &str,
+        since_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM messages WHERE org_id = $1 AND created_at >= $2")
+                .bind(org_id)
+                .bind(since_ms)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(count)
+    }
 }

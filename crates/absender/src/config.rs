@@ -4,7 +4,7 @@
 use absender_service::Settings;
 use absender_service::settings::{
     CheckSettings, DeliveryMode, DnsSettings, LimitSettings, PlatformSettings, Resolvers,
-    RetentionSettings, SendingSettings, VerificationSettings,
+    RetentionSettings, SendingSettings, SesSettings, VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -42,6 +42,8 @@ pub struct Config {
     pub limits: LimitSettings,
     /// How long records are kept.
     pub retention: RetentionSettings,
+    /// The SES-compatible API.
+    pub ses: SesSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -142,6 +144,7 @@ impl Default for Config {
             sending: SendingSettings::default(),
             limits: LimitSettings::default(),
             retention: RetentionSettings::default(),
+            ses: SesSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -234,6 +237,7 @@ impl Config {
             sending: self.sending.clone(),
             limits: self.limits.clone(),
             retention: self.retention.clone(),
+            ses: self.ses.clone(),
         }
     }
 

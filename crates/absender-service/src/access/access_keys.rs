@@ -4,11 +4,24 @@
 //! (labelled with its access key id), shown once, and never logged.
 
 use super::Access;
+use crate::access::sigv4::{self, Authorization, SigV4Error};
 use crate::api::AccessKey;
 use crate::clock::rfc3339;
 use crate::secrets::{new_id, random_credential};
-use crate::{Caller, ServiceError};
+use crate::{Caller, Organization, ServiceError};
 use absender_store::AccessKeyRow;
+use sha2::{Digest, Sha256};
+
+/// A request to the SES API as it arrived, for its signature.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// Percent-encoded, as received.
+    pub path: &'a str,
+    /// Without `?`.
+    pub query: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
 
 /// AWS's access key ids: `AKIA` and 16 of `[A-Z0-9]`.
 const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -52,6 +65,94 @@ impl Access<'_> {
         let org = caller.org()?;
         let rows = self.app.inner.store.list_access_keys(&org.id).await?;
         Ok(rows.into_iter().map(|r| view(r, None)).collect())
+    }
+
+    /// The organization whose access key signed `request` (SigV4 as botocore
+    /// signs it); the outer error is absender's own failure.
+    pub async fn authenticate_sigv4(
+        &self,
+        request: &SignedRequest<'_>,
+    ) -> Result<Result<Caller, SigV4Error>, ServiceError> {
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+        };
+        if header("x-amz-security-token").is_some() {
+            return Ok(Err(SigV4Error::UnrecognizedClient(
+                "temporary credentials (X-Amz-Security-Token) are not taken; sign with an access key".into(),
+            )));
+        }
+        let Some(authorization) = header("authorization") else {
+            return Ok(Err(SigV4Error::MissingAuthenticationToken));
+        };
+        let auth = match Authorization::parse(authorization) {
+            Ok(auth) => auth,
+            Err(e) => return Ok(Err(e)),
+        };
+        let region = &self.app.inner.settings.ses.region;
+        let scope_error = if auth.service != "ses" {
+            Some(format!(
+                "Credential should be scoped to correct service: 'ses', not '{}'.",
+                auth.service
+            ))
+        } else if region != "*" && auth.region != *region {
+            Some(format!(
+                "Credential should be scoped to a valid region, not '{}'; this endpoint's region is '{region}'.",
+                auth.region
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = scope_error {
+            return Ok(Err(SigV4Error::SignatureDoesNotMatch(message)));
+        }
+        let Some(amz_date) =
+            header("x-amz-date").filter(|_| auth.signed_headers.iter().any(|h| h == "x-amz-date"))
+        else {
+            return Ok(Err(SigV4Error::IncompleteSignature(
+                "X-Amz-Date must be sent and signed".into(),
+            )));
+        };
+        let body_hash = hex::encode(Sha256::digest(request.body));
+        if header("x-amz-content-sha256")
+            .is_some_and(|claimed| !claimed.eq_ignore_ascii_case(&body_hash))
+        {
+            return Ok(Err(SigV4Error::SignatureDoesNotMatch(
+                "The provided x-amz-content-sha256 header does not match what was computed.".into(),
+            )));
+        }
+        let store = &self.app.inner.store;
+        let Some(row) = store.access_key(&auth.access_key_id).await? else {
+            return Ok(Err(SigV4Error::UnrecognizedClient(
+                "The security token included in the request is invalid.".into(),
+            )));
+        };
+        let secret = self
+            .app
+            .inner
+            .master_key
+            .open(&row.access_key_id, &row.secret_enc)
+            .map_err(|_| ServiceError::Internal("an access key's secret does not open".into()))?;
+        let secret = String::from_utf8(secret)
+            .map_err(|_| ServiceError::Internal("an access key's secret is not text".into()))?;
+        let signed = sigv4::Request {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            headers: request.headers,
+            payload_sha256: &body_hash,
+        };
+        if let Err(e) = sigv4::verify(&secret, &auth, amz_date, &signed, self.app.now_ms()) {
+            return Ok(Err(e));
+        }
+        let org = store
+            .org(&row.org_id)
+            .await?
+            .ok_or_else(|| ServiceError::corrupt("access key without organization"))?;
+        Ok(Ok(Caller::Org(Organization::new(org))))
     }
 
     /// Revokes an access key at once (named by its id or its access key id).

@@ -1,7 +1,7 @@
 //! Who may do what: organizations and their API keys, SES-style access keys,
 //! SMTP logins, and the web UI's sessions and sign-in links.
 
-pub(crate) mod access_keys;
+pub mod access_keys;
 pub(crate) mod orgs;
 pub mod sigv4;
 pub(crate) mod smtp_credentials;

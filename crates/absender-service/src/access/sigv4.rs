@@ -23,9 +23,14 @@ pub enum SigV4Error {
     IncompleteSignature(String),
     /// The date is outside the allowed skew.
     InvalidSignature(String),
-    /// The signature is not the one the secret gives.
-    SignatureDoesNotMatch,
+    /// The signature is not the one the secret gives (or signs the wrong scope).
+    SignatureDoesNotMatch(String),
+    /// No such access key, or credentials absender does not take.
+    UnrecognizedClient(String),
 }
+
+/// AWS's words when the signature differs.
+pub const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.";
 
 impl SigV4Error {
     /// AWS's name for it (`x-amzn-ErrorType`).
@@ -34,7 +39,19 @@ impl SigV4Error {
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidSignature(_) => "InvalidSignature",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::UnrecognizedClient(_) => "UnrecognizedClient",
+        }
+    }
+
+    /// What went wrong, for people.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::MissingAuthenticationToken => "Missing Authentication Token",
+            Self::IncompleteSignature(m)
+            | Self::InvalidSignature(m)
+            | Self::SignatureDoesNotMatch(m)
+            | Self::UnrecognizedClient(m) => m,
         }
     }
 }
@@ -298,7 +315,9 @@ pub fn verify(
         SigV4Error::IncompleteSignature("X-Amz-Date must be yyyymmddThhmmssZ".into())
     })?;
     if !amz_date.starts_with(&auth.date) {
-        return Err(SigV4Error::SignatureDoesNotMatch);
+        return Err(SigV4Error::SignatureDoesNotMatch(
+            "the credential's date is not the request's".into(),
+        ));
     }
     if (now_ms - at).abs() > MAX_SKEW_MS {
         return Err(SigV4Error::InvalidSignature(format!(
@@ -309,7 +328,7 @@ pub fn verify(
     if crate::app::constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
-        Err(SigV4Error::SignatureDoesNotMatch)
+        Err(SigV4Error::SignatureDoesNotMatch(MISMATCH.into()))
     }
 }
 
@@ -427,13 +446,14 @@ mod tests {
         .unwrap();
         let now = parse_amz_date(DATE).unwrap();
         let other = "0".repeat(64);
+        let mismatch = Err(SigV4Error::SignatureDoesNotMatch(MISMATCH.into()));
         assert_eq!(
             verify("wrong", &parsed, DATE, &request(EMPTY), now),
-            Err(SigV4Error::SignatureDoesNotMatch)
+            mismatch
         );
         assert_eq!(
             verify(SECRET, &parsed, DATE, &request(&other), now),
-            Err(SigV4Error::SignatureDoesNotMatch)
+            mismatch
         );
         let late = verify(
             SECRET,

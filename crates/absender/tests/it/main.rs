@@ -23,6 +23,7 @@ mod postgres;
 mod requests;
 mod robustness;
 mod send_settings;
+mod ses;
 mod smtp_limits;
 mod smtp_sink;
 mod smtp_submission;

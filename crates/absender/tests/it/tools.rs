@@ -52,6 +52,16 @@ pub fn python_with_dkimpy(test: &str) -> Option<String> {
     None
 }
 
+/// The aws CLI (`ABSENDER_TEST_AWS`, else `aws`), a real SES client.
+pub fn aws_cli(test: &str) -> Option<String> {
+    let aws = std::env::var("ABSENDER_TEST_AWS").unwrap_or_else(|_| "aws".into());
+    if runs(Command::new(&aws).arg("--version")) {
+        return Some(aws);
+    }
+    unavailable(test, &format!("`{aws}` does not run (pip install awscli)"));
+    None
+}
+
 /// The PostgreSQL URL to create test databases under (`ABSENDER_TEST_POSTGRES_URL`,
 /// else the local server), when a server answers there.
 pub fn postgres_url(test: &str) -> Option<String> {

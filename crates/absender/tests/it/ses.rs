@@ -1,0 +1,139 @@
+//! The SES v2 API driven by the real aws CLI (`aws sesv2 … --endpoint-url`):
+//! SigV4 with an organization's access key, and AWS's error names for a wrong
+//! secret, an unknown key, another region and a stale date.
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::tools::aws_cli;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// `aws sesv2 <args>` against `app` with the given key, nothing from ~/.aws.
+fn sesv2(aws: &str, app: &TestApp, key: (&str, &str), region: &str, args: &[&str]) -> Output {
+    Command::new(aws)
+        .args([
+            "sesv2",
+            "--endpoint-url",
+            &app.base,
+            "--region",
+            region,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", key.0)
+        .env("AWS_SECRET_ACCESS_KEY", key.1)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
+fn refused_as(output: &Output, name: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains(name), "expected {name}: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_signs_with_an_access_key_and_reads_the_account() {
+    let Some(aws) = aws_cli("the_aws_cli_signs_with_an_access_key_and_reads_the_account") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let acme = app.create_org("Acme", "en").await;
+    let new_key = || async {
+        let created = app
+            .json(
+                Method::POST,
+                "/api/v1/access-keys",
+                Some(&acme.key),
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        let field = |name: &str| created[name].as_str().unwrap().to_string();
+        (field("access_key_id"), field("secret_access_key"))
+    };
+    let (key_id, secret) = new_key().await;
+    let run = |key: (&str, &str), region: &str| {
+        tokio::task::block_in_place(|| sesv2(&aws, &app, key, region, &["get-account"]))
+    };
+
+    let ok = run((&key_id, &secret), "eu-central-1");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let account: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(account["SendQuota"]["Max24HourSend"], -1.0, "{account}");
+    assert_eq!(account["SendQuota"]["SentLast24Hours"], 0.0);
+    assert_eq!(account["EnforcementStatus"], "HEALTHY");
+    assert_eq!(account["ProductionAccessEnabled"], true);
+
+    let wrong = format!("{}x", &secret[..39]);
+    refused_as(
+        &run((&key_id, &wrong), "eu-central-1"),
+        "SignatureDoesNotMatch",
+    );
+    refused_as(
+        &run(("AKIAUNKNOWN000000000", &secret), "eu-central-1"),
+        "UnrecognizedClient",
+    );
+    refused_as(
+        &run((&key_id, &secret), "us-east-1"),
+        "SignatureDoesNotMatch",
+    );
+
+    // Revoked: refused at once.
+    let path = format!("/api/v1/access-keys/{key_id}");
+    app.json(
+        Method::DELETE,
+        &path,
+        Some(&acme.key),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    refused_as(
+        &run((&key_id, &secret), "eu-central-1"),
+        "UnrecognizedClient",
+    );
+
+    // absender's clock ten minutes ahead: the CLI's date is stale.
+    let (key_id, secret) = new_key().await;
+    assert!(run((&key_id, &secret), "eu-central-1").status.success());
+    app.advance(Duration::from_secs(600));
+    refused_as(&run((&key_id, &secret), "eu-central-1"), "InvalidSignature");
+}
+
+#[tokio::test]
+async fn an_unsigned_request_gets_aws_names_and_a_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(format!("{}/v2/email/account", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let headers = response.headers().clone();
+    assert_eq!(headers["x-amzn-ErrorType"], "MissingAuthenticationToken");
+    assert_eq!(headers["x-amzn-RequestId"].len(), 36);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].is_string());
+    let token = app
+        .http
+        .get(format!("{}/v2/email/account", app.base))
+        .header("X-Amz-Security-Token", "session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.headers()["x-amzn-ErrorType"], "UnrecognizedClient");
+}
