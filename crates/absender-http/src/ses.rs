@@ -118,11 +118,19 @@ impl FromRequest<App> for Signed {
                     format!("the body is larger than {MAX_BODY_BYTES} bytes"),
                 )
             })?;
+        // A value that is not visible ASCII could not be signed as received.
         let headers: Vec<(&str, &str)> = parts
             .headers
             .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-            .collect();
+            .map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                SesError::new(
+                    StatusCode::FORBIDDEN,
+                    "IncompleteSignature",
+                    "header values must be visible ASCII",
+                )
+            })?;
         let signed = SignedRequest {
             method: parts.method.as_str(),
             path: parts.uri.path(),

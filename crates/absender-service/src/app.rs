@@ -29,11 +29,24 @@ pub enum Caller {
 #[derive(Debug, Clone)]
 pub struct Organization {
     pub(crate) row: OrgRow,
+    /// Signed in with an SES access key: may use the API, not make keys.
+    by_access_key: bool,
 }
 
 impl Organization {
     pub(crate) fn new(row: OrgRow) -> Self {
-        Self { row }
+        Self {
+            row,
+            by_access_key: false,
+        }
+    }
+
+    /// An organization whose SES access key signed the request.
+    pub(crate) fn signed_by_access_key(row: OrgRow) -> Self {
+        Self {
+            row,
+            by_access_key: true,
+        }
     }
 
     /// Its id (`org_…`).
@@ -335,6 +348,11 @@ impl Caller {
                 "a rotated-out key may only use the API until its grace ends; use the new key"
                     .into(),
             )),
+            // A leaked access key must not make credentials that outlive it.
+            Caller::Org(org) if org.by_access_key => Err(ServiceError::Forbidden(
+                "an SES access key may send and read, not make keys or logins; use the API key"
+                    .into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -392,5 +410,41 @@ impl DefaultSenders {
     /// The platform's sender of a category's mail.
     pub fn of(&self, category: absender_core::Category) -> &EmailAddress {
         &self.0[&category]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_key_and_a_rotated_out_key_make_no_credentials() {
+        let row = OrgRow {
+            id: "org_a".into(),
+            name: "Acme".into(),
+            contact_email: "team@acme.test".into(),
+            locale: "en".into(),
+            custom_sender_enabled: true,
+            created_at: 0,
+            updated_at: 0,
+            by_previous_key: 0,
+        };
+        let current = Caller::Org(Organization::new(row.clone()));
+        assert!(current.require_current_key().is_ok());
+        let signed = Caller::Org(Organization::signed_by_access_key(row.clone()));
+        assert!(matches!(
+            signed.require_current_key(),
+            Err(ServiceError::Forbidden(_))
+        ));
+        assert!(signed.org().is_ok(), "it still acts for its organization");
+        let previous = OrgRow {
+            by_previous_key: 1,
+            ..row
+        };
+        let rotated = Caller::Org(Organization::new(previous));
+        assert!(matches!(
+            rotated.require_current_key(),
+            Err(ServiceError::Forbidden(_))
+        ));
     }
 }

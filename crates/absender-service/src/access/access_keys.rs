@@ -28,6 +28,11 @@ const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 /// AWS's secret access keys: 40 of base64's alphabet.
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// The seal's label: a secret opens only as this organization's key.
+fn seal_label(org_id: &str, access_key_id: &str) -> String {
+    format!("access-key:{org_id}:{access_key_id}")
+}
+
 fn view(row: AccessKeyRow, secret: Option<String>) -> AccessKey {
     AccessKey {
         id: row.id,
@@ -51,7 +56,7 @@ impl Access<'_> {
                 .app
                 .inner
                 .master_key
-                .seal(&access_key_id, secret.as_bytes()),
+                .seal(&seal_label(&org.id, &access_key_id), secret.as_bytes()),
             access_key_id,
             created_at: self.app.now_ms(),
         };
@@ -88,6 +93,11 @@ impl Access<'_> {
         let Some(authorization) = header("authorization") else {
             return Ok(Err(SigV4Error::MissingAuthenticationToken));
         };
+        if !sigv4::is_normal_path(request.path) {
+            return Ok(Err(SigV4Error::IncompleteSignature(
+                "the path must have no '.', '..' or empty segments".into(),
+            )));
+        }
         let auth = match Authorization::parse(authorization) {
             Ok(auth) => auth,
             Err(e) => return Ok(Err(e)),
@@ -134,7 +144,10 @@ impl Access<'_> {
             .app
             .inner
             .master_key
-            .open(&row.access_key_id, &row.secret_enc)
+            .open(
+                &seal_label(&row.org_id, &row.access_key_id),
+                &row.secret_enc,
+            )
             .map_err(|_| ServiceError::Internal("an access key's secret does not open".into()))?;
         let secret = String::from_utf8(secret)
             .map_err(|_| ServiceError::Internal("an access key's secret is not text".into()))?;
@@ -152,7 +165,7 @@ impl Access<'_> {
             .org(&row.org_id)
             .await?
             .ok_or_else(|| ServiceError::corrupt("access key without organization"))?;
-        Ok(Ok(Caller::Org(Organization::new(org))))
+        Ok(Ok(Caller::Org(Organization::signed_by_access_key(org))))
     }
 
     /// Revokes an access key at once (named by its id or its access key id).

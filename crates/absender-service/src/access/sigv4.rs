@@ -156,7 +156,9 @@ fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
     out
 }
 
-/// `%XX` sequences decoded (a bad one kept as it is); `+` stays `+`.
+/// `%XX` sequences decoded (a bad one kept as it is); `+` as a space, as
+/// the handlers' form parser reads it, so that `+` and `%2B` (which mean
+/// different things to them) never sign alike.
 fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -170,11 +172,24 @@ fn percent_decode(text: &str) -> Vec<u8> {
             out.push((h * 16 + l) as u8);
             i += 3;
         } else {
-            out.push(bytes[i]);
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
             i += 1;
         }
     }
     out
+}
+
+/// Whether `path` is in the form botocore signs without change (no `.`,
+/// `..` or empty segments): the router must see what the signature covers.
+pub fn is_normal_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    !rest.is_empty() && rest.split('/').all(|s| !matches!(s, "" | "." | ".."))
 }
 
 /// The path botocore signs for a non-S3 service: the received (encoded)
@@ -278,7 +293,8 @@ pub fn signature(secret: &str, auth: &Authorization, amz_date: &str, request: &R
 /// Milliseconds since the epoch of an `X-Amz-Date` (`yyyymmddThhmmssZ`).
 pub fn parse_amz_date(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
@@ -482,8 +498,17 @@ mod tests {
             "/v2/email/identities/events%2540acme.test"
         );
         assert_eq!(canonical_path("/a/./b/../c//d/"), "/a/c/d/");
+        assert!(
+            is_normal_path("/v2/email/account") && is_normal_path("/") && is_normal_path("/a/")
+        );
+        for odd in ["/a/./b", "/a/../b", "/a//b", "a/b", "/a/..", "//", "/a//"] {
+            assert!(!is_normal_path(odd), "{odd}");
+        }
         assert_eq!(canonical_path(""), "/");
         assert_eq!(canonical_query("b=2&a=%41&c"), "a=A&b=2&c=");
+        // `+` is a space to the handlers, so it signs as one, unlike `%2B`.
+        assert_eq!(canonical_query("a=x+y"), "a=x%20y");
+        assert_ne!(canonical_query("a=x+y"), canonical_query("a=x%2By"));
     }
 
     #[test]
@@ -500,5 +525,6 @@ mod tests {
         }
         assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160_000));
         assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
+        assert_eq!(parse_amz_date("20150830T+1+1+1Z"), None);
     }
 }
