@@ -11,13 +11,25 @@ use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use serde_json::json;
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/v2/email/account", get(get_account))
+        .route("/v2/email", any(not_offered))
+        .route("/v2/email/{*operation}", any(not_offered))
         .layer(axum::middleware::map_response(with_request_id))
+}
+
+/// Every other SES operation: checked like the rest, then refused plainly
+/// (never a 500 or a hang).
+async fn not_offered(_signed: Signed) -> SesError {
+    SesError::new(
+        StatusCode::BAD_REQUEST,
+        "BadRequestException",
+        "this operation is not supported by absender (yet); see the README's SES section",
+    )
 }
 
 /// An error in SES's form.

@@ -36,8 +36,9 @@ fn sesv2(aws: &str, app: &TestApp, key: (&str, &str), region: &str, args: &[&str
 
 fn refused_as(output: &Output, name: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{stderr}");
-    assert!(stderr.contains(name), "expected {name}: {stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains(name), "expected {name}: {stdout}{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,6 +110,19 @@ async fn the_aws_cli_signs_with_an_access_key_and_reads_the_account() {
     // absender's clock ten minutes ahead: the CLI's date is stale.
     let (key_id, secret) = new_key().await;
     assert!(run((&key_id, &secret), "eu-central-1").status.success());
+    // An operation absender does not offer: SES's plain refusal.
+    let pools = tokio::task::block_in_place(|| {
+        sesv2(
+            &aws,
+            &app,
+            (&key_id, &secret),
+            "eu-central-1",
+            &["list-dedicated-ip-pools"],
+        )
+    });
+    refused_as(&pools, "BadRequestException");
+    refused_as(&pools, "not supported by absender");
+
     app.advance(Duration::from_secs(600));
     refused_as(&run((&key_id, &secret), "eu-central-1"), "InvalidSignature");
 }
