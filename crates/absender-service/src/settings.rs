@@ -36,12 +36,39 @@ pub struct Settings {
 pub struct SesSettings {
     /// The region SigV4 credentials must be scoped to; `"*"` takes any.
     pub region: String,
+    /// With `region = "*"`: the regions whose SES SMTP password is taken
+    /// (an SMTP password names no region, so each is tried).
+    pub smtp_regions: Vec<String>,
 }
 
 impl Default for SesSettings {
     fn default() -> Self {
         Self {
             region: "eu-central-1".into(),
+            smtp_regions: [
+                "us-east-1",
+                "us-east-2",
+                "us-west-1",
+                "us-west-2",
+                "ca-central-1",
+                "eu-central-1",
+                "eu-central-2",
+                "eu-west-1",
+                "eu-west-2",
+                "eu-west-3",
+                "eu-north-1",
+                "eu-south-1",
+                "ap-south-1",
+                "ap-northeast-1",
+                "ap-northeast-2",
+                "ap-northeast-3",
+                "ap-southeast-1",
+                "ap-southeast-2",
+                "ap-southeast-3",
+                "sa-east-1",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

@@ -168,6 +168,52 @@ impl Access<'_> {
         Ok(Ok(Caller::Org(Organization::signed_by_access_key(org))))
     }
 
+    /// The organization of an SES SMTP login: an access key id and the
+    /// password AWS derives from its secret, for `[ses] region` (or, with
+    /// `"*"`, for any of `[ses] smtp_regions`).
+    pub(crate) async fn authenticate_ses_smtp(
+        &self,
+        access_key_id: &str,
+        password: &str,
+    ) -> Result<Option<Organization>, ServiceError> {
+        let store = &self.app.inner.store;
+        let Some(row) = store.access_key(access_key_id).await? else {
+            return Ok(None);
+        };
+        let secret = self.secret_of(&row)?;
+        let ses = &self.app.inner.settings.ses;
+        let regions = match ses.region.as_str() {
+            "*" => ses.smtp_regions.as_slice(),
+            _ => std::slice::from_ref(&ses.region),
+        };
+        // Every region is compared, so timing tells nothing about which.
+        let right = regions.iter().fold(false, |found, region| {
+            let expected = sigv4::ses_smtp_password(&secret, region);
+            found | crate::app::constant_time_eq(expected.as_bytes(), password.as_bytes())
+        });
+        if !right {
+            return Ok(None);
+        }
+        Ok(store
+            .org(&row.org_id)
+            .await?
+            .map(Organization::signed_by_access_key))
+    }
+
+    fn secret_of(&self, row: &AccessKeyRow) -> Result<String, ServiceError> {
+        let secret = self
+            .app
+            .inner
+            .master_key
+            .open(
+                &seal_label(&row.org_id, &row.access_key_id),
+                &row.secret_enc,
+            )
+            .map_err(|_| ServiceError::Internal("an access key's secret does not open".into()))?;
+        String::from_utf8(secret)
+            .map_err(|_| ServiceError::Internal("an access key's secret is not text".into()))
+    }
+
     /// Revokes an access key at once (named by its id or its access key id).
     pub async fn delete_access_key(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         let org = caller.org()?;

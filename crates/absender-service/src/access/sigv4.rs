@@ -278,6 +278,17 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac(&k_service, b"aws4_request")
 }
 
+/// The SMTP password AWS derives from a secret access key for `region`
+/// (AWS's documented SES SMTP credentials): the SigV4 key chain with the
+/// fixed date `11111111`, then "SendRawEmail", as base64 after a version byte 4.
+pub fn ses_smtp_password(secret: &str, region: &str) -> String {
+    use base64::Engine;
+    let key = signing_key(secret, "11111111", region, "ses");
+    let mut bytes = vec![0x04];
+    bytes.extend_from_slice(&hmac(&key, b"SendRawEmail"));
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// The signature (hex) of `request` at `amz_date` (`yyyymmddThhmmssZ`).
 pub fn signature(secret: &str, auth: &Authorization, amz_date: &str, request: &Request) -> String {
     let canonical = canonical_request(request, &auth.signed_headers);
@@ -509,6 +520,18 @@ mod tests {
         // `+` is a space to the handlers, so it signs as one, unlike `%2B`.
         assert_eq!(canonical_query("a=x+y"), "a=x%20y");
         assert_ne!(canonical_query("a=x+y"), canonical_query("a=x%2By"));
+    }
+
+    #[test]
+    fn ses_smtp_passwords_are_a_version_byte_and_a_keyed_hash() {
+        use base64::Engine;
+        let password = ses_smtp_password(SECRET, "eu-central-1");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&password)
+            .unwrap();
+        assert_eq!((bytes.len(), bytes[0]), (33, 4));
+        assert_ne!(password, ses_smtp_password(SECRET, "us-east-1"));
+        assert_ne!(password, ses_smtp_password("other", "eu-central-1"));
     }
 
     #[test]

@@ -79,12 +79,16 @@ impl Access<'_> {
         }
     }
 
-    /// The organization a submission login belongs to, if the password is right.
+    /// The organization a submission login belongs to, if the password is
+    /// right: an SMTP credential, or an SES access key with its SES SMTP password.
     pub async fn authenticate_smtp(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<Organization>, ServiceError> {
+        if username.starts_with("AKIA") {
+            return self.authenticate_ses_smtp(username, password).await;
+        }
         let Some(row) = self
             .app
             .inner

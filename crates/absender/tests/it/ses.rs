@@ -151,3 +151,81 @@ async fn an_unsigned_request_gets_aws_names_and_a_request_id() {
         .unwrap();
     assert_eq!(token.headers()["x-amzn-ErrorType"], "UnrecognizedClient");
 }
+
+/// AWS's documented derivation of an SES SMTP password, in Python (an
+/// implementation that is not absender's), then a submission with smtplib.
+const SMTPLIB_SEND: &str = r#"
+import base64, hashlib, hmac, smtplib, ssl, sys
+secret, region, port, user, subject = sys.argv[1:6]
+def sign(key, msg):
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+signature = sign(("AWS4" + secret).encode("utf-8"), "11111111")
+for part in (region, "ses", "aws4_request", "SendRawEmail"):
+    signature = sign(signature, part)
+password = base64.b64encode(bytes([4]) + signature).decode("utf-8")
+tls = ssl.create_default_context()
+tls.check_hostname = False
+tls.verify_mode = ssl.CERT_NONE
+with smtplib.SMTP("127.0.0.1", int(port), timeout=20) as smtp:
+    smtp.starttls(context=tls)
+    smtp.login(user, password)
+    smtp.sendmail("events@acme.test", ["guest@example.test"],
+        "From: Acme <events@acme.test>\r\nTo: <guest@example.test>\r\nSubject: " + subject + "\r\n\r\nSee you.\r\n")
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_key() {
+    let test = "python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_key";
+    let Some(python) = crate::tools::python_with_dkimpy(test) else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (org, _) = crate::messages::acme(&app).await;
+    let created = app
+        .json(
+            Method::POST,
+            "/api/v1/access-keys",
+            Some(&org.key),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let key_id = created["access_key_id"].as_str().unwrap();
+    let secret = created["secret_access_key"].as_str().unwrap();
+    let port = app.smtp_addr.port().to_string();
+    let send = |secret: &str, region: &str, subject: &str| {
+        tokio::task::block_in_place(|| {
+            Command::new(&python)
+                .args(["-c", SMTPLIB_SEND, secret, region, &port, key_id, subject])
+                .output()
+                .unwrap()
+        })
+    };
+    let sent = send(secret, "eu-central-1", "Buchung per SES SMTP");
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    // Accepted for Acme as a booking, through the same pipeline as any login.
+    let outbox = app.operator_outbox().await;
+    let booked = |outbox: &[Value]| {
+        outbox
+            .iter()
+            .filter(|m| m["org_id"] == org.id.as_str() && m["category"] == "booking")
+            .count()
+    };
+    assert_eq!(booked(&outbox), 1, "{outbox:?}");
+    // The password of another region, or of another secret, is no login.
+    for (secret, region) in [(secret, "us-east-1"), ("not-the-secret", "eu-central-1")] {
+        let refused = send(secret, region, "nope");
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("SMTPAuthenticationError"), "{stderr}");
+    }
+    assert_eq!(
+        booked(&app.operator_outbox().await),
+        1,
+        "nothing more was accepted"
+    );
+}
