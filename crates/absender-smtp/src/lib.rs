@@ -97,11 +97,30 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
-    /// Binds `listen` and serves sessions until stopped.
+    /// Binds `listen` and serves sessions (STARTTLS offered) until stopped.
     pub async fn start(
         listen: SocketAddr,
         settings: SmtpSettings,
         app: App,
+    ) -> std::io::Result<Self> {
+        Self::start_in(listen, settings, app, false).await
+    }
+
+    /// Binds `listen` and serves sessions over TLS from the first byte
+    /// (RFC 8314, port 465 style) until stopped.
+    pub async fn start_implicit_tls(
+        listen: SocketAddr,
+        settings: SmtpSettings,
+        app: App,
+    ) -> std::io::Result<Self> {
+        Self::start_in(listen, settings, app, true).await
+    }
+
+    async fn start_in(
+        listen: SocketAddr,
+        settings: SmtpSettings,
+        app: App,
+        implicit_tls: bool,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let local_addr = listener.local_addr()?;
@@ -130,8 +149,13 @@ impl SmtpServer {
                                 // what they don't cover (a client that stops
                                 // reading our replies, a stalled TLS handshake).
                                 let bound = settings.limits.session_timeout + Duration::from_secs(5);
-                                let session = session::serve(socket, peer, settings, app, gate);
-                                let _ = tokio::time::timeout(bound, session).await;
+                                if implicit_tls {
+                                    let session = session::serve_implicit_tls(socket, peer, settings, app, gate);
+                                    let _ = tokio::time::timeout(bound, session).await;
+                                } else {
+                                    let session = session::serve(socket, peer, settings, app, gate);
+                                    let _ = tokio::time::timeout(bound, session).await;
+                                }
                                 drop(admitted);
                             });
                         }

@@ -49,6 +49,58 @@ struct Session {
     inbound: bool,
 }
 
+impl Session {
+    fn new(peer: SocketAddr, settings: Arc<SmtpSettings>, app: App, gate: Arc<Gate>) -> Self {
+        Session {
+            trusted: settings.trusted_clients.contains(&peer.ip()),
+            deadline: Instant::now() + settings.limits.session_timeout,
+            app,
+            settings,
+            gate,
+            peer,
+            tls: false,
+            greeted: false,
+            org: None,
+            auth_failures: 0,
+            errors: 0,
+            mail_from: None,
+            sender_org: None,
+            recipients: Vec::new(),
+            inbound: false,
+        }
+    }
+}
+
+/// A session over TLS from the first byte (RFC 8314, port 465 style): the
+/// handshake, then the greeting; STARTTLS is not offered, AUTH is.
+pub(crate) async fn serve_implicit_tls<S>(
+    socket: S,
+    peer: SocketAddr,
+    settings: Arc<SmtpSettings>,
+    app: App,
+    gate: Arc<Gate>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut session = Session::new(peer, settings, app, gate);
+    let acceptor = TlsAcceptor::from(session.settings.tls.clone());
+    let handshake = session.in_time(acceptor.accept(socket)).await;
+    let outcome = match handshake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
+        Ok(stream) => {
+            session.tls = true;
+            match session.run(BufReader::new(stream), true).await {
+                Ok(_) => "completed",
+                Err(_) => "error",
+            }
+        }
+        Err(e) => {
+            tracing::info!(peer = %peer, error = %e, "SMTP TLS handshake failed");
+            "tls_failed"
+        }
+    };
+    session.app.metrics().smtp_session(outcome);
+}
+
 pub(crate) async fn serve<S>(
     socket: S,
     peer: SocketAddr,
@@ -58,23 +110,7 @@ pub(crate) async fn serve<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut session = Session {
-        trusted: settings.trusted_clients.contains(&peer.ip()),
-        deadline: Instant::now() + settings.limits.session_timeout,
-        app,
-        settings,
-        gate,
-        peer,
-        tls: false,
-        greeted: false,
-        org: None,
-        auth_failures: 0,
-        errors: 0,
-        mail_from: None,
-        sender_org: None,
-        recipients: Vec::new(),
-        inbound: false,
-    };
+    let mut session = Session::new(peer, settings, app, gate);
     let outcome = match session.run(BufReader::new(socket), true).await {
         Ok(Next::StartTls(socket)) => {
             let acceptor = TlsAcceptor::from(session.settings.tls.clone());

@@ -54,6 +54,9 @@ pub struct Config {
 pub struct SmtpConfig {
     /// Address and port; port 0 picks a free one (`ABSENDER_SMTP_LISTEN`).
     pub listen: SocketAddr,
+    /// A second listener with TLS from the first byte (RFC 8314, port 465
+    /// style), the same logins; none if unset.
+    pub listen_tls: Option<SocketAddr>,
     /// The name in the greeting and the generated certificate; the platform domain if unset.
     pub hostname: Option<String>,
     /// PEM certificate chain for STARTTLS; a self-signed one is generated if unset.
@@ -80,6 +83,7 @@ impl Default for SmtpConfig {
         let limits = absender_smtp::SmtpLimits::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 2587)),
+            listen_tls: None,
             hostname: None,
             tls_cert: None,
             tls_key: None,

@@ -29,6 +29,8 @@ pub struct Running {
     pub dns_addr: SocketAddr,
     /// Where SMTP submission listens.
     pub smtp_addr: SocketAddr,
+    /// Where SMTP submission with TLS from the first byte listens, if asked.
+    pub smtp_tls_addr: Option<SocketAddr>,
     /// The base of links in mails.
     pub public_url: String,
     /// The operator key, when this start generated it (shown once).
@@ -37,6 +39,7 @@ pub struct Running {
     pub app: App,
     dns: DnsServer,
     smtp: SmtpServer,
+    smtp_tls: Option<SmtpServer>,
     stop_checks: oneshot::Sender<()>,
     scheduler: JoinHandle<()>,
     stop_delivery: oneshot::Sender<()>,
@@ -62,9 +65,15 @@ impl Running {
         let _ = self.stop_checks.send(());
         let _ = self.stop_delivery.send(());
         let _ = self.stop_retention.send(());
-        let (http, (), checks, delivery, retention) = tokio::join!(
+        let smtp_tls = async {
+            if let Some(smtp) = self.smtp_tls {
+                smtp.stop().await;
+            }
+        };
+        let (http, (), (), checks, delivery, retention) = tokio::join!(
             self.task,
             self.smtp.stop(),
+            smtp_tls,
             self.scheduler,
             self.delivery,
             self.retention
@@ -202,10 +211,20 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         })
     };
 
-    let smtp = SmtpServer::start(config.smtp.listen, smtp_settings(config)?, app.clone())
+    let submission = smtp_settings(config)?;
+    let smtp = SmtpServer::start(config.smtp.listen, submission.clone(), app.clone())
         .await
         .with_context(|| format!("binding SMTP to {}", config.smtp.listen))?;
     let smtp_addr = smtp.local_addr();
+    let smtp_tls = match config.smtp.listen_tls {
+        Some(listen) => Some(
+            SmtpServer::start_implicit_tls(listen, submission, app.clone())
+                .await
+                .with_context(|| format!("binding SMTP with TLS to {listen}"))?,
+        ),
+        None => None,
+    };
+    let smtp_tls_addr = smtp_tls.as_ref().map(SmtpServer::local_addr);
 
     let router = absender_http::router(app.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -230,6 +249,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         dns,
         smtp_addr,
         smtp,
+        smtp_tls_addr,
+        smtp_tls,
         stop_checks,
         scheduler,
         stop_delivery,

@@ -35,8 +35,12 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         println!("admin key (shown once, store it now): {key}");
     }
     // One parseable line for scripts and tests.
+    let smtp_tls = running
+        .smtp_tls_addr
+        .map(|addr| format!(" smtp_tls={addr}"))
+        .unwrap_or_default();
     println!(
-        "absender listening http={} dns={} smtp={} public_url={}",
+        "absender listening http={} dns={} smtp={}{smtp_tls} public_url={}",
         running.http_addr, running.dns_addr, running.smtp_addr, running.public_url
     );
     running

@@ -232,6 +232,11 @@ impl TestApp {
         verify_link_in(full["text"].as_str().unwrap()).expect("a link in the mail")
     }
 
+    /// Where SMTP with TLS from the first byte listens (`smtp.listen_tls`).
+    pub fn smtp_tls_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().unwrap().smtp_tls_addr
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }

@@ -156,7 +156,7 @@ async fn an_unsigned_request_gets_aws_names_and_a_request_id() {
 /// implementation that is not absender's), then a submission with smtplib.
 const SMTPLIB_SEND: &str = r#"
 import base64, hashlib, hmac, smtplib, ssl, sys
-secret, region, port, user, subject = sys.argv[1:6]
+secret, region, port, user, subject, mode = sys.argv[1:7]
 def sign(key, msg):
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 signature = sign(("AWS4" + secret).encode("utf-8"), "11111111")
@@ -166,8 +166,12 @@ password = base64.b64encode(bytes([4]) + signature).decode("utf-8")
 tls = ssl.create_default_context()
 tls.check_hostname = False
 tls.verify_mode = ssl.CERT_NONE
-with smtplib.SMTP("127.0.0.1", int(port), timeout=20) as smtp:
+if mode == "implicit":
+    smtp = smtplib.SMTP_SSL("127.0.0.1", int(port), timeout=20, context=tls)
+else:
+    smtp = smtplib.SMTP("127.0.0.1", int(port), timeout=20)
     smtp.starttls(context=tls)
+with smtp:
     smtp.login(user, password)
     smtp.sendmail("events@acme.test", ["guest@example.test"],
         "From: Acme <events@acme.test>\r\nTo: <guest@example.test>\r\nSubject: " + subject + "\r\n\r\nSee you.\r\n")
@@ -179,7 +183,14 @@ async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_
     let Some(python) = crate::tools::python_with_dkimpy(test) else {
         return;
     };
-    let app = spawn_app().await;
+    // Both listeners: STARTTLS, and TLS from the first byte (port 465 style).
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    config.smtp.listen_tls = Some("127.0.0.1:0".parse().unwrap());
+    let app = crate::helpers::spawn_with(config, Some(dir)).await;
     let (org, _) = crate::messages::acme(&app).await;
     let created = app
         .json(
@@ -192,14 +203,27 @@ async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_
         .await;
     let key_id = created["access_key_id"].as_str().unwrap();
     let secret = created["secret_access_key"].as_str().unwrap();
-    let port = app.smtp_addr.port().to_string();
-    let send = |secret: &str, region: &str, subject: &str| {
+    let starttls = app.smtp_addr.port().to_string();
+    let implicit = app.smtp_tls_addr().unwrap().port().to_string();
+    let send_to = |port: &str, mode: &str, secret: &str, region: &str, subject: &str| {
         tokio::task::block_in_place(|| {
             Command::new(&python)
-                .args(["-c", SMTPLIB_SEND, secret, region, &port, key_id, subject])
+                .args([
+                    "-c",
+                    SMTPLIB_SEND,
+                    secret,
+                    region,
+                    port,
+                    key_id,
+                    subject,
+                    mode,
+                ])
                 .output()
                 .unwrap()
         })
+    };
+    let send = |secret: &str, region: &str, subject: &str| {
+        send_to(&starttls, "starttls", secret, region, subject)
     };
     let sent = send(secret, "eu-central-1", "Buchung per SES SMTP");
     assert!(
@@ -228,4 +252,12 @@ async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_
         1,
         "nothing more was accepted"
     );
+    // The same login over TLS from the first byte.
+    let sent = send_to(&implicit, "implicit", secret, "eu-central-1", "Port 465");
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(booked(&app.operator_outbox().await), 2);
 }
