@@ -50,6 +50,31 @@ struct Session {
 }
 
 impl Session {
+    /// The TLS handshake on `socket`, then the session over it; what it came to.
+    async fn over_tls<S>(&mut self, socket: S, greet: bool) -> &'static str
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let acceptor = TlsAcceptor::from(self.settings.tls.clone());
+        let handshake = self.in_time(acceptor.accept(socket)).await;
+        match handshake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
+            Ok(stream) => {
+                // RFC 3207: forget everything learned before TLS.
+                self.tls = true;
+                self.greeted = false;
+                self.reset();
+                match self.run(BufReader::new(stream), greet).await {
+                    Ok(_) => "completed",
+                    Err(_) => "error",
+                }
+            }
+            Err(e) => {
+                tracing::info!(peer = %self.peer, error = %e, "SMTP TLS handshake failed");
+                "tls_failed"
+            }
+        }
+    }
+
     fn new(peer: SocketAddr, settings: Arc<SmtpSettings>, app: App, gate: Arc<Gate>) -> Self {
         Session {
             trusted: settings.trusted_clients.contains(&peer.ip()),
@@ -83,21 +108,7 @@ pub(crate) async fn serve_implicit_tls<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut session = Session::new(peer, settings, app, gate);
-    let acceptor = TlsAcceptor::from(session.settings.tls.clone());
-    let handshake = session.in_time(acceptor.accept(socket)).await;
-    let outcome = match handshake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
-        Ok(stream) => {
-            session.tls = true;
-            match session.run(BufReader::new(stream), true).await {
-                Ok(_) => "completed",
-                Err(_) => "error",
-            }
-        }
-        Err(e) => {
-            tracing::info!(peer = %peer, error = %e, "SMTP TLS handshake failed");
-            "tls_failed"
-        }
-    };
+    let outcome = session.over_tls(socket, true).await;
     session.app.metrics().smtp_session(outcome);
 }
 
@@ -112,26 +123,7 @@ pub(crate) async fn serve<S>(
 {
     let mut session = Session::new(peer, settings, app, gate);
     let outcome = match session.run(BufReader::new(socket), true).await {
-        Ok(Next::StartTls(socket)) => {
-            let acceptor = TlsAcceptor::from(session.settings.tls.clone());
-            let handshake = session.in_time(acceptor.accept(socket)).await;
-            match handshake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
-                Ok(stream) => {
-                    // RFC 3207: forget everything learned before TLS.
-                    session.tls = true;
-                    session.greeted = false;
-                    session.reset();
-                    match session.run(BufReader::new(stream), false).await {
-                        Ok(_) => "completed",
-                        Err(_) => "error",
-                    }
-                }
-                Err(e) => {
-                    tracing::info!(peer = %peer, error = %e, "SMTP TLS handshake failed");
-                    "tls_failed"
-                }
-            }
-        }
+        Ok(Next::StartTls(socket)) => session.over_tls(socket, false).await,
         Ok(Next::Done) => "completed",
         Err(_) => "error",
     };

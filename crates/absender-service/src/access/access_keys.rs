@@ -140,17 +140,7 @@ impl Access<'_> {
                 "The security token included in the request is invalid.".into(),
             )));
         };
-        let secret = self
-            .app
-            .inner
-            .master_key
-            .open(
-                &seal_label(&row.org_id, &row.access_key_id),
-                &row.secret_enc,
-            )
-            .map_err(|_| ServiceError::Internal("an access key's secret does not open".into()))?;
-        let secret = String::from_utf8(secret)
-            .map_err(|_| ServiceError::Internal("an access key's secret is not text".into()))?;
+        let secret = self.secret_of(&row)?;
         let signed = sigv4::Request {
             method: request.method,
             path: request.path,
