@@ -8,15 +8,20 @@ use absender_service::access::access_keys::SignedRequest;
 use absender_service::secrets::random_string;
 use absender_service::{App, Caller, ServiceError};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
+use serde::Deserialize;
 use serde_json::json;
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/v2/email/account", get(get_account))
+        // Older models name ListEmailIdentities by GET, newer ones by POST.
+        .route("/v2/email/identities", get(list_identities_by_query))
+        .route("/v2/email/list-identities", post(list_identities_by_body))
         .route("/v2/email", any(not_offered))
         .route("/v2/email/{*operation}", any(not_offered))
         .layer(axum::middleware::map_response(with_request_id))
@@ -109,11 +114,40 @@ async fn with_request_id(mut response: Response) -> Response {
     response
 }
 
-/// A request whose SigV4 signature holds: who signed it. (The body was
-/// read to check the signature; operations with a body take it from here
-/// when they come.)
+/// A request whose SigV4 signature holds: who signed it, its query and its body.
 pub struct Signed {
     pub caller: Caller,
+    pub query: String,
+    pub body: Bytes,
+}
+
+impl Signed {
+    /// The JSON body as `T` (an empty body as `{}`).
+    fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, SesError> {
+        let body: &[u8] = if self.body.is_empty() {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body).map_err(|e| {
+            SesError::new(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                e.to_string(),
+            )
+        })
+    }
+
+    /// The query as `T`.
+    fn query<T: serde::de::DeserializeOwned>(&self) -> Result<T, SesError> {
+        serde_urlencoded::from_str(&self.query).map_err(|e| {
+            SesError::new(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                e.to_string(),
+            )
+        })
+    }
 }
 
 impl FromRequest<App> for Signed {
@@ -151,7 +185,11 @@ impl FromRequest<App> for Signed {
             body: &body,
         };
         match app.access().authenticate_sigv4(&signed).await {
-            Ok(Ok(caller)) => Ok(Signed { caller }),
+            Ok(Ok(caller)) => Ok(Signed {
+                caller,
+                query: parts.uri.query().unwrap_or("").to_string(),
+                body,
+            }),
             Ok(Err(refused)) => Err(SesError::new(
                 StatusCode::FORBIDDEN,
                 refused.name(),
@@ -166,4 +204,42 @@ impl FromRequest<App> for Signed {
 async fn get_account(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
     let account = app.ses().get_account(&signed.caller).await?;
     Ok(axum::Json(account).into_response())
+}
+
+/// `ListEmailIdentities`' paging, in the query (GET) or the body (POST).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Paging {
+    page_size: Option<usize>,
+    next_token: Option<String>,
+}
+
+async fn list_identities(app: &App, signed: &Signed, paging: Paging) -> Result<Response, SesError> {
+    let page = app
+        .ses()
+        .list_email_identities(
+            &signed.caller,
+            paging.page_size,
+            paging.next_token.as_deref(),
+        )
+        .await?;
+    Ok(axum::Json(page).into_response())
+}
+
+/// `ListEmailIdentities` as `GET /v2/email/identities?PageSize=&NextToken=`.
+async fn list_identities_by_query(
+    State(app): State<App>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let paging = signed.query()?;
+    list_identities(&app, &signed, paging).await
+}
+
+/// `ListEmailIdentities` as `POST /v2/email/list-identities` with a JSON body.
+async fn list_identities_by_body(
+    State(app): State<App>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let paging = signed.json()?;
+    list_identities(&app, &signed, paging).await
 }

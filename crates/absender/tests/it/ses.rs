@@ -261,3 +261,126 @@ async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_
     );
     assert_eq!(booked(&app.operator_outbox().await), 2);
 }
+
+/// botocore's own signer on a request the aws CLI does not make: the newer
+/// model's `POST /v2/email/list-identities` with a JSON body.
+const BOTOCORE_POST: &str = r#"
+import json, sys, urllib.request
+try:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+except ImportError:  # the aws CLI 1.46 carries its own botocore
+    from awscli.botocore.auth import SigV4Auth
+    from awscli.botocore.awsrequest import AWSRequest
+    from awscli.botocore.credentials import Credentials
+base, key, secret = sys.argv[1:4]
+body = json.dumps({"PageSize": 1})
+request = AWSRequest(method="POST", url=base + "/v2/email/list-identities", data=body,
+                     headers={"Content-Type": "application/json"})
+SigV4Auth(Credentials(key, secret), "ses", "eu-central-1").add_auth(request)
+prepared = request.prepare()
+answer = urllib.request.urlopen(urllib.request.Request(
+    prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST"))
+print(answer.read().decode())
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_are_listed_by_either_model_a_page_at_a_time() {
+    let test = "identities_are_listed_by_either_model_a_page_at_a_time";
+    let (Some(aws), Some(python)) = (aws_cli(test), crate::tools::python_with_dkimpy(test)) else {
+        return;
+    };
+    let app = spawn_app().await;
+    let acme = app.upgraded_org("Acme", "en").await;
+    for address in ["events@acme.test", "tickets@acme.test"] {
+        app.request_identity(&acme, address, "all").await;
+    }
+    let created = app
+        .json(
+            Method::POST,
+            "/api/v1/access-keys",
+            Some(&acme.key),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let key = (
+        created["access_key_id"].as_str().unwrap(),
+        created["secret_access_key"].as_str().unwrap(),
+    );
+    // The aws CLI (GET /v2/email/identities), a page at a time by NextToken.
+    let page = |extra: &[&str]| {
+        let mut args = vec!["list-email-identities", "--page-size", "1"];
+        args.extend_from_slice(extra);
+        let out = tokio::task::block_in_place(|| sesv2(&aws, &app, key, "eu-central-1", &args));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = page(&[]);
+    assert_eq!(
+        first["EmailIdentities"].as_array().unwrap().len(),
+        1,
+        "{first}"
+    );
+    assert_eq!(first["EmailIdentities"][0]["IdentityType"], "EMAIL_ADDRESS");
+    assert_eq!(first["EmailIdentities"][0]["VerificationStatus"], "PENDING");
+    let token = first["NextToken"].as_str().unwrap();
+    let second = page(&["--next-token", token]);
+    assert!(second.get("NextToken").is_none(), "the last page: {second}");
+    let mut names =
+        [&first, &second].map(|p| p["EmailIdentities"][0]["IdentityName"].as_str().unwrap());
+    names.sort_unstable();
+    assert_eq!(names, ["events@acme.test", "tickets@acme.test"]);
+
+    // botocore's signer, the newer model's POST: one page and a token.
+    let posted = tokio::task::block_in_place(|| {
+        Command::new(&python)
+            .args(["-c", BOTOCORE_POST, &app.base, key.0, key.1])
+            .output()
+            .unwrap()
+    });
+    assert!(
+        posted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&posted.stderr)
+    );
+    let page: Value = serde_json::from_slice(&posted.stdout).unwrap();
+    assert_eq!(
+        page["EmailIdentities"].as_array().unwrap().len(),
+        1,
+        "{page}"
+    );
+    assert!(page["NextToken"].is_string(), "{page}");
+
+    // Another organization's key sees none of them.
+    let other = app.create_org("Other", "en").await;
+    let theirs = app
+        .json(
+            Method::POST,
+            "/api/v1/access-keys",
+            Some(&other.key),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let theirs_key = (
+        theirs["access_key_id"].as_str().unwrap(),
+        theirs["secret_access_key"].as_str().unwrap(),
+    );
+    let none = tokio::task::block_in_place(|| {
+        sesv2(
+            &aws,
+            &app,
+            theirs_key,
+            "eu-central-1",
+            &["list-email-identities"],
+        )
+    });
+    let none: Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(none["EmailIdentities"], serde_json::json!([]));
+}
