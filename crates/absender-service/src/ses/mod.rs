@@ -69,24 +69,30 @@ impl Ses<'_> {
                 message: format!("PageSize must be 1 to {MAX_PAGE_SIZE}"),
             });
         }
-        let mut identities = self.app.identities().list_identities(caller).await?;
-        identities.sort_by(|a, b| a.id.cmp(&b.id));
-        let after: Vec<_> = identities
+        // The rows alone: a listing needs no check results or findings.
+        let org = caller.org()?;
+        let mut rows = self.app.inner.store.list_identities(&org.id).await?;
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        let after: Vec<_> = rows
             .into_iter()
-            .filter(|i| next_token.is_none_or(|token| i.id.as_str() > token))
+            .filter(|r| next_token.is_none_or(|token| r.id.as_str() > token))
             .collect();
         let next_token = (after.len() > size).then(|| after[size - 1].id.clone());
-        Ok(IdentityPage {
-            email_identities: after
-                .into_iter()
-                .take(size)
-                .map(|i| IdentityInfo {
+        let email_identities = after
+            .into_iter()
+            .take(size)
+            .map(|row| {
+                let identity = crate::identity::requests::load(row)?;
+                Ok(IdentityInfo {
                     identity_type: "EMAIL_ADDRESS",
-                    identity_name: i.address,
+                    verification_status: identity.parts.overall(),
+                    identity_name: identity.row.address,
                     sending_enabled: true,
-                    verification_status: i.status,
                 })
-                .collect(),
+            })
+            .collect::<Result<_, ServiceError>>()?;
+        Ok(IdentityPage {
+            email_identities,
             next_token,
         })
     }

@@ -232,6 +232,21 @@ impl TestApp {
         verify_link_in(full["text"].as_str().unwrap()).expect("a link in the mail")
     }
 
+    /// A new SES access key of `org`: (access key id, secret access key).
+    pub async fn access_key(&self, org: &Org) -> (String, String) {
+        let created = self
+            .json(
+                Method::POST,
+                "/api/v1/access-keys",
+                Some(&org.key),
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        let field = |name: &str| created[name].as_str().unwrap().to_string();
+        (field("access_key_id"), field("secret_access_key"))
+    }
+
     /// Where SMTP with TLS from the first byte listens (`smtp.listen_tls`).
     pub fn smtp_tls_addr(&self) -> Option<std::net::SocketAddr> {
         self.running.as_ref().unwrap().smtp_tls_addr

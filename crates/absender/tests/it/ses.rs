@@ -48,20 +48,7 @@ async fn the_aws_cli_signs_with_an_access_key_and_reads_the_account() {
     };
     let app = spawn_app().await;
     let acme = app.create_org("Acme", "en").await;
-    let new_key = || async {
-        let created = app
-            .json(
-                Method::POST,
-                "/api/v1/access-keys",
-                Some(&acme.key),
-                None,
-                StatusCode::CREATED,
-            )
-            .await;
-        let field = |name: &str| created[name].as_str().unwrap().to_string();
-        (field("access_key_id"), field("secret_access_key"))
-    };
-    let (key_id, secret) = new_key().await;
+    let (key_id, secret) = app.access_key(&acme).await;
     let run = |key: (&str, &str), region: &str| {
         tokio::task::block_in_place(|| sesv2(&aws, &app, key, region, &["get-account"]))
     };
@@ -108,7 +95,7 @@ async fn the_aws_cli_signs_with_an_access_key_and_reads_the_account() {
     );
 
     // absender's clock ten minutes ahead: the CLI's date is stale.
-    let (key_id, secret) = new_key().await;
+    let (key_id, secret) = app.access_key(&acme).await;
     assert!(run((&key_id, &secret), "eu-central-1").status.success());
     // An operation absender does not offer: SES's plain refusal.
     let pools = tokio::task::block_in_place(|| {
@@ -192,17 +179,8 @@ async fn python_smtplib_sends_with_the_ses_smtp_password_derived_from_an_access_
     config.smtp.listen_tls = Some("127.0.0.1:0".parse().unwrap());
     let app = crate::helpers::spawn_with(config, Some(dir)).await;
     let (org, _) = crate::messages::acme(&app).await;
-    let created = app
-        .json(
-            Method::POST,
-            "/api/v1/access-keys",
-            Some(&org.key),
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
-    let key_id = created["access_key_id"].as_str().unwrap();
-    let secret = created["secret_access_key"].as_str().unwrap();
+    let (key_id, secret) = app.access_key(&org).await;
+    let (key_id, secret) = (key_id.as_str(), secret.as_str());
     let starttls = app.smtp_addr.port().to_string();
     let implicit = app.smtp_tls_addr().unwrap().port().to_string();
     let send_to = |port: &str, mode: &str, secret: &str, region: &str, subject: &str| {
@@ -296,19 +274,8 @@ async fn identities_are_listed_by_either_model_a_page_at_a_time() {
     for address in ["events@acme.test", "tickets@acme.test"] {
         app.request_identity(&acme, address, "all").await;
     }
-    let created = app
-        .json(
-            Method::POST,
-            "/api/v1/access-keys",
-            Some(&acme.key),
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
-    let key = (
-        created["access_key_id"].as_str().unwrap(),
-        created["secret_access_key"].as_str().unwrap(),
-    );
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
     // The aws CLI (GET /v2/email/identities), a page at a time by NextToken.
     let page = |extra: &[&str]| {
         let mut args = vec!["list-email-identities", "--page-size", "1"];
@@ -359,19 +326,8 @@ async fn identities_are_listed_by_either_model_a_page_at_a_time() {
 
     // Another organization's key sees none of them.
     let other = app.create_org("Other", "en").await;
-    let theirs = app
-        .json(
-            Method::POST,
-            "/api/v1/access-keys",
-            Some(&other.key),
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
-    let theirs_key = (
-        theirs["access_key_id"].as_str().unwrap(),
-        theirs["secret_access_key"].as_str().unwrap(),
-    );
+    let (their_id, their_secret) = app.access_key(&other).await;
+    let theirs_key = (their_id.as_str(), their_secret.as_str());
     let none = tokio::task::block_in_place(|| {
         sesv2(
             &aws,
