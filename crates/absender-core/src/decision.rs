@@ -39,8 +39,9 @@ pub struct PartState {
 /// An identity as the check finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Before {
-    /// The address part (confirmed by its owner, not by DNS).
-    pub address: Status,
+    /// The address part (confirmed by its owner, not by DNS); `None` for
+    /// a domain identity.
+    pub address: Option<Status>,
     pub dkim: PartState,
     pub spf: PartState,
     pub mail_from: PartState,
@@ -59,7 +60,11 @@ impl Before {
 
     /// The identity's status: every required part (MAIL FROM is optional).
     pub fn overall(&self) -> Status {
-        Status::overall([self.address, self.dkim.status, self.spf.status])
+        Status::overall(
+            self.address
+                .into_iter()
+                .chain([self.dkim.status, self.spf.status]),
+        )
     }
 }
 
@@ -158,7 +163,7 @@ pub fn decide(
     })
     .collect();
     let overall_before = before.overall();
-    let overall_after = Status::overall([before.address, dkim, spf]);
+    let overall_after = Status::overall(before.address.into_iter().chain([dkim, spf]));
     if overall_before != overall_after {
         changes.push(Change {
             part: None,
@@ -219,7 +224,7 @@ mod tests {
     /// An identity whose address is `address` and whose DNS parts are as given.
     fn identity(address: Status, dkim: Status, spf: Status, mail_from: Status) -> Before {
         Before {
-            address,
+            address: Some(address),
             dkim: state(dkim),
             spf: state(spf),
             mail_from: state(mail_from),
@@ -277,6 +282,26 @@ mod tests {
         assert!(
             d.changes.iter().all(|c| c.part.is_some()),
             "no identity change"
+        );
+    }
+
+    #[test]
+    fn a_domain_identity_succeeds_when_its_dns_does() {
+        let before = Before {
+            address: None,
+            ..identity(Pending, Pending, Pending, NotStarted)
+        };
+        let d = decide(
+            &before,
+            &verdicts(Verified, Verified, NotVerified),
+            H,
+            &SCHEDULE,
+        );
+        assert_eq!(d.overall_after, Success);
+        assert!(
+            d.changes
+                .iter()
+                .any(|c| c.part.is_none() && c.to == Success)
         );
     }
 

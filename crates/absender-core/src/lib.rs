@@ -27,7 +27,7 @@ pub mod verification;
 pub use address::{AddressError, Domain, EmailAddress};
 pub use category::{Category, Scope};
 pub use dns::{DnsName, LocalRecordData, LocalRecordType};
-pub use identity::IdentityParts;
+pub use identity::{IdentityKind, IdentityParts};
 pub use locale::Locale;
 pub use records::{DnsRecord, PlatformDns, RecordPurpose, RecordType};
 pub use selector::Selector;

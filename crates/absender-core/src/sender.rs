@@ -2,15 +2,52 @@
 //! address a mail goes out from, and when a custom address may be chosen.
 //! Nothing is ever sent from an address that is not verified.
 
-use crate::{Category, EmailAddress, Scope, Status};
+use crate::{Category, Domain, EmailAddress, Scope, Status};
+use std::fmt;
+
+/// What an identity lets its organization send from.
+#[derive(Debug, Clone, Copy)]
+pub enum Verifies<'a> {
+    /// One mailbox.
+    Address(&'a EmailAddress),
+    /// Every address at the domain (not its subdomains).
+    Domain(&'a Domain),
+}
+
+impl Verifies<'_> {
+    /// Whether mail from `from` may use this identity.
+    pub fn covers(&self, from: &EmailAddress) -> bool {
+        match self {
+            Self::Address(address) => same_mailbox(address, from),
+            Self::Domain(domain) => from.domain() == *domain,
+        }
+    }
+
+    /// The address, for an address identity.
+    pub fn address(&self) -> Option<&EmailAddress> {
+        match self {
+            Self::Address(address) => Some(address),
+            Self::Domain(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Verifies<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Address(address) => address.fmt(f),
+            Self::Domain(domain) => domain.fmt(f),
+        }
+    }
+}
 
 /// An identity of the sending organization, as the rule sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct SenderIdentity<'a> {
     /// The identity's id.
     pub id: &'a str,
-    /// Its address.
-    pub address: &'a EmailAddress,
+    /// Its address or domain.
+    pub verifies: Verifies<'a>,
     /// Which categories it may carry.
     pub scope: Scope,
     /// Its overall status.
@@ -67,6 +104,25 @@ fn same_mailbox(a: &EmailAddress, b: &EmailAddress) -> bool {
     a.domain() == b.domain() && a.local_part().eq_ignore_ascii_case(b.local_part())
 }
 
+/// The verified identity that lets the organization send from `from`
+/// (mail of `category`, when known): of those that cover the address, one
+/// whose scope allows the category, an address identity before a domain.
+pub fn covering<'s, 'a>(
+    identities: &'s [SenderIdentity<'a>],
+    from: &EmailAddress,
+    category: Option<Category>,
+) -> Option<&'s SenderIdentity<'a>> {
+    identities
+        .iter()
+        .filter(|i| i.status == Status::Success && i.verifies.covers(from))
+        .max_by_key(|i| {
+            (
+                category.is_none_or(|c| i.scope.allows(c)),
+                matches!(i.verifies, Verifies::Address(_)),
+            )
+        })
+}
+
 /// Why `identity` may not be the sender of `category` right now, if it may not.
 pub fn unusable_reason(identity: &SenderIdentity<'_>, category: Category) -> Option<String> {
     if category == Category::System {
@@ -74,13 +130,13 @@ pub fn unusable_reason(identity: &SenderIdentity<'_>, category: Category) -> Opt
     } else if !identity.scope.allows(category) {
         Some(format!(
             "{} may not send {}",
-            identity.address,
+            identity.verifies,
             category.as_str()
         ))
     } else if identity.status != Status::Success {
         Some(format!(
             "{} is {}",
-            identity.address,
+            identity.verifies,
             identity.status.as_str()
         ))
     } else {
@@ -117,9 +173,7 @@ pub fn choose_sender(
         if !upgraded {
             return Err(SenderRefusal::UpgradeRequired(from.to_string()));
         }
-        let identity = identities
-            .iter()
-            .find(|i| same_mailbox(i.address, from) && i.status == Status::Success)
+        let identity = covering(identities, from, Some(category))
             .ok_or_else(|| SenderRefusal::NotVerified(from.to_string()))?;
         if !identity.scope.allows(category) {
             return Err(SenderRefusal::ScopeForbids {
@@ -129,7 +183,8 @@ pub fn choose_sender(
         }
         return Ok(Sender::Custom {
             identity_id: identity.id.to_string(),
-            address: identity.address.clone(),
+            // An address identity's own spelling; any address of a domain's.
+            address: identity.verifies.address().unwrap_or(from).clone(),
         });
     }
     let chosen = chosen.and_then(|id| identities.iter().find(|i| i.id == id));
@@ -141,21 +196,35 @@ pub fn choose_sender(
         }),
         Some(identity) if !upgraded => Ok(Sender::Default {
             address: default.clone(),
-            reply_to: (category != Category::System).then(|| identity.address.clone()),
+            reply_to: reply_to(identity, category),
             fallback_reason: Some(UPGRADE_DISABLED.to_string()),
         }),
-        Some(identity) => match unusable_reason(identity, category) {
-            None => Ok(Sender::Custom {
+        Some(identity) => match (unusable_reason(identity, category), identity.verifies) {
+            (None, Verifies::Address(address)) => Ok(Sender::Custom {
                 identity_id: identity.id.to_string(),
-                address: identity.address.clone(),
+                address: address.clone(),
             }),
-            Some(reason) => Ok(Sender::Default {
+            // Send settings take address identities only; a domain has no
+            // one address to send from.
+            (None, Verifies::Domain(domain)) => Ok(Sender::Default {
                 address: default.clone(),
-                reply_to: (category != Category::System).then(|| identity.address.clone()),
+                reply_to: None,
+                fallback_reason: Some(format!("{domain} is a domain, not an address")),
+            }),
+            (Some(reason), _) => Ok(Sender::Default {
+                address: default.clone(),
+                reply_to: reply_to(identity, category),
                 fallback_reason: Some(reason),
             }),
         },
     }
+}
+
+/// The chosen address kept as Reply-To when the default sends instead.
+fn reply_to(identity: &SenderIdentity<'_>, category: Category) -> Option<EmailAddress> {
+    (category != Category::System)
+        .then(|| identity.verifies.address().cloned())
+        .flatten()
 }
 
 #[cfg(test)]
@@ -176,19 +245,19 @@ mod tests {
         let identities = [
             SenderIdentity {
                 id: "i1",
-                address: &events,
+                verifies: Verifies::Address(&events),
                 scope: Scope::Recipients,
                 status: Status::Success,
             },
             SenderIdentity {
                 id: "i2",
-                address: &info,
+                verifies: Verifies::Address(&info),
                 scope: Scope::All,
                 status: Status::Success,
             },
             SenderIdentity {
                 id: "i3",
-                address: &new,
+                verifies: Verifies::Address(&new),
                 scope: Scope::All,
                 status: Status::Pending,
             },
@@ -240,7 +309,7 @@ mod tests {
         let with = |status| {
             [SenderIdentity {
                 id: "i1",
-                address: &events,
+                verifies: Verifies::Address(&events),
                 scope: Scope::Recipients,
                 status,
             }]
@@ -298,12 +367,95 @@ mod tests {
     }
 
     #[test]
+    fn a_verified_domain_covers_every_address_at_it_and_nothing_else() {
+        let acme = Domain::parse("acme.test").unwrap();
+        let events = addr("events@acme.test");
+        let default = addr("buchung@absender.test");
+        let identities = [
+            SenderIdentity {
+                id: "d1",
+                verifies: Verifies::Domain(&acme),
+                scope: Scope::All,
+                status: Status::Success,
+            },
+            SenderIdentity {
+                id: "i1",
+                verifies: Verifies::Address(&events),
+                scope: Scope::Recipients,
+                status: Status::Success,
+            },
+        ];
+        let choose = |category, from: &str| {
+            choose_sender(
+                category,
+                Some(&addr(from)),
+                &identities,
+                None,
+                &default,
+                true,
+            )
+        };
+        assert_eq!(
+            choose(Category::AccountNotification, "Kasse@acme.test"),
+            Ok(Sender::Custom {
+                identity_id: "d1".into(),
+                address: addr("Kasse@acme.test"),
+            })
+        );
+        // The domain's wider scope serves where the address's would not.
+        assert!(
+            matches!(choose(Category::AccountNotification, "events@acme.test"), Ok(Sender::Custom { identity_id, .. }) if identity_id == "d1")
+        );
+        assert!(
+            matches!(choose(Category::Booking, "events@acme.test"), Ok(Sender::Custom { identity_id, .. }) if identity_id == "i1")
+        );
+        for other in ["x@mail.acme.test", "x@acme.test.evil", "x@notacme.test"] {
+            assert_eq!(
+                choose(Category::Booking, other),
+                Err(SenderRefusal::NotVerified(other.into()))
+            );
+        }
+        // A pending domain covers nothing.
+        let pending = [SenderIdentity {
+            status: Status::Pending,
+            ..identities[0]
+        }];
+        assert!(
+            choose_sender(
+                Category::Booking,
+                Some(&events),
+                &pending,
+                None,
+                &default,
+                true
+            )
+            .is_err()
+        );
+        // Chosen in send settings (which refuse domains), it is not used.
+        assert!(matches!(
+            choose_sender(
+                Category::Booking,
+                None,
+                &identities,
+                Some("d1"),
+                &default,
+                true
+            ),
+            Ok(Sender::Default {
+                reply_to: None,
+                fallback_reason: Some(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn without_the_upgrade_a_custom_address_is_refused_or_falls_back() {
         let events = addr("events@acme.test");
         let default = addr("buchung@absender.test");
         let identities = [SenderIdentity {
             id: "i1",
-            address: &events,
+            verifies: Verifies::Address(&events),
             scope: Scope::All,
             status: Status::Success,
         }];

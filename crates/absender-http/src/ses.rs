@@ -9,10 +9,11 @@ use absender_service::secrets::random_string;
 use absender_service::{App, Caller, ServiceError};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,7 +21,20 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/v2/email/account", get(get_account))
         // Older models name ListEmailIdentities by GET, newer ones by POST.
-        .route("/v2/email/identities", get(list_identities_by_query))
+        .route(
+            "/v2/email/identities",
+            get(list_identities_by_query).post(create_identity),
+        )
+        .route(
+            "/v2/email/identities/{identity}",
+            get(get_identity).delete(delete_identity),
+        )
+        .route("/v2/email/outbound-emails", post(send_email))
+        .route("/v2/email/identities/{identity}/dkim", put(put_dkim))
+        .route(
+            "/v2/email/identities/{identity}/mail-from",
+            put(put_mail_from),
+        )
         .route("/v2/email/list-identities", post(list_identities_by_body))
         .route("/v2/email", any(not_offered))
         .route("/v2/email/{*operation}", any(not_offered))
@@ -51,6 +65,29 @@ impl SesError {
             status,
             name,
             message: message.into(),
+        }
+    }
+}
+
+impl SesError {
+    /// A refused send, as SES names it: whatever the sender rule, the
+    /// upgrade or the suppression list refuses is `MessageRejected`.
+    fn from_send(e: ServiceError) -> Self {
+        use ServiceError::*;
+        let message = e.to_string();
+        match e {
+            Denied {
+                code: "mail_from_not_verified",
+                ..
+            } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "MailFromDomainNotVerifiedException",
+                message,
+            ),
+            Denied { .. } | Refused { .. } | UpgradeRequired { .. } => {
+                Self::new(StatusCode::BAD_REQUEST, "MessageRejected", message)
+            }
+            other => other.into(),
         }
     }
 }
@@ -242,4 +279,77 @@ async fn list_identities_by_body(
 ) -> Result<Response, SesError> {
     let paging = signed.json()?;
     list_identities(&app, &signed, paging).await
+}
+
+/// An empty JSON object, SES's answer where the model has no fields.
+fn empty() -> Response {
+    axum::Json(json!({})).into_response()
+}
+
+/// `CreateEmailIdentity`.
+async fn create_identity(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    let created = app
+        .ses()
+        .create_email_identity(&signed.caller, signed.json()?)
+        .await?;
+    Ok(axum::Json(created).into_response())
+}
+
+/// `GetEmailIdentity`.
+async fn get_identity(
+    State(app): State<App>,
+    Path(identity): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let found = app
+        .ses()
+        .get_email_identity(&signed.caller, &identity)
+        .await?;
+    Ok(axum::Json(found).into_response())
+}
+
+/// `DeleteEmailIdentity`.
+async fn delete_identity(
+    State(app): State<App>,
+    Path(identity): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses()
+        .delete_email_identity(&signed.caller, &identity)
+        .await?;
+    Ok(empty())
+}
+
+/// `PutEmailIdentityDkimAttributes`.
+async fn put_dkim(
+    State(app): State<App>,
+    Path(identity): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses()
+        .put_dkim_attributes(&signed.caller, &identity, signed.json()?)
+        .await?;
+    Ok(empty())
+}
+
+/// `PutEmailIdentityMailFromAttributes`.
+async fn put_mail_from(
+    State(app): State<App>,
+    Path(identity): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses()
+        .put_mail_from_attributes(&signed.caller, &identity, signed.json()?)
+        .await?;
+    Ok(empty())
+}
+
+/// `SendEmail`.
+async fn send_email(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    let sent = app
+        .ses()
+        .send_email(&signed.caller, signed.json()?)
+        .await
+        .map_err(SesError::from_send)?;
+    Ok(axum::Json(sent).into_response())
 }

@@ -28,6 +28,8 @@ pub struct Submitted {
     pub senders: Vec<String>,
     pub has_message_id: bool,
     pub has_date: bool,
+    /// The addresses in To, Cc and Bcc (recipients when no envelope names them).
+    pub recipients: Vec<String>,
     /// `X-Absender-Category`, lowercased, if the client named one.
     pub category: Option<String>,
     /// The message without Bcc, Resent-Bcc and `X-Absender-*` headers.
@@ -90,6 +92,11 @@ pub fn submitted(raw: &[u8]) -> Result<Submitted, HeaderProblem> {
     // A sender without an address cannot be the organization's.
     .map(Option::unwrap_or_default)
     .collect();
+    let recipients = [HeaderName::To, HeaderName::Cc, HeaderName::Bcc]
+        .iter()
+        .flat_map(addresses)
+        .flatten()
+        .collect();
 
     // Header fields to drop, as byte ranges from each field's name to the next field.
     let ends: Vec<usize> = headers
@@ -118,6 +125,7 @@ pub fn submitted(raw: &[u8]) -> Result<Submitted, HeaderProblem> {
     Ok(Submitted {
         from,
         senders,
+        recipients,
         has_message_id: message.message_id().is_some(),
         has_date: message.date().is_some(),
         category: message
@@ -221,6 +229,11 @@ mod tests {
             "From: a@acme.test\r\nTo: b@y.test\r\nSubject: Bcc: not a header\r\n\r\nBcc: body line\r\n"
         );
         assert_eq!(s.category.as_deref(), Some("booking"));
+        // Bcc's addresses still receive the mail; only the field goes.
+        assert_eq!(
+            s.recipients,
+            ["b@y.test", "hidden@x.test", "other@x.test", "third@x.test"]
+        );
         let last = ok("From: a@acme.test\r\nBcc: z@x.test\r\n\r\nbody\r\n");
         assert_eq!(last.cleaned, b"From: a@acme.test\r\n\r\nbody\r\n");
     }

@@ -1,7 +1,7 @@
 //! Request and response bodies of the native API, shared by server and CLI.
 
 use absender_core::finding::Finding;
-use absender_core::{Category, Locale, Scope, Status};
+use absender_core::{Category, IdentityKind, Locale, Scope, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -70,16 +70,45 @@ pub struct RotatedKey {
     pub previous_key_expires_at: Option<String>,
 }
 
-/// `POST /api/v1/identities`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /api/v1/identities`: an address with its scope, or a whole
+/// domain (`"type": "domain"`, scope `all`, no address to confirm).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestIdentity {
-    pub address: String,
-    pub scope: Scope,
-    /// The custom MAIL FROM domain, a subdomain of the address's domain;
+    /// `address` or `domain`; by default the kind whose field is given.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<IdentityKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Required for an address; a domain's is `all`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    /// The custom MAIL FROM domain, a subdomain of the identity's domain;
     /// default `bounce.<domain>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_from_domain: Option<String>,
+}
+
+impl RequestIdentity {
+    /// An address identity.
+    pub fn address(address: impl Into<String>, scope: Scope) -> Self {
+        Self {
+            address: Some(address.into()),
+            scope: Some(scope),
+            ..Self::default()
+        }
+    }
+
+    /// A domain identity.
+    pub fn domain(domain: impl Into<String>) -> Self {
+        Self {
+            kind: Some(IdentityKind::Domain),
+            domain: Some(domain.into()),
+            ..Self::default()
+        }
+    }
 }
 
 /// A finding as the API shows it: its code and parameters, what it means
@@ -141,7 +170,9 @@ pub struct AdvicePart {
 /// The parts of an identity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Parts {
-    pub address: AddressPart,
+    /// The address owner's confirmation; a domain identity has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressPart>,
     pub dkim: DnsPart,
     pub spf: DnsPart,
     /// Optional: the identity's status does not wait for it.
@@ -154,7 +185,10 @@ pub struct Parts {
 pub struct Identity {
     pub id: String,
     pub org_id: String,
-    pub address: String,
+    #[serde(rename = "type")]
+    pub kind: IdentityKind,
+    /// The address; `null` for a domain identity.
+    pub address: Option<String>,
     /// The domain as A-labels.
     pub domain: String,
     /// The domain for people, in Unicode.
@@ -170,6 +204,15 @@ pub struct Identity {
     pub updated_at: String,
     /// When the next automatic DNS check is due, if any.
     pub next_check_at: Option<String>,
+}
+
+impl Identity {
+    /// What it verifies, for people: the address, or the domain in Unicode.
+    pub fn name(&self) -> String {
+        self.address
+            .clone()
+            .unwrap_or_else(|| self.domain_unicode.clone())
+    }
 }
 
 /// A status change of an identity (`part` = `identity`) or one of its parts.
@@ -359,6 +402,10 @@ pub struct SendMessage {
     pub category: Category,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The display name beside `from` (used only with the organization's
+    /// own address, never beside the platform's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
     #[serde(default)]
     pub to: Vec<String>,
     #[serde(default)]

@@ -369,12 +369,7 @@ impl Caller {
 
     /// The stored organization the caller acts as, or `Forbidden` for the operator.
     pub(crate) fn org(&self) -> Result<&OrgRow, ServiceError> {
-        match self {
-            Caller::Org(org) => Ok(&org.row),
-            Caller::Operator => Err(ServiceError::Forbidden(
-                "this needs an organization's key (or the operator key with the X-Absender-Org header)".into(),
-            )),
-        }
+        Ok(&self.organization()?.row)
     }
 
     /// `Ok` for the operator, `Forbidden` for an organization.

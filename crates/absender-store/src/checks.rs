@@ -1,18 +1,25 @@
 //! DNS check results, the check schedule with leases, and status events.
 
+use crate::identities::identity_columns;
 use crate::{
     Backend, CheckUpdate, IdentityCheckRow, IdentityEventRow, IdentityRow, Store, StoreError,
 };
 
-const CLAIM_SQLITE: &str = "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
+     RETURNING ",
+    identity_columns!()
+);
 // PostgreSQL: nodes skip rows another node is claiming right now.
-const CLAIM_POSTGRES: &str = "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
+     RETURNING ",
+    identity_columns!()
+);
 const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
      checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1 AND lease_owner = $8";
 const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, status_since, diagnostics, error_type, \

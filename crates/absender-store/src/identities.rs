@@ -3,21 +3,49 @@
 
 use crate::{IdentityRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, mail_from_domain, mail_from_status) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL, $10, $11) \
-     RETURNING id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status";
-const LIST: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
-     FROM identities WHERE org_id = $1 ORDER BY created_at, id";
-const ALL: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
-     FROM identities ORDER BY org_id, created_at, id";
-const GET: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
-     FROM identities WHERE org_id = $1 AND id = $2";
-const GET_UNSCOPED: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
-     FROM identities WHERE id = $1";
-const BY_ADDRESS: &str = "SELECT id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status \
-     FROM identities WHERE address = $1 ORDER BY created_at, id";
+/// The columns of an [`IdentityRow`], in its order.
+macro_rules! identity_columns {
+    () => {
+        "id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status, kind, tags, mail_from_behavior"
+    };
+}
+pub(crate) use identity_columns;
+
+const INSERT: &str = concat!(
+    "INSERT INTO identities (id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, mail_from_domain, mail_from_status, kind, tags) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL, $10, $11, $12, $13) RETURNING ",
+    identity_columns!()
+);
+const LIST: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM identities WHERE org_id = $1 ORDER BY created_at, id"
+);
+const ALL: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM identities ORDER BY org_id, created_at, id"
+);
+const GET: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM identities WHERE org_id = $1 AND id = $2"
+);
+const GET_UNSCOPED: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM identities WHERE id = $1"
+);
+const BY_ADDRESS: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM identities WHERE address = $1 ORDER BY created_at, id"
+);
 const DELETE: &str = "DELETE FROM identities WHERE org_id = $1 AND id = $2";
 const COUNT_DOMAIN: &str = "SELECT COUNT(*) FROM identities WHERE org_id = $1 AND domain = $2";
+// A new MAIL FROM domain starts unverified; the same one keeps its status.
+const SET_MAIL_FROM: &str = "UPDATE identities SET mail_from_status = CASE WHEN mail_from_domain = $3 THEN mail_from_status ELSE $5 END, \
+     mail_from_domain = $3, mail_from_behavior = $4, updated_at = $6 WHERE org_id = $1 AND id = $2";
 const SET_ADDRESS_STATUS: &str =
     "UPDATE identities SET address_status = $2, updated_at = $3 WHERE id = $1";
 
@@ -36,6 +64,10 @@ pub struct NewIdentity {
     /// The custom MAIL FROM domain.
     pub mail_from_domain: String,
     pub mail_from_status: String,
+    /// `address` or `domain` (then `address` holds the domain).
+    pub kind: String,
+    /// SES's tags, a JSON array of `{"Key", "Value"}`.
+    pub tags: String,
 }
 
 impl Store {
@@ -53,6 +85,8 @@ impl Store {
             .bind(new.created_at)
             .bind(&new.mail_from_domain)
             .bind(&new.mail_from_status)
+            .bind(&new.kind)
+            .bind(&new.tags)
             .fetch_one(&self.pool)
             .await?)
     }
@@ -73,6 +107,8 @@ impl Store {
                 .bind(identity.created_at)
                 .bind(&identity.mail_from_domain)
                 .bind(&identity.mail_from_status)
+                .bind(&identity.kind)
+                .bind(&identity.tags)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -172,5 +208,29 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Sets the custom MAIL FROM domain and what to do while it is not
+    /// verified; a changed domain's part becomes `unverified_status`.
+    /// Whether the identity exists.
+    pub async fn set_mail_from(
+        &self,
+        org_id: &str,
+        id: &str,
+        domain: &str,
+        behavior: &str,
+        unverified_status: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(SET_MAIL_FROM)
+            .bind(org_id)
+            .bind(id)
+            .bind(domain)
+            .bind(behavior)
+            .bind(unverified_status)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -68,6 +68,13 @@ pub struct IdentityRow {
     /// The custom MAIL FROM domain (`bounce.<domain>` by default).
     pub mail_from_domain: String,
     pub mail_from_status: String,
+    /// `address` or `domain` (then `address` holds the domain).
+    pub kind: String,
+    /// SES's tags, a JSON array of `{"Key", "Value"}`.
+    pub tags: String,
+    /// While the MAIL FROM domain is not verified: `USE_DEFAULT_VALUE` (the
+    /// platform's return path) or `REJECT_MESSAGE` (refuse the send).
+    pub mail_from_behavior: String,
 }
 
 /// A verification token, stored by hash.

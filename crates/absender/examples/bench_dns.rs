@@ -92,6 +92,8 @@ async fn seed(store: &Store, n: usize, publish: bool) -> Vec<String> {
                 created_at: now,
                 mail_from_domain: format!("bounce.{domain}"),
                 mail_from_status: "PENDING".into(),
+                kind: "address".into(),
+                tags: "[]".into(),
             });
             for slot in 0..3 {
                 let selector = random_token(32);

@@ -237,7 +237,7 @@ impl Checks<'_> {
             })
         };
         let before = Before {
-            address: status(&row.address_status)?,
+            address: crate::identity::requests::address_part(row)?,
             dkim: state(CheckedPart::Dkim, &row.dkim_status)?,
             spf: state(CheckedPart::Spf, &row.spf_status)?,
             mail_from: state(CheckedPart::MailFrom, &row.mail_from_status)?,

@@ -41,11 +41,11 @@ impl Identities<'_> {
     }
 
     /// Before an identity is requested: the organization's limits and the
-    /// target address's.
+    /// target address's, if it has one.
     pub(crate) async fn check_identity_request(
         &self,
         org_id: &str,
-        address: &EmailAddress,
+        address: Option<&EmailAddress>,
     ) -> Result<(), ServiceError> {
         let limits = &self.app.inner.settings.limits;
         let held = self.app.inner.store.count_identities(org_id).await?;
@@ -66,7 +66,10 @@ impl Identities<'_> {
             limits.identity_requests_per_hour
         );
         self.within(IDENTITY_REQUEST, org_id, hourly, what).await?;
-        self.check_verification_mail(address).await
+        match address {
+            Some(address) => self.check_verification_mail(address).await,
+            None => Ok(()),
+        }
     }
 
     /// Notes a request that was taken.

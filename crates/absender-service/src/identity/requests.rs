@@ -13,24 +13,109 @@ use crate::{Caller, ServiceError};
 use absender_core::finding::Finding;
 use absender_core::freemail::is_freemail;
 use absender_core::records::required_records;
+use absender_core::sender::{SenderIdentity, Verifies};
 use absender_core::{
-    Category, Domain, EmailAddress, IdentityParts, Locale, RecordPurpose, Scope, Selector, Status,
+    Category, Domain, EmailAddress, IdentityKind, IdentityParts, Locale, RecordPurpose, Scope,
+    Selector, Status,
 };
 use absender_store::{IdentityCheckRow, IdentityRow, NewIdentity, OrgRow};
 use std::collections::HashMap;
 
 pub(crate) struct LoadedIdentity {
     pub row: IdentityRow,
+    /// The address or domain it verifies.
+    pub name: Name,
     pub scope: Scope,
     pub parts: IdentityParts,
     /// The optional custom MAIL FROM part.
     pub mail_from: Status,
 }
 
+/// SES's `BehaviorOnMxFailure` values.
+pub(crate) const USE_DEFAULT_VALUE: &str = "USE_DEFAULT_VALUE";
+pub(crate) const REJECT_MESSAGE: &str = "REJECT_MESSAGE";
+
+impl LoadedIdentity {
+    /// The envelope sender's domain for mail from this identity: its
+    /// custom MAIL FROM domain once verified; until then the platform's
+    /// return path (`None`), or a refusal if the organization asked for
+    /// one (SES's `REJECT_MESSAGE`).
+    pub fn envelope_domain(&self) -> Result<Option<&str>, ServiceError> {
+        if self.mail_from == Status::Success {
+            Ok(Some(&self.row.mail_from_domain))
+        } else if self.row.mail_from_behavior == REJECT_MESSAGE {
+            Err(ServiceError::Denied {
+                code: "mail_from_not_verified",
+                message: format!(
+                    "the MAIL FROM domain {} of {} is {}, and the identity refuses mail until it is verified",
+                    self.row.mail_from_domain,
+                    self.row.address,
+                    self.mail_from.as_str()
+                ),
+            })
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The identity as the sender rule sees it.
+    pub fn sender_identity(&self) -> SenderIdentity<'_> {
+        SenderIdentity {
+            id: &self.row.id,
+            verifies: self.name.verifies(),
+            scope: self.scope,
+            status: self.parts.overall(),
+        }
+    }
+}
+
+/// What an identity verifies, parsed.
+pub(crate) enum Name {
+    Address(EmailAddress),
+    Domain(Domain),
+}
+
+impl Name {
+    pub fn kind(&self) -> IdentityKind {
+        match self {
+            Self::Address(_) => IdentityKind::Address,
+            Self::Domain(_) => IdentityKind::Domain,
+        }
+    }
+
+    /// As the sender rule sees it.
+    pub fn verifies(&self) -> Verifies<'_> {
+        match self {
+            Self::Address(address) => Verifies::Address(address),
+            Self::Domain(domain) => Verifies::Domain(domain),
+        }
+    }
+}
+
+/// The address part's status; `None` for a domain identity.
+pub(crate) fn address_part(row: &IdentityRow) -> Result<Option<Status>, ServiceError> {
+    if row.kind == IdentityKind::Domain.as_str() {
+        return Ok(None);
+    }
+    Status::parse(&row.address_status)
+        .map(Some)
+        .ok_or_else(|| ServiceError::corrupt("identity status"))
+}
+
 pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
     let status = |s: &str| Status::parse(s).ok_or_else(|| ServiceError::corrupt("identity status"));
+    let name = match IdentityKind::parse(&row.kind) {
+        Some(IdentityKind::Address) => Name::Address(
+            EmailAddress::parse(&row.address)
+                .map_err(|_| ServiceError::corrupt("identity address"))?,
+        ),
+        Some(IdentityKind::Domain) => Name::Domain(
+            Domain::parse(&row.address).map_err(|_| ServiceError::corrupt("identity domain"))?,
+        ),
+        None => return Err(ServiceError::corrupt("identity kind")),
+    };
     let parts = IdentityParts {
-        address: status(&row.address_status)?,
+        address: address_part(&row)?,
         dkim: status(&row.dkim_status)?,
         spf: status(&row.spf_status)?,
     };
@@ -38,6 +123,7 @@ pub(crate) fn load(row: IdentityRow) -> Result<LoadedIdentity, ServiceError> {
     let mail_from = status(&row.mail_from_status)?;
     Ok(LoadedIdentity {
         row,
+        name,
         scope,
         parts,
         mail_from,
@@ -160,6 +246,7 @@ pub(crate) fn identity_view(
 ) -> Identity {
     let LoadedIdentity {
         row,
+        name,
         scope,
         parts,
         mail_from,
@@ -171,16 +258,15 @@ pub(crate) fn identity_view(
     Identity {
         id: row.id.clone(),
         org_id: row.org_id.clone(),
-        address: row.address.clone(),
+        kind: name.kind(),
+        address: name.verifies().address().map(|a| a.to_string()),
         domain: row.domain.clone(),
         domain_unicode,
         mail_from_domain: row.mail_from_domain.clone(),
         scope: *scope,
         status: parts.overall(),
         parts: Parts {
-            address: AddressPart {
-                status: parts.address,
-            },
+            address: parts.address.map(|status| AddressPart { status }),
             dkim: dns_part(parts.dkim, check("dkim"), locale),
             spf: dns_part(parts.spf, check("spf"), locale),
             mail_from: dns_part(*mail_from, check("mail_from"), locale),
@@ -198,6 +284,96 @@ pub(crate) fn identity_view(
         updated_at: rfc3339(row.updated_at),
         next_check_at: row.next_check_at.map(rfc3339),
     }
+}
+
+/// What a request asks to verify, and the scope it asks for.
+fn wanted(request: &RequestIdentity) -> Result<(Name, Scope), ServiceError> {
+    let kind = match (request.kind, &request.address, &request.domain) {
+        (Some(kind), _, _) => kind,
+        (None, Some(_), None) => IdentityKind::Address,
+        (None, None, Some(_)) => IdentityKind::Domain,
+        (None, None, None) => {
+            return Err(ServiceError::Invalid {
+                field: "address",
+                message: "name the address (or, for a domain identity, the domain)".into(),
+            });
+        }
+        (None, Some(_), Some(_)) => {
+            return Err(ServiceError::Invalid {
+                field: "domain",
+                message: "give an address or a domain, not both".into(),
+            });
+        }
+    };
+    match kind {
+        IdentityKind::Address => {
+            if request.domain.is_some() {
+                return Err(ServiceError::Invalid {
+                    field: "domain",
+                    message: "an address identity takes its domain from the address".into(),
+                });
+            }
+            let given = request.address.as_deref().ok_or(ServiceError::Invalid {
+                field: "address",
+                message: "an address identity needs its address".into(),
+            })?;
+            let address =
+                EmailAddress::parse(given).map_err(|source| ServiceError::InvalidAddress {
+                    field: "address",
+                    source,
+                })?;
+            let scope = request.scope.ok_or(ServiceError::Invalid {
+                field: "scope",
+                message: "say which mail the address may send: \"recipients\" or \"all\"".into(),
+            })?;
+            Ok((Name::Address(address), scope))
+        }
+        IdentityKind::Domain => {
+            if request.address.is_some() {
+                return Err(ServiceError::Invalid {
+                    field: "address",
+                    message: "a domain identity has no address; give the domain alone".into(),
+                });
+            }
+            if request.scope.is_some_and(|s| s != Scope::All) {
+                return Err(ServiceError::Invalid {
+                    field: "scope",
+                    message: "a domain identity's scope is \"all\"".into(),
+                });
+            }
+            let given = request.domain.as_deref().ok_or(ServiceError::Invalid {
+                field: "domain",
+                message: "a domain identity needs its domain".into(),
+            })?;
+            let domain = Domain::parse(given).map_err(|source| ServiceError::InvalidAddress {
+                field: "domain",
+                source,
+            })?;
+            Ok((Name::Domain(domain), Scope::All))
+        }
+    }
+}
+
+/// The custom MAIL FROM domain: as given (a subdomain of `domain`), or
+/// `bounce.<domain>`.
+pub(crate) fn mail_from_domain(
+    domain: &Domain,
+    given: Option<&str>,
+) -> Result<String, ServiceError> {
+    let Some(given) = given else {
+        return Ok(format!("bounce.{domain}"));
+    };
+    let parsed = Domain::parse(given).map_err(|source| ServiceError::InvalidAddress {
+        field: "mail_from_domain",
+        source,
+    })?;
+    if parsed == *domain || !parsed.is_within(domain) {
+        return Err(ServiceError::Invalid {
+            field: "mail_from_domain",
+            message: format!("must be a subdomain of {domain}, such as bounce.{domain}"),
+        });
+    }
+    Ok(parsed.to_string())
 }
 
 /// The views of `rows`, each with its own of `checks`, findings in `locale`.
@@ -269,57 +445,49 @@ impl Identities<'_> {
         Ok(identity_view(identity, &checks, locale))
     }
 
-    /// Requests a sender identity: stores it, makes sure the domain has its DKIM
-    /// keys, and mails the verification link to the address.
+    /// Requests a sender identity: stores it, makes sure the domain has its
+    /// DKIM keys, mails the verification link to an address, and checks
+    /// the DNS at once.
     pub async fn request_identity(
         &self,
         caller: &Caller,
         request: RequestIdentity,
     ) -> Result<Identity, ServiceError> {
+        let id = self.request_tagged(caller, request, "[]").await?;
+        self.get_identity(caller, &id).await
+    }
+
+    /// [`Self::request_identity`] with SES's tags (a JSON array); the new id.
+    pub(crate) async fn request_tagged(
+        &self,
+        caller: &Caller,
+        request: RequestIdentity,
+        tags: &str,
+    ) -> Result<String, ServiceError> {
         let org = caller.org()?;
         if !org.custom_sender_enabled {
             return Err(ServiceError::UpgradeRequired {
                 contact: self.app.inner.settings.platform.upgrade_contact.clone(),
             });
         }
-        let address = EmailAddress::parse(&request.address).map_err(|source| {
-            ServiceError::InvalidAddress {
-                field: "address",
-                source,
-            }
-        })?;
-        if is_freemail(address.domain().as_str()) {
+        let (name, scope) = wanted(&request)?;
+        let domain = match &name {
+            Name::Address(address) => address.domain().clone(),
+            Name::Domain(domain) => domain.clone(),
+        };
+        if is_freemail(domain.as_str()) {
             return Err(ServiceError::Refused {
                 code: "freemail_domain",
                 message: format!(
-                    "{} belongs to a free mail provider; nobody but the provider can publish DNS records for it. Use an address at your own domain.",
-                    address.domain()
+                    "{domain} belongs to a free mail provider; nobody but the provider can publish DNS records for it. Use your own domain."
                 ),
             });
         }
-        let mail_from = match &request.mail_from_domain {
-            None => format!("bounce.{}", address.domain()),
-            Some(given) => {
-                let parsed =
-                    Domain::parse(given).map_err(|source| ServiceError::InvalidAddress {
-                        field: "mail_from_domain",
-                        source,
-                    })?;
-                if parsed == *address.domain() || !parsed.is_within(address.domain()) {
-                    return Err(ServiceError::Invalid {
-                        field: "mail_from_domain",
-                        message: format!(
-                            "must be a subdomain of {}, such as bounce.{}",
-                            address.domain(),
-                            address.domain()
-                        ),
-                    });
-                }
-                parsed.to_string()
-            }
-        };
-        self.check_identity_request(&org.id, &address).await?;
-        let parts = IdentityParts::requested();
+        let mail_from = mail_from_domain(&domain, request.mail_from_domain.as_deref())?;
+        self.check_identity_request(&org.id, name.verifies().address())
+            .await?;
+        let parts = IdentityParts::requested(name.kind());
+        let named = name.verifies().to_string();
         let row = self
             .app
             .inner
@@ -327,10 +495,17 @@ impl Identities<'_> {
             .insert_identity(&NewIdentity {
                 id: new_id("idn"),
                 org_id: org.id.clone(),
-                address: address.to_string(),
-                domain: address.domain().to_string(),
-                scope: request.scope.as_str().to_string(),
-                address_status: parts.address.as_str().to_string(),
+                address: named.clone(),
+                domain: domain.to_string(),
+                scope: scope.as_str().to_string(),
+                kind: name.kind().as_str().to_string(),
+                tags: tags.to_string(),
+                // A domain's address part is never used (`load`).
+                address_status: parts
+                    .address
+                    .unwrap_or(Status::NotStarted)
+                    .as_str()
+                    .to_string(),
                 dkim_status: parts.dkim.as_str().to_string(),
                 spf_status: parts.spf.as_str().to_string(),
                 created_at: self.app.now_ms(),
@@ -339,12 +514,9 @@ impl Identities<'_> {
             })
             .await
             .map_err(ServiceError::exists("identity_exists", || {
-                format!("{address} is already a sender identity of this organization")
+                format!("{named} is already a sender identity of this organization")
             }))?;
-        if let Err(err) = self
-            .ensure_dkim_keys(&org.id, address.domain().as_str())
-            .await
-        {
+        if let Err(err) = self.ensure_dkim_keys(&org.id, domain.as_str()).await {
             self.app
                 .inner
                 .store
@@ -353,8 +525,10 @@ impl Identities<'_> {
             return Err(err);
         }
         self.count_identity_request(&org.id).await?;
-        tracing::info!(org_id = %org.id, identity_id = %row.id, domain = %address.domain(), "identity requested");
-        self.send_verification(org, &row).await?;
+        tracing::info!(org_id = %org.id, identity_id = %row.id, %domain, kind = name.kind().as_str(), "identity requested");
+        if let Name::Address(_) = name {
+            self.send_verification(org, &row).await?;
+        }
         // The first DNS check runs at once, now that the keys exist.
         self.app
             .inner
@@ -362,7 +536,7 @@ impl Identities<'_> {
             .schedule_check(&row.id, self.app.now_ms())
             .await?;
         self.app.checks().wake_checks();
-        self.get_identity(caller, &row.id).await
+        Ok(row.id)
     }
 
     async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
@@ -539,13 +713,23 @@ impl Identities<'_> {
     ) -> Result<Identity, ServiceError> {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
-        if identity.parts.address == Status::Success {
+        let (Name::Address(address), Some(confirmed)) = (&identity.name, identity.parts.address)
+        else {
+            return Err(ServiceError::Conflict {
+                code: "no_address",
+                message: format!(
+                    "{} is a domain identity: it has no address to confirm",
+                    identity.row.address
+                ),
+            });
+        };
+        if confirmed == Status::Success {
             return Err(ServiceError::Conflict {
                 code: "already_verified",
-                message: format!("{} is already confirmed", identity.row.address),
+                message: format!("{address} is already confirmed"),
             });
         }
-        if !identity.parts.address.can_become(Status::Success) {
+        if !confirmed.can_become(Status::Success) {
             return Err(ServiceError::Conflict {
                 code: "verification_failed",
                 message: "the address verification has failed; restart the identity first".into(),
@@ -566,9 +750,7 @@ impl Identities<'_> {
                 retry_after,
                 what: "too many verification mails for this identity".into(),
             })?;
-        let address = EmailAddress::parse(&identity.row.address)
-            .map_err(|_| ServiceError::corrupt("identity address"))?;
-        self.check_verification_mail(&address).await?;
+        self.check_verification_mail(address).await?;
         self.send_verification(org, &identity.row).await?;
         self.view(&identity, org_locale(org)).await
     }

@@ -147,6 +147,10 @@ impl Identities<'_> {
             return Ok(Err((VerifyRefusal::Used, locale)));
         }
         let loaded = crate::identity::requests::load(identity.clone())?;
+        // Tokens are made for address identities alone.
+        let Some(address_before) = loaded.parts.address else {
+            return Err(ServiceError::corrupt("token of a domain identity"));
+        };
         let parts: IdentityParts =
             loaded
                 .parts
@@ -158,7 +162,7 @@ impl Identities<'_> {
         self.app
             .inner
             .store
-            .set_address_status(&identity.id, parts.address.as_str(), now)
+            .set_address_status(&identity.id, Status::Success.as_str(), now)
             .await?;
         tracing::info!(org_id = %org.id, identity_id = %identity.id, "address confirmed");
         let event = |part: &str, from: Status, to: Status| IdentityEventRow {
@@ -173,7 +177,7 @@ impl Identities<'_> {
         };
         let store = &self.app.inner.store;
         store
-            .insert_event(&event("address", loaded.parts.address, parts.address))
+            .insert_event(&event("address", address_before, Status::Success))
             .await?;
         let (before, after) = (loaded.parts.overall(), parts.overall());
         if before != after {

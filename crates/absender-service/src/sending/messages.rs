@@ -12,7 +12,7 @@ use crate::{Caller, ServiceError};
 use absender_core::category::ONE_INVITEE;
 use absender_core::message::{MessageError, MessageLimits, check_header, single_line};
 use absender_core::sender::{Sender, SenderIdentity, SenderRefusal, choose_sender};
-use absender_core::{Category, EmailAddress, Status};
+use absender_core::{Category, EmailAddress};
 use absender_mail::compose::{Attachment, Outgoing, message};
 use absender_store::{DeliveryRow, MessageRow, NewMessage, OutboxRow};
 use base64::Engine;
@@ -55,6 +55,16 @@ impl Sending<'_> {
         caller: &Caller,
         request: SendMessage,
     ) -> Result<Accepted, ServiceError> {
+        self.send_message_via(caller, request, "api").await
+    }
+
+    /// [`Self::send_message`], counted for `interface`.
+    pub(crate) async fn send_message_via(
+        &self,
+        caller: &Caller,
+        request: SendMessage,
+        interface: &'static str,
+    ) -> Result<Accepted, ServiceError> {
         let org = caller.org()?;
         if request.category == Category::System {
             return Err(ServiceError::BadRequest {
@@ -90,6 +100,9 @@ impl Sending<'_> {
             });
         }
         single_line("subject", &request.subject).map_err(bad)?;
+        if let Some(name) = &request.from_name {
+            single_line("from_name", name).map_err(bad)?;
+        }
         for (name, value) in &request.headers {
             check_header(name, value).map_err(bad)?;
         }
@@ -137,21 +150,8 @@ impl Sending<'_> {
             .into_iter()
             .map(crate::identity::requests::load)
             .collect::<Result<Vec<_>, _>>()?;
-        let parsed: Vec<EmailAddress> = loaded
-            .iter()
-            .map(|i| EmailAddress::parse(&i.row.address))
-            .collect::<Result<_, _>>()
-            .map_err(|_| ServiceError::corrupt("identity address"))?;
-        let identities: Vec<SenderIdentity<'_>> = loaded
-            .iter()
-            .zip(&parsed)
-            .map(|(i, address)| SenderIdentity {
-                id: &i.row.id,
-                address,
-                scope: i.scope,
-                status: i.parts.overall(),
-            })
-            .collect();
+        let identities: Vec<SenderIdentity<'_>> =
+            loaded.iter().map(|i| i.sender_identity()).collect();
         let chosen = self
             .app
             .inner
@@ -208,13 +208,16 @@ impl Sending<'_> {
         };
         let reply_to = reply_to.or(rule_reply_to);
         let envelope_domain = match identity {
-            Some(i) if i.mail_from == Status::Success => i.row.mail_from_domain.clone(),
-            _ => self.app.inner.settings.platform.bounce_host.clone(),
-        };
+            Some(i) => i.envelope_domain()?,
+            None => None,
+        }
+        .unwrap_or(&self.app.inner.settings.platform.bounce_host)
+        .to_string();
         let envelope_from = format!("bounces+{id}@{envelope_domain}");
         let now = self.app.now_ms();
         let unsigned = message(&Outgoing {
-            from_name: None,
+            // The name is the organization's only beside its own address.
+            from_name: request.from_name.clone().filter(|_| identity.is_some()),
             from: from.to_string(),
             reply_to: reply_to.as_ref().map(|r| r.to_string()),
             to: to.iter().map(|a| a.to_string()).collect(),
@@ -258,7 +261,7 @@ impl Sending<'_> {
             status: String::new(),
             created_at: now,
         };
-        self.accept(row, raw, "api", started).await?;
+        self.accept(row, raw, interface, started).await?;
         Ok(Accepted { id })
     }
 

@@ -4,8 +4,8 @@
 use super::Sending;
 use crate::api::SendSettings;
 use crate::{Caller, ServiceError};
-use absender_core::sender::{SenderIdentity, unusable_reason};
-use absender_core::{Category, EmailAddress};
+use absender_core::sender::unusable_reason;
+use absender_core::{Category, IdentityKind};
 
 impl Sending<'_> {
     /// The organization's choices.
@@ -55,14 +55,17 @@ impl Sending<'_> {
                         },
                         other => other,
                     })?;
-            let address = EmailAddress::parse(&identity.row.address)
-                .map_err(|_| ServiceError::corrupt("identity address"))?;
-            let sender = SenderIdentity {
-                id,
-                address: &address,
-                scope: identity.scope,
-                status: identity.parts.overall(),
-            };
+            if identity.name.kind() == IdentityKind::Domain {
+                return Err(ServiceError::Refused {
+                    code: "domain_identity",
+                    message: format!(
+                        "{}: {} is a domain; choose an address identity as a category's sender",
+                        category.as_str(),
+                        identity.row.address
+                    ),
+                });
+            }
+            let sender = identity.sender_identity();
             if let Some(reason) = unusable_reason(&sender, category) {
                 let code = if sender.scope.allows(category) {
                     "identity_not_verified"

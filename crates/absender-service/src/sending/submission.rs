@@ -9,6 +9,7 @@ use super::Sending;
 use crate::secrets::new_id;
 use crate::{Organization, ServiceError};
 use absender_core::category::ONE_INVITEE;
+use absender_core::sender::covering;
 use absender_core::{Category, EmailAddress, Status};
 use absender_mail::submitted::submitted;
 use absender_store::IdentityRow;
@@ -120,9 +121,15 @@ impl Sending<'_> {
         Ok(upgraded)
     }
 
-    /// The verified identity at `address` that the organization may send
-    /// from now; refused outright while its upgrade is switched off.
-    async fn usable(&self, org: &OrgRow, address: &str) -> Result<Option<Usable>, ServiceError> {
+    /// The verified identity covering `address` that the organization may
+    /// send from now, best for `category` when it is known; refused
+    /// outright while its upgrade is switched off.
+    async fn usable(
+        &self,
+        org: &OrgRow,
+        address: &str,
+        category: Option<Category>,
+    ) -> Result<Option<Usable>, ServiceError> {
         let Ok(address) = EmailAddress::parse(address) else {
             return Ok(None);
         };
@@ -135,7 +142,6 @@ impl Sending<'_> {
                 ),
             });
         }
-        let wanted = address.to_string().to_lowercase();
         let cache = &self.app.inner.sender_cache;
         let rows = match cache.identities.get(&org.id) {
             Some(rows) => rows,
@@ -145,22 +151,29 @@ impl Sending<'_> {
                 rows
             }
         };
-        for row in rows.iter().cloned() {
-            if row.address.to_lowercase() != wanted {
-                continue;
-            }
-            let loaded = crate::identity::requests::load(row)?;
-            if loaded.parts.overall() == Status::Success {
-                return Ok(Some(Usable {
-                    mail_from_domain: (loaded.mail_from == Status::Success)
-                        .then(|| loaded.row.mail_from_domain.clone()),
-                    id: loaded.row.id,
-                    domain: loaded.row.domain,
-                    scope: loaded.scope,
-                }));
-            }
-        }
-        Ok(None)
+        // Only rows that may cover the address are parsed (this runs per message).
+        let wanted = address.to_string().to_lowercase();
+        let domain = address.domain().as_str();
+        let loaded = rows
+            .iter()
+            .filter(|r| r.address.to_lowercase() == wanted || r.address == domain)
+            .cloned()
+            .map(crate::identity::requests::load)
+            .collect::<Result<Vec<_>, _>>()?;
+        let identities: Vec<_> = loaded.iter().map(|i| i.sender_identity()).collect();
+        let Some(chosen) = covering(&identities, &address, category) else {
+            return Ok(None);
+        };
+        let loaded = loaded
+            .iter()
+            .find(|i| i.row.id == chosen.id)
+            .expect("chosen among the loaded");
+        Ok(Some(Usable {
+            mail_from_domain: loaded.envelope_domain()?.map(str::to_string),
+            id: loaded.row.id.clone(),
+            domain: loaded.row.domain.clone(),
+            scope: loaded.scope,
+        }))
     }
 
     /// MAIL FROM: the organization must be able to send from the address.
@@ -170,7 +183,7 @@ impl Sending<'_> {
         address: &str,
     ) -> Result<(), ServiceError> {
         let org = &org.row;
-        match self.usable(org, address).await? {
+        match self.usable(org, address, None).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::Denied {
                 code: "sender_not_verified",
@@ -222,6 +235,21 @@ impl Sending<'_> {
         recipients: &[String],
         data: Vec<u8>,
     ) -> Result<String, ServiceError> {
+        self.submit_raw(org, recipients, data, None, "smtp").await
+    }
+
+    /// A message the client composed, to `recipients` (checked by the
+    /// caller): the one-author and header rules, the sender rule for its
+    /// From (mail of `category`, else the message's `X-Absender-Category`,
+    /// else booking), signed and queued; its id.
+    pub(crate) async fn submit_raw(
+        &self,
+        org: &Organization,
+        recipients: &[String],
+        data: Vec<u8>,
+        category: Option<Category>,
+        interface: &'static str,
+    ) -> Result<String, ServiceError> {
         let org = &org.row;
         let started = Instant::now();
         // One author (RFC 5322 §3.6); Bcc and control headers are gone before signing.
@@ -229,9 +257,10 @@ impl Sending<'_> {
             code: "invalid_message",
             message: e.to_string(),
         })?;
-        let category = match headers.category.as_deref() {
-            None => Category::Booking,
-            Some(name) => Category::parse(name)
+        let category = match (category, headers.category.as_deref()) {
+            (Some(category), _) => category,
+            (None, None) => Category::Booking,
+            (None, Some(name)) => Category::parse(name)
                 .filter(|c| *c != Category::System)
                 .ok_or_else(|| ServiceError::BadRequest {
                     code: "invalid_category",
@@ -242,7 +271,7 @@ impl Sending<'_> {
                 })?,
         };
         let from = &headers.from;
-        let Some(identity) = self.usable(org, from).await? else {
+        let Some(identity) = self.usable(org, from, Some(category)).await? else {
             return Err(ServiceError::Denied {
                 code: "sender_not_verified",
                 message: format!(
@@ -252,7 +281,7 @@ impl Sending<'_> {
             });
         };
         for sender in &headers.senders {
-            if self.usable(org, sender).await?.is_none() {
+            if self.usable(org, sender, None).await?.is_none() {
                 return Err(ServiceError::Denied {
                     code: "sender_not_verified",
                     message: format!(
@@ -331,7 +360,7 @@ impl Sending<'_> {
             status: String::new(),
             created_at: now,
         };
-        self.accept(row, raw, "smtp", started).await?;
+        self.accept(row, raw, interface, started).await?;
         Ok(id)
     }
 }

@@ -2,7 +2,11 @@
 //! queue, in SES's shapes (botocore's `sesv2` model). Callers are
 //! organizations that signed with an access key (`access::sigv4`).
 
+pub mod identities;
+pub mod sending;
+
 use crate::{App, Caller, ServiceError};
+use absender_core::IdentityKind;
 use serde::Serialize;
 
 /// The SES v2 operations.
@@ -50,6 +54,11 @@ pub struct IdentityInfo {
     pub verification_status: absender_core::Status,
 }
 
+/// SES's timestamps in JSON bodies: epoch seconds.
+pub(crate) fn epoch_seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
 /// SES's largest page.
 const MAX_PAGE_SIZE: usize = 1000;
 
@@ -84,7 +93,10 @@ impl Ses<'_> {
             .map(|row| {
                 let identity = crate::identity::requests::load(row)?;
                 Ok(IdentityInfo {
-                    identity_type: "EMAIL_ADDRESS",
+                    identity_type: match identity.name.kind() {
+                        IdentityKind::Address => "EMAIL_ADDRESS",
+                        IdentityKind::Domain => "DOMAIN",
+                    },
                     verification_status: identity.parts.overall(),
                     identity_name: identity.row.address,
                     sending_enabled: true,

@@ -44,6 +44,8 @@ fn new_identity(id: &str, org: &str, address: &str) -> NewIdentity {
         created_at: 2_000,
         mail_from_domain: format!("bounce.{}", address.split('@').nth(1).unwrap()),
         mail_from_status: "PENDING".into(),
+        kind: "address".into(),
+        tags: "[]".into(),
     }
 }
 

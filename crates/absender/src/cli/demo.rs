@@ -148,15 +148,11 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
     );
 
     let acme = ApiClient::new(base, Some(&created.api_key), None)?;
-    let request = RequestIdentity {
-        address: DEMO_ADDRESS.into(),
-        scope: Scope::Recipients,
-        mail_from_domain: None,
-    };
+    let request = RequestIdentity::address(DEMO_ADDRESS, Scope::Recipients);
     let identity: Identity = acme.post("/api/v1/identities", &request).await?;
     println!(
         "   requested {} for mails to bookers and invitees: {} ({})",
-        identity.address,
+        identity.name(),
         identity.status.as_str(),
         identity.id
     );
@@ -206,7 +202,11 @@ async fn walk(base: &str, admin_key: &str) -> Result<String, CliError> {
     println!(
         "   identity {}: address {}, dkim {}, spf {}",
         identity.status.as_str(),
-        identity.parts.address.status.as_str(),
+        identity
+            .parts
+            .address
+            .as_ref()
+            .map_or("-", |a| a.status.as_str()),
         identity.parts.dkim.status.as_str(),
         identity.parts.spf.status.as_str()
     );
@@ -381,7 +381,7 @@ fn status_line(identity: &Identity) -> String {
     format!(
         "identity {} (address {}, dkim {}, spf {})",
         identity.status.as_str(),
-        p.address.status.as_str(),
+        p.address.as_ref().map_or("-", |a| a.status.as_str()),
         p.dkim.status.as_str(),
         p.spf.status.as_str()
     )

@@ -6,14 +6,16 @@ use absender_service::api::{DnsRecords, Event, Identity, List, RequestIdentity};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum IdentityCommand {
-    /// Request a sender identity; a verification mail goes to the address.
+    /// Request a sender identity: an address (a verification mail goes to
+    /// it) or, given without '@', a whole domain (verified by DNS alone).
     Request {
-        /// The address to send from.
+        /// The address to send from, or the domain.
         address: String,
-        /// recipients: only mails to bookers and invitees; all: also account notifications.
-        #[arg(long, default_value = "recipients", value_parser = parse_scope)]
-        scope: Scope,
-        /// Custom MAIL FROM domain (a subdomain of the address's domain); default bounce.<domain>.
+        /// recipients: only mails to bookers and invitees; all: also account
+        /// notifications. Default recipients; a domain's is all.
+        #[arg(long, value_parser = parse_scope)]
+        scope: Option<Scope>,
+        /// Custom MAIL FROM domain (a subdomain of the identity's domain); default bounce.<domain>.
         #[arg(long)]
         mail_from_domain: Option<String>,
     },
@@ -43,12 +45,13 @@ fn parse_scope(s: &str) -> Result<Scope, String> {
 pub fn describe(identity: &Identity) -> String {
     let p = &identity.parts;
     format!(
-        "{}  {}  scope {}  {}\n  address {}  dkim {}  spf {}  (mail from {} {})",
+        "{}  {}  {}  scope {}  {}\n  address {}  dkim {}  spf {}  (mail from {} {})",
         identity.id,
-        identity.address,
+        identity.kind.as_str(),
+        identity.name(),
         identity.scope.as_str(),
         identity.status.as_str(),
-        p.address.status.as_str(),
+        p.address.as_ref().map_or("-", |a| a.status.as_str()),
         p.dkim.status.as_str(),
         p.spf.status.as_str(),
         identity.mail_from_domain,
@@ -83,18 +86,26 @@ pub async fn run(remote: &Remote, command: IdentityCommand) -> Result<(), CliErr
             scope,
             mail_from_domain,
         } => {
-            let identity: Identity = client
-                .post(
-                    "/api/v1/identities",
-                    &RequestIdentity {
-                        address,
-                        scope,
-                        mail_from_domain,
-                    },
-                )
-                .await?;
-            output(remote, &identity, |i| {
-                format!("{}\nverification mail sent to {}", describe(i), i.address)
+            let request = if address.contains('@') {
+                RequestIdentity::address(address, scope.unwrap_or(Scope::Recipients))
+            } else {
+                RequestIdentity {
+                    scope,
+                    ..RequestIdentity::domain(address)
+                }
+            };
+            let request = RequestIdentity {
+                mail_from_domain,
+                ..request
+            };
+            let identity: Identity = client.post("/api/v1/identities", &request).await?;
+            output(remote, &identity, |i| match &i.address {
+                Some(address) => format!("{}\nverification mail sent to {address}", describe(i)),
+                None => format!(
+                    "{}\npublish the records: absender identity records {}",
+                    describe(i),
+                    i.id
+                ),
             })
         }
         IdentityCommand::List => {

@@ -73,6 +73,7 @@ pub async fn run(remote: &Remote, args: SendArgs) -> Result<(), CliError> {
     let message = SendMessage {
         category: args.category,
         from: args.from,
+        from_name: None,
         to: args.to,
         cc: args.cc,
         bcc: args.bcc,

@@ -158,10 +158,11 @@ async fn malformed_addresses_and_scopes_are_refused() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
+        // A missing scope names the field (domain identities need none).
         (
             json!({"address": "a@acme.test"}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            "invalid_field",
         ),
         (
             json!({"address": ["a@acme.test"], "scope": "all"}),

@@ -13,6 +13,7 @@ mod dns_checks;
 mod dns_failures;
 mod dns_records;
 mod dns_zones;
+mod domain_identities;
 mod helpers;
 mod identities;
 mod master_key;

@@ -340,3 +340,392 @@ async fn identities_are_listed_by_either_model_a_page_at_a_time() {
     let none: Value = serde_json::from_slice(&none.stdout).unwrap();
     assert_eq!(none["EmailIdentities"], serde_json::json!([]));
 }
+
+/// `aws sesv2 <args>` as `key`, in the default region; the JSON answer, or
+/// the CLI's error output.
+fn sesv2_json(aws: &str, app: &TestApp, key: (&str, &str), args: &[&str]) -> Result<Value, String> {
+    let output = tokio::task::block_in_place(|| sesv2(aws, app, key, "eu-central-1", args));
+    if !output.status.success() {
+        return Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    Ok(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_are_created_verified_read_and_deleted_with_the_aws_cli() {
+    let Some(aws) = aws_cli("identities_are_created_verified_read_and_deleted_with_the_aws_cli")
+    else {
+        return;
+    };
+    let app = spawn_app().await;
+    let acme = app.upgraded_org("Acme", "en").await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+
+    // A domain, as an SDK user creates it.
+    let created = ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "acme.test",
+        "--tags",
+        "Key=team,Value=events",
+    ])
+    .unwrap();
+    assert_eq!(created["IdentityType"], "DOMAIN", "{created}");
+    assert_eq!(created["VerifiedForSendingStatus"], false);
+    let tokens: Vec<String> = created["DkimAttributes"]["Tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tokens.len(), 3, "{created}");
+
+    // The same identity in the native API; the CNAMEs an SDK user builds
+    // from the tokens are the records absender asks for.
+    let native = app
+        .json(
+            Method::GET,
+            "/api/v1/identities",
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let identity = &native["items"][0];
+    assert_eq!(identity["type"], "domain");
+    assert_eq!(identity["address"], Value::Null);
+    let id = identity["id"].as_str().unwrap();
+    let records = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/identities/{id}/dns-records"),
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let mut wanted: Vec<(String, String)> = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["purpose"] == "dkim")
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut built: Vec<(String, String)> = tokens
+        .iter()
+        .map(|t| {
+            (
+                format!("{t}._domainkey.acme.test"),
+                format!("{t}.dkim.absender.test"),
+            )
+        })
+        .collect();
+    wanted.sort();
+    built.sort();
+    assert_eq!(built, wanted);
+    app.zone("acme.test").await;
+    for (name, value) in &built {
+        app.record("acme.test", name, "CNAME", value).await;
+    }
+    app.record(
+        "acme.test",
+        "acme.test",
+        "TXT",
+        "v=spf1 include:spf.absender.test ~all",
+    )
+    .await;
+    assert_eq!(app.check(&acme, id).await["status"], "SUCCESS");
+
+    let got = ses(&["get-email-identity", "--email-identity", "acme.test"]).unwrap();
+    assert_eq!(got["IdentityType"], "DOMAIN", "{got}");
+    assert_eq!(got["VerifiedForSendingStatus"], true);
+    assert_eq!(got["VerificationStatus"], "SUCCESS");
+    assert_eq!(got["DkimAttributes"]["Status"], "SUCCESS");
+    assert_eq!(got["DkimAttributes"]["SigningEnabled"], true);
+    assert_eq!(got["DkimAttributes"]["SigningAttributesOrigin"], "AWS_SES");
+    assert_eq!(
+        got["DkimAttributes"]["CurrentSigningKeyLength"],
+        "RSA_2048_BIT"
+    );
+    // Epoch seconds, as SES writes timestamps in JSON bodies.
+    assert!(
+        got["DkimAttributes"]["LastKeyGenerationTimestamp"]
+            .as_f64()
+            .is_some_and(|t| t > 1.7e9),
+        "{got}"
+    );
+    assert_eq!(
+        got["MailFromAttributes"]["MailFromDomain"],
+        "bounce.acme.test"
+    );
+    assert_eq!(
+        got["MailFromAttributes"]["BehaviorOnMxFailure"],
+        "USE_DEFAULT_VALUE"
+    );
+    assert_eq!(
+        got["VerificationInfo"]["SOARecord"]["PrimaryNameServer"],
+        "ns1.absender.test"
+    );
+    assert_eq!(
+        got["Tags"],
+        serde_json::json!([{"Key": "team", "Value": "events"}])
+    );
+
+    // An address: its verification mail goes to the mailbox, and no answer
+    // carries the link.
+    let address = ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "events@acme.test",
+    ])
+    .unwrap();
+    assert_eq!(address["IdentityType"], "EMAIL_ADDRESS");
+    let link = app.verification_link("events@acme.test").await;
+    let token = link.rsplit('/').next().unwrap();
+    let got = ses(&["get-email-identity", "--email-identity", "events@acme.test"]).unwrap();
+    assert_eq!(got["VerificationStatus"], "PENDING", "{got}");
+    assert!(!got.to_string().contains(token));
+    let listed = ses(&["list-email-identities"]).unwrap();
+    assert!(!listed.to_string().contains(token));
+    assert_eq!(listed["EmailIdentities"].as_array().unwrap().len(), 2);
+
+    let again = ses(&["create-email-identity", "--email-identity", "ACME.test"]).unwrap_err();
+    assert!(again.contains("AlreadyExistsException"), "{again}");
+    let bad = ses(&["create-email-identity", "--email-identity", "not a domain"]).unwrap_err();
+    assert!(bad.contains("BadRequestException"), "{bad}");
+    let off = ses(&[
+        "put-email-identity-dkim-attributes",
+        "--email-identity",
+        "acme.test",
+        "--no-signing-enabled",
+    ])
+    .unwrap_err();
+    assert!(off.contains("BadRequestException"), "{off}");
+
+    // A new MAIL FROM domain that must be verified before mail goes out.
+    ses(&[
+        "put-email-identity-mail-from-attributes",
+        "--email-identity",
+        "acme.test",
+        "--mail-from-domain",
+        "mail.acme.test",
+        "--behavior-on-mx-failure",
+        "REJECT_MESSAGE",
+    ])
+    .unwrap();
+    let got = ses(&["get-email-identity", "--email-identity", "acme.test"]).unwrap();
+    assert_eq!(
+        got["MailFromAttributes"]["MailFromDomain"],
+        "mail.acme.test"
+    );
+    assert_eq!(got["MailFromAttributes"]["MailFromDomainStatus"], "PENDING");
+    assert_eq!(
+        got["MailFromAttributes"]["BehaviorOnMxFailure"],
+        "REJECT_MESSAGE"
+    );
+    let refused = app
+        .json(
+            Method::POST,
+            "/api/v1/messages",
+            Some(&acme.key),
+            Some(serde_json::json!({"category": "booking", "from": "kasse@acme.test", "to": ["guest@example.test"], "subject": "Hallo", "text": "Hi"})),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    assert_eq!(
+        refused["error"]["code"], "mail_from_not_verified",
+        "{refused}"
+    );
+
+    // Another organization's keys find none of it.
+    let other = app.upgraded_org("Other", "en").await;
+    let (other_id, other_secret) = app.access_key(&other).await;
+    let theirs = sesv2_json(
+        &aws,
+        &app,
+        (&other_id, &other_secret),
+        &["get-email-identity", "--email-identity", "acme.test"],
+    )
+    .unwrap_err();
+    assert!(theirs.contains("NotFoundException"), "{theirs}");
+    let theirs = sesv2_json(
+        &aws,
+        &app,
+        (&other_id, &other_secret),
+        &["delete-email-identity", "--email-identity", "acme.test"],
+    )
+    .unwrap_err();
+    assert!(theirs.contains("NotFoundException"), "{theirs}");
+
+    ses(&["delete-email-identity", "--email-identity", "acme.test"]).unwrap();
+    let gone = ses(&["get-email-identity", "--email-identity", "acme.test"]).unwrap_err();
+    assert!(gone.contains("NotFoundException"), "{gone}");
+    let native = app
+        .json(
+            Method::GET,
+            "/api/v1/identities",
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(native["items"].as_array().unwrap().len(), 1);
+    assert_eq!(native["items"][0]["address"], "events@acme.test");
+}
+
+/// The native API's view of a message.
+async fn message(app: &TestApp, org: &crate::helpers::Org, id: &str) -> Value {
+    let path = format!("/api/v1/messages/{id}");
+    app.json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_email_takes_simple_and_raw_content_under_the_sender_rule() {
+    let Some(aws) = aws_cli("send_email_takes_simple_and_raw_content_under_the_sender_rule") else {
+        return;
+    };
+    let app = spawn_app().await;
+    // events@acme.test verified (recipients), records and platform key published.
+    let (acme, _) = crate::messages::acme(&app).await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+
+    // The address's scope allows no account notifications; the domain's does.
+    let simple = r#"{"Simple":{"Subject":{"Data":"Auszahlung"},"Body":{"Text":{"Data":"Bezahlt."},"Html":{"Data":"<p>Bezahlt.</p>"}},"Headers":[{"Name":"X-Booking","Value":"42"}]}}"#;
+    let notification = [
+        "send-email",
+        "--from-email-address",
+        "Acme Kasse <kasse@acme.test>",
+        "--destination",
+        "ToAddresses=guest@example.test",
+        "--content",
+        simple,
+        "--email-tags",
+        "Name=absender-category,Value=account_notification",
+    ];
+    let refused = ses(&notification).unwrap_err();
+    assert!(refused.contains("MessageRejected"), "{refused}");
+    ses(&["create-email-identity", "--email-identity", "acme.test"]).unwrap();
+    let domain = app
+        .json(
+            Method::GET,
+            "/api/v1/identities",
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "domain")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.check(&acme, &domain).await["status"], "SUCCESS");
+
+    let sent = ses(&notification).unwrap();
+    let id = sent["MessageId"].as_str().unwrap();
+    let stored = message(&app, &acme, id).await;
+    assert_eq!(stored["category"], "account_notification");
+    assert_eq!(stored["from"], "kasse@acme.test");
+    let raw = crate::messages::raw(&app, &acme, id).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("Acme Kasse"), "{text}");
+    assert!(text.contains("X-Booking: 42"), "{text}");
+    let verdicts = app.dkim_verdicts(&raw).await;
+    assert!(
+        verdicts
+            .iter()
+            .any(|(d, v)| d == "acme.test" && *v == mail_auth::DkimResult::Pass),
+        "{verdicts:?}"
+    );
+
+    // Raw: the same header rules as SMTP; recipients from the headers when
+    // no Destination names them (Bcc delivered, its field gone).
+    let mime = "From: Acme Events <events@acme.test>\r\nTo: guest@example.test\r\nBcc: hidden@example.test\r\nSubject: Ihre Buchung\r\n\r\nDanke!\r\n";
+    let content = serde_json::json!({"Raw": {"Data": mime}}).to_string();
+    let sent = ses(&["send-email", "--content", &content]).unwrap();
+    let id = sent["MessageId"].as_str().unwrap();
+    let stored = message(&app, &acme, id).await;
+    assert_eq!(stored["category"], "booking");
+    let recipients: Vec<&str> = stored["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, ["guest@example.test", "hidden@example.test"]);
+    let raw = crate::messages::raw(&app, &acme, id).await;
+    assert!(!String::from_utf8_lossy(&raw).contains("hidden@"));
+
+    let two_authors = "From: events@acme.test\r\nFrom: ceo@bank.example\r\nTo: guest@example.test\r\nSubject: x\r\n\r\nx\r\n";
+    let content = serde_json::json!({"Raw": {"Data": two_authors}}).to_string();
+    let refused = ses(&["send-email", "--content", &content]).unwrap_err();
+    assert!(refused.contains("BadRequestException"), "{refused}");
+    let spoofed = "From: ceo@bank.example\r\nTo: guest@example.test\r\nSubject: x\r\n\r\nx\r\n";
+    let content = serde_json::json!({"Raw": {"Data": spoofed}}).to_string();
+    let refused = ses(&["send-email", "--content", &content]).unwrap_err();
+    assert!(refused.contains("MessageRejected"), "{refused}");
+    let content = serde_json::json!({"Raw": {"Data": mime}}).to_string();
+    let refused = ses(&[
+        "send-email",
+        "--from-email-address",
+        "kasse@acme.test",
+        "--content",
+        &content,
+    ])
+    .unwrap_err();
+    assert!(refused.contains("MessageRejected"), "{refused}");
+
+    // A suppressed recipient is refused as SES names it.
+    app.json(
+        Method::POST,
+        "/api/v1/suppressions",
+        Some(&acme.key),
+        Some(serde_json::json!({"address": "gone@example.test"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let refused = ses(&[
+        "send-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--destination",
+        "ToAddresses=gone@example.test",
+        "--content",
+        r#"{"Simple":{"Subject":{"Data":"x"},"Body":{"Text":{"Data":"x"}}}}"#,
+    ])
+    .unwrap_err();
+    assert!(refused.contains("MessageRejected"), "{refused}");
+    let bad_tag = ses(&[
+        "send-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--destination",
+        "ToAddresses=guest@example.test",
+        "--content",
+        r#"{"Simple":{"Subject":{"Data":"x"},"Body":{"Text":{"Data":"x"}}}}"#,
+        "--email-tags",
+        "Name=absender-category,Value=system",
+    ])
+    .unwrap_err();
+    assert!(bad_tag.contains("BadRequestException"), "{bad_tag}");
+}

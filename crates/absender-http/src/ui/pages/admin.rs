@@ -115,7 +115,7 @@ async fn orgs_page(
                 .map(|i| {
                     let b = badge(t, i.status);
                     IdentityBadge {
-                        address: i.address,
+                        address: i.name(),
                         status_code: b.status_code,
                         status_class: b.status_class,
                     }
@@ -238,7 +238,7 @@ async fn identities(State(app): State<App>, session: OperatorSession) -> Result<
                         .as_deref()
                         .map(when)
                         .unwrap_or_else(|| t.never.into()),
-                    address: i.address,
+                    address: i.name(),
                     org: org.name.clone(),
                     status: b.status,
                     status_code: b.status_code,
@@ -272,7 +272,7 @@ async fn events(State(app): State<App>, session: OperatorSession) -> Result<Resp
         let addresses: HashMap<String, String> = all_identities(&app, &caller, ctx.locale)
             .await?
             .into_iter()
-            .flat_map(|(_, ids)| ids.into_iter().map(|i| (i.id, i.address)))
+            .flat_map(|(_, ids)| ids.into_iter().map(|i| (i.id.clone(), i.name())))
             .collect();
         Ok::<_, ServiceError>((events, addresses))
     };

@@ -88,8 +88,8 @@ async fn list_page(
             } = badge(t, i.status);
             Row {
                 scope: scope_words(t, i.scope),
+                address: i.name(),
                 id: i.id,
-                address: i.address,
                 status,
                 status_code,
                 status_class,
@@ -157,11 +157,7 @@ async fn add(
         )
         .await;
     }
-    let request = RequestIdentity {
-        address: fields.address.trim().to_string(),
-        scope,
-        mail_from_domain: None,
-    };
+    let request = RequestIdentity::address(fields.address.trim(), scope);
     match app
         .identities()
         .request_identity(&session.caller, request)
@@ -218,6 +214,8 @@ struct WizardView {
     status_code: &'static str,
     status_class: &'static str,
     confirmed: bool,
+    /// A domain identity has no address step.
+    has_address: bool,
     dns_done: bool,
     success: bool,
     failed: bool,
@@ -317,16 +315,20 @@ fn wizard(t: &Texts, identity: &Identity, records: &DnsRecords) -> WizardView {
     }
     WizardView {
         id: identity.id.clone(),
-        address: identity.address.clone(),
+        address: identity.name(),
         status,
         status_code,
         status_class,
-        confirmed: parts.address.status == Status::Success,
+        confirmed: parts
+            .address
+            .as_ref()
+            .is_none_or(|a| a.status == Status::Success),
+        has_address: parts.address.is_some(),
         dns_done: parts.dkim.status == Status::Success && parts.spf.status == Status::Success,
         success: identity.status == Status::Success,
         failed: identity.status == Status::Failed,
         broken: identity.status == Status::TemporaryFailure,
-        step1_text: t.step1_pending.replace("{address}", &identity.address),
+        step1_text: t.step1_pending.replace("{address}", &identity.name()),
         records,
         parts: part_views,
         last_checked: parts
@@ -338,7 +340,7 @@ fn wizard(t: &Texts, identity: &Identity, records: &DnsRecords) -> WizardView {
         next_check: identity.next_check_at.as_deref().map(when),
         done_text: t
             .step4_done
-            .replace("{address}", &identity.address)
+            .replace("{address}", &identity.name())
             .replace("{domain}", &identity.domain_unicode),
     }
 }
@@ -498,10 +500,10 @@ async fn delete_page(
                     .ctx
                     .t
                     .delete_identity_text
-                    .replace("{address}", &identity.address),
+                    .replace("{address}", &identity.name()),
                 ctx: session.ctx,
                 id,
-                address: identity.address,
+                address: identity.name(),
             },
         )),
         Err(e) => Err(UiError::service(e, session.ctx)),
@@ -560,7 +562,7 @@ async fn zone_file(
         Ok((identity, records)) => Ok(download(
             "text/plain; charset=utf-8",
             format!("{}.zone.txt", identity.domain),
-            zone_snippet(&identity.address, &records),
+            zone_snippet(&identity.name(), &records),
         )),
         Err(e) => Err(UiError::service(e, session.ctx)),
     }

@@ -73,10 +73,11 @@ async fn render_settings(
             chosen: settings.chosen(category).cloned().unwrap_or_default(),
             options: verified
                 .iter()
-                .filter(|i| i.categories.contains(&category))
+                // A category's sender is an address; domains are used by `from`.
+                .filter(|i| i.address.is_some() && i.categories.contains(&category))
                 .map(|i| Choice {
                     id: i.id.clone(),
-                    address: i.address.clone(),
+                    address: i.name(),
                 })
                 .collect(),
             error: error
@@ -222,6 +223,7 @@ async fn send_test_mail(
     let request = SendMessage {
         category: category.unwrap_or(Category::Booking),
         from: None,
+        from_name: None,
         to: vec![form.to.trim().to_string()],
         cc: vec![],
         bcc: vec![],

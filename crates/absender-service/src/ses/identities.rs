@@ -1,0 +1,375 @@
+//! SES's identity operations over absender's identities: an identity made
+//! here is the same one the native API, the UI and the CLI show.
+
+use super::{Ses, epoch_seconds};
+use crate::api::RequestIdentity;
+use crate::identity::requests::{LoadedIdentity, Name, REJECT_MESSAGE, USE_DEFAULT_VALUE, load};
+use crate::{Caller, ServiceError};
+use absender_core::{Domain, EmailAddress, IdentityKind, Scope, Status};
+use absender_store::IdentityCheckRow;
+use serde::{Deserialize, Serialize};
+
+/// SES's tag limits.
+const MAX_TAGS: usize = 50;
+const MAX_TAG_KEY: usize = 128;
+const MAX_TAG_VALUE: usize = 256;
+
+/// A tag, as SES writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// `CreateEmailIdentity`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateEmailIdentity {
+    pub email_identity: String,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    pub dkim_signing_attributes: Option<serde_json::Value>,
+    /// Accepted; absender has no configuration sets.
+    pub configuration_set_name: Option<String>,
+}
+
+/// `CreateEmailIdentity`'s answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreatedIdentity {
+    pub identity_type: &'static str,
+    pub verified_for_sending_status: bool,
+    pub dkim_attributes: DkimAttributes,
+}
+
+/// An identity's DKIM, as SES shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DkimAttributes {
+    pub signing_enabled: bool,
+    pub status: Status,
+    /// The three selectors: `<token>._domainkey.<domain>` CNAME
+    /// `<token>.<dkim zone>` are the records absender checks.
+    pub tokens: Vec<String>,
+    pub signing_attributes_origin: &'static str,
+    pub current_signing_key_length: &'static str,
+    pub next_signing_key_length: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_key_generation_timestamp: Option<f64>,
+}
+
+/// `GetEmailIdentity`'s answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EmailIdentity {
+    pub identity_type: &'static str,
+    pub verified_for_sending_status: bool,
+    pub verification_status: Status,
+    pub dkim_attributes: DkimAttributes,
+    pub mail_from_attributes: MailFromAttributes,
+    pub verification_info: VerificationInfo,
+    pub policies: serde_json::Map<String, serde_json::Value>,
+    pub tags: Vec<Tag>,
+}
+
+/// The custom MAIL FROM domain, as SES shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MailFromAttributes {
+    pub mail_from_domain: String,
+    pub mail_from_domain_status: Status,
+    pub behavior_on_mx_failure: String,
+}
+
+/// The last DNS check of the identity's DKIM, as SES reports it.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerificationInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_checked_timestamp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_success_timestamp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    #[serde(rename = "SOARecord", skip_serializing_if = "Option::is_none")]
+    pub soa_record: Option<SoaRecord>,
+}
+
+/// The zone that answered.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SoaRecord {
+    pub primary_name_server: String,
+    pub serial_number: i64,
+}
+
+/// `PutEmailIdentityMailFromAttributes`' body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutMailFrom {
+    pub mail_from_domain: Option<String>,
+    pub behavior_on_mx_failure: Option<String>,
+}
+
+/// `PutEmailIdentityDkimAttributes`' body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutDkim {
+    pub signing_enabled: Option<bool>,
+}
+
+fn identity_type(kind: IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::Address => "EMAIL_ADDRESS",
+        IdentityKind::Domain => "DOMAIN",
+    }
+}
+
+fn bad(message: impl Into<String>) -> ServiceError {
+    ServiceError::BadRequest {
+        code: "invalid_parameter",
+        message: message.into(),
+    }
+}
+
+/// SES's tag rules, checked before anything is stored.
+fn checked_tags(tags: &[Tag]) -> Result<String, ServiceError> {
+    if tags.len() > MAX_TAGS {
+        return Err(bad(format!("at most {MAX_TAGS} tags")));
+    }
+    for tag in tags {
+        if tag.key.is_empty() || tag.key.chars().count() > MAX_TAG_KEY {
+            return Err(bad(format!("a tag key has 1 to {MAX_TAG_KEY} characters")));
+        }
+        if tag.value.chars().count() > MAX_TAG_VALUE {
+            return Err(bad(format!(
+                "a tag value has at most {MAX_TAG_VALUE} characters"
+            )));
+        }
+    }
+    Ok(serde_json::to_string(tags).expect("tags serialize"))
+}
+
+impl Ses<'_> {
+    /// The organization's identity that SES names `name` (an address or a
+    /// domain, as the path gave it).
+    async fn identity_named(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<LoadedIdentity, ServiceError> {
+        let org = caller.org()?;
+        let wanted = if name.contains('@') {
+            EmailAddress::parse(name).map(Name::Address)
+        } else {
+            Domain::parse(name).map(Name::Domain)
+        }
+        .map_err(|_| ServiceError::NotFound("identity"))?;
+        let rows = self.app.inner.store.list_identities(&org.id).await?;
+        for row in rows {
+            let identity = load(row)?;
+            let same = match (&identity.name, &wanted) {
+                (Name::Address(_), Name::Address(address)) => {
+                    identity.name.verifies().covers(address)
+                }
+                (Name::Domain(a), Name::Domain(b)) => a == b,
+                _ => false,
+            };
+            if same {
+                return Ok(identity);
+            }
+        }
+        Err(ServiceError::NotFound("identity"))
+    }
+
+    async fn dkim_attributes(
+        &self,
+        identity: &LoadedIdentity,
+    ) -> Result<DkimAttributes, ServiceError> {
+        let keys = self
+            .app
+            .inner
+            .store
+            .dkim_keys(&identity.row.org_id, &identity.row.domain)
+            .await?;
+        Ok(DkimAttributes {
+            signing_enabled: true,
+            status: identity.parts.dkim,
+            tokens: keys.iter().map(|k| k.selector.clone()).collect(),
+            signing_attributes_origin: "AWS_SES",
+            current_signing_key_length: "RSA_2048_BIT",
+            next_signing_key_length: "RSA_2048_BIT",
+            last_key_generation_timestamp: keys
+                .iter()
+                .map(|k| k.created_at)
+                .max()
+                .map(epoch_seconds),
+        })
+    }
+
+    /// `CreateEmailIdentity`: an address (verification mail included,
+    /// scope `all` as SES has no scopes) or a domain (DNS alone).
+    pub async fn create_email_identity(
+        &self,
+        caller: &Caller,
+        request: CreateEmailIdentity,
+    ) -> Result<CreatedIdentity, ServiceError> {
+        if request.dkim_signing_attributes.is_some() {
+            return Err(ServiceError::BadRequest {
+                code: "not_supported",
+                message: "DkimSigningAttributes (bring-your-own DKIM) is not supported by absender yet; leave it out for Easy DKIM".into(),
+            });
+        }
+        let tags = checked_tags(&request.tags)?;
+        let name = request.email_identity.trim();
+        let wanted = if name.contains('@') {
+            RequestIdentity::address(name, Scope::All)
+        } else {
+            RequestIdentity::domain(name)
+        };
+        let id = self
+            .app
+            .identities()
+            .request_tagged(caller, wanted, &tags)
+            .await?;
+        let identity = self
+            .app
+            .identities()
+            .identity_of(caller.org()?, &id)
+            .await?;
+        Ok(CreatedIdentity {
+            identity_type: identity_type(identity.name.kind()),
+            verified_for_sending_status: identity.parts.overall() == Status::Success,
+            dkim_attributes: self.dkim_attributes(&identity).await?,
+        })
+    }
+
+    /// `GetEmailIdentity`.
+    pub async fn get_email_identity(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<EmailIdentity, ServiceError> {
+        let identity = self.identity_named(caller, name).await?;
+        let checks = self
+            .app
+            .inner
+            .store
+            .identity_checks(&identity.row.id)
+            .await?;
+        let dkim_check = checks.iter().find(|c| c.part == "dkim");
+        let tags = serde_json::from_str(&identity.row.tags)
+            .map_err(|_| ServiceError::corrupt("identity tags"))?;
+        Ok(EmailIdentity {
+            identity_type: identity_type(identity.name.kind()),
+            verified_for_sending_status: identity.parts.overall() == Status::Success,
+            verification_status: identity.parts.overall(),
+            dkim_attributes: self.dkim_attributes(&identity).await?,
+            mail_from_attributes: MailFromAttributes {
+                mail_from_domain: identity.row.mail_from_domain.clone(),
+                // SES's MAIL FROM statuses have no NOT_STARTED.
+                mail_from_domain_status: match identity.mail_from {
+                    Status::NotStarted => Status::Pending,
+                    status => status,
+                },
+                behavior_on_mx_failure: identity.row.mail_from_behavior.clone(),
+            },
+            verification_info: dkim_check.map(verification_info).unwrap_or_default(),
+            policies: serde_json::Map::new(),
+            tags,
+        })
+    }
+
+    /// `DeleteEmailIdentity`.
+    pub async fn delete_email_identity(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        let identity = self.identity_named(caller, name).await?;
+        self.app
+            .identities()
+            .delete_identity(caller, &identity.row.id)
+            .await
+    }
+
+    /// `PutEmailIdentityDkimAttributes`: absender signs every identity's
+    /// mail, so signing can be switched on (it is) but not off.
+    pub async fn put_dkim_attributes(
+        &self,
+        caller: &Caller,
+        name: &str,
+        request: PutDkim,
+    ) -> Result<(), ServiceError> {
+        self.identity_named(caller, name).await?;
+        if request.signing_enabled == Some(false) {
+            return Err(ServiceError::BadRequest {
+                code: "not_supported",
+                message: "absender signs all mail of an identity with DKIM; switching signing off is not supported by absender".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `PutEmailIdentityMailFromAttributes`: a new custom MAIL FROM domain
+    /// (checked from now on), or without one the default `bounce.<domain>`;
+    /// and whether to refuse mail while it is not verified.
+    pub async fn put_mail_from_attributes(
+        &self,
+        caller: &Caller,
+        name: &str,
+        request: PutMailFrom,
+    ) -> Result<(), ServiceError> {
+        let identity = self.identity_named(caller, name).await?;
+        let behavior = match request.behavior_on_mx_failure.as_deref() {
+            None => USE_DEFAULT_VALUE,
+            Some(USE_DEFAULT_VALUE) => USE_DEFAULT_VALUE,
+            Some(REJECT_MESSAGE) => REJECT_MESSAGE,
+            Some(other) => {
+                return Err(bad(format!(
+                    "BehaviorOnMxFailure is {USE_DEFAULT_VALUE} or {REJECT_MESSAGE}, not {other:?}"
+                )));
+            }
+        };
+        let domain = Domain::parse(&identity.row.domain)
+            .map_err(|_| ServiceError::corrupt("identity domain"))?;
+        let mail_from = crate::identity::requests::mail_from_domain(
+            &domain,
+            request
+                .mail_from_domain
+                .as_deref()
+                .filter(|d| !d.is_empty()),
+        )?;
+        let now = self.app.now_ms();
+        let store = &self.app.inner.store;
+        store
+            .set_mail_from(
+                &identity.row.org_id,
+                &identity.row.id,
+                &mail_from,
+                behavior,
+                Status::Pending.as_str(),
+                now,
+            )
+            .await?;
+        if mail_from != identity.row.mail_from_domain {
+            store.schedule_check(&identity.row.id, now).await?;
+            self.app.checks().wake_checks();
+        }
+        // SMTP's sender cache forgets within a second.
+        Ok(())
+    }
+}
+
+fn verification_info(check: &IdentityCheckRow) -> VerificationInfo {
+    VerificationInfo {
+        last_checked_timestamp: check.last_checked_at.map(epoch_seconds),
+        last_success_timestamp: check.last_success_at.map(epoch_seconds),
+        error_type: check.error_type.clone(),
+        soa_record: check.soa_mname.clone().map(|mname| SoaRecord {
+            primary_name_server: mname,
+            serial_number: check.soa_serial.unwrap_or(0),
+        }),
+    }
+}
