@@ -37,6 +37,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::access_keys::router())
         .merge(ses::router())
         .merge(routes::suppressions::router())
+        .merge(routes::templates::router())
         .merge(routes::unsubscribe::router())
         .merge(routes::verify::router())
         .merge(routes::zones::router())

@@ -6,6 +6,7 @@
 use crate::MAX_BODY_BYTES;
 use absender_service::access::access_keys::SignedRequest;
 use absender_service::secrets::random_string;
+use absender_service::ses::suppressions::SuppressedQuery;
 use absender_service::{App, Caller, ServiceError};
 use axum::Router;
 use axum::body::Bytes;
@@ -30,6 +31,26 @@ pub fn router() -> Router<App> {
             get(get_identity).delete(delete_identity),
         )
         .route("/v2/email/outbound-emails", post(send_email))
+        .route("/v2/email/outbound-bulk-emails", post(send_bulk))
+        .route(
+            "/v2/email/templates",
+            get(list_templates).post(create_template),
+        )
+        .route(
+            "/v2/email/templates/{name}",
+            get(get_template)
+                .put(update_template)
+                .delete(delete_template),
+        )
+        .route("/v2/email/templates/{name}/render", post(render_template))
+        .route(
+            "/v2/email/suppression/addresses",
+            get(list_suppressed).put(put_suppressed),
+        )
+        .route(
+            "/v2/email/suppression/addresses/{address}",
+            get(get_suppressed).delete(delete_suppressed),
+        )
         .route("/v2/email/identities/{identity}/dkim", put(put_dkim))
         .route(
             "/v2/email/identities/{identity}/mail-from",
@@ -352,4 +373,129 @@ async fn send_email(State(app): State<App>, signed: Signed) -> Result<Response, 
         .await
         .map_err(SesError::from_send)?;
     Ok(axum::Json(sent).into_response())
+}
+
+/// `PutSuppressedDestination`.
+async fn put_suppressed(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    app.ses()
+        .put_suppressed(&signed.caller, signed.json()?)
+        .await?;
+    Ok(empty())
+}
+
+/// `GetSuppressedDestination`.
+async fn get_suppressed(
+    State(app): State<App>,
+    Path(address): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let found = app.ses().get_suppressed(&signed.caller, &address).await?;
+    Ok(axum::Json(json!({ "SuppressedDestination": found })).into_response())
+}
+
+/// `DeleteSuppressedDestination`.
+async fn delete_suppressed(
+    State(app): State<App>,
+    Path(address): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses()
+        .delete_suppressed(&signed.caller, &address)
+        .await?;
+    Ok(empty())
+}
+
+/// `ListSuppressedDestinations`; `Reason` may repeat in the query.
+async fn list_suppressed(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    let pairs: Vec<(String, String)> = signed.query()?;
+    let mut query = SuppressedQuery::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "Reason" => query.reasons.push(value),
+            "StartDate" => query.start_date = Some(value),
+            "EndDate" => query.end_date = Some(value),
+            "NextToken" => query.next_token = Some(value),
+            "PageSize" => query.page_size = Some(value),
+            _ => {}
+        }
+    }
+    let page = app.ses().list_suppressed(&signed.caller, query).await?;
+    Ok(axum::Json(page).into_response())
+}
+
+/// `SendBulkEmail`.
+async fn send_bulk(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    let sent = app
+        .ses()
+        .send_bulk(&signed.caller, signed.json()?)
+        .await
+        .map_err(SesError::from_send)?;
+    Ok(axum::Json(sent).into_response())
+}
+
+/// `CreateEmailTemplate`.
+async fn create_template(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    app.ses()
+        .create_template(&signed.caller, signed.json()?)
+        .await?;
+    Ok(empty())
+}
+
+/// `ListEmailTemplates`.
+async fn list_templates(State(app): State<App>, signed: Signed) -> Result<Response, SesError> {
+    let paging: Paging = signed.query()?;
+    let page = app
+        .ses()
+        .list_templates(
+            &signed.caller,
+            paging.page_size,
+            paging.next_token.as_deref(),
+        )
+        .await?;
+    Ok(axum::Json(page).into_response())
+}
+
+/// `GetEmailTemplate`.
+async fn get_template(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let template = app.ses().get_template(&signed.caller, &name).await?;
+    Ok(axum::Json(template).into_response())
+}
+
+/// `UpdateEmailTemplate`.
+async fn update_template(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses()
+        .update_template(&signed.caller, &name, signed.json()?)
+        .await?;
+    Ok(empty())
+}
+
+/// `DeleteEmailTemplate`.
+async fn delete_template(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    app.ses().delete_template(&signed.caller, &name).await?;
+    Ok(empty())
+}
+
+/// `TestRenderEmailTemplate`.
+async fn render_template(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let rendered = app
+        .ses()
+        .test_render(&signed.caller, &name, signed.json()?)
+        .await?;
+    Ok(axum::Json(json!({ "RenderedTemplate": rendered })).into_response())
 }

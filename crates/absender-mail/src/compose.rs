@@ -161,6 +161,22 @@ pub fn message(mail: &Outgoing) -> Vec<u8> {
         .expect("writing to a Vec cannot fail")
 }
 
+/// A template's rendering as a MIME message without sender, recipients or
+/// date (SES's `TestRenderEmailTemplate` shows one).
+pub fn preview(subject: &str, text: Option<&str>, html: Option<&str>) -> String {
+    let mut builder = MessageBuilder::new().subject(subject.to_string());
+    if let Some(text) = text {
+        builder = builder.text_body(text.to_string());
+    }
+    if let Some(html) = html {
+        builder = builder.html_body(html.to_string());
+    }
+    let bytes = builder
+        .write_to_vec()
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// A Date header value (RFC 5322) for Unix seconds.
 pub fn date_header(unix_seconds: i64) -> String {
     mail_builder::headers::date::Date::new(unix_seconds).to_rfc822()

@@ -546,3 +546,56 @@ mod tests {
         assert!(read(r#"["idn_a"]"#).is_err());
     }
 }
+
+/// A template's parts (`POST /api/v1/templates` takes them with a `name`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateContent {
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+/// `POST /api/v1/templates`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTemplate {
+    pub name: String,
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl NewTemplate {
+    /// Its parts.
+    pub fn content(self) -> TemplateContent {
+        TemplateContent {
+            subject: self.subject,
+            text: self.text,
+            html: self.html,
+        }
+    }
+}
+
+/// An email template (Handlebars, as SES's).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A template rendered with sample data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenderedTemplate {
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+}

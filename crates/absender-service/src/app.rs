@@ -143,6 +143,11 @@ impl App {
         crate::Zones { app: self }
     }
 
+    /// Email templates.
+    pub fn templates(&self) -> crate::Templates<'_> {
+        crate::Templates { app: self }
+    }
+
     /// The SES v2 API's operations.
     pub fn ses(&self) -> crate::Ses<'_> {
         crate::Ses { app: self }

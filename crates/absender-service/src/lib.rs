@@ -36,6 +36,6 @@ pub use identity::checks::{CHECK_LEASE, WATCH_INTERVAL};
 pub use identity::requests::records_csv;
 pub use identity::verification::{VerifyPage, VerifyRefusal};
 pub use identity::{Checks, Identities};
-pub use sending::{Delivery, Sending, Suppressions};
+pub use sending::{Delivery, Sending, Suppressions, Templates};
 pub use ses::Ses;
 pub use settings::Settings;

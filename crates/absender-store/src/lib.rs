@@ -21,6 +21,7 @@ mod send_settings;
 mod settings;
 mod smtp_credentials;
 mod suppressions;
+mod templates;
 mod tokens;
 mod ui_sessions;
 

@@ -321,3 +321,18 @@ pub struct AccessKeyRow {
     pub secret_enc: Vec<u8>,
     pub created_at: i64,
 }
+
+/// An email template of an organization (Handlebars source).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TemplateRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub subject: String,
+    pub text_part: Option<String>,
+    pub html_part: Option<String>,
+    /// SES's tags, a JSON array of `{"Key", "Value"}`.
+    pub tags: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod send_settings;
 pub mod smtp_credentials;
 pub mod suppressions;
+pub mod templates;
 pub mod unsubscribe;
 pub mod verify;
 pub mod zones;

@@ -4,7 +4,7 @@
 //! (labelled with its access key id), shown once, and never logged.
 
 use super::Access;
-use crate::access::sigv4::{self, Authorization, SigV4Error};
+use crate::access::sigv4::{self, Authorization, Presigned, SigV4Error};
 use crate::api::AccessKey;
 use crate::clock::rfc3339;
 use crate::secrets::{new_id, random_credential};
@@ -90,18 +90,35 @@ impl Access<'_> {
                 "temporary credentials (X-Amz-Security-Token) are not taken; sign with an access key".into(),
             )));
         }
-        let Some(authorization) = header("authorization") else {
-            return Ok(Err(SigV4Error::MissingAuthenticationToken));
+        let presigned = match Presigned::parse(request.query) {
+            Ok(presigned) => presigned,
+            Err(e) => return Ok(Err(e)),
         };
         if !sigv4::is_normal_path(request.path) {
             return Ok(Err(SigV4Error::IncompleteSignature(
                 "the path must have no '.', '..' or empty segments".into(),
             )));
         }
-        let auth = match Authorization::parse(authorization) {
-            Ok(auth) => auth,
-            Err(e) => return Ok(Err(e)),
-        };
+        // The Authorization header, else the presigned query.
+        let (auth, amz_date, signed_query, expires_secs) =
+            match (header("authorization"), presigned) {
+                (Some(authorization), _) => {
+                    let auth = match Authorization::parse(authorization) {
+                        Ok(auth) => auth,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    let Some(amz_date) = header("x-amz-date")
+                        .filter(|_| auth.signed_headers.iter().any(|h| h == "x-amz-date"))
+                    else {
+                        return Ok(Err(SigV4Error::IncompleteSignature(
+                            "X-Amz-Date must be sent and signed".into(),
+                        )));
+                    };
+                    (auth, amz_date.to_string(), request.query.to_string(), None)
+                }
+                (None, Some(p)) => (p.auth, p.amz_date, p.signed_query, Some(p.expires_secs)),
+                (None, None) => return Ok(Err(SigV4Error::MissingAuthenticationToken)),
+            };
         let region = &self.app.inner.settings.ses.region;
         let scope_error = if auth.service != "ses" {
             Some(format!(
@@ -119,13 +136,6 @@ impl Access<'_> {
         if let Some(message) = scope_error {
             return Ok(Err(SigV4Error::SignatureDoesNotMatch(message)));
         }
-        let Some(amz_date) =
-            header("x-amz-date").filter(|_| auth.signed_headers.iter().any(|h| h == "x-amz-date"))
-        else {
-            return Ok(Err(SigV4Error::IncompleteSignature(
-                "X-Amz-Date must be sent and signed".into(),
-            )));
-        };
         let body_hash = hex::encode(Sha256::digest(request.body));
         if header("x-amz-content-sha256")
             .is_some_and(|claimed| !claimed.eq_ignore_ascii_case(&body_hash))
@@ -144,11 +154,12 @@ impl Access<'_> {
         let signed = sigv4::Request {
             method: request.method,
             path: request.path,
-            query: request.query,
+            query: &signed_query,
             headers: request.headers,
             payload_sha256: &body_hash,
         };
-        if let Err(e) = sigv4::verify(&secret, &auth, amz_date, &signed, self.app.now_ms()) {
+        let now = self.app.now_ms();
+        if let Err(e) = sigv4::verify(&secret, &auth, &amz_date, &signed, now, expires_secs) {
             return Ok(Err(e));
         }
         let org = store

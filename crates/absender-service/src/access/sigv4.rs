@@ -129,6 +129,85 @@ impl Authorization {
     }
 }
 
+/// The longest validity AWS allows a presigned URL: 7 days.
+pub const MAX_EXPIRES_SECS: i64 = 7 * 24 * 3600;
+
+/// A presigned request's SigV4 (`X-Amz-*` in the query instead of an
+/// `Authorization` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    pub auth: Authorization,
+    pub amz_date: String,
+    /// Seconds the signature holds after its date.
+    pub expires_secs: i64,
+    /// The query as signed: the received one without `X-Amz-Signature`.
+    pub signed_query: String,
+}
+
+impl Presigned {
+    /// The query's SigV4 parameters; `Ok(None)` when it carries no signature.
+    pub fn parse(query: &str) -> Result<Option<Self>, SigV4Error> {
+        let incomplete = |what: &str| SigV4Error::IncompleteSignature(what.to_string());
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut signed_query = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = String::from_utf8_lossy(&percent_decode(k)).into_owned();
+            let value = String::from_utf8_lossy(&percent_decode(v)).into_owned();
+            if key != "X-Amz-Signature" {
+                signed_query.push(pair);
+            }
+            if key.starts_with("X-Amz-") {
+                if params.iter().any(|(k, _)| *k == key) {
+                    return Err(incomplete("a presigned parameter is given twice"));
+                }
+                params.push((key, value));
+            }
+        }
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(signature) = param("X-Amz-Signature") else {
+            return Ok(None);
+        };
+        if param("X-Amz-Security-Token").is_some() {
+            return Err(SigV4Error::UnrecognizedClient(
+                "temporary credentials (X-Amz-Security-Token) are not taken; sign with an access key".into(),
+            ));
+        }
+        if param("X-Amz-Algorithm") != Some(ALGORITHM) {
+            return Err(incomplete("X-Amz-Algorithm must be AWS4-HMAC-SHA256"));
+        }
+        let (Some(credential), Some(signed), Some(amz_date), Some(expires)) = (
+            param("X-Amz-Credential"),
+            param("X-Amz-SignedHeaders"),
+            param("X-Amz-Date"),
+            param("X-Amz-Expires"),
+        ) else {
+            return Err(incomplete(
+                "a presigned URL needs X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Date and X-Amz-Expires",
+            ));
+        };
+        let expires_secs = expires
+            .parse::<i64>()
+            .ok()
+            .filter(|e| (1..=MAX_EXPIRES_SECS).contains(e))
+            .ok_or_else(|| incomplete("X-Amz-Expires must be 1 to 604800 seconds"))?;
+        let auth = Authorization::parse(&format!(
+            "{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}"
+        ))?;
+        Ok(Some(Self {
+            auth,
+            amz_date: amz_date.to_string(),
+            expires_secs,
+            signed_query: signed_query.join("&"),
+        }))
+    }
+}
+
 /// What SigV4 covers of one request, as received.
 pub struct Request<'a> {
     pub method: &'a str,
@@ -329,14 +408,16 @@ pub fn parse_amz_date(text: &str) -> Option<i64> {
 }
 
 /// Checks `auth` against `request` signed at `amz_date` with `secret`, at
-/// `now_ms`: the date within [`MAX_SKEW_MS`] and of the credential's day,
-/// then the signature, compared in constant time.
+/// `now_ms`: the date of the credential's day and within [`MAX_SKEW_MS`]
+/// (a presigned URL's until `expires_secs` after it), then the signature,
+/// compared in constant time.
 pub fn verify(
     secret: &str,
     auth: &Authorization,
     amz_date: &str,
     request: &Request,
     now_ms: i64,
+    expires_secs: Option<i64>,
 ) -> Result<(), SigV4Error> {
     let at = parse_amz_date(amz_date).ok_or_else(|| {
         SigV4Error::IncompleteSignature("X-Amz-Date must be yyyymmddThhmmssZ".into())
@@ -346,10 +427,19 @@ pub fn verify(
             "the credential's date is not the request's".into(),
         ));
     }
-    if (now_ms - at).abs() > MAX_SKEW_MS {
-        return Err(SigV4Error::InvalidSignature(format!(
-            "Signature expired: {amz_date} is more than 5 minutes from the server's time"
-        )));
+    let late = match expires_secs {
+        None => now_ms - at > MAX_SKEW_MS,
+        Some(expires) => now_ms > at + expires * 1000,
+    };
+    if late || at - now_ms > MAX_SKEW_MS {
+        return Err(SigV4Error::InvalidSignature(match expires_secs {
+            None => format!(
+                "Signature expired: {amz_date} is more than 5 minutes from the server's time"
+            ),
+            Some(expires) => format!(
+                "Signature expired: the URL signed at {amz_date} held for {expires} seconds"
+            ),
+        }));
     }
     let expected = signature(secret, auth, amz_date, request);
     if crate::app::constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
@@ -401,7 +491,7 @@ mod tests {
             "{method} {path}?{query}"
         );
         let now = parse_amz_date(DATE).unwrap();
-        assert_eq!(verify(SECRET, &parsed, DATE, &request, now), Ok(()));
+        assert_eq!(verify(SECRET, &parsed, DATE, &request, now, None), Ok(()));
     }
 
     #[test]
@@ -475,11 +565,11 @@ mod tests {
         let other = "0".repeat(64);
         let mismatch = Err(SigV4Error::SignatureDoesNotMatch(MISMATCH.into()));
         assert_eq!(
-            verify("wrong", &parsed, DATE, &request(EMPTY), now),
+            verify("wrong", &parsed, DATE, &request(EMPTY), now, None),
             mismatch
         );
         assert_eq!(
-            verify(SECRET, &parsed, DATE, &request(&other), now),
+            verify(SECRET, &parsed, DATE, &request(&other), now, None),
             mismatch
         );
         let late = verify(
@@ -488,6 +578,7 @@ mod tests {
             DATE,
             &request(EMPTY),
             now + MAX_SKEW_MS + 1000,
+            None,
         );
         assert_eq!(late.unwrap_err().name(), "InvalidSignature");
         assert!(
@@ -496,10 +587,76 @@ mod tests {
                 &parsed,
                 DATE,
                 &request(EMPTY),
-                now + MAX_SKEW_MS - 1000
+                now + MAX_SKEW_MS - 1000,
+                None
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_presigned_query_holds_until_it_expires_and_not_once_changed() {
+        let credential = "AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request";
+        let unsigned = format!(
+            "Action=ListUsers&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}&X-Amz-Date={DATE}&X-Amz-Expires=60&X-Amz-SignedHeaders=host"
+        );
+        let headers = [("Host", "example.amazonaws.com")];
+        let request = |query: &'static str| Request {
+            method: "GET",
+            path: "/",
+            query,
+            headers: &[],
+            payload_sha256: EMPTY,
+        };
+        // The signature over the query without itself, as a presigner makes it.
+        let auth = Authorization::parse(&format!(
+            "{ALGORITHM} Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature={}",
+            "0".repeat(64)
+        ))
+        .unwrap();
+        let unsigned: &'static str = Box::leak(unsigned.into_boxed_str());
+        let with_headers = Request {
+            headers: &headers,
+            ..request(unsigned)
+        };
+        let signature = signature(SECRET, &auth, DATE, &with_headers);
+        let query: &'static str =
+            Box::leak(format!("{unsigned}&X-Amz-Signature={signature}").into_boxed_str());
+        let presigned = Presigned::parse(query).unwrap().unwrap();
+        assert_eq!(presigned.signed_query, unsigned);
+        assert_eq!(presigned.expires_secs, 60);
+        assert_eq!(presigned.auth.access_key_id, "AKIDEXAMPLE");
+        let received = Request {
+            headers: &headers,
+            ..request(Box::leak(presigned.signed_query.clone().into_boxed_str()))
+        };
+        let at = parse_amz_date(DATE).unwrap();
+        let check = |now| verify(SECRET, &presigned.auth, DATE, &received, now, Some(60));
+        assert_eq!(check(at + 59_000), Ok(()));
+        assert_eq!(check(at + 61_000).unwrap_err().name(), "InvalidSignature");
+        // Longer validity, another parameter: the signature no longer holds.
+        let longer = query.replace("X-Amz-Expires=60", "X-Amz-Expires=600");
+        let longer = Presigned::parse(&longer).unwrap().unwrap();
+        let received = Request {
+            headers: &headers,
+            ..request(Box::leak(longer.signed_query.clone().into_boxed_str()))
+        };
+        assert_eq!(
+            verify(SECRET, &longer.auth, DATE, &received, at, Some(600))
+                .unwrap_err()
+                .name(),
+            "SignatureDoesNotMatch"
+        );
+        assert_eq!(Presigned::parse("Action=ListUsers"), Ok(None));
+        for bad in [
+            "X-Amz-Signature=00&X-Amz-Algorithm=AWS4-HMAC-SHA1",
+            "X-Amz-Signature=00&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            &query.replace("X-Amz-Expires=60", "X-Amz-Expires=700000"),
+            &format!("{query}&X-Amz-Security-Token=abc"),
+            &format!("{query}&X-Amz-Date={DATE}"),
+        ] {
+            assert!(Presigned::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

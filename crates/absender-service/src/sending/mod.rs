@@ -10,6 +10,7 @@ pub(crate) mod send_settings;
 pub(crate) mod signing;
 pub(crate) mod submission;
 pub(crate) mod suppressions;
+pub(crate) mod templates;
 pub(crate) mod unsubscribe;
 
 use crate::App;
@@ -32,5 +33,11 @@ pub struct Delivery<'a> {
 /// (`bounces.rs`, `suppressions.rs`, `unsubscribe.rs`).
 #[derive(Clone, Copy)]
 pub struct Suppressions<'a> {
+    pub(crate) app: &'a App,
+}
+
+/// Email templates: stored, compiled, rendered (`templates.rs`).
+#[derive(Clone, Copy)]
+pub struct Templates<'a> {
     pub(crate) app: &'a App,
 }

@@ -5,7 +5,7 @@ use super::{Ses, epoch_seconds};
 use crate::api::RequestIdentity;
 use crate::identity::requests::{LoadedIdentity, Name, REJECT_MESSAGE, USE_DEFAULT_VALUE, load};
 use crate::{Caller, ServiceError};
-use absender_core::{Domain, EmailAddress, IdentityKind, Scope, Status};
+use absender_core::{Domain, EmailAddress, IdentityKind, Locale, Scope, Status};
 use absender_store::IdentityCheckRow;
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +134,7 @@ fn bad(message: impl Into<String>) -> ServiceError {
 }
 
 /// SES's tag rules, checked before anything is stored.
-fn checked_tags(tags: &[Tag]) -> Result<String, ServiceError> {
+pub(crate) fn checked_tags(tags: &[Tag]) -> Result<String, ServiceError> {
     if tags.len() > MAX_TAGS {
         return Err(bad(format!("at most {MAX_TAGS} tags")));
     }
@@ -245,13 +245,25 @@ impl Ses<'_> {
         })
     }
 
-    /// `GetEmailIdentity`.
+    /// `GetEmailIdentity`. A client that polls it is watching: while DKIM
+    /// or SPF waits, a poll checks the DNS again (at most every
+    /// `WATCH_INTERVAL`), as the UI's live page does, so the status turns
+    /// seconds after the last record is published.
     pub async fn get_email_identity(
         &self,
         caller: &Caller,
         name: &str,
     ) -> Result<EmailIdentity, ServiceError> {
-        let identity = self.identity_named(caller, name).await?;
+        let watched = self.identity_named(caller, name).await?;
+        self.app
+            .checks()
+            .watch_identity(caller, &watched.row.id, Locale::default())
+            .await?;
+        let identity = self
+            .app
+            .identities()
+            .identity_of(caller.org()?, &watched.row.id)
+            .await?;
         let checks = self
             .app
             .inner

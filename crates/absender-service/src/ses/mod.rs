@@ -4,6 +4,8 @@
 
 pub mod identities;
 pub mod sending;
+pub mod suppressions;
+pub mod templates;
 
 use crate::{App, Caller, ServiceError};
 use absender_core::IdentityKind;

@@ -2,6 +2,7 @@
 //! suppression, signing and queue the native API and SMTP use.
 
 use super::Ses;
+use super::templates::TemplateRef;
 use crate::api::{AttachmentIn, SendMessage};
 use crate::{Caller, ServiceError};
 use absender_core::{Category, EmailAddress};
@@ -53,7 +54,7 @@ impl Destination {
 pub struct EmailContent {
     pub simple: Option<Simple>,
     pub raw: Option<Raw>,
-    pub template: Option<serde_json::Value>,
+    pub template: Option<TemplateRef>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,7 +107,7 @@ pub struct Raw {
     pub data: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageTag {
     pub name: String,
@@ -128,7 +129,7 @@ fn bad(message: impl Into<String>) -> ServiceError {
 }
 
 /// The category the tags name, booking by default.
-fn category_of(tags: &[MessageTag]) -> Result<Category, ServiceError> {
+pub(crate) fn category_of(tags: &[MessageTag]) -> Result<Category, ServiceError> {
     let named: Vec<&MessageTag> = tags.iter().filter(|t| t.name == CATEGORY_TAG).collect();
     match named.as_slice() {
         [] => Ok(Category::Booking),
@@ -146,7 +147,7 @@ fn category_of(tags: &[MessageTag]) -> Result<Category, ServiceError> {
 }
 
 /// `Name <address>` or a bare address, as SES takes `FromEmailAddress`.
-fn split_from(from: &str) -> (Option<String>, String) {
+pub(crate) fn split_from(from: &str) -> (Option<String>, String) {
     match from.trim().rsplit_once('<') {
         Some((name, rest)) if rest.ends_with('>') => {
             let name = name.trim().trim_matches('"').trim();
@@ -188,14 +189,51 @@ impl Ses<'_> {
                 )
                 .await
             }
-            (None, None, Some(_)) => Err(ServiceError::BadRequest {
-                code: "not_supported",
-                message:
-                    "Content.Template is not supported by absender yet; send Simple or Raw content"
-                        .into(),
-            }),
+            (None, None, Some(template)) => {
+                let message = self.message(
+                    category,
+                    request.from_email_address,
+                    request.destination,
+                    request.reply_to_addresses,
+                )?;
+                self.send_templated(caller, message, template).await
+            }
             _ => Err(bad("Content holds exactly one of Simple, Raw and Template")),
         }
+    }
+
+    /// A native message from SES's sender, destination and Reply-To, its
+    /// content still empty.
+    fn message(
+        &self,
+        category: Category,
+        from: Option<String>,
+        destination: Destination,
+        reply_to: Vec<String>,
+    ) -> Result<SendMessage, ServiceError> {
+        let (from_name, from) = match from.as_deref().map(split_from) {
+            Some((name, address)) => (name, Some(address)),
+            None => (None, None),
+        };
+        let reply_to = match reply_to.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            _ => return Err(bad("absender takes one ReplyToAddresses entry")),
+        };
+        Ok(SendMessage {
+            category,
+            from,
+            from_name,
+            to: destination.to_addresses,
+            cc: destination.cc_addresses,
+            bcc: destination.bcc_addresses,
+            reply_to,
+            subject: String::new(),
+            text: None,
+            html: None,
+            headers: BTreeMap::new(),
+            attachments: Vec::new(),
+        })
     }
 
     async fn send_simple(
@@ -207,15 +245,7 @@ impl Ses<'_> {
         reply_to: Vec<String>,
         simple: Simple,
     ) -> Result<Sent, ServiceError> {
-        let (from_name, from) = match from.as_deref().map(split_from) {
-            Some((name, address)) => (name, Some(address)),
-            None => (None, None),
-        };
-        let reply_to = match reply_to.as_slice() {
-            [] => None,
-            [one] => Some(one.clone()),
-            _ => return Err(bad("absender takes one ReplyToAddresses entry")),
-        };
+        let message = self.message(category, from, destination, reply_to)?;
         let mut headers = BTreeMap::new();
         for header in simple.headers {
             if headers.insert(header.name.clone(), header.value).is_some() {
@@ -241,18 +271,12 @@ impl Ses<'_> {
             })
             .collect::<Result<_, _>>()?;
         let request = SendMessage {
-            category,
-            from,
-            from_name,
-            to: destination.to_addresses,
-            cc: destination.cc_addresses,
-            bcc: destination.bcc_addresses,
-            reply_to,
             subject: simple.subject.data,
             text: simple.body.text.map(|t| t.data),
             html: simple.body.html.map(|t| t.data),
             headers,
             attachments,
+            ..message
         };
         let accepted = self
             .app

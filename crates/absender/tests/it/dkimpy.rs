@@ -28,7 +28,7 @@ for i in range(count):
 print(json.dumps(results))
 "#;
 
-async fn dkimpy(app: &TestApp, python: &str, raw: &[u8]) -> Value {
+pub(crate) async fn dkimpy(app: &TestApp, python: &str, raw: &[u8]) -> Value {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new(python)
         .args(["-c", VERIFY, &app.dns_addr.port().to_string()])

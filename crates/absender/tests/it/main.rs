@@ -29,6 +29,7 @@ mod smtp_limits;
 mod smtp_sink;
 mod smtp_submission;
 mod system_mail_dkim;
+mod templates;
 mod tools;
 mod trust;
 mod ui;

@@ -21,6 +21,12 @@ pub async fn acme(app: &TestApp) -> (Org, String) {
         StatusCode::OK,
     )
     .await;
+    publish_platform_key(app).await;
+    (org, id)
+}
+
+/// Publishes the platform key's CNAME (its second signature) in a local zone.
+pub async fn publish_platform_key(app: &TestApp) {
     let platform = app
         .json(
             Method::GET,
@@ -39,7 +45,6 @@ pub async fn acme(app: &TestApp) -> (Org, String) {
         cname["value"].as_str().unwrap(),
     )
     .await;
-    (org, id)
 }
 
 pub async fn send(app: &TestApp, org: &Org, body: Value, status: StatusCode) -> Value {

@@ -729,3 +729,601 @@ async fn send_email_takes_simple_and_raw_content_under_the_sender_rule() {
     .unwrap_err();
     assert!(bad_tag.contains("BadRequestException"), "{bad_tag}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suppression_list_is_the_organizations_own_in_ses_terms() {
+    let Some(aws) = aws_cli("the_suppression_list_is_the_organizations_own_in_ses_terms") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let acme = app.create_org("Acme", "en").await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+
+    for (address, reason) in [
+        ("b@example.test", "BOUNCE"),
+        ("a@example.test", "COMPLAINT"),
+        ("c@example.test", "BOUNCE"),
+    ] {
+        ses(&[
+            "put-suppressed-destination",
+            "--email-address",
+            address,
+            "--reason",
+            reason,
+        ])
+        .unwrap();
+    }
+    // The native list has them, suppressed by the organization's wish.
+    let native = app
+        .json(
+            Method::GET,
+            "/api/v1/suppressions",
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let items = native["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|i| i["reason"] == "manual"), "{native}");
+
+    let got = ses(&[
+        "get-suppressed-destination",
+        "--email-address",
+        "A@example.test",
+    ])
+    .unwrap();
+    assert_eq!(
+        got["SuppressedDestination"]["EmailAddress"],
+        "a@example.test"
+    );
+    assert_eq!(got["SuppressedDestination"]["Reason"], "BOUNCE");
+    assert!(
+        got["SuppressedDestination"]["LastUpdateTime"]
+            .as_f64()
+            .unwrap()
+            > 1.7e9
+    );
+
+    // Two at a time, in address order; the CLI follows NextToken itself
+    // unless told not to.
+    let page = ses(&[
+        "list-suppressed-destinations",
+        "--page-size",
+        "2",
+        "--no-paginate",
+    ])
+    .unwrap();
+    let first: Vec<&str> = page["SuppressedDestinationSummaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["EmailAddress"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, ["a@example.test", "b@example.test"], "{page}");
+    let token = page["NextToken"].as_str().unwrap();
+    let rest = ses(&[
+        "list-suppressed-destinations",
+        "--page-size",
+        "2",
+        "--no-paginate",
+        "--next-token",
+        token,
+    ])
+    .unwrap();
+    assert_eq!(
+        rest["SuppressedDestinationSummaries"][0]["EmailAddress"],
+        "c@example.test"
+    );
+    let all = ses(&["list-suppressed-destinations"]).unwrap();
+    assert_eq!(
+        all["SuppressedDestinationSummaries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let complaints = ses(&["list-suppressed-destinations", "--reasons", "COMPLAINT"]).unwrap();
+    assert_eq!(
+        complaints["SuppressedDestinationSummaries"],
+        serde_json::json!([])
+    );
+
+    ses(&[
+        "delete-suppressed-destination",
+        "--email-address",
+        "a@example.test",
+    ])
+    .unwrap();
+    let gone = ses(&[
+        "get-suppressed-destination",
+        "--email-address",
+        "a@example.test",
+    ])
+    .unwrap_err();
+    assert!(gone.contains("NotFoundException"), "{gone}");
+    let again = ses(&[
+        "delete-suppressed-destination",
+        "--email-address",
+        "a@example.test",
+    ])
+    .unwrap_err();
+    assert!(again.contains("NotFoundException"), "{again}");
+    let bad = ses(&[
+        "put-suppressed-destination",
+        "--email-address",
+        "not an address",
+        "--reason",
+        "BOUNCE",
+    ])
+    .unwrap_err();
+    assert!(bad.contains("BadRequestException"), "{bad}");
+
+    // Another organization's list is its own.
+    let other = app.create_org("Other", "en").await;
+    let (other_id, other_secret) = app.access_key(&other).await;
+    let theirs = sesv2_json(
+        &aws,
+        &app,
+        (&other_id, &other_secret),
+        &[
+            "get-suppressed-destination",
+            "--email-address",
+            "b@example.test",
+        ],
+    )
+    .unwrap_err();
+    assert!(theirs.contains("NotFoundException"), "{theirs}");
+}
+
+/// Polls `get-email-identity` until it is SUCCESS (at most 40 polls),
+/// absender's clock moving 3 s between polls (it is the tests' manual clock;
+/// 40 polls stay within SigV4's 5 minutes of the CLI's real clock).
+async fn wait_verified(app: &TestApp, ses: impl Fn(&[&str]) -> Result<Value, String>, name: &str) {
+    let mut got = Value::Null;
+    for _ in 0..40 {
+        got = ses(&["get-email-identity", "--email-identity", name]).unwrap();
+        if got["VerificationStatus"] == "SUCCESS" {
+            return;
+        }
+        app.advance(Duration::from_secs(3));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} was not verified: {got}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeds_flow_runs_through_aws_sesv2_alone() {
+    let test = "the_seeds_flow_runs_through_aws_sesv2_alone";
+    let (Some(aws), Some(python)) = (aws_cli(test), crate::tools::python_with_dkimpy(test)) else {
+        return;
+    };
+    let app = spawn_app().await;
+    // The operator published the platform's key (mail carries its signature too).
+    crate::messages::publish_platform_key(&app).await;
+    let acme = app.upgraded_org("Acme", "de").await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+
+    // The customer's zone exists at its DNS provider (absender's local zones here).
+    app.zone("acme.test").await;
+    // 1. The address and the domain.
+    ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "einladung@acme.test",
+    ])
+    .unwrap();
+    let domain = ses(&["create-email-identity", "--email-identity", "acme.test"]).unwrap();
+    // 2. The owner confirms the link in the mailbox.
+    app.confirm("einladung@acme.test").await;
+    // 3. The records an SES user builds from the tokens, and SPF.
+    for token in domain["DkimAttributes"]["Tokens"].as_array().unwrap() {
+        let token = token.as_str().unwrap();
+        app.record(
+            "acme.test",
+            &format!("{token}._domainkey.acme.test"),
+            "CNAME",
+            &format!("{token}.dkim.absender.test"),
+        )
+        .await;
+    }
+    app.record(
+        "acme.test",
+        "acme.test",
+        "TXT",
+        "v=spf1 include:spf.absender.test ~all",
+    )
+    .await;
+    // 4. Polling GetEmailIdentity, as SDK users do, is watching: absender
+    // checks again while it waits, and the status turns within seconds.
+    wait_verified(&app, &ses, "acme.test").await;
+    wait_verified(&app, &ses, "einladung@acme.test").await;
+
+    // A mail.
+    let sent = ses(&[
+        "send-email",
+        "--from-email-address",
+        "Acme <buchung@acme.test>",
+        "--destination",
+        "ToAddresses=gast@example.test",
+        "--content",
+        r#"{"Simple":{"Subject":{"Data":"Ihre Buchung"},"Body":{"Text":{"Data":"Danke!"}}}}"#,
+    ])
+    .unwrap();
+    let raw = crate::messages::raw(&app, &acme, sent["MessageId"].as_str().unwrap()).await;
+    let verdicts = crate::dkimpy::dkimpy(&app, &python, &raw).await;
+    assert!(
+        verdicts
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["acme.test", true])),
+        "{verdicts}"
+    );
+
+    // A template, tried, then 50 invitations from it in one call.
+    ses(&[
+        "create-email-template",
+        "--template-name",
+        "einladung",
+        "--template-content",
+        r#"{"Subject":"Einladung für {{name}}","Text":"Hallo {{name}}, {{event.title}}{{#if vip}} (VIP){{/if}}.","Html":"<p>Hallo {{name}}</p>{{#each seats}}<i>{{this}}</i>{{/each}}"}"#,
+    ])
+    .unwrap();
+    let preview = ses(&[
+        "test-render-email-template",
+        "--template-name",
+        "einladung",
+        "--template-data",
+        r#"{"name":"Ada <3","event":{"title":"Konzert"},"vip":true,"seats":["A1"]}"#,
+    ])
+    .unwrap();
+    let preview = preview["RenderedTemplate"].as_str().unwrap();
+    assert!(preview.contains("Konzert (VIP)"), "{preview}");
+    assert!(preview.contains("Ada &lt;3"), "HTML escaped: {preview}");
+    let entries: Vec<Value> = (0..50)
+        .map(|i| {
+            serde_json::json!({
+                "Destination": {"ToAddresses": [format!("gast{i}@example.test")]},
+                "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData":
+                    serde_json::json!({"name": format!("Gast {i}"), "event": {"title": "Konzert"}, "vip": i == 7, "seats": [format!("R{i}")]}).to_string()}}
+            })
+        })
+        .collect();
+    let bulk = ses(&[
+        "send-bulk-email",
+        "--from-email-address",
+        "einladung@acme.test",
+        "--default-content",
+        r#"{"Template":{"TemplateName":"einladung","TemplateData":"{}"}}"#,
+        "--default-email-tags",
+        "Name=absender-category,Value=invitation",
+        "--bulk-email-entries",
+        &serde_json::to_string(&entries).unwrap(),
+    ])
+    .unwrap();
+    let results = bulk["BulkEmailEntryResults"].as_array().unwrap();
+    assert_eq!(results.len(), 50);
+    assert!(results.iter().all(|r| r["Status"] == "SUCCESS"), "{bulk}");
+    let seventh = results[7]["MessageId"].as_str().unwrap();
+    let raw = crate::messages::raw(&app, &acme, seventh).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("Gast 7, Konzert (VIP)."), "{text}");
+    assert!(
+        text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{text}"
+    );
+    let verdicts = crate::dkimpy::dkimpy(&app, &python, &raw).await;
+    assert!(
+        verdicts
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["acme.test", true])),
+        "{verdicts}"
+    );
+
+    let account = ses(&["get-account"]).unwrap();
+    assert_eq!(account["SendQuota"]["SentLast24Hours"], 51.0, "{account}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_kept_listed_changed_and_refused_as_ses_does() {
+    let Some(aws) = aws_cli("templates_are_kept_listed_changed_and_refused_as_ses_does") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (acme, _) = crate::messages::acme(&app).await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+    for name in ["b-welcome", "a-booking", "c-reminder"] {
+        ses(&[
+            "create-email-template",
+            "--template-name",
+            name,
+            "--template-content",
+            r#"{"Subject":"Hallo {{name}}","Text":"Buchung {{id}}"}"#,
+            "--tags",
+            "Key=team,Value=events",
+        ])
+        .unwrap();
+    }
+    let twice = ses(&[
+        "create-email-template",
+        "--template-name",
+        "a-booking",
+        "--template-content",
+        r#"{"Subject":"x","Text":"y"}"#,
+    ])
+    .unwrap_err();
+    assert!(twice.contains("AlreadyExistsException"), "{twice}");
+    let broken = ses(&[
+        "create-email-template",
+        "--template-name",
+        "broken",
+        "--template-content",
+        r#"{"Subject":"{{#if x}}","Text":"y"}"#,
+    ])
+    .unwrap_err();
+    assert!(broken.contains("BadRequestException"), "{broken}");
+
+    let got = ses(&["get-email-template", "--template-name", "a-booking"]).unwrap();
+    assert_eq!(got["TemplateContent"]["Subject"], "Hallo {{name}}");
+    assert_eq!(got["Tags"][0]["Key"], "team");
+    let page = ses(&["list-email-templates", "--page-size", "2", "--no-paginate"]).unwrap();
+    let names: Vec<&str> = page["TemplatesMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["TemplateName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a-booking", "b-welcome"], "{page}");
+    assert!(page["NextToken"].is_string());
+
+    ses(&[
+        "update-email-template",
+        "--template-name",
+        "a-booking",
+        "--template-content",
+        r#"{"Subject":"Buchung {{id}}","Text":"Danke, {{name}}"}"#,
+    ])
+    .unwrap();
+    let missing = ses(&[
+        "test-render-email-template",
+        "--template-name",
+        "a-booking",
+        "--template-data",
+        r#"{"name":"Ada"}"#,
+    ])
+    .unwrap_err();
+    assert!(missing.contains("BadRequestException"), "{missing}");
+    assert!(missing.contains("id"), "names the variable: {missing}");
+
+    // SendEmail with a stored template and with one given inline.
+    let sent = ses(&[
+        "send-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--destination",
+        "ToAddresses=guest@example.test",
+        "--content",
+        r#"{"Template":{"TemplateName":"a-booking","TemplateData":"{\"id\":\"B-17\",\"name\":\"Ada\"}"}}"#,
+    ])
+    .unwrap();
+    let stored = message(&app, &acme, sent["MessageId"].as_str().unwrap()).await;
+    assert_eq!(stored["subject"], "Buchung B-17");
+    let inline = ses(&[
+        "send-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--destination",
+        "ToAddresses=guest@example.test",
+        "--content",
+        r#"{"Template":{"TemplateContent":{"Subject":"Inline {{x}}","Text":"t"},"TemplateData":"{\"x\":\"1\"}"}}"#,
+    ])
+    .unwrap();
+    let stored = message(&app, &acme, inline["MessageId"].as_str().unwrap()).await;
+    assert_eq!(stored["subject"], "Inline 1");
+    let unknown = ses(&[
+        "send-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--destination",
+        "ToAddresses=guest@example.test",
+        "--content",
+        r#"{"Template":{"TemplateName":"nope","TemplateData":"{}"}}"#,
+    ])
+    .unwrap_err();
+    assert!(unknown.contains("NotFoundException"), "{unknown}");
+
+    // Per-entry results: one unverified sender fails them all as SES does
+    // (MESSAGE_REJECTED), a bad entry fails alone.
+    let entries = serde_json::json!([
+        {"Destination": {"ToAddresses": ["a@example.test"]}, "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": "{\"id\":\"1\",\"name\":\"A\"}"}}},
+        {"Destination": {"ToAddresses": ["b@example.test"]}, "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": "{\"name\":\"B\"}"}}},
+        {"Destination": {"ToAddresses": ["not an address"]}, "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": "{\"id\":\"3\",\"name\":\"C\"}"}}}
+    ])
+    .to_string();
+    let bulk = ses(&[
+        "send-bulk-email",
+        "--from-email-address",
+        "events@acme.test",
+        "--default-content",
+        r#"{"Template":{"TemplateName":"a-booking","TemplateData":"{}"}}"#,
+        "--bulk-email-entries",
+        &entries,
+    ])
+    .unwrap();
+    let statuses: Vec<&str> = bulk["BulkEmailEntryResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["SUCCESS", "INVALID_PARAMETER", "INVALID_PARAMETER"],
+        "{bulk}"
+    );
+    let spoofed = ses(&[
+        "send-bulk-email",
+        "--from-email-address",
+        "ceo@bank.example",
+        "--default-content",
+        r#"{"Template":{"TemplateName":"a-booking","TemplateData":"{}"}}"#,
+        "--bulk-email-entries",
+        &entries,
+    ])
+    .unwrap();
+    assert!(
+        spoofed["BulkEmailEntryResults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["Status"] != "SUCCESS"),
+        "{spoofed}"
+    );
+    assert_eq!(
+        spoofed["BulkEmailEntryResults"][0]["Status"],
+        "MESSAGE_REJECTED"
+    );
+
+    // The native API shows the same templates; another organization none.
+    let native = app
+        .json(
+            Method::GET,
+            "/api/v1/templates",
+            Some(&acme.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(native["items"].as_array().unwrap().len(), 3);
+    let other = app.create_org("Other", "en").await;
+    let (other_id, other_secret) = app.access_key(&other).await;
+    let theirs = sesv2_json(
+        &aws,
+        &app,
+        (&other_id, &other_secret),
+        &["get-email-template", "--template-name", "a-booking"],
+    )
+    .unwrap_err();
+    assert!(theirs.contains("NotFoundException"), "{theirs}");
+
+    ses(&["delete-email-template", "--template-name", "a-booking"]).unwrap();
+    let gone = ses(&["get-email-template", "--template-name", "a-booking"]).unwrap_err();
+    assert!(gone.contains("NotFoundException"), "{gone}");
+}
+
+/// The boto3 script's answers, by step.
+const BOTO3_SCRIPT: &str = include_str!("ses_boto3.py");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_drives_every_operation_and_a_presigned_url() {
+    let test = "boto3_drives_every_operation_and_a_presigned_url";
+    let Some(python) = crate::tools::python_with_boto3(test) else {
+        return;
+    };
+    let app = spawn_app().await;
+    // events@acme.test verified, its domain's records published.
+    let (acme, _) = crate::messages::acme(&app).await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let output = tokio::task::block_in_place(|| {
+        Command::new(&python)
+            .args(["-c", BOTO3_SCRIPT])
+            .env("ENDPOINT", &app.base)
+            .env("KEY_ID", &key_id)
+            .env("SECRET", &secret)
+            .env("REGION", "eu-central-1")
+            .env("DOMAIN", "acme.test")
+            .env("FROM", "events@acme.test")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        r["botocore"], "1.44.8",
+        "the version whose model the issue names"
+    );
+    let ok = |step: &str| {
+        assert!(r[step]["ok"].is_object(), "{step}: {}", r[step]);
+        r[step]["ok"].clone()
+    };
+    let refused = |step: &str, code: &str| {
+        assert_eq!(r[step]["error"], code, "{step}: {}", r[step]);
+    };
+    assert_eq!(ok("create_domain")["IdentityType"], "DOMAIN");
+    assert_eq!(ok("create_address")["IdentityType"], "EMAIL_ADDRESS");
+    // The domain's records are acme()'s: verified by the first check.
+    assert_eq!(ok("get_domain")["VerificationStatus"], "SUCCESS");
+    // botocore 1.44's model: POST /v2/email/list-identities with a body.
+    let listed = ok("list_identities");
+    assert_eq!(listed["EmailIdentities"].as_array().unwrap().len(), 1);
+    assert!(listed["NextToken"].is_string());
+    ok("put_mail_from");
+    ok("create_template");
+    assert_eq!(
+        ok("get_template")["TemplateContent"]["Subject"],
+        "Hi {{name}}"
+    );
+    assert_eq!(
+        ok("list_templates")["TemplatesMetadata"][0]["TemplateName"],
+        "hello"
+    );
+    assert!(
+        ok("render")["RenderedTemplate"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;Ada&gt;")
+    );
+    for step in ["send_simple", "send_raw", "send_template"] {
+        let id = ok(step)["MessageId"].as_str().unwrap().to_string();
+        let stored = message(&app, &acme, &id).await;
+        assert_eq!(stored["from"], "events@acme.test", "{step}");
+    }
+    let with_attachment = ok("send_simple")["MessageId"].as_str().unwrap().to_string();
+    let raw = crate::messages::raw(&app, &acme, &with_attachment).await;
+    assert!(String::from_utf8_lossy(&raw).contains("a.txt"));
+    refused("send_unverified", "MessageRejected");
+    let bulk = ok("send_bulk");
+    assert_eq!(bulk["BulkEmailEntryResults"].as_array().unwrap().len(), 3);
+    assert!(
+        bulk["BulkEmailEntryResults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["Status"] == "SUCCESS")
+    );
+    ok("put_suppressed");
+    assert_eq!(
+        ok("get_suppressed")["SuppressedDestination"]["Reason"],
+        "BOUNCE",
+        "put as a complaint, kept as the native manual reason"
+    );
+    assert_eq!(
+        ok("list_suppressed")["SuppressedDestinationSummaries"][0]["EmailAddress"],
+        "gone@example.test"
+    );
+    ok("delete_suppressed");
+    assert_eq!(ok("account")["SendQuota"]["SentLast24Hours"], 6.0);
+    ok("update_template");
+    ok("delete_template");
+    refused("get_deleted_template", "NotFoundException");
+    ok("delete_address");
+    refused("not_offered", "BadRequestException");
+    assert_eq!(r["presigned"]["status"], 200, "{}", r["presigned"]);
+    assert_eq!(r["presigned"]["body"]["EnforcementStatus"], "HEALTHY");
+    assert_eq!(r["presigned_tampered"]["status"], 403);
+    assert_eq!(r["presigned_tampered"]["error"], "SignatureDoesNotMatch");
+}

@@ -40,6 +40,19 @@ pub fn program(test: &str, name: &str, env_var: Option<&str>, package: &str) -> 
 }
 
 /// A Python that has dkimpy and dnspython (`ABSENDER_TEST_PYTHON`, else python3).
+/// A Python with boto3 and its botocore (`ABSENDER_TEST_PYTHON`, else `python3`).
+pub fn python_with_boto3(test: &str) -> Option<String> {
+    let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    if runs(Command::new(&python).args(["-c", "import boto3"])) {
+        return Some(python);
+    }
+    unavailable(
+        test,
+        &format!("`{python}` cannot import boto3 (pip install boto3==1.44.8 botocore==1.44.8)"),
+    );
+    None
+}
+
 pub fn python_with_dkimpy(test: &str) -> Option<String> {
     let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     if runs(Command::new(&python).args(["-c", "import dkim, dns"])) {
