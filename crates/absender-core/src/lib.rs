@@ -19,6 +19,7 @@ pub mod outside;
 pub mod rate_limit;
 pub mod records;
 pub mod return_path;
+pub mod rotation;
 pub mod selector;
 pub mod sender;
 pub mod status;

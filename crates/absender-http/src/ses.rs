@@ -53,6 +53,10 @@ pub fn router() -> Router<App> {
         )
         .route("/v2/email/identities/{identity}/dkim", put(put_dkim))
         .route(
+            "/v2/email/identities/{identity}/dkim/signing",
+            put(put_dkim_signing),
+        )
+        .route(
             "/v2/email/identities/{identity}/mail-from",
             put(put_mail_from),
         )
@@ -498,4 +502,17 @@ async fn render_template(
         .test_render(&signed.caller, &name, signed.json()?)
         .await?;
     Ok(axum::Json(json!({ "RenderedTemplate": rendered })).into_response())
+}
+
+/// `PutEmailIdentityDkimSigningAttributes`.
+async fn put_dkim_signing(
+    State(app): State<App>,
+    Path(identity): Path<String>,
+    signed: Signed,
+) -> Result<Response, SesError> {
+    let answer = app
+        .ses()
+        .put_dkim_signing(&signed.caller, &identity, signed.json()?)
+        .await?;
+    Ok(axum::Json(answer).into_response())
 }

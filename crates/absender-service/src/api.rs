@@ -599,3 +599,12 @@ pub struct RenderedTemplate {
     pub text: Option<String>,
     pub html: Option<String>,
 }
+
+/// A DKIM key rotation that started: the selector whose key was replaced
+/// (the customer's CNAME stays) and when the new key starts signing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DkimRotation {
+    pub domain: String,
+    pub selector: String,
+    pub signs_from: String,
+}

@@ -1,7 +1,7 @@
 //! The retention sweep (`[retention]`): captured mail, redacted copies,
 //! finished messages and identity events past their time are deleted, a
 //! small batch at a time; retired DKIM keys are withdrawn once no queued
-//! mail signed with them is left.
+//! mail signed with them is left; keys older than `dkim.rotate_after` rotate.
 
 use crate::{App, ServiceError};
 use serde::Serialize;
@@ -19,6 +19,8 @@ pub struct Swept {
     pub events: u64,
     pub dkim_keys: u64,
     pub limit_events: u64,
+    /// Domains whose keys were rotated (`dkim.rotate_after`).
+    pub rotated: u64,
 }
 
 impl App {
@@ -38,6 +40,7 @@ impl App {
             limit_events: store
                 .sweep_limit_events(before(Duration::from_secs(24 * 3600)))
                 .await?,
+            rotated: self.identities().rotate_due_keys().await?,
         };
         if swept != Swept::default() {
             tracing::info!(?swept, "retention sweep");

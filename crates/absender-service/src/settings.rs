@@ -28,6 +28,25 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// The SES-compatible API.
     pub ses: SesSettings,
+    /// DKIM keys.
+    pub dkim: DkimSettings,
+}
+
+/// DKIM keys (`[dkim]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DkimSettings {
+    /// A domain's keys rotate by themselves when its newest is this old.
+    #[serde(with = "humantime_serde")]
+    pub rotate_after: Duration,
+}
+
+impl Default for DkimSettings {
+    fn default() -> Self {
+        Self {
+            rotate_after: Duration::from_secs(180 * 24 * 60 * 60),
+        }
+    }
 }
 
 /// The SES-compatible API (`[ses]`).

@@ -2,12 +2,22 @@
 
 use crate::{DkimKeyRow, Store, StoreError};
 
-const INSERT: &str = "INSERT INTO dkim_keys (id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, domain, slot) DO NOTHING";
-const FOR_DOMAIN: &str = "SELECT id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at \
+const INSERT: &str = "INSERT INTO dkim_keys (id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at, signs_from) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, domain, slot) DO NOTHING";
+const FOR_DOMAIN: &str = "SELECT id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at, signs_from \
      FROM dkim_keys WHERE org_id = $1 AND domain = $2 ORDER BY slot";
-const BY_SELECTOR: &str = "SELECT id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at \
+const BY_SELECTOR: &str = "SELECT id, org_id, domain, slot, selector, algorithm, private_key_enc, public_key, created_at, signs_from \
      FROM dkim_keys WHERE selector = $1";
+// A slot's new key, only if the slot still holds the key the rotation read
+// and no other rotation of the domain waits for its turn.
+const REPLACE: &str = "UPDATE dkim_keys SET id = $4, algorithm = $5, private_key_enc = $6, public_key = $7, created_at = $8, signs_from = $9 \
+     WHERE org_id = $1 AND domain = $2 AND id = $3 AND NOT EXISTS (\
+     SELECT 1 FROM dkim_keys k WHERE k.org_id = $1 AND k.domain = $2 AND k.signs_from > $8)";
+// The oldest mail of the organization from the domain that still waits to go.
+const OLDEST_QUEUED: &str = "SELECT MIN(m.created_at) FROM deliveries d JOIN messages m ON m.id = d.message_id \
+     WHERE d.status = 'queued' AND m.org_id = $1 AND LOWER(m.from_address) LIKE '%@' || $2";
+const DUE_FOR_ROTATION: &str = "SELECT org_id, domain FROM dkim_keys WHERE retired_at = 0 \
+     GROUP BY org_id, domain HAVING MAX(created_at) < $1 ORDER BY MAX(created_at) LIMIT $2";
 const RETIRE_FOR_DOMAIN: &str =
     "UPDATE dkim_keys SET retired_at = $3 WHERE org_id = $1 AND domain = $2 AND retired_at = 0";
 const REVIVE_FOR_DOMAIN: &str =
@@ -35,6 +45,7 @@ impl Store {
                 .bind(&key.private_key_enc)
                 .bind(&key.public_key)
                 .bind(key.created_at)
+                .bind(key.signs_from)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -117,5 +128,59 @@ impl Store {
             self.dns_changed();
         }
         Ok(done.rows_affected())
+    }
+
+    /// Puts `new` into its slot in place of the key `old_id`, unless the slot
+    /// holds another key by now or another new key of the domain waits for
+    /// its turn; whether it did.
+    pub async fn replace_dkim_key(
+        &self,
+        old_id: &str,
+        new: &DkimKeyRow,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(REPLACE)
+            .bind(&new.org_id)
+            .bind(&new.domain)
+            .bind(old_id)
+            .bind(&new.id)
+            .bind(&new.algorithm)
+            .bind(&new.private_key_enc)
+            .bind(&new.public_key)
+            .bind(new.created_at)
+            .bind(new.signs_from)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 1 {
+            self.dns_changed();
+        }
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When the oldest mail of the organization from `domain` that still
+    /// waits to go was accepted.
+    pub async fn oldest_queued_from_domain(
+        &self,
+        org_id: &str,
+        domain: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(OLDEST_QUEUED)
+            .bind(org_id)
+            .bind(domain)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Up to `limit` (organization, domain) pairs whose newest key was made
+    /// before `created_before_ms`, the longest unrotated first.
+    pub async fn domains_due_for_rotation(
+        &self,
+        created_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(DUE_FOR_ROTATION)
+            .bind(created_before_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }

@@ -101,6 +101,8 @@ pub struct DkimKeyRow {
     pub private_key_enc: Vec<u8>,
     pub public_key: String,
     pub created_at: i64,
+    /// When this key starts (or started) signing; 0: made before rotation.
+    pub signs_from: i64,
 }
 
 /// A message in the capture outbox, as the final RFC 5322 bytes.

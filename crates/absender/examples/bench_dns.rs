@@ -107,6 +107,7 @@ async fn seed(store: &Store, n: usize, publish: bool) -> Vec<String> {
                     private_key_enc: vec![1],
                     public_key: public_key.clone(),
                     created_at: now,
+                    signs_from: 0,
                 });
                 let record = |name: String, rtype: &str, value: String| DnsRecordRow {
                     id: format!("rr_{}", random_token(20)),

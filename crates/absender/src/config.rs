@@ -3,8 +3,8 @@
 
 use absender_service::Settings;
 use absender_service::settings::{
-    CheckSettings, DeliveryMode, DnsSettings, LimitSettings, PlatformSettings, Resolvers,
-    RetentionSettings, SendingSettings, SesSettings, VerificationSettings,
+    CheckSettings, DeliveryMode, DkimSettings, DnsSettings, LimitSettings, PlatformSettings,
+    Resolvers, RetentionSettings, SendingSettings, SesSettings, VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -44,6 +44,8 @@ pub struct Config {
     pub retention: RetentionSettings,
     /// The SES-compatible API.
     pub ses: SesSettings,
+    /// DKIM keys: when they rotate by themselves.
+    pub dkim: DkimSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -149,6 +151,7 @@ impl Default for Config {
             limits: LimitSettings::default(),
             retention: RetentionSettings::default(),
             ses: SesSettings::default(),
+            dkim: DkimSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -242,6 +245,7 @@ impl Config {
             limits: self.limits.clone(),
             retention: self.retention.clone(),
             ses: self.ses.clone(),
+            dkim: self.dkim.clone(),
         }
     }
 

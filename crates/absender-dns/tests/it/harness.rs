@@ -98,6 +98,7 @@ impl Harness {
             private_key_enc: vec![1],
             public_key: public_key.into(),
             created_at: 0,
+            signs_from: 0,
         };
         self.store.insert_dkim_keys_if_absent(&[key]).await.unwrap();
     }

@@ -183,6 +183,7 @@ async fn another_nodes_write_is_answered_within_the_cache_ttl() {
         private_key_enc: vec![1],
         public_key: "KEYB".into(),
         created_at: 0,
+        signs_from: 0,
     };
     other.insert_dkim_keys_if_absent(&[key]).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -2,7 +2,7 @@
 
 use crate::ApiError;
 use crate::extract::{Auth, Json};
-use absender_service::api::{DnsRecords, Event, Identity, List, RequestIdentity};
+use absender_service::api::{DkimRotation, DnsRecords, Event, Identity, List, RequestIdentity};
 use absender_service::{App, records_csv};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -23,6 +23,19 @@ pub fn router() -> Router<App> {
         .route("/api/v1/identities/{id}/check", post(check))
         .route("/api/v1/identities/{id}/restart", post(restart))
         .route("/api/v1/identities/{id}/events", get(events))
+        .route("/api/v1/identities/{id}/rotate-dkim", post(rotate_dkim))
+}
+
+/// Starts a key rotation: 202, the new key signs from `signs_from`.
+async fn rotate_dkim(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DkimRotation>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app.identities().rotate_dkim(&caller, &id).await?),
+    ))
 }
 
 async fn request(

@@ -33,6 +33,28 @@ pub fn generate(
         algorithm: ALGORITHM.to_string(),
         public_key: key.public_key,
         created_at: now_ms,
+        signs_from: 0,
+    }
+}
+
+/// A new key for the slot of `old`, under the same selector (the customer's
+/// CNAME keeps pointing at it), signing from `signs_from`. CPU-heavy: call
+/// from a blocking task.
+pub fn regenerate(
+    master: &MasterKey,
+    old: &DkimKeyRow,
+    now_ms: i64,
+    signs_from: i64,
+) -> DkimKeyRow {
+    let key = generate_rsa_key(RSA_BITS).expect("RSA key generation");
+    DkimKeyRow {
+        id: new_id("dk"),
+        private_key_enc: master.seal(&old.selector, &key.pkcs8_der),
+        public_key: key.public_key,
+        algorithm: ALGORITHM.to_string(),
+        created_at: now_ms,
+        signs_from,
+        ..old.clone()
     }
 }
 
@@ -93,5 +115,21 @@ mod tests {
             own.as_ref(),
             "the published key is the private key's"
         );
+    }
+
+    #[test]
+    fn a_regenerated_key_keeps_its_slot_and_selector_and_nothing_else() {
+        let master = MasterKey::generate();
+        let old = generate(&master, "org_1", "acme.test", 1, 5);
+        let new = regenerate(&master, &old, 10, 20);
+        assert_eq!(
+            (&new.selector, new.slot, &new.domain, &new.org_id),
+            (&old.selector, old.slot, &old.domain, &old.org_id)
+        );
+        assert_ne!(new.id, old.id);
+        assert_ne!(new.public_key, old.public_key);
+        assert_eq!((new.created_at, new.signs_from), (10, 20));
+        // Sealed under the selector, as every key is.
+        assert!(master.open(&new.selector, &new.private_key_enc).is_ok());
     }
 }

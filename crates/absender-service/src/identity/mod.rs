@@ -8,6 +8,7 @@ pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod notices;
 pub(crate) mod requests;
+pub(crate) mod rotation;
 pub(crate) mod verification;
 
 use crate::App;

@@ -9,6 +9,7 @@ crate::battery!(
     identities_are_unique_per_org_and_scoped,
     tokens_are_single_use_and_superseded_by_newer_ones,
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
+    a_rotated_key_replaces_the_one_read_once_and_waits_for_queued_mail,
     outbox_is_scoped_by_org,
     local_dns_zones_keep_records_and_bump_serials,
     due_checks_are_leased_once_and_released_on_save,
@@ -250,6 +251,7 @@ async fn dkim_keys_keep_the_first_writer_and_are_withdrawn(store: &Store) {
         private_key_enc: vec![1, 2, 3, 0, 255],
         public_key: "MIIB".into(),
         created_at: 1_000,
+        signs_from: 0,
     };
     store
         .insert_dkim_keys_if_absent(&[key(0, "a"), key(1, "b")])
@@ -288,6 +290,108 @@ async fn dkim_keys_keep_the_first_writer_and_are_withdrawn(store: &Store) {
         .unwrap();
     assert_eq!(store.delete_retired_dkim_keys(1_000).await.unwrap(), 3);
     assert_eq!(store.dkim_key_by_selector("b").await.unwrap(), None);
+}
+
+async fn a_rotated_key_replaces_the_one_read_once_and_waits_for_queued_mail(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    let key = |id: &str, slot: i64, created_at: i64, signs_from: i64| DkimKeyRow {
+        id: id.into(),
+        org_id: "acme".into(),
+        domain: "acme.test".into(),
+        slot,
+        selector: format!("sel{slot}"),
+        algorithm: "rsa-sha256".into(),
+        private_key_enc: vec![slot as u8],
+        public_key: format!("key-{id}"),
+        created_at,
+        signs_from,
+    };
+    store
+        .insert_dkim_keys_if_absent(&[key("a", 0, 1_000, 0), key("b", 1, 1_000, 0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.domains_due_for_rotation(2_000, 10).await.unwrap(),
+        [("acme".to_string(), "acme.test".to_string())]
+    );
+    assert!(
+        store
+            .domains_due_for_rotation(1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Slot 1 takes a new key once; a second writer that read the old key loses.
+    let new = key("b2", 1, 5_000, 9_000);
+    assert!(store.replace_dkim_key("b", &new).await.unwrap());
+    assert!(
+        !store
+            .replace_dkim_key("b", &key("b3", 1, 5_000, 9_000))
+            .await
+            .unwrap()
+    );
+    // While b2 waits for its turn (9000), no other slot takes a key.
+    assert!(
+        !store
+            .replace_dkim_key("a", &key("a2", 0, 6_000, 9_500))
+            .await
+            .unwrap()
+    );
+    let keys = store.dkim_keys("acme", "acme.test").await.unwrap();
+    assert_eq!(keys[1].id, "b2");
+    assert_eq!(
+        (keys[1].signs_from, keys[1].selector.as_str()),
+        (9_000, "sel1")
+    );
+    assert_eq!(keys[1].public_key, "key-b2");
+    assert_eq!(
+        store
+            .dkim_key_by_selector("sel1")
+            .await
+            .unwrap()
+            .unwrap()
+            .public_key,
+        "key-b2",
+        "the DNS answers the new key under the same selector"
+    );
+    assert!(
+        store
+            .domains_due_for_rotation(2_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The oldest mail from the domain that still waits to go.
+    assert_eq!(
+        store
+            .oldest_queued_from_domain("acme", "acme.test")
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .enqueue_messages(&[
+            &queued("m1", &["a@x.test"], 10),
+            &queued("m2", &["b@x.test"], 20),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .oldest_queued_from_domain("acme", "acme.test")
+            .await
+            .unwrap(),
+        Some(10)
+    );
+    assert_eq!(
+        store
+            .oldest_queued_from_domain("acme", "other.test")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn outbox_is_scoped_by_org(store: &Store) {

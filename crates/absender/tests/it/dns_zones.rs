@@ -7,7 +7,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-fn txt_of(lookup: &hickory_resolver::lookup::Lookup) -> Vec<String> {
+pub(crate) fn txt_of(lookup: &hickory_resolver::lookup::Lookup) -> Vec<String> {
     lookup
         .answers()
         .iter()

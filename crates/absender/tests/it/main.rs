@@ -7,6 +7,7 @@ mod browser;
 mod crash;
 mod cross_tenant;
 mod delivery;
+mod dkim_rotation;
 mod dkimpy;
 mod dns_caching;
 mod dns_checks;

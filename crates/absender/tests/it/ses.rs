@@ -485,6 +485,41 @@ async fn identities_are_created_verified_read_and_deleted_with_the_aws_cli() {
         serde_json::json!([{"Key": "team", "Value": "events"}])
     );
 
+    // A new key behind the same tokens (SES's NextSigningKeyLength).
+    let rotated = ses(&[
+        "put-email-identity-dkim-signing-attributes",
+        "--email-identity",
+        "acme.test",
+        "--signing-attributes-origin",
+        "AWS_SES",
+        "--signing-attributes",
+        "NextSigningKeyLength=RSA_2048_BIT",
+    ])
+    .unwrap();
+    let mut after: Vec<String> = rotated["DkimTokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let mut before = tokens.clone();
+    after.sort();
+    before.sort();
+    assert_eq!(after, before, "the CNAMEs stay");
+    let got = ses(&["get-email-identity", "--email-identity", "acme.test"]).unwrap();
+    assert_eq!(got["DkimAttributes"]["Status"], "SUCCESS");
+    let external = ses(&[
+        "put-email-identity-dkim-signing-attributes",
+        "--email-identity",
+        "acme.test",
+        "--signing-attributes-origin",
+        "EXTERNAL",
+        "--signing-attributes",
+        "DomainSigningSelector=s1,DomainSigningPrivateKey=MIIB",
+    ])
+    .unwrap_err();
+    assert!(external.contains("BadRequestException"), "{external}");
+
     // An address: its verification mail goes to the mailbox, and no answer
     // carries the link.
     let address = ses(&[

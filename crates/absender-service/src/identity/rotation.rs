@@ -1,0 +1,142 @@
+//! DKIM key rotation behind the three selectors (`absender_core::rotation`
+//! decides which slot): on request, over SES's `NextSigningKeyLength`, and
+//! by itself once the newest key of a domain is older than
+//! `dkim.rotate_after`. The customer's CNAMEs never change.
+
+use super::Identities;
+use crate::api::DkimRotation;
+use crate::clock::rfc3339;
+use crate::identity::keys;
+use crate::{Caller, ServiceError};
+use absender_core::rotation::{KeySlot, NotNow, next_slot};
+use std::time::Duration;
+
+/// How long a key that stopped signing stays untouched: nodes keep a
+/// loaded key for 30 s, and resolvers keep its record for its TTL.
+const REPLACE_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// The TTL absender's DNS gives key records: a resolver may hold the old
+/// key this long after absender answers with the new one.
+const KEY_RECORD_TTL: Duration = Duration::from_secs(300);
+
+/// Domains rotated by one sweep, at most (each generates an RSA key).
+const ROTATIONS_PER_SWEEP: i64 = 20;
+
+impl Identities<'_> {
+    /// `POST /api/v1/identities/{id}/rotate-dkim`: a new key for the
+    /// identity's domain, signing once every resolver can see it.
+    pub async fn rotate_dkim(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<DkimRotation, ServiceError> {
+        let org = caller.org()?;
+        let identity = self.identity_of(org, id).await?;
+        self.rotate_domain(&org.id, &identity.row.domain).await
+    }
+
+    /// The rotation itself: the new key goes into the slot
+    /// `absender_core::rotation::next_slot` picks, under the slot's selector,
+    /// and signs from when absender's DNS answers it on every node
+    /// (`dns.answer_cache_ttl`) and resolvers' copies of the old key have
+    /// expired.
+    pub(crate) async fn rotate_domain(
+        &self,
+        org_id: &str,
+        domain: &str,
+    ) -> Result<DkimRotation, ServiceError> {
+        let store = &self.app.inner.store;
+        let keys = store.dkim_keys(org_id, domain).await?;
+        if keys.is_empty() {
+            return Err(ServiceError::NotFound("DKIM key"));
+        }
+        let slots: Vec<KeySlot> = keys
+            .iter()
+            .map(|k| KeySlot {
+                slot: k.slot,
+                signs_from: k.signs_from,
+            })
+            .collect();
+        let now = self.app.now_ms();
+        let oldest_queued = store.oldest_queued_from_domain(org_id, domain).await?;
+        let in_progress = |signs_from: i64| ServiceError::Conflict {
+            code: "rotation_in_progress",
+            message: format!(
+                "a new key of {domain} signs from {}; rotate again after that",
+                rfc3339(signs_from)
+            ),
+        };
+        let slot = next_slot(
+            &slots,
+            now,
+            oldest_queued,
+            REPLACE_AFTER.as_millis() as i64,
+        )
+        .map_err(|refusal| match refusal {
+            NotNow::InProgress { signs_from } => in_progress(signs_from),
+            NotNow::MailStillQueued => ServiceError::Conflict {
+                code: "rotation_blocked",
+                message: format!(
+                    "every other selector of {domain} signed mail that is still queued (or stopped signing minutes ago); rotate again once it has left"
+                ),
+            },
+        })?;
+        let old = keys
+            .iter()
+            .find(|k| k.slot == slot)
+            .expect("the slot is one of the keys")
+            .clone();
+        let old_id = old.id.clone();
+        let wait = self.app.inner.settings.dns.answer_cache_ttl + KEY_RECORD_TTL;
+        let signs_from = now + wait.as_millis() as i64;
+        let _permit = self
+            .app
+            .inner
+            .key_generation
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
+        let app = self.app.clone();
+        let new = tokio::task::spawn_blocking(move || {
+            keys::regenerate(&app.inner.master_key, &old, now, signs_from)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
+        if !store.replace_dkim_key(&old_id, &new).await? {
+            // Another node rotated the domain between our read and our write.
+            return Err(in_progress(signs_from));
+        }
+        self.app.inner.signing_keys.forget(org_id, domain);
+        tracing::info!(%org_id, %domain, slot, selector = %new.selector, signs_from, "DKIM key rotated");
+        Ok(DkimRotation {
+            domain: domain.to_string(),
+            selector: new.selector,
+            signs_from: rfc3339(signs_from),
+        })
+    }
+
+    /// Rotates the keys of domains whose newest key is older than
+    /// `dkim.rotate_after` (a few per call); how many it rotated.
+    pub(crate) async fn rotate_due_keys(&self) -> Result<u64, ServiceError> {
+        let rotate_after = self.app.inner.settings.dkim.rotate_after;
+        let before = self.app.now_ms() - rotate_after.as_millis() as i64;
+        let due = self
+            .app
+            .inner
+            .store
+            .domains_due_for_rotation(before, ROTATIONS_PER_SWEEP)
+            .await?;
+        let mut rotated = 0;
+        for (org_id, domain) in due {
+            match self.rotate_domain(&org_id, &domain).await {
+                Ok(_) => rotated += 1,
+                // Its turn comes again at the next sweep.
+                Err(ServiceError::Conflict { code, .. }) => {
+                    tracing::debug!(%org_id, %domain, code, "DKIM rotation waits");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(rotated)
+    }
+}
