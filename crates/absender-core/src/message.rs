@@ -68,6 +68,14 @@ const PROTECTED: &[&str] = &[
     "list-unsubscribe",
     "list-unsubscribe-post",
     "delivered-to",
+    // Resent fields claim another author or add hidden recipients.
+    "resent-from",
+    "resent-sender",
+    "resent-to",
+    "resent-cc",
+    "resent-bcc",
+    "resent-date",
+    "resent-message-id",
 ];
 
 /// Refuses CR and LF in a value that will end up in a header.
@@ -115,6 +123,8 @@ mod tests {
             "DKIM-Signature",
             "Content-Type",
             "List-Unsubscribe",
+            "Resent-From",
+            "resent-bcc",
         ] {
             assert_eq!(
                 check_header(name, "x"),

@@ -100,25 +100,34 @@ impl Access<'_> {
             )));
         }
         // The Authorization header, else the presigned query.
-        let (auth, amz_date, signed_query, expires_secs) =
-            match (header("authorization"), presigned) {
-                (Some(authorization), _) => {
-                    let auth = match Authorization::parse(authorization) {
-                        Ok(auth) => auth,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    let Some(amz_date) = header("x-amz-date")
-                        .filter(|_| auth.signed_headers.iter().any(|h| h == "x-amz-date"))
-                    else {
-                        return Ok(Err(SigV4Error::IncompleteSignature(
-                            "X-Amz-Date must be sent and signed".into(),
-                        )));
-                    };
-                    (auth, amz_date.to_string(), request.query.to_string(), None)
-                }
-                (None, Some(p)) => (p.auth, p.amz_date, p.signed_query, Some(p.expires_secs)),
-                (None, None) => return Ok(Err(SigV4Error::MissingAuthenticationToken)),
-            };
+        let (auth, amz_date, signed_query, expires_secs) = match (
+            header("authorization"),
+            presigned,
+        ) {
+            (Some(authorization), _) => {
+                let auth = match Authorization::parse(authorization) {
+                    Ok(auth) => auth,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let Some(amz_date) = header("x-amz-date")
+                    .filter(|_| auth.signed_headers.iter().any(|h| h == "x-amz-date"))
+                else {
+                    return Ok(Err(SigV4Error::IncompleteSignature(
+                        "X-Amz-Date must be sent and signed".into(),
+                    )));
+                };
+                (auth, amz_date.to_string(), request.query.to_string(), None)
+            }
+            // A presigned URL reads: a leaked one must not send mail
+            // or change anything while it holds.
+            (None, Some(_)) if !matches!(request.method, "GET" | "HEAD") => {
+                return Ok(Err(SigV4Error::IncompleteSignature(
+                        "presigned URLs are taken for GET requests only; sign other requests in the Authorization header".into(),
+                    )));
+            }
+            (None, Some(p)) => (p.auth, p.amz_date, p.signed_query, Some(p.expires_secs)),
+            (None, None) => return Ok(Err(SigV4Error::MissingAuthenticationToken)),
+        };
         let region = &self.app.inner.settings.ses.region;
         let scope_error = if auth.service != "ses" {
             Some(format!(

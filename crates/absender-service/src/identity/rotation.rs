@@ -88,7 +88,6 @@ impl Identities<'_> {
             .clone();
         let old_id = old.id.clone();
         let wait = self.app.inner.settings.dns.answer_cache_ttl + KEY_RECORD_TTL;
-        let signs_from = now + wait.as_millis() as i64;
         let _permit = self
             .app
             .inner
@@ -97,11 +96,16 @@ impl Identities<'_> {
             .await
             .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
         let app = self.app.clone();
-        let new = tokio::task::spawn_blocking(move || {
-            keys::regenerate(&app.inner.master_key, &old, now, signs_from)
+        let mut new = tokio::task::spawn_blocking(move || {
+            keys::regenerate(&app.inner.master_key, &old, now, now)
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
+        // Timed from when the key exists (generation may have waited its turn).
+        let made = self.app.now_ms();
+        let signs_from = made + wait.as_millis() as i64;
+        new.created_at = made;
+        new.signs_from = signs_from;
         if !store.replace_dkim_key(&old_id, &new).await? {
             // Another node rotated the domain between our read and our write.
             return Err(in_progress(signs_from));
@@ -134,7 +138,8 @@ impl Identities<'_> {
                 Err(ServiceError::Conflict { code, .. }) => {
                     tracing::debug!(%org_id, %domain, code, "DKIM rotation waits");
                 }
-                Err(e) => return Err(e),
+                // One domain's failure stops no other's rotation.
+                Err(e) => tracing::warn!(%org_id, %domain, error = %e, "DKIM rotation failed"),
             }
         }
         Ok(rotated)

@@ -10,6 +10,7 @@ pub(crate) mod send_settings;
 pub(crate) mod signing;
 pub(crate) mod submission;
 pub(crate) mod suppressions;
+pub(crate) mod template_shape;
 pub(crate) mod templates;
 pub(crate) mod unsubscribe;
 

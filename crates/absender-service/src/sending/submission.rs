@@ -350,7 +350,11 @@ impl Sending<'_> {
             id: id.clone(),
             org_id: org.id.clone(),
             category: category.as_str().to_string(),
-            from_address: from.clone(),
+            // As the address parses (A-labels, no trailing dot): the queue
+            // and key retention find the domain's mail by it.
+            from_address: EmailAddress::parse(from)
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| from.clone()),
             identity_id: Some(identity.id),
             fallback_reason: None,
             reply_to: None,

@@ -4,6 +4,7 @@
 //! sending a mail with a hole in it.
 
 use super::Templates;
+use super::template_shape;
 use crate::api::{RenderedTemplate, Template, TemplateContent};
 use crate::clock::rfc3339;
 use crate::secrets::new_id;
@@ -18,11 +19,12 @@ pub(crate) const MAX_TEMPLATE_BYTES: usize = 500 * 1024;
 pub(crate) const MAX_DATA_BYTES: usize = 256 * 1024;
 /// Templates per organization.
 const MAX_TEMPLATES: i64 = 10_000;
-/// Blocks (`{{#if}}`, `{{#each}}`) and subexpressions nest at most this
-/// deep: rendering recurses once per level, on the thread's stack.
-const MAX_NESTING: usize = 16;
+/// Arrays in template data hold at most this many items (`{{#each}}`
+/// iterates them; with one `{{#each}}` level and at most
+/// `template_shape::MAX_EACH_BLOCKS` of them, a rendering stays small).
+const MAX_ITEMS: usize = 1000;
 /// A rendered part's largest size (a message is never larger).
-const MAX_RENDERED_BYTES: usize = 16 * 1024 * 1024;
+const MAX_RENDERED_BYTES: usize = 10 * 1024 * 1024;
 
 /// A template compiled once, rendered for each recipient.
 pub(crate) struct Compiled {
@@ -85,10 +87,8 @@ impl Compiled {
             ("text", content.text.as_ref()),
             ("html", content.html.as_ref()),
         ] {
-            if source.is_some_and(|s| nesting(s) > MAX_NESTING) {
-                return Err(invalid(format!(
-                    "the {part} part nests blocks deeper than {MAX_NESTING} levels"
-                )));
+            if let Some(Err(why)) = source.map(|s| template_shape::check(s)) {
+                return Err(invalid(format!("the {part} part: {why}")));
             }
         }
         let (mut plain, mut html) = (registry(false), registry(true));
@@ -114,6 +114,7 @@ impl Compiled {
 
     /// The parts rendered with `data` (an object).
     pub fn render(&self, data: &Value) -> Result<Rendered, ServiceError> {
+        check_data(data)?;
         let failed = |e: handlebars::RenderError| ServiceError::BadRequest {
             code: "template_rendering_failed",
             message: format!(
@@ -170,33 +171,24 @@ impl std::io::Write for Bounded {
     }
 }
 
-/// How deep blocks and subexpressions nest in `source` (counted over the
-/// text between `{{` and `}}`; a rough count that never undercounts).
-fn nesting(source: &str) -> usize {
-    let (mut blocks, mut parens, mut deepest) = (0usize, 0usize, 0usize);
-    let mut rest = source;
-    while let Some(open) = rest.find("{{") {
-        let inner = &rest[open + 2..];
-        let close = inner.find("}}").unwrap_or(inner.len());
-        let tag = inner[..close].trim_start_matches(['~', '{']).trim_start();
-        if tag.starts_with('#') {
-            blocks += 1;
-        } else if tag.starts_with('/') {
-            blocks = blocks.saturating_sub(1);
+/// Template data within [`MAX_ITEMS`] items per array, anywhere in it.
+pub(crate) fn check_data(data: &Value) -> Result<(), ServiceError> {
+    let too_long = match data {
+        Value::Array(items) => {
+            items.len() > MAX_ITEMS || items.iter().any(|v| check_data(v).is_err())
         }
-        for c in inner[..close].chars() {
-            match c {
-                '(' => parens += 1,
-                ')' => parens = parens.saturating_sub(1),
-                _ => {}
-            }
-            deepest = deepest.max(blocks + parens);
+        Value::Object(fields) => {
+            fields.len() > MAX_ITEMS || fields.values().any(|v| check_data(v).is_err())
         }
-        deepest = deepest.max(blocks + parens);
-        parens = 0;
-        rest = &inner[close..];
+        _ => false,
+    };
+    if too_long {
+        return Err(ServiceError::BadRequest {
+            code: "invalid_template_data",
+            message: format!("a list or object in template data holds at most {MAX_ITEMS} items"),
+        });
     }
-    deepest
+    Ok(())
 }
 
 /// Template data as SES passes it: a JSON object in a string.
@@ -475,37 +467,66 @@ mod tests {
     }
 
     #[test]
-    fn a_deeply_nested_template_is_refused_or_rendered_without_a_crash() {
+    fn a_deeply_nested_template_is_refused_before_it_is_compiled() {
         // An organization's template is untrusted: deep nesting must not
         // overflow the stack of the thread that compiles or renders it.
         let deepest = MAX_TEMPLATE_BYTES / "{{#if a}}{{/if}}".len() - 1;
-        for depth in [MAX_NESTING, MAX_NESTING + 1, 500, 1_000, deepest] {
+        for depth in [
+            template_shape::MAX_DEPTH,
+            template_shape::MAX_DEPTH + 1,
+            1_000,
+            deepest,
+        ] {
             let source = format!("{}x{}", "{{#if a}}".repeat(depth), "{{/if}}".repeat(depth));
             match Compiled::new(&content("s", Some(&source), None)) {
                 Ok(template) => {
-                    assert!(depth <= MAX_NESTING);
+                    assert!(depth <= template_shape::MAX_DEPTH);
                     let rendered = template.render(&json!({"a": true})).unwrap();
                     assert_eq!(rendered.text.unwrap(), "x");
                 }
                 Err(e) => {
-                    assert!(depth > MAX_NESTING);
+                    assert!(depth > template_shape::MAX_DEPTH);
                     assert!(e.to_string().len() < 1_000, "a short error: {e}");
                 }
             }
         }
-        let parens = format!("{{{{x {}y{}}}}}", "(f ".repeat(40), ")".repeat(40));
-        assert!(Compiled::new(&content("s", Some(&parens), None)).is_err());
+        // Parts that include each other: refused, not rendered forever.
+        let mutual = content("{{> text}}", Some("{{> subject}}"), None);
+        assert!(Compiled::new(&mutual).is_err());
+    }
+
+    #[test]
+    fn long_lists_in_the_data_are_refused() {
+        let template =
+            Compiled::new(&content("s", Some("{{#each a}}{{this}}{{/each}}"), None)).unwrap();
+        let fine: Vec<u32> = (0..1000).collect();
+        assert_eq!(
+            template
+                .render(&json!({"a": fine}))
+                .unwrap()
+                .text
+                .unwrap()
+                .len(),
+            2890
+        );
+        let long: Vec<u32> = (0..1001).collect();
+        assert!(template.render(&json!({"a": long})).is_err());
+        assert!(
+            template
+                .render(&json!({"a": [1], "b": {"c": [long]}}))
+                .is_err()
+        );
     }
 
     #[test]
     fn rendering_stops_at_its_size_limit() {
         let template = Compiled::new(&content(
             "s",
-            Some("{{#each a}}{{#each ../a}}{{../../big}}{{/each}}{{/each}}"),
+            Some("{{#each a}}{{../big}}{{../big}}{{/each}}"),
             None,
         ))
         .unwrap();
-        let a: Vec<u32> = (0..100).collect();
+        let a: Vec<u32> = (0..1000).collect();
         let big = "x".repeat(10_000);
         let e = template.render(&json!({"a": a, "big": big})).unwrap_err();
         assert!(e.to_string().contains("larger than"), "{e}");

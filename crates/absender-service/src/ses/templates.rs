@@ -5,7 +5,7 @@
 use super::sending::{Destination, MessageTag, Sent, category_of, split_from};
 use super::{Ses, epoch_seconds};
 use crate::api::{SendMessage, TemplateContent};
-use crate::sending::templates::{Compiled, compiled, parse_data};
+use crate::sending::templates::{Compiled, Rendered, compiled, parse_data};
 use crate::{Caller, ServiceError};
 use serde::{Deserialize, Serialize};
 
@@ -393,24 +393,41 @@ impl Ses<'_> {
             [one] => Some(one.clone()),
             _ => return Err(bad("absender takes one ReplyToAddresses entry")),
         };
+        // Every entry rendered first, off the async workers (each rendering
+        // is bounded, fifty of them take a while).
+        let datas: Vec<Result<serde_json::Value, ServiceError>> = entries
+            .iter()
+            .map(|entry| {
+                match entry
+                    .replacement_email_content
+                    .as_ref()
+                    .and_then(|c| c.replacement_template.as_ref())
+                    .and_then(|t| t.replacement_template_data.as_deref())
+                {
+                    Some(data) => parse_data(data),
+                    None => Ok(default_data.clone()),
+                }
+            })
+            .collect();
+        let compiled = std::sync::Arc::new(compiled);
+        let rendered: Vec<Result<Rendered, ServiceError>> =
+            tokio::task::spawn_blocking(move || {
+                datas
+                    .into_iter()
+                    .map(|data| data.and_then(|data| compiled.render(&data)))
+                    .collect()
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("rendering failed: {e}")))?;
         let mut results = Vec::with_capacity(entries.len());
-        for entry in entries {
+        for (entry, rendered) in entries.into_iter().zip(rendered) {
             let tags: Vec<MessageTag> = if entry.replacement_tags.is_empty() {
                 request.default_email_tags.clone()
             } else {
                 entry.replacement_tags.clone()
             };
             let sent = async {
-                let data = match entry
-                    .replacement_email_content
-                    .as_ref()
-                    .and_then(|c| c.replacement_template.as_ref())
-                    .and_then(|t| t.replacement_template_data.as_deref())
-                {
-                    Some(data) => parse_data(data)?,
-                    None => default_data.clone(),
-                };
-                let rendered = compiled.render(&data)?;
+                let rendered = rendered?;
                 let mut headers = std::collections::BTreeMap::new();
                 for header in template.headers.iter().chain(&entry.replacement_headers) {
                     headers.insert(header.name.clone(), header.value.clone());

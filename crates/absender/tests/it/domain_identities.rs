@@ -169,11 +169,23 @@ async fn any_address_at_a_verified_domain_may_send_and_is_signed_for_it() {
     let (_, user, pass) = credential(&app, &org).await;
     let transport = client(&app, &user, &pass, Mechanism::Plain);
     let data =
-        b"From: <team@acme.test>\r\nTo: <guest@example.test>\r\nSubject: Hallo\r\n\r\nHi.\r\n";
+        b"From: <team@ACME.test>\r\nTo: <guest@example.test>\r\nSubject: Hallo\r\n\r\nHi.\r\n";
     let reply = submit(&transport, "team@acme.test", &["guest@example.test"], data)
         .await
         .unwrap();
     assert!(reply.contains("msg_"), "{reply}");
+    // Kept as the address parses, so the domain's queued mail is found by it.
+    let id = crate::smtp_submission::queued_id(&reply);
+    let stored = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/messages/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(stored["from"], "team@acme.test");
     let data =
         b"From: <team@mail.acme.test>\r\nTo: <guest@example.test>\r\nSubject: Hallo\r\n\r\nHi.\r\n";
     let refused = submit(

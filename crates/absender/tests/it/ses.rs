@@ -1361,4 +1361,10 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
     assert_eq!(r["presigned"]["body"]["EnforcementStatus"], "HEALTHY");
     assert_eq!(r["presigned_tampered"]["status"], 403);
     assert_eq!(r["presigned_tampered"]["error"], "SignatureDoesNotMatch");
+    assert_eq!(
+        r["presigned_send"]["status"], 403,
+        "{}",
+        r["presigned_send"]
+    );
+    assert_eq!(r["presigned_send"]["error"], "IncompleteSignature");
 }

@@ -98,4 +98,14 @@ except urllib.error.HTTPError as e:
     results["presigned_tampered"] = {"status": e.code, "error": e.headers.get("x-amzn-ErrorType")}
 
 # Timestamps arrive as datetimes; they print as text.
+# A presigned SendEmail: refused, a URL that leaks must not send mail.
+send_url = client.generate_presigned_url("send_email", Params={
+    "FromEmailAddress": os.environ["FROM"], "Destination": {"ToAddresses": ["guest@example.test"]},
+    "Content": {"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}}}, ExpiresIn=60)
+try:
+    with urllib.request.urlopen(urllib.request.Request(send_url, data=b"", method="POST")) as response:
+        results["presigned_send"] = {"status": response.status}
+except urllib.error.HTTPError as e:
+    results["presigned_send"] = {"status": e.code, "error": e.headers.get("x-amzn-ErrorType")}
+
 json.dump(results, sys.stdout, default=str)
