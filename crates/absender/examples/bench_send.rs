@@ -8,6 +8,10 @@
 //!   (each answered 202 once on disk); prints intake messages per second.
 //! - `queue N`: N messages accepted while the relay is unreachable, so they
 //!   all wait in the queue; prints the peak memory of the process.
+//! - `serve SINK`: absender relaying to SINK, with the identity above and an
+//!   SES access key; prints `http=ADDR`, `api_key=…`, `access_key_id=…` and
+//!   `secret=…` (a throwaway organization on loopback) for bench/ses.sh's
+//!   client, and serves until stdin closes.
 //!
 //! Everything runs on 127.0.0.1; absender's own DNS server is the only resolver.
 
@@ -146,6 +150,36 @@ async fn smtp(sink: SocketAddr) {
     running.stop().await.unwrap();
 }
 
+async fn serve(sink: SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = setup(dir.path()).await;
+    let running = relaying(dir.path(), sink).await;
+    let base = format!("http://{}", running.http_addr);
+    let http = reqwest::Client::new();
+    let access = api(
+        &http,
+        &base,
+        Method::POST,
+        "/api/v1/access-keys",
+        &key,
+        Some(json!({})),
+    )
+    .await;
+    println!("http={}", running.http_addr);
+    println!("api_key={key}");
+    println!(
+        "access_key_id={}",
+        access["access_key_id"].as_str().unwrap()
+    );
+    println!("secret={}", access["secret_access_key"].as_str().unwrap());
+    let _ = tokio::task::spawn_blocking(|| {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
+    })
+    .await;
+    println!("peak_rss_mib={:.0}", peak_rss_mib());
+    running.stop().await.unwrap();
+}
+
 /// Posts `n` messages from `clients` clients; returns (seconds, accepted).
 async fn post_messages(base: &str, key: &str, n: usize, clients: usize) -> (f64, usize) {
     let http = reqwest::Client::new();
@@ -253,7 +287,10 @@ async fn main() {
             .await
         }
         "queue" => queue_memory(arg(2).parse().unwrap_or(100_000)).await,
+        "serve" => serve(arg(2).parse().expect("SINK is ip:port")).await,
         "sign" => sign_rate(arg(2).parse().unwrap_or(2000), arg(3).parse().unwrap_or(1)),
-        _ => eprintln!("usage: bench_send smtp SINK | api N SINK | queue N | sign N THREADS"),
+        _ => eprintln!(
+            "usage: bench_send smtp SINK | api N SINK | queue N | serve SINK | sign N THREADS"
+        ),
     }
 }
