@@ -455,23 +455,29 @@ impl Authority {
             {
                 self.store_reads.fetch_add(1, Ordering::Relaxed);
                 match self.store.dkim_key_by_selector(selector).await? {
-                    Some(key) => Some(key.public_key),
+                    Some(key) => Some((key.algorithm, key.public_key)),
                     None => self
                         .store
                         .platform_key_by_selector(selector)
                         .await?
-                        .map(|k| k.public_key),
+                        .map(|k| (k.algorithm, k.public_key)),
                 }
             }
             _ => None,
         };
-        let Some(public_key) = public_key else {
+        let Some((algorithm, public_key)) = public_key else {
             return Ok(Lookup::NxDomain(self.soa(apex, PLATFORM_SERIAL)));
         };
         if !matches!(qtype, RecordType::TXT | RecordType::ANY) {
             return Ok(Lookup::NoData(self.soa(apex, PLATFORM_SERIAL)));
         }
-        let text = format!("v=DKIM1; k=rsa; p={public_key}");
+        // RFC 8463: an Ed25519 key says so; RSA is the default `k=`.
+        let kind = if algorithm.starts_with("ed25519") {
+            "ed25519"
+        } else {
+            "rsa"
+        };
+        let text = format!("v=DKIM1; k={kind}; p={public_key}");
         Ok(Lookup::Records(vec![txt_record(
             qname,
             PLATFORM_TTL_SECS,

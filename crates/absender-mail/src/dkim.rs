@@ -1,10 +1,11 @@
-//! DKIM (RFC 6376): RSA key generation on aws-lc, and signing with mail-auth
-//! (RSA on aws-lc): RSA-SHA256, relaxed/relaxed, over the headers receivers
-//! expect. Sign last, after every header rewrite. The only module of
-//! absender-mail that names mail-auth types.
+//! DKIM (RFC 6376): key generation on aws-lc (RSA, and Ed25519 as RFC 8463
+//! adds it), and signing with mail-auth (the keys on aws-lc): rsa-sha256 or
+//! ed25519-sha256, relaxed/relaxed, over the headers receivers expect. Sign
+//! last, after every header rewrite. The only module of absender-mail that
+//! names mail-auth types.
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use mail_auth::common::crypto::{CryptoError, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
@@ -33,7 +34,7 @@ pub struct DkimKey<'a> {
     pub domain: &'a str,
     /// The selector (`s=`).
     pub selector: &'a str,
-    /// The RSA private key, PKCS#8 DER.
+    /// The private key (RSA or Ed25519), PKCS#8 DER.
     pub pkcs8_der: &'a [u8],
 }
 
@@ -58,8 +59,8 @@ pub enum DkimError {
     Generate(String),
 }
 
-/// A new RSA key pair for DKIM.
-pub struct NewRsaKey {
+/// A new key pair for DKIM.
+pub struct NewDkimKey {
     /// The private key, PKCS#8 DER.
     pub pkcs8_der: Vec<u8>,
     /// The public key as DKIM publishes it (`p=`): SubjectPublicKeyInfo DER in base64.
@@ -76,7 +77,7 @@ pub enum RsaBits {
 
 /// Generates an RSA key pair on aws-lc. CPU-heavy (tens to hundreds of
 /// milliseconds): call from a blocking task.
-pub fn generate_rsa_key(bits: RsaBits) -> Result<NewRsaKey, DkimError> {
+pub fn generate_rsa_key(bits: RsaBits) -> Result<NewDkimKey, DkimError> {
     use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
     use aws_lc_rs::rsa::{KeyPair, KeySize};
     use aws_lc_rs::signature::KeyPair as _;
@@ -93,19 +94,41 @@ pub fn generate_rsa_key(bits: RsaBits) -> Result<NewRsaKey, DkimError> {
         .public_key()
         .as_der()
         .map_err(|_| failed("SubjectPublicKeyInfo encoding"))?;
-    Ok(NewRsaKey {
+    Ok(NewDkimKey {
         pkcs8_der: pkcs8.as_ref().to_vec(),
         public_key: base64::engine::general_purpose::STANDARD.encode(spki.as_ref()),
     })
 }
 
+/// A new Ed25519 key pair for DKIM (RFC 8463): the private key as PKCS#8
+/// DER, the public key as DKIM publishes it (`k=ed25519; p=`): the raw
+/// 32 bytes in base64.
+pub fn generate_ed25519_key() -> Result<NewDkimKey, DkimError> {
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine;
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| DkimError::Generate("Ed25519 key generation".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| DkimError::Generate("Ed25519 key loading".into()))?;
+    Ok(NewDkimKey {
+        pkcs8_der: pkcs8.as_ref().to_vec(),
+        public_key: base64::engine::general_purpose::STANDARD.encode(pair.public_key().as_ref()),
+    })
+}
+
 /// A loaded private key, ready to sign many messages: loading (parsing and
 /// checking the RSA key) costs about as much as a signature, so callers keep these.
-/// RSA runs on aws-lc (OpenSSL-class assembly), mail-auth does the rest of DKIM.
+/// The keys run on aws-lc (OpenSSL-class assembly), mail-auth does the rest of DKIM.
 pub struct SigningKey {
     pub domain: String,
     pub selector: String,
-    key: RsaKeyPair,
+    key: Pair,
+}
+
+/// The two kinds of key DKIM signs with.
+enum Pair {
+    Rsa(RsaKeyPair),
+    Ed25519(Ed25519KeyPair),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -118,23 +141,51 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Loads a PKCS#8 key.
+    /// Loads a PKCS#8 key, RSA or Ed25519.
     pub fn load(key: &DkimKey<'_>) -> Result<Self, DkimError> {
-        let rsa = RsaKeyPair::from_pkcs8(key.pkcs8_der).map_err(|e| DkimError::BadKey {
-            domain: key.domain.to_string(),
-            selector: key.selector.to_string(),
-            reason: e.to_string(),
-        })?;
+        let pair = match RsaKeyPair::from_pkcs8(key.pkcs8_der) {
+            Ok(rsa) => Pair::Rsa(rsa),
+            Err(rsa_error) => Ed25519KeyPair::from_pkcs8_maybe_unchecked(key.pkcs8_der)
+                .map(Pair::Ed25519)
+                .map_err(|_| DkimError::BadKey {
+                    domain: key.domain.to_string(),
+                    selector: key.selector.to_string(),
+                    reason: rsa_error.to_string(),
+                })?,
+        };
         Ok(Self {
             domain: key.domain.to_string(),
             selector: key.selector.to_string(),
-            key: rsa,
+            key: pair,
         })
+    }
+
+    /// Whether it is an Ed25519 key (RFC 8463).
+    pub fn is_ed25519(&self) -> bool {
+        matches!(self.key, Pair::Ed25519(_))
     }
 }
 
-/// Lends a kept key to mail-auth's signer, which wants to own one.
+/// Lends a kept RSA key to mail-auth's signer, which wants to own one.
 struct Borrowed<'a>(&'a RsaKeyPair);
+
+/// Lends a kept Ed25519 key: it signs the SHA-256 of the signed data (RFC 8463).
+struct BorrowedEd25519<'a>(&'a Ed25519KeyPair);
+
+impl mail_auth::common::crypto::SigningKey for BorrowedEd25519<'_> {
+    type Hasher = Sha256;
+
+    fn sign(&self, input: impl mail_auth::common::headers::Writable) -> mail_auth::Result<Vec<u8>> {
+        use mail_auth::common::crypto::{HashContext, HashImpl};
+        let mut hash = Sha256::hasher();
+        input.write(&mut hash);
+        Ok(self.0.sign(hash.complete().as_ref()).as_ref().to_vec())
+    }
+
+    fn algorithm(&self) -> mail_auth::common::crypto::Algorithm {
+        mail_auth::common::crypto::Algorithm::Ed25519Sha256
+    }
+}
 
 impl mail_auth::common::crypto::SigningKey for Borrowed<'_> {
     type Hasher = Sha256;
@@ -172,12 +223,19 @@ pub fn sign(message: &[u8], keys: &[DkimKey<'_>]) -> Result<Vec<u8>, DkimError> 
 pub fn sign_with(message: &[u8], keys: &[&SigningKey]) -> Result<Vec<u8>, DkimError> {
     let mut headers = Vec::new();
     for key in keys {
-        let signature = DkimSigner::from_key(Borrowed(&key.key))
-            .domain(&key.domain)
-            .selector(&key.selector)
-            .headers(SIGNED_HEADERS)
-            .sign(message)
-            .map_err(|e| DkimError::Sign(e.to_string()))?;
+        let signature = match &key.key {
+            Pair::Rsa(rsa) => DkimSigner::from_key(Borrowed(rsa))
+                .domain(&key.domain)
+                .selector(&key.selector)
+                .headers(SIGNED_HEADERS)
+                .sign(message),
+            Pair::Ed25519(ed) => DkimSigner::from_key(BorrowedEd25519(ed))
+                .domain(&key.domain)
+                .selector(&key.selector)
+                .headers(SIGNED_HEADERS)
+                .sign(message),
+        }
+        .map_err(|e| DkimError::Sign(e.to_string()))?;
         headers.push(signature.to_header());
     }
     let mut signed = headers.concat().into_bytes();
@@ -308,6 +366,54 @@ mod tests {
             results.iter().all(|r| *r != DkimResult::Pass),
             "{results:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_ed25519_signature_beside_an_rsa_one_verifies() {
+        let (rsa, rsa_pub) = key();
+        let ed = generate_ed25519_key().unwrap();
+        let keys = [
+            DkimKey {
+                domain: "acme.test",
+                selector: "s1",
+                pkcs8_der: &rsa,
+            },
+            DkimKey {
+                domain: "acme.test",
+                selector: "s3",
+                pkcs8_der: &ed.pkcs8_der,
+            },
+        ];
+        let loaded: Vec<SigningKey> = keys.iter().map(|k| SigningKey::load(k).unwrap()).collect();
+        assert!(!loaded[0].is_ed25519() && loaded[1].is_ed25519());
+        let signed = sign(&message("Buchung"), &keys).unwrap();
+        let text = String::from_utf8_lossy(&signed);
+        assert!(text.contains("a=ed25519-sha256") && text.contains("a=rsa-sha256"));
+        let record = |k: &str, p: &str| {
+            Txt::DomainKey(Arc::new(
+                DomainKey::parse(format!("v=DKIM1; k={k}; p={p}").as_bytes()).unwrap(),
+            ))
+        };
+        let published = Published(HashMap::from([
+            (
+                Box::from("s1._domainkey.acme.test."),
+                record("rsa", &rsa_pub),
+            ),
+            (
+                Box::from("s3._domainkey.acme.test."),
+                record("ed25519", &ed.public_key),
+            ),
+        ]));
+        assert_eq!(
+            verify(&signed, &published).await,
+            [DkimResult::Pass, DkimResult::Pass]
+        );
+        // 32 raw bytes, not a SubjectPublicKeyInfo.
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&ed.public_key)
+            .unwrap();
+        assert_eq!(raw.len(), 32);
     }
 
     #[test]

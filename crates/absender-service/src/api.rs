@@ -89,6 +89,10 @@ pub struct RequestIdentity {
     /// default `bounce.<domain>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_from_domain: Option<String>,
+    /// Sign the domain's mail with Ed25519 too (RFC 8463): one of its three
+    /// selectors holds an Ed25519 key (the domain's, for all its identities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dkim_ed25519: Option<bool>,
 }
 
 impl RequestIdentity {

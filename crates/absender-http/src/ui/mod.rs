@@ -32,6 +32,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(pages::outbox::router())
         .merge(pages::account::router())
         .merge(pages::access_keys::router())
+        .merge(pages::templates::router())
         .merge(pages::admin::router())
         .route("/lang/{lang}", get(switch_language))
         .route("/assets/app.css", get(css))

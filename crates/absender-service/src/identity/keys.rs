@@ -3,7 +3,7 @@
 use crate::MasterKey;
 use crate::secrets::{new_id, random_string};
 use absender_core::selector::{SELECTOR_ALPHABET, SELECTOR_LEN};
-use absender_mail::dkim::{RsaBits, generate_rsa_key};
+use absender_mail::dkim::{NewDkimKey, RsaBits, generate_ed25519_key, generate_rsa_key};
 use absender_store::{DkimKeyRow, PlatformKeyRow};
 
 /// Easy DKIM publishes three selectors per (organization, domain).
@@ -13,16 +13,17 @@ pub const SELECTORS_PER_DOMAIN: i64 = 3;
 pub const RSA_BITS: RsaBits = RsaBits::Rsa2048;
 
 /// Generates the key for `slot`: PKCS#8 private key sealed under the master
-/// key (bound to its selector), SubjectPublicKeyInfo public key in base64 as DKIM
-/// publishes it. CPU-heavy: call from a blocking task.
+/// key (bound to its selector), the public key in base64 as DKIM publishes
+/// it. CPU-heavy: call from a blocking task.
 pub fn generate(
     master: &MasterKey,
     org_id: &str,
     domain: &str,
     slot: i64,
+    kind: KeyKind,
     now_ms: i64,
 ) -> DkimKeyRow {
-    let key = new_key(master);
+    let key = new_key(master, kind);
     DkimKeyRow {
         id: new_id("dk"),
         org_id: org_id.to_string(),
@@ -30,28 +31,62 @@ pub fn generate(
         slot,
         private_key_enc: key.sealed,
         selector: key.selector,
-        algorithm: ALGORITHM.to_string(),
+        algorithm: kind.algorithm().to_string(),
         public_key: key.public_key,
         created_at: now_ms,
         signs_from: 0,
     }
 }
 
-/// A new key for the slot of `old`, under the same selector (the customer's
-/// CNAME keeps pointing at it), signing from `signs_from`. CPU-heavy: call
-/// from a blocking task.
+/// The kinds of key a slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa,
+    /// RFC 8463; signs beside the RSA key, never instead of it.
+    Ed25519,
+}
+
+impl KeyKind {
+    pub fn of(row: &DkimKeyRow) -> Self {
+        if row.algorithm == ED25519 {
+            Self::Ed25519
+        } else {
+            Self::Rsa
+        }
+    }
+
+    fn generate(self) -> NewDkimKey {
+        // aws-lc's generation fails only on an exhausted system.
+        match self {
+            Self::Rsa => generate_rsa_key(RSA_BITS).expect("RSA key generation"),
+            Self::Ed25519 => generate_ed25519_key().expect("Ed25519 key generation"),
+        }
+    }
+
+    fn algorithm(self) -> &'static str {
+        match self {
+            Self::Rsa => ALGORITHM,
+            Self::Ed25519 => ED25519,
+        }
+    }
+}
+
+/// A new key of `kind` for the slot of `old`, under the same selector (the
+/// customer's CNAME keeps pointing at it), signing from `signs_from`.
+/// CPU-heavy: call from a blocking task.
 pub fn regenerate(
     master: &MasterKey,
     old: &DkimKeyRow,
+    kind: KeyKind,
     now_ms: i64,
     signs_from: i64,
 ) -> DkimKeyRow {
-    let key = generate_rsa_key(RSA_BITS).expect("RSA key generation");
+    let key = kind.generate();
     DkimKeyRow {
         id: new_id("dk"),
         private_key_enc: master.seal(&old.selector, &key.pkcs8_der),
         public_key: key.public_key,
-        algorithm: ALGORITHM.to_string(),
+        algorithm: kind.algorithm().to_string(),
         created_at: now_ms,
         signs_from,
         ..old.clone()
@@ -60,7 +95,7 @@ pub fn regenerate(
 
 /// A new key of the platform itself for `domain` (d=<platform domain>).
 pub fn generate_platform(master: &MasterKey, domain: &str, now_ms: i64) -> PlatformKeyRow {
-    let key = new_key(master);
+    let key = new_key(master, KeyKind::Rsa);
     PlatformKeyRow {
         selector: key.selector,
         domain: domain.to_string(),
@@ -72,6 +107,7 @@ pub fn generate_platform(master: &MasterKey, domain: &str, now_ms: i64) -> Platf
 }
 
 const ALGORITHM: &str = "rsa-sha256";
+const ED25519: &str = "ed25519-sha256";
 
 struct NewKey {
     selector: String,
@@ -80,9 +116,8 @@ struct NewKey {
 }
 
 /// Sealed PKCS#8 private key (bound to its selector) and base64 SPKI public key.
-fn new_key(master: &MasterKey) -> NewKey {
-    // aws-lc's generation fails only on an exhausted system.
-    let key = generate_rsa_key(RSA_BITS).expect("RSA key generation");
+fn new_key(master: &MasterKey, kind: KeyKind) -> NewKey {
+    let key = kind.generate();
     let selector = random_string(SELECTOR_ALPHABET, SELECTOR_LEN);
     NewKey {
         sealed: master.seal(&selector, &key.pkcs8_der),
@@ -101,7 +136,7 @@ mod tests {
     #[test]
     fn generated_key_is_rsa_2048_sealed_and_publishable() {
         let master = MasterKey::generate();
-        let row = generate(&master, "org_1", "acme.test", 0, 5);
+        let row = generate(&master, "org_1", "acme.test", 0, KeyKind::Rsa, 5);
         assert!(absender_core::Selector::parse(&row.selector).is_ok());
         let der = master.open(&row.selector, &row.private_key_enc).unwrap();
         let private = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).unwrap();
@@ -120,8 +155,9 @@ mod tests {
     #[test]
     fn a_regenerated_key_keeps_its_slot_and_selector_and_nothing_else() {
         let master = MasterKey::generate();
-        let old = generate(&master, "org_1", "acme.test", 1, 5);
-        let new = regenerate(&master, &old, 10, 20);
+        let old = generate(&master, "org_1", "acme.test", 1, KeyKind::Rsa, 5);
+        let new = regenerate(&master, &old, KeyKind::Ed25519, 10, 20);
+        assert_eq!(KeyKind::of(&new), KeyKind::Ed25519);
         assert_eq!(
             (&new.selector, new.slot, &new.domain, &new.org_id),
             (&old.selector, old.slot, &old.domain, &old.org_id)

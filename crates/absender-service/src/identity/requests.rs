@@ -516,7 +516,11 @@ impl Identities<'_> {
             .map_err(ServiceError::exists("identity_exists", || {
                 format!("{named} is already a sender identity of this organization")
             }))?;
-        if let Err(err) = self.ensure_dkim_keys(&org.id, domain.as_str()).await {
+        let ed25519 = request.dkim_ed25519.unwrap_or(false);
+        if let Err(err) = self
+            .ensure_dkim_keys(&org.id, domain.as_str(), ed25519)
+            .await
+        {
             self.app
                 .inner
                 .store
@@ -539,7 +543,15 @@ impl Identities<'_> {
         Ok(row.id)
     }
 
-    async fn ensure_dkim_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
+    /// Makes sure the domain has its three keys (with `ed25519`, one of them
+    /// an Ed25519 key: a new domain's third slot, an existing domain's slot
+    /// that may give up its RSA key now).
+    async fn ensure_dkim_keys(
+        &self,
+        org_id: &str,
+        domain: &str,
+        ed25519: bool,
+    ) -> Result<(), ServiceError> {
         // Keys retired with an earlier identity of the domain serve again.
         self.app
             .inner
@@ -551,11 +563,11 @@ impl Identities<'_> {
             .filter(|slot| !existing.iter().any(|k| k.slot == *slot))
             .collect();
         if missing.is_empty() {
-            return Ok(());
+            return self.ensure_ed25519(org_id, domain, ed25519).await;
         }
         // Off the async workers, and only a few at once: a flood of new
         // domains waits here instead of taking every thread.
-        let _permit = self
+        let permit = self
             .app
             .inner
             .key_generation
@@ -563,12 +575,19 @@ impl Identities<'_> {
             .await
             .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
         let app = self.app.clone();
-        let (org_id, domain) = (org_id.to_string(), domain.to_string());
+        let (owner, name) = (org_id.to_string(), domain.to_string());
         let now = self.app.now_ms();
         let keys = tokio::task::spawn_blocking(move || {
             missing
                 .into_iter()
-                .map(|slot| keys::generate(&app.inner.master_key, &org_id, &domain, slot, now))
+                .map(|slot| {
+                    let kind = if ed25519 && slot == SELECTORS_PER_DOMAIN - 1 {
+                        keys::KeyKind::Ed25519
+                    } else {
+                        keys::KeyKind::Rsa
+                    };
+                    keys::generate(&app.inner.master_key, &owner, &name, slot, kind, now)
+                })
                 .collect::<Vec<_>>()
         })
         .await
@@ -578,6 +597,21 @@ impl Identities<'_> {
             .store
             .insert_dkim_keys_if_absent(&keys)
             .await?;
+        // The rotation takes a generation slot of its own.
+        drop(permit);
+        self.ensure_ed25519(org_id, domain, ed25519).await
+    }
+
+    /// With `ed25519`, an Ed25519 key in one of the domain's slots.
+    async fn ensure_ed25519(
+        &self,
+        org_id: &str,
+        domain: &str,
+        ed25519: bool,
+    ) -> Result<(), ServiceError> {
+        if ed25519 {
+            self.add_ed25519(org_id, domain).await?;
+        }
         Ok(())
     }
 

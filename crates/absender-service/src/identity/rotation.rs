@@ -6,7 +6,7 @@
 use super::Identities;
 use crate::api::DkimRotation;
 use crate::clock::rfc3339;
-use crate::identity::keys;
+use crate::identity::keys::{self, KeyKind};
 use crate::{Caller, ServiceError};
 use absender_core::rotation::{KeySlot, NotNow, next_slot};
 use std::time::Duration;
@@ -35,30 +35,44 @@ impl Identities<'_> {
         self.rotate_domain(&org.id, &identity.row.domain).await
     }
 
-    /// The rotation itself: the new key goes into the slot
-    /// `absender_core::rotation::next_slot` picks, under the slot's selector,
-    /// and signs from when absender's DNS answers it on every node
-    /// (`dns.answer_cache_ttl`) and resolvers' copies of the old key have
-    /// expired.
+    /// The rotation itself: a new RSA key goes into the slot
+    /// `absender_core::rotation::next_slot` picks among the RSA slots.
     pub(crate) async fn rotate_domain(
         &self,
         org_id: &str,
         domain: &str,
+    ) -> Result<DkimRotation, ServiceError> {
+        self.replace_key(org_id, domain, KeyKind::Rsa).await
+    }
+
+    /// Gives the domain an Ed25519 key (RFC 8463) in one of its selectors,
+    /// if it has none: from then on its mail is signed twice, RSA and
+    /// Ed25519, and RSA rotation takes turns between the other two.
+    pub(crate) async fn add_ed25519(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
+        let keys = self.app.inner.store.dkim_keys(org_id, domain).await?;
+        if keys.iter().any(|k| KeyKind::of(k) == KeyKind::Ed25519) {
+            return Ok(());
+        }
+        self.replace_key(org_id, domain, KeyKind::Ed25519).await?;
+        Ok(())
+    }
+
+    /// A new key of `kind` under the selector of the RSA slot that may give
+    /// up its key now (it signed nothing still queued), signing from when
+    /// absender's DNS answers it on every node (`dns.answer_cache_ttl`) and
+    /// resolvers' copies of the old key have expired.
+    async fn replace_key(
+        &self,
+        org_id: &str,
+        domain: &str,
+        kind: KeyKind,
     ) -> Result<DkimRotation, ServiceError> {
         let store = &self.app.inner.store;
         let keys = store.dkim_keys(org_id, domain).await?;
         if keys.is_empty() {
             return Err(ServiceError::NotFound("DKIM key"));
         }
-        let slots: Vec<KeySlot> = keys
-            .iter()
-            .map(|k| KeySlot {
-                slot: k.slot,
-                signs_from: k.signs_from,
-            })
-            .collect();
         let now = self.app.now_ms();
-        let oldest_queued = store.oldest_queued_from_domain(org_id, domain).await?;
         let in_progress = |signs_from: i64| ServiceError::Conflict {
             code: "rotation_in_progress",
             message: format!(
@@ -66,6 +80,19 @@ impl Identities<'_> {
                 rfc3339(signs_from)
             ),
         };
+        if let Some(pending) = keys.iter().find(|k| k.signs_from > now) {
+            return Err(in_progress(pending.signs_from));
+        }
+        // The Ed25519 key signs beside the RSA one; RSA slots take turns.
+        let slots: Vec<KeySlot> = keys
+            .iter()
+            .filter(|k| KeyKind::of(k) == KeyKind::Rsa)
+            .map(|k| KeySlot {
+                slot: k.slot,
+                signs_from: k.signs_from,
+            })
+            .collect();
+        let oldest_queued = store.oldest_queued_from_domain(org_id, domain).await?;
         let slot = next_slot(
             &slots,
             now,
@@ -97,7 +124,7 @@ impl Identities<'_> {
             .map_err(|_| ServiceError::Internal("key generation closed".into()))?;
         let app = self.app.clone();
         let mut new = tokio::task::spawn_blocking(move || {
-            keys::regenerate(&app.inner.master_key, &old, now, now)
+            keys::regenerate(&app.inner.master_key, &old, kind, now, now)
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
@@ -111,7 +138,7 @@ impl Identities<'_> {
             return Err(in_progress(signs_from));
         }
         self.app.inner.signing_keys.forget(org_id, domain);
-        tracing::info!(%org_id, %domain, slot, selector = %new.selector, signs_from, "DKIM key rotated");
+        tracing::info!(%org_id, %domain, slot, selector = %new.selector, algorithm = %new.algorithm, signs_from, "DKIM key replaced");
         Ok(DkimRotation {
             domain: domain.to_string(),
             selector: new.selector,

@@ -4,6 +4,7 @@
 
 use super::Sending;
 use crate::ServiceError;
+use crate::identity::keys::KeyKind;
 use absender_core::rotation::{KeySlot, signer};
 use absender_mail::dkim::{self, DkimKey, SigningKey};
 use std::sync::Arc;
@@ -12,12 +13,12 @@ use std::time::Duration;
 /// How long a loaded key is used before the store is asked again.
 const KEEP_FOR: Duration = Duration::from_secs(30);
 
-/// A loaded key (`None`: there is none to load) and, while a rotated-in
-/// key waits for its turn, when that turn comes: the entry is used until
-/// then only, so signing moves on at that moment on every node.
+/// The keys that sign (none, one, or an RSA and an Ed25519 key) and, while
+/// a rotated-in key waits for its turn, when that turn comes: the entry is
+/// used until then only, so signing moves on at that moment on every node.
 #[derive(Clone)]
 struct Loaded {
-    key: Option<Arc<SigningKey>>,
+    keys: Vec<Arc<SigningKey>>,
     until: Option<i64>,
 }
 
@@ -37,16 +38,16 @@ impl Default for KeyCache {
 }
 
 impl KeyCache {
-    /// The key loaded for `name`, if it is still the one to use at `now`.
-    fn get(&self, name: &str, now: i64) -> Option<Option<Arc<SigningKey>>> {
+    /// The keys loaded for `name`, if they are still the ones to use at `now`.
+    fn get(&self, name: &str, now: i64) -> Option<Vec<Arc<SigningKey>>> {
         self.0
             .get(name)
             .filter(|loaded| loaded.until.is_none_or(|until| now < until))
-            .map(|loaded| loaded.key)
+            .map(|loaded| loaded.keys)
     }
 
-    fn put(&self, name: String, key: Option<Arc<SigningKey>>, until: Option<i64>) {
-        self.0.insert(name, Loaded { key, until });
+    fn put(&self, name: String, keys: Vec<Arc<SigningKey>>, until: Option<i64>) {
+        self.0.insert(name, Loaded { keys, until });
     }
 
     /// Forgets the organization's key for `domain` (its keys changed), so
@@ -68,78 +69,93 @@ fn load(domain: &str, selector: &str, der: &[u8]) -> Result<Arc<SigningKey>, Ser
 }
 
 impl Sending<'_> {
-    /// The organization's active key for `domain`.
-    async fn org_key(&self, org_id: &str, domain: &str) -> Result<Arc<SigningKey>, ServiceError> {
+    /// The organization's signing keys for `domain`: the RSA key whose turn
+    /// it is, and its Ed25519 key if it has one (RFC 8463: both sign).
+    async fn org_keys(
+        &self,
+        org_id: &str,
+        domain: &str,
+    ) -> Result<Vec<Arc<SigningKey>>, ServiceError> {
         let name = format!("{org_id}/{domain}");
         let now = self.app.now_ms();
-        if let Some(Some(key)) = self.app.inner.signing_keys.get(&name, now) {
-            return Ok(key);
+        if let Some(keys) = self.app.inner.signing_keys.get(&name, now) {
+            return Ok(keys);
         }
-        let keys = self.app.inner.store.dkim_keys(org_id, domain).await?;
-        let slots: Vec<KeySlot> = keys
+        let rows = self.app.inner.store.dkim_keys(org_id, domain).await?;
+        let rsa: Vec<KeySlot> = rows
             .iter()
+            .filter(|k| KeyKind::of(k) == KeyKind::Rsa)
             .map(|k| KeySlot {
                 slot: k.slot,
                 signs_from: k.signs_from,
             })
             .collect();
-        // The key whose turn it is (a rotated-in key only once resolvers see it).
-        let signing = signer(&slots, now);
-        let next_turn = slots
+        // A rotated-in key signs only once resolvers can see it.
+        let signing = signer(&rsa, now);
+        let next_turn = rows
             .iter()
             .map(|k| k.signs_from)
             .filter(|&from| from > now)
             .min();
-        let row = keys
-            .into_iter()
-            .find(|k| Some(k.slot) == signing)
-            .ok_or_else(|| ServiceError::Internal(format!("{domain} has no DKIM key")))?;
-        let der = self
-            .app
-            .inner
-            .master_key
-            .open(&row.selector, &row.private_key_enc)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let key = load(&row.domain, &row.selector, &der)?;
+        let chosen: Vec<_> = rows
+            .iter()
+            .filter(|k| match KeyKind::of(k) {
+                KeyKind::Rsa => Some(k.slot) == signing,
+                KeyKind::Ed25519 => k.signs_from <= now,
+            })
+            .collect();
+        if !chosen.iter().any(|k| KeyKind::of(k) == KeyKind::Rsa) {
+            return Err(ServiceError::Internal(format!("{domain} has no DKIM key")));
+        }
+        let mut keys = Vec::with_capacity(chosen.len());
+        for row in chosen {
+            let der = self
+                .app
+                .inner
+                .master_key
+                .open(&row.selector, &row.private_key_enc)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            keys.push(load(&row.domain, &row.selector, &der)?);
+        }
         self.app
             .inner
             .signing_keys
-            .put(name, Some(key.clone()), next_turn);
-        Ok(key)
+            .put(name, keys.clone(), next_turn);
+        Ok(keys)
     }
 
     /// The platform's newest key, if it has one.
-    async fn platform_key(&self) -> Result<Option<Arc<SigningKey>>, ServiceError> {
-        if let Some(key) = self
+    async fn platform_key(&self) -> Result<Vec<Arc<SigningKey>>, ServiceError> {
+        if let Some(keys) = self
             .app
             .inner
             .signing_keys
             .get("platform", self.app.now_ms())
         {
-            return Ok(key);
+            return Ok(keys);
         }
-        let key = match self.app.zones().platform_signing_key().await? {
-            Some(k) => Some(load(&k.domain, &k.selector, &k.pkcs8_der)?),
-            None => None,
+        let keys = match self.app.zones().platform_signing_key().await? {
+            Some(k) => vec![load(&k.domain, &k.selector, &k.pkcs8_der)?],
+            None => Vec::new(),
         };
         self.app
             .inner
             .signing_keys
-            .put("platform".into(), key.clone(), None);
-        Ok(key)
+            .put("platform".into(), keys.clone(), None);
+        Ok(keys)
     }
 
-    /// Signs with the organization's active key for `custom_domain` (if the
-    /// mail goes out from its own address) and with the platform's key.
+    /// Signs with the organization's keys for `custom_domain` (if the mail
+    /// goes out from its own address) and with the platform's key.
     pub(crate) async fn sign(
         &self,
         org_id: &str,
         custom_domain: Option<&str>,
         unsigned: &[u8],
     ) -> Result<Vec<u8>, ServiceError> {
-        let mut keys = Vec::with_capacity(2);
+        let mut keys = Vec::with_capacity(3);
         if let Some(domain) = custom_domain {
-            keys.push(self.org_key(org_id, domain).await?);
+            keys.extend(self.org_keys(org_id, domain).await?);
         }
         if self.app.inner.settings.sending.platform_signature || keys.is_empty() {
             keys.extend(self.platform_key().await?);

@@ -650,6 +650,8 @@ async fn setup_in_a_browser(words: &Words) {
     for (path, name) in [
         ("/ui/suppressions", "suppressions"),
         ("/ui/smtp", "smtp-logins"),
+        ("/ui/access-keys", "access-keys"),
+        ("/ui/templates", "templates"),
     ] {
         b.goto(&format!("{base}{path}")).await;
         b.audit(path).await;

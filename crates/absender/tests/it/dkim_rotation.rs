@@ -184,3 +184,127 @@ async fn keys_older_than_rotate_after_rotate_by_themselves() {
     // Rotated just now: not again at the next sweep.
     assert_eq!(app.app().sweep_retention().await.unwrap().rotated, 0);
 }
+
+/// Requests an identity as `body` says and verifies it (confirmed, the
+/// domain's records published unless they are already, checked); its id.
+async fn verified_with(app: &TestApp, org: &Org, body: Value, publish: bool) -> String {
+    let identity = app
+        .json(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(body.clone()),
+            StatusCode::CREATED,
+        )
+        .await;
+    let id = identity["id"].as_str().unwrap().to_string();
+    app.confirm(body["address"].as_str().unwrap()).await;
+    if publish {
+        app.publish(org, &identity).await;
+    }
+    assert_eq!(app.check(org, &id).await["status"], "SUCCESS");
+    id
+}
+
+/// The verdicts of the signatures of `domain` on a message, with their `a=`.
+async fn signatures_of(app: &TestApp, raw: &[u8], domain: &str) -> Vec<(String, DkimResult)> {
+    use mail_auth::common::verify::VerifySignature;
+    let message = mail_auth::AuthenticatedMessage::parse(raw).unwrap();
+    let outputs = mail_auth::MessageAuthenticator(app.resolver())
+        .verify_dkim(mail_auth::Parameters::new(&message))
+        .await;
+    outputs
+        .iter()
+        .filter(|o| o.signature().unwrap().domain() == domain)
+        .map(|o| {
+            let algorithm = format!("{:?}", o.signature().unwrap().algorithm());
+            (algorithm, o.result().clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_dkim_ed25519_mail_is_signed_twice_and_rsa_rotates_in_the_other_slots() {
+    let app = crate::helpers::spawn_app().await;
+    crate::messages::publish_platform_key(&app).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let id = verified_with(
+        &app,
+        &org,
+        json!({"address": "events@acme.test", "scope": "all", "dkim_ed25519": true}),
+        true,
+    )
+    .await;
+    let tokens = selectors(&app, &org, &id).await;
+    let keys = published(&app, &tokens).await;
+    let ed25519: Vec<&String> = tokens
+        .iter()
+        .zip(&keys)
+        .filter(|(_, k)| k.starts_with("v=DKIM1; k=ed25519;"))
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(ed25519.len(), 1, "{keys:?}");
+
+    let body = json!({"category": "booking", "from": "events@acme.test", "to": ["guest@example.test"], "subject": "Hallo", "text": "Hi"});
+    let (_, _, raw) = signed_with(&app, &org, body.clone()).await;
+    let signatures = signatures_of(&app, &raw, "acme.test").await;
+    assert_eq!(signatures.len(), 2, "{signatures:?}");
+    assert!(
+        signatures.iter().all(|(_, r)| *r == DkimResult::Pass),
+        "{signatures:?}"
+    );
+    assert!(
+        signatures.iter().any(|(a, _)| a.contains("Ed25519")),
+        "{signatures:?}"
+    );
+
+    // RSA rotation never takes the Ed25519 selector.
+    let rotated = rotate(&app, &org, &id, StatusCode::ACCEPTED).await;
+    assert_ne!(rotated["selector"], ed25519[0].as_str());
+    app.advance(TURN);
+    let (selector, _, raw) = signed_with(&app, &org, body).await;
+    assert_eq!(selector, rotated["selector"].as_str().unwrap());
+    let signatures = signatures_of(&app, &raw, "acme.test").await;
+    assert_eq!(signatures.len(), 2);
+    assert!(
+        signatures.iter().all(|(_, r)| *r == DkimResult::Pass),
+        "{signatures:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_domain_signed_with_rsa_alone_gains_ed25519_once_resolvers_see_it() {
+    let app = crate::helpers::spawn_app().await;
+    crate::messages::publish_platform_key(&app).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    verified_with(
+        &app,
+        &org,
+        json!({"address": "events@acme.test", "scope": "all"}),
+        true,
+    )
+    .await;
+    let body = json!({"category": "booking", "from": "events@acme.test", "to": ["guest@example.test"], "subject": "Hallo", "text": "Hi"});
+    let (_, _, raw) = signed_with(&app, &org, body.clone()).await;
+    assert_eq!(signatures_of(&app, &raw, "acme.test").await.len(), 1);
+
+    // A second identity of the domain asks for Ed25519: a slot that never
+    // signed takes the key; it signs once resolvers can see it.
+    verified_with(
+        &app,
+        &org,
+        json!({"address": "info@acme.test", "scope": "all", "dkim_ed25519": true}),
+        false,
+    )
+    .await;
+    let (_, _, raw) = signed_with(&app, &org, body.clone()).await;
+    assert_eq!(signatures_of(&app, &raw, "acme.test").await.len(), 1);
+    app.advance(TURN);
+    let (_, _, raw) = signed_with(&app, &org, body).await;
+    let signatures = signatures_of(&app, &raw, "acme.test").await;
+    assert_eq!(signatures.len(), 2, "{signatures:?}");
+    assert!(
+        signatures.iter().all(|(_, r)| *r == DkimResult::Pass),
+        "{signatures:?}"
+    );
+}

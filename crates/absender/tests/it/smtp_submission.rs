@@ -424,7 +424,12 @@ async fn swaks_submits_with_starttls_and_auth() {
         .await
         .expect("swaks runs");
     let transcript = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{transcript}");
+    assert!(
+        output.status.success(),
+        "swaks {}: {transcript}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     let id = transcript
         .lines()
         .find_map(|l| l.split("queued as ").nth(1))

@@ -947,3 +947,99 @@ async fn findings_are_shown_in_the_pages_language_and_the_api_keeps_the_organiza
     let live = browser.get(&format!("{page}/live")).await.body;
     assert!(live.contains("but must point to"), "{live}");
 }
+
+#[tokio::test]
+async fn templates_are_written_previewed_and_kept_to_their_organization_in_the_ui() {
+    let app = spawn_app().await;
+    let acme = app.create_org("Acme", "en").await;
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&acme.key).await;
+    let fields = [
+        ("name", "welcome"),
+        ("subject", "Hello {{name}}"),
+        ("text", "Hi {{name}}"),
+        ("html", "<p>{{name}}</p>"),
+    ];
+    let created = browser
+        .submit("/ui/templates", "/ui/templates", &fields)
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    assert_eq!(created.headers[LOCATION], "/ui/templates/welcome");
+    let stored = items(&app, &acme, "/api/v1/templates").await;
+    assert_eq!(stored[0]["html"], "<p>{{name}}</p>");
+
+    // A preview with sample data: the HTML part escaped, shown as source.
+    let preview = browser
+        .submit(
+            "/ui/templates/welcome",
+            "/ui/templates/welcome/preview",
+            &[("data", r#"{"name": "<Ada>"}"#)],
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(
+        preview.body.contains("Hello &#60;Ada&#62;"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview
+            .body
+            .contains("&#60;p&#62;&#38;lt;Ada&#38;gt;&#60;/p&#62;"),
+        "{}",
+        preview.body
+    );
+    let missing = browser
+        .submit(
+            "/ui/templates/welcome",
+            "/ui/templates/welcome/preview",
+            &[("data", "{}")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.body.contains("id=\"template-error\""));
+
+    // A template that does not parse is refused on the form, nothing saved.
+    let broken = browser
+        .submit(
+            "/ui/templates/welcome",
+            "/ui/templates/welcome",
+            &[("subject", "{{#if x}}"), ("text", "t")],
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        items(&app, &acme, "/api/v1/templates").await[0]["subject"],
+        "Hello {{name}}"
+    );
+    let saved = browser
+        .submit(
+            "/ui/templates/welcome",
+            "/ui/templates/welcome",
+            &[("subject", "Hallo {{name}}"), ("text", "Hallo")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let stored = items(&app, &acme, "/api/v1/templates").await;
+    assert_eq!(stored[0]["subject"], "Hallo {{name}}");
+    assert_eq!(stored[0]["html"], Value::Null, "an emptied part is gone");
+
+    // Another organization sees none of it and cannot delete it.
+    let other = app.create_org("Other", "en").await;
+    let intruder = Browser::new(&app, "en");
+    intruder.sign_in(&other.key).await;
+    assert_eq!(
+        intruder.get("/ui/templates/welcome").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let csrf = intruder.get("/ui/templates").await.csrf();
+    let foreign = intruder
+        .post("/ui/templates/welcome/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let deleted = browser
+        .submit("/ui/templates/welcome", "/ui/templates/welcome/delete", &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(items(&app, &acme, "/api/v1/templates").await.is_empty());
+}

@@ -7,6 +7,7 @@ pub mod identities;
 pub mod outbox;
 pub mod sending;
 pub mod sign_in;
+pub mod templates;
 
 use crate::ui::i18n::Texts;
 use absender_core::Status;
