@@ -16,7 +16,8 @@ const REPLACE: &str = "UPDATE dkim_keys SET id = $4, algorithm = $5, private_key
 // The oldest mail of the organization from the domain that still waits to go.
 const OLDEST_QUEUED: &str = "SELECT MIN(m.created_at) FROM deliveries d JOIN messages m ON m.id = d.message_id \
      WHERE d.status = 'queued' AND m.org_id = $1 AND LOWER(m.from_address) LIKE '%@' || $2";
-const DUE_FOR_ROTATION: &str = "SELECT org_id, domain FROM dkim_keys WHERE retired_at = 0 \
+// RSA keys only: an Ed25519 key beside them does not postpone their rotation.
+const DUE_FOR_ROTATION: &str = "SELECT org_id, domain FROM dkim_keys WHERE retired_at = 0 AND algorithm <> 'ed25519-sha256' \
      GROUP BY org_id, domain HAVING MAX(created_at) < $1 ORDER BY MAX(created_at) LIMIT $2";
 const RETIRE_FOR_DOMAIN: &str =
     "UPDATE dkim_keys SET retired_at = $3 WHERE org_id = $1 AND domain = $2 AND retired_at = 0";

@@ -526,6 +526,8 @@ impl Identities<'_> {
                 .store
                 .delete_identity(&org.id, &row.id)
                 .await?;
+            // Keys revived for this request go back to rest.
+            self.retire_unused_keys(&org.id, domain.as_str()).await?;
             return Err(err);
         }
         self.count_identity_request(&org.id).await?;
@@ -674,25 +676,23 @@ impl Identities<'_> {
         if !self.app.inner.store.delete_identity(&org.id, id).await? {
             return Err(ServiceError::NotFound("identity"));
         }
-        let domain = &identity.row.domain;
-        if self
-            .app
-            .inner
-            .store
-            .count_identities_for_domain(&org.id, domain)
-            .await?
-            == 0
-        {
-            // Still published while queued mail signed with them waits.
-            let retired = self
-                .app
-                .inner
-                .store
-                .retire_dkim_keys(&org.id, domain, self.app.now_ms())
-                .await?;
-            tracing::info!(org_id = %org.id, %domain, retired, "DKIM keys retired");
-        }
+        self.retire_unused_keys(&org.id, &identity.row.domain)
+            .await?;
         tracing::info!(org_id = %org.id, identity_id = %id, "identity deleted");
+        Ok(())
+    }
+
+    /// Retires the domain's keys when no identity of the organization uses
+    /// the domain any more: still published while queued mail signed with
+    /// them waits.
+    async fn retire_unused_keys(&self, org_id: &str, domain: &str) -> Result<(), ServiceError> {
+        let store = &self.app.inner.store;
+        if store.count_identities_for_domain(org_id, domain).await? == 0 {
+            let retired = store
+                .retire_dkim_keys(org_id, domain, self.app.now_ms())
+                .await?;
+            tracing::info!(%org_id, %domain, retired, "DKIM keys retired");
+        }
         Ok(())
     }
 

@@ -97,13 +97,15 @@ impl Sending<'_> {
             .map(|k| k.signs_from)
             .filter(|&from| from > now)
             .min();
-        let chosen: Vec<_> = rows
+        let mut chosen: Vec<_> = rows
             .iter()
             .filter(|k| match KeyKind::of(k) {
                 KeyKind::Rsa => Some(k.slot) == signing,
                 KeyKind::Ed25519 => k.signs_from <= now,
             })
             .collect();
+        // The RSA signature on top: some verifiers read only the first.
+        chosen.sort_by_key(|k| KeyKind::of(k) != KeyKind::Rsa);
         if !chosen.iter().any(|k| KeyKind::of(k) == KeyKind::Rsa) {
             return Err(ServiceError::Internal(format!("{domain} has no DKIM key")));
         }

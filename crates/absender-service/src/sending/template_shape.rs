@@ -1,24 +1,37 @@
 //! What a template may use, checked on its source before Handlebars sees
 //! it: SES's template language (variables, nested attributes, `{{#if}}`,
-//! `{{#unless}}`, `{{#with}}`, `{{#each}}`, `{{else}}`, comments) and no
-//! more. Partials and decorators can include each other without end, and
-//! rendering recurses once per block level on the thread's stack, and
-//! `{{#each}}` inside `{{#each}}` multiplies the data: an organization's
-//! template must not be able to crash or stall a node. The scanner follows
-//! Handlebars' lexical rules (comments, string literals) so that text that is
-//! not a tag never counts as one.
+//! `{{#unless}}`, `{{#with}}`, `{{#each}}`, `{{else}}`, `{{else if …}}`,
+//! comments) and no more. Partials and decorators can include each other
+//! without end, rendering recurses once per block level (and per `else if`
+//! link) on the thread's stack, and `{{#each}}` inside `{{#each}}`
+//! multiplies the data: an organization's template must not be able to
+//! crash or stall a node.
+//!
+//! The check is an allow-list, so that it cannot read a tag differently
+//! from Handlebars: inside `{{ }}` only names, paths, numbers, `@data`,
+//! `=`, parentheses and whitespace are taken (no string literals, no
+//! `[…]` names, no `>`, `*` or `&`), so a tag ends at the first `}}` for
+//! both; comments must end as Handlebars ends them.
 
-/// Blocks and subexpressions nest at most this deep.
-pub(crate) const MAX_DEPTH: usize = 8;
+/// Blocks, `else if` links and subexpressions nest at most this deep.
+pub(crate) const MAX_DEPTH: usize = 16;
 /// `{{#each}}` blocks in one part, at most.
 pub(crate) const MAX_EACH_BLOCKS: usize = 50;
 /// The block helpers SES's templates have.
 const BLOCKS: [&str; 4] = ["if", "unless", "with", "each"];
+/// Helpers an `{{else …}}` may chain.
+const CHAINS: [&str; 2] = ["if", "unless"];
+
+/// An open block and the `else if` links chained to it.
+struct Open<'a> {
+    name: &'a str,
+    links: usize,
+}
 
 /// Why a template's source is refused.
 pub(crate) fn check(source: &str) -> Result<(), String> {
     let b = source.as_bytes();
-    let mut open: Vec<&str> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     let mut each_blocks = 0;
     let mut i = 0;
     while let Some(at) = find(b, i, b"{{") {
@@ -28,54 +41,83 @@ pub(crate) fn check(source: &str) -> Result<(), String> {
         if b[at..].starts_with(b"{{{{") {
             return Err("raw blocks ({{{{…}}}}) are not supported".into());
         }
-        if b[at..].starts_with(b"{{!--") {
-            i = find(b, at + 5, b"--}}").map_or(b.len(), |end| end + 4);
+        // Comments: a long one ends at its `--}}` (Handlebars reads one
+        // without it differently: refused); a short one at the first `}}`.
+        if b[at..].starts_with(b"{{!--") || b[at..].starts_with(b"{{~!--") {
+            let end = find(b, at + 5, b"--}}").ok_or("a {{!-- comment is not closed with --}}")?;
+            i = end + 4;
             continue;
         }
-        if b[at..].starts_with(b"{{!") {
-            i = find(b, at + 3, b"}}").map_or(b.len(), |end| end + 2);
+        if b[at..].starts_with(b"{{!") || b[at..].starts_with(b"{{~!") {
+            let end = find(b, at + 3, b"}}").ok_or("a {{! comment is not closed with }}")?;
+            i = end + 2;
             continue;
         }
-        // The tag's text: after `{{`, `{` (triple-stash) and `~`, up to the
-        // `}}` that is not inside a string literal.
-        let mut j = at + 2;
-        while j < b.len() && matches!(b[j], b'{' | b'~' | b' ' | b'\t' | b'\r' | b'\n') {
-            j += 1;
-        }
-        let (end, parens) = tag_end(b, j)?;
-        let tag = &source[j..end];
-        match tag.as_bytes().first() {
-            Some(b'>') => return Err("partials ({{> …}}) are not supported".into()),
-            Some(b'*') => return Err("decorators ({{* …}}) are not supported".into()),
-            Some(b'#') | Some(b'^') if tag.len() > 1 => {
-                let name = tag[1..]
-                    .split(|c: char| c.is_whitespace() || c == '(' || c == '~' || c == '}')
-                    .next()
-                    .unwrap_or_default();
-                let Some(&block) = BLOCKS.iter().find(|&&known| known == name) else {
-                    return Err(format!(
-                        "the block {{{{#{name}}}}} is not one of #if, #unless, #with, #each"
-                    ));
-                };
-                if block == "each" {
-                    if open.contains(&"each") {
-                        return Err("{{#each}} inside {{#each}} is not supported".into());
-                    }
-                    each_blocks += 1;
-                    if each_blocks > MAX_EACH_BLOCKS {
-                        return Err(format!("at most {MAX_EACH_BLOCKS} {{{{#each}}}} blocks"));
-                    }
-                }
-                open.push(block);
-            }
-            Some(b'/') => {
-                open.pop();
-            }
-            _ => {}
-        }
-        if open.len() + parens > MAX_DEPTH {
+        let end = find(b, at + 2, b"}}").ok_or("a tag is not closed with }}")?;
+        let inner = &source[at + 2..end];
+        // `{{{x}}}` (unescaped) closes with `}}}`: the third brace is its own.
+        let tag = inner
+            .strip_prefix('{')
+            .unwrap_or(inner)
+            .trim_start_matches('~')
+            .trim_end_matches('~')
+            .trim();
+        if let Some(bad) = tag
+            .chars()
+            .find(|&c| !(c.is_ascii_alphanumeric() || "_.@/#^=()- \t\r\n".contains(c)))
+        {
             return Err(format!(
-                "blocks and subexpressions nest deeper than {MAX_DEPTH} levels"
+                "{bad:?} in {{{{{tag}}}}}: tags take names, paths, numbers and (subexpressions), not string literals, [names], partials or decorators"
+            ));
+        }
+        let parens = paren_depth(tag)?;
+        let mut words = tag.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if let Some(name) = first.strip_prefix('#') {
+            let Some(&block) = BLOCKS.iter().find(|&&known| known == name) else {
+                return Err(format!(
+                    "the block {{{{#{name}}}}} is not one of #if, #unless, #with, #each"
+                ));
+            };
+            if block == "each" {
+                if open.iter().any(|o| o.name == "each") {
+                    return Err("{{#each}} inside {{#each}} is not supported".into());
+                }
+                each_blocks += 1;
+                if each_blocks > MAX_EACH_BLOCKS {
+                    return Err(format!("at most {MAX_EACH_BLOCKS} {{{{#each}}}} blocks"));
+                }
+            }
+            open.push(Open {
+                name: block,
+                links: 0,
+            });
+        } else if first.starts_with('^') {
+            if first != "^" {
+                return Err("inverse blocks ({{^name}}) are not supported; use {{#unless}}".into());
+            }
+        } else if first == "else" {
+            if let Some(chained) = words.next() {
+                if !CHAINS.contains(&chained) {
+                    return Err(format!(
+                        "{{{{else {chained}}}}} is not supported; chain {{{{else if}}}} or {{{{else unless}}}}"
+                    ));
+                }
+                let Some(block) = open.last_mut() else {
+                    return Err("{{else}} outside a block".into());
+                };
+                block.links += 1;
+            }
+        } else if let Some(name) = first.strip_prefix('/') {
+            match open.pop() {
+                Some(block) if block.name == name => {}
+                _ => return Err(format!("{{{{/{name}}}}} closes no open {{{{#{name}}}}}")),
+            }
+        }
+        let depth: usize = open.iter().map(|o| 1 + o.links).sum::<usize>() + parens;
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "blocks, else-if links and subexpressions nest deeper than {MAX_DEPTH} levels"
             ));
         }
         i = end + 2;
@@ -90,30 +132,24 @@ fn find(b: &[u8], from: usize, what: &[u8]) -> Option<usize> {
         .map(|p| p + from)
 }
 
-/// Where the tag that starts at `from` ends (at its `}}`), skipping string
-/// literals, and how deep its parentheses nest.
-fn tag_end(b: &[u8], from: usize) -> Result<(usize, usize), String> {
+/// How deep a tag's parentheses nest.
+fn paren_depth(tag: &str) -> Result<usize, String> {
     let (mut depth, mut deepest) = (0usize, 0usize);
-    let mut i = from;
-    while i < b.len() {
-        match b[i] {
-            quote @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != quote {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' => {
+    for c in tag.chars() {
+        match c {
+            '(' => {
                 depth += 1;
                 deepest = deepest.max(depth);
             }
-            b')' => depth = depth.saturating_sub(1),
-            b'}' if b.get(i + 1) == Some(&b'}') => return Ok((i, deepest)),
+            ')' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| format!("unbalanced ) in {{{{{tag}}}}}"))?
+            }
             _ => {}
         }
-        i += 1;
     }
-    Err("a tag is not closed with }}".into())
+    Ok(deepest)
 }
 
 #[cfg(test)]
@@ -124,11 +160,11 @@ mod tests {
     fn ses_templates_pass() {
         for fine in [
             "Hallo {{name}}, {{event.title}} am {{event.date}}.",
-            "{{#if vip}}VIP{{else if gast}}Gast{{else}}-{{/if}}",
+            "{{#if vip}}VIP{{else if gast}}Gast{{else unless x}}-{{else}}?{{/if}}",
             "{{#each seats}}{{this}} {{#if @last}}.{{/if}}{{/each}}{{#each rows}}{{.}}{{/each}}",
-            "{{#with event}}{{title}}{{/with}}{{#unless x}}y{{/unless}}",
+            "{{#with event}}{{title}}{{/with}}{{#unless x}}y{{^}}z{{/unless}}",
             "{{{html}}} {{~name~}} {{! a comment }} {{!-- {{#each}} in a comment --}}",
-            "{{lookup . \"a}}b\"}} and {{lookup . 'c}}{{/if'}}",
+            "{{#if (eq a b)}}x{{/if}} {{lookup this key}} {{x a=b}} {{../name}}",
             "no tags at all",
         ] {
             assert_eq!(check(fine), Ok(()), "{fine}");
@@ -146,24 +182,28 @@ mod tests {
             "\\{{/if}}",
             "{{#each a}}{{#each b}}x{{/each}}{{/each}}",
             "{{#each a}}{{#if b}}{{#each c}}x{{/each}}{{/if}}{{/each}}",
+            "{{#each a}}{{#if z}}{{else each a}}x{{/if}}{{/each}}",
             "{{#custom x}}y{{/custom}}",
+            "{{^items}}none{{/items}}",
             "{{name",
+            "{{lookup . \"x\"}}",
+            "{{[q\"]}}{{> subject}}{{[r\"]}}",
+            "{{!--}}{{> subject}}",
+            "{{#if a}}x{{/each}}",
+            "{{&name}}",
         ] {
             assert!(check(refused).is_err(), "{refused}");
         }
     }
 
     #[test]
-    fn nesting_is_counted_so_that_no_text_hides_a_level() {
+    fn nesting_counts_blocks_links_and_parentheses() {
         let deep = |n: usize| format!("{}x{}", "{{#if a}}".repeat(n), "{{/if}}".repeat(n));
         assert_eq!(check(&deep(MAX_DEPTH)), Ok(()));
         assert!(check(&deep(MAX_DEPTH + 1)).is_err());
-        // A closing tag inside a string literal or a comment closes nothing.
-        let hidden = format!(
-            "{{{{lookup . \"}}}}{{{{/if\"}}}}{{{{!-- {{{{/if}}}} --}}}}{}",
-            deep(MAX_DEPTH + 1)
-        );
-        assert!(check(&hidden).is_err());
+        let chain = |n: usize| format!("{{{{#if a}}}}{}{{{{/if}}}}", "{{else if b}}".repeat(n));
+        assert_eq!(check(&chain(MAX_DEPTH - 1)), Ok(()));
+        assert!(check(&chain(40_000)).is_err());
         let parens = format!(
             "{{{{x {}y{}}}}}",
             "(f ".repeat(MAX_DEPTH + 1),

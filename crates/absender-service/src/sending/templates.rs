@@ -152,6 +152,19 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// [`Self::render`] off the async workers: a rendering is bounded, yet
+    /// large enough not to hold a worker that serves everyone.
+    pub async fn render_blocking(
+        self: std::sync::Arc<Self>,
+        data: Value,
+    ) -> Result<Rendered, ServiceError> {
+        tokio::task::spawn_blocking(move || self.render(&data))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("rendering failed: {e}")))?
+    }
+}
+
 /// A buffer that refuses to grow past [`MAX_RENDERED_BYTES`].
 struct Bounded(Vec<u8>);
 
@@ -366,7 +379,9 @@ impl Templates<'_> {
         data: &Value,
     ) -> Result<RenderedTemplate, ServiceError> {
         let row = self.row(caller, name).await?;
-        let rendered = compiled(&row)?.render(data)?;
+        let rendered = std::sync::Arc::new(compiled(&row)?)
+            .render_blocking(data.clone())
+            .await?;
         Ok(RenderedTemplate {
             subject: rendered.subject,
             text: rendered.text,

@@ -292,7 +292,9 @@ impl Ses<'_> {
     ) -> Result<String, ServiceError> {
         let data = parse_data(&request.template_data)?;
         let row = self.app.templates().row(caller, name).await?;
-        let rendered = compiled(&row)?.render(&data)?;
+        let rendered = std::sync::Arc::new(compiled(&row)?)
+            .render_blocking(data)
+            .await?;
         Ok(absender_mail::compose::preview(
             &rendered.subject,
             rendered.text.as_deref(),
@@ -335,7 +337,7 @@ impl Ses<'_> {
     ) -> Result<Sent, ServiceError> {
         let compiled = self.template_of(caller, &template).await?;
         let data = parse_data(template.template_data.as_deref().unwrap_or("{}"))?;
-        let rendered = compiled.render(&data)?;
+        let rendered = std::sync::Arc::new(compiled).render_blocking(data).await?;
         let mut message = message;
         for header in template.headers {
             if message
