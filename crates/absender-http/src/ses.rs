@@ -123,9 +123,11 @@ impl From<ServiceError> for SesError {
         let message = e.to_string();
         match e {
             NotFound(_) => Self::new(StatusCode::NOT_FOUND, "NotFoundException", message),
-            Conflict { .. } => {
+            Conflict { code, .. } if code.ends_with("_exists") => {
                 Self::new(StatusCode::BAD_REQUEST, "AlreadyExistsException", message)
             }
+            // A state that does not allow it now (a rotation under way, …).
+            Conflict { .. } => Self::new(StatusCode::BAD_REQUEST, "BadRequestException", message),
             Unauthorized | Forbidden(_) => {
                 Self::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
             }

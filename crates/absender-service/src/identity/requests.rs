@@ -486,8 +486,22 @@ impl Identities<'_> {
         let mail_from = mail_from_domain(&domain, request.mail_from_domain.as_deref())?;
         self.check_identity_request(&org.id, name.verifies().address())
             .await?;
-        let parts = IdentityParts::requested(name.kind());
         let named = name.verifies().to_string();
+        // One identity per mailbox: the local part's case makes no other.
+        if let Name::Address(address) = &name {
+            let rows = self.app.inner.store.list_identities(&org.id).await?;
+            if rows.iter().any(|r| {
+                r.kind == IdentityKind::Address.as_str()
+                    && EmailAddress::parse(&r.address)
+                        .is_ok_and(|held| Verifies::Address(&held).covers(address))
+            }) {
+                return Err(ServiceError::Conflict {
+                    code: "identity_exists",
+                    message: format!("{named} is already a sender identity of this organization"),
+                });
+            }
+        }
+        let parts = IdentityParts::requested(name.kind());
         let row = self
             .app
             .inner

@@ -82,3 +82,40 @@ async fn dkimpy_verifies_the_customer_and_the_platform_signature() {
         json!([["acme.test", false], ["absender.test", false]])
     );
 }
+
+#[tokio::test]
+async fn dkimpy_verifies_the_ed25519_signature_beside_the_rsa_ones() {
+    let test = "dkimpy_verifies_the_ed25519_signature_beside_the_rsa_ones";
+    let Some(python) = crate::tools::python_with_dkimpy(test) else {
+        return;
+    };
+    let app = crate::helpers::spawn_app().await;
+    crate::messages::publish_platform_key(&app).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let identity = app
+        .json(
+            reqwest::Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(json!({"address": "events@acme.test", "scope": "all", "dkim_ed25519": true})),
+            reqwest::StatusCode::CREATED,
+        )
+        .await;
+    app.confirm("events@acme.test").await;
+    app.publish(&org, &identity).await;
+    let checked = app.check(&org, identity["id"].as_str().unwrap()).await;
+    assert_eq!(checked["status"], "SUCCESS");
+    let id = accepted(&app, &org, booking(json!({"from": "events@acme.test"}))).await;
+    let raw = raw(&app, &org, &id).await;
+    assert!(String::from_utf8_lossy(&raw).contains("a=ed25519-sha256"));
+    // RSA on top, then Ed25519 (RFC 8463), then the platform's.
+    let verdicts = dkimpy(&app, &python, &raw).await;
+    assert_eq!(
+        verdicts,
+        json!([
+            ["acme.test", true],
+            ["acme.test", true],
+            ["absender.test", true]
+        ])
+    );
+}

@@ -55,12 +55,14 @@ pub fn python_with_boto3(test: &str) -> Option<String> {
 
 pub fn python_with_dkimpy(test: &str) -> Option<String> {
     let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    if runs(Command::new(&python).args(["-c", "import dkim, dns"])) {
+    if runs(Command::new(&python).args(["-c", "import dkim, dns, nacl"])) {
         return Some(python);
     }
     unavailable(
         test,
-        &format!("`{python}` cannot import dkim and dns (pip install dkimpy dnspython)"),
+        &format!(
+            "`{python}` cannot import dkim, dns and nacl (pip install dkimpy dnspython pynacl)"
+        ),
     );
     None
 }
