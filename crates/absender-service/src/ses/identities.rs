@@ -143,7 +143,7 @@ pub struct PutDkim {
     pub signing_enabled: Option<bool>,
 }
 
-fn identity_type(kind: IdentityKind) -> &'static str {
+pub(crate) fn identity_type(kind: IdentityKind) -> &'static str {
     match kind {
         IdentityKind::Address => "EMAIL_ADDRESS",
         IdentityKind::Domain => "DOMAIN",

@@ -8,7 +8,6 @@ pub mod suppressions;
 pub mod templates;
 
 use crate::{App, Caller, ServiceError};
-use absender_core::IdentityKind;
 use serde::Serialize;
 
 /// The SES v2 operations.
@@ -95,10 +94,7 @@ impl Ses<'_> {
             .map(|row| {
                 let identity = crate::identity::requests::load(row)?;
                 Ok(IdentityInfo {
-                    identity_type: match identity.name.kind() {
-                        IdentityKind::Address => "EMAIL_ADDRESS",
-                        IdentityKind::Domain => "DOMAIN",
-                    },
+                    identity_type: identities::identity_type(identity.name.kind()),
                     verification_status: identity.parts.overall(),
                     identity_name: identity.row.address,
                     sending_enabled: true,

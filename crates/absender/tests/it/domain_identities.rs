@@ -115,15 +115,7 @@ async fn any_address_at_a_verified_domain_may_send_and_is_signed_for_it() {
     )
     .await;
     let id = sent["id"].as_str().unwrap();
-    let message = app
-        .json(
-            Method::GET,
-            &format!("/api/v1/messages/{id}"),
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let message = app.message(&org, id).await;
     assert_eq!(message["from"], "Kasse@acme.test");
     assert_eq!(message["identity_id"], domain_id);
     let verdicts = app.dkim_verdicts(&raw(&app, &org, id).await).await;
@@ -176,15 +168,7 @@ async fn any_address_at_a_verified_domain_may_send_and_is_signed_for_it() {
     assert!(reply.contains("msg_"), "{reply}");
     // Kept as the address parses, so the domain's queued mail is found by it.
     let id = crate::smtp_submission::queued_id(&reply);
-    let stored = app
-        .json(
-            Method::GET,
-            &format!("/api/v1/messages/{id}"),
-            Some(&org.key),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let stored = app.message(&org, &id).await;
     assert_eq!(stored["from"], "team@acme.test");
     let data =
         b"From: <team@mail.acme.test>\r\nTo: <guest@example.test>\r\nSubject: Hallo\r\n\r\nHi.\r\n";

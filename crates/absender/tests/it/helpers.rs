@@ -354,6 +354,13 @@ impl TestApp {
         .await
     }
 
+    /// `GET /api/v1/messages/{id}` as the organization.
+    pub async fn message(&self, org: &Org, id: &str) -> Value {
+        let path = format!("/api/v1/messages/{id}");
+        self.json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+            .await
+    }
+
     pub async fn identity(&self, org: &Org, id: &str) -> Value {
         self.json(
             Method::GET,

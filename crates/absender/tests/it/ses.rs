@@ -622,13 +622,6 @@ async fn identities_are_created_verified_read_and_deleted_with_the_aws_cli() {
     assert_eq!(native["items"][0]["address"], "events@acme.test");
 }
 
-/// The native API's view of a message.
-async fn message(app: &TestApp, org: &crate::helpers::Org, id: &str) -> Value {
-    let path = format!("/api/v1/messages/{id}");
-    app.json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
-        .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_email_takes_simple_and_raw_content_under_the_sender_rule() {
     let Some(aws) = aws_cli("send_email_takes_simple_and_raw_content_under_the_sender_rule") else {
@@ -678,7 +671,7 @@ async fn send_email_takes_simple_and_raw_content_under_the_sender_rule() {
 
     let sent = ses(&notification).unwrap();
     let id = sent["MessageId"].as_str().unwrap();
-    let stored = message(&app, &acme, id).await;
+    let stored = app.message(&acme, id).await;
     assert_eq!(stored["category"], "account_notification");
     assert_eq!(stored["from"], "kasse@acme.test");
     let raw = crate::messages::raw(&app, &acme, id).await;
@@ -699,7 +692,7 @@ async fn send_email_takes_simple_and_raw_content_under_the_sender_rule() {
     let content = serde_json::json!({"Raw": {"Data": mime}}).to_string();
     let sent = ses(&["send-email", "--content", &content]).unwrap();
     let id = sent["MessageId"].as_str().unwrap();
-    let stored = message(&app, &acme, id).await;
+    let stored = app.message(&acme, id).await;
     assert_eq!(stored["category"], "booking");
     let recipients: Vec<&str> = stored["recipients"]
         .as_array()
@@ -1148,7 +1141,9 @@ async fn templates_are_kept_listed_changed_and_refused_as_ses_does() {
         r#"{"Template":{"TemplateName":"a-booking","TemplateData":"{\"id\":\"B-17\",\"name\":\"Ada\"}"}}"#,
     ])
     .unwrap();
-    let stored = message(&app, &acme, sent["MessageId"].as_str().unwrap()).await;
+    let stored = app
+        .message(&acme, sent["MessageId"].as_str().unwrap())
+        .await;
     assert_eq!(stored["subject"], "Buchung B-17");
     let inline = ses(&[
         "send-email",
@@ -1160,7 +1155,9 @@ async fn templates_are_kept_listed_changed_and_refused_as_ses_does() {
         r#"{"Template":{"TemplateContent":{"Subject":"Inline {{x}}","Text":"t"},"TemplateData":"{\"x\":\"1\"}"}}"#,
     ])
     .unwrap();
-    let stored = message(&app, &acme, inline["MessageId"].as_str().unwrap()).await;
+    let stored = app
+        .message(&acme, inline["MessageId"].as_str().unwrap())
+        .await;
     assert_eq!(stored["subject"], "Inline 1");
     let unknown = ses(&[
         "send-email",
@@ -1324,7 +1321,7 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
     );
     for step in ["send_simple", "send_raw", "send_template"] {
         let id = ok(step)["MessageId"].as_str().unwrap().to_string();
-        let stored = message(&app, &acme, &id).await;
+        let stored = app.message(&acme, &id).await;
         assert_eq!(stored["from"], "events@acme.test", "{step}");
     }
     let with_attachment = ok("send_simple")["MessageId"].as_str().unwrap().to_string();
