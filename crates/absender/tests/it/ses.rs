@@ -1354,6 +1354,7 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
     refused("get_deleted_template", "NotFoundException");
     ok("delete_address");
     refused("not_offered", "BadRequestException");
+    refused("tampered_body", "SignatureDoesNotMatch");
     assert_eq!(r["presigned"]["status"], 200, "{}", r["presigned"]);
     assert_eq!(r["presigned"]["body"]["EnforcementStatus"], "HEALTHY");
     assert_eq!(r["presigned_tampered"]["status"], 403);

@@ -83,6 +83,17 @@ step("get_deleted_template", client.get_email_template, TemplateName="hello")
 step("delete_address", client.delete_email_identity, EmailIdentity="info@" + os.environ["DOMAIN"])
 step("not_offered", client.list_dedicated_ip_pools)
 
+# A body changed after signing (same length): AWS's name for it.
+def tamper(request, **kwargs):
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    request.body = body.replace(b"tampered", b"tampereX")
+
+
+client.meta.events.register("before-send.sesv2.CreateEmailTemplate", tamper)
+step("tampered_body", client.create_email_template, TemplateName="tampered",
+     TemplateContent={"Subject": "s", "Text": "t"})
+client.meta.events.unregister("before-send.sesv2.CreateEmailTemplate", tamper)
+
 # A presigned GetAccount: the signature in the query, fetched without boto3.
 url = client.generate_presigned_url("get_account", ExpiresIn=60)
 try:
