@@ -483,6 +483,14 @@ impl Identities<'_> {
                 ),
             });
         }
+        if let Some(platform) = self.platform_domain_of(&domain) {
+            return Err(ServiceError::Refused {
+                code: "platform_domain",
+                message: format!(
+                    "{domain} belongs to the platform ({platform}); only the operator's mail comes from it"
+                ),
+            });
+        }
         let mail_from = mail_from_domain(&domain, request.mail_from_domain.as_deref())?;
         self.check_identity_request(&org.id, name.verifies().address())
             .await?;
@@ -557,6 +565,23 @@ impl Identities<'_> {
             .await?;
         self.app.checks().wake_checks();
         Ok(row.id)
+    }
+
+    /// The platform's own domain (its domain, key zone, SPF domain or bounce
+    /// host) that `domain` is or lies within, if any: no organization's
+    /// identity may claim it.
+    fn platform_domain_of(&self, domain: &Domain) -> Option<String> {
+        let platform = &self.app.inner.settings.platform;
+        [
+            &platform.domain,
+            &platform.dkim_zone,
+            &platform.spf_domain,
+            &platform.bounce_host,
+        ]
+        .into_iter()
+        .filter_map(|name| Domain::parse(name).ok())
+        .find(|own| domain.is_within(own))
+        .map(|own| own.to_string())
     }
 
     /// Makes sure the domain has its three keys (with `ed25519`, one of them

@@ -248,6 +248,22 @@ async fn a_domain_request_names_what_is_wrong() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "freemail_domain",
         ),
+        // The platform's own names are the operator's.
+        (
+            json!({"domain": "absender.test"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "platform_domain",
+        ),
+        (
+            json!({"domain": "x.dkim.absender.test"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "platform_domain",
+        ),
+        (
+            json!({"address": "buchung@absender.test", "scope": "all"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "platform_domain",
+        ),
         (
             json!({"address": "a@acme.test"}),
             StatusCode::UNPROCESSABLE_ENTITY,
