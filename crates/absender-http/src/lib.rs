@@ -20,6 +20,9 @@ use axum::Router;
 
 /// The largest request body the API accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest body of a request that carries a whole message (attachments
+/// in base64).
+pub const MAX_MESSAGE_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Every route of the HTTP interface, ready to serve: the API, the pages for
 /// people and the web UI under `/ui`.

@@ -3,7 +3,7 @@
 //! every answer with `x-amzn-RequestId`, errors as SES gives them
 //! (`x-amzn-ErrorType` and a JSON `message`), so SDKs print AWS's names.
 
-use crate::MAX_BODY_BYTES;
+use crate::{MAX_BODY_BYTES, MAX_MESSAGE_BODY_BYTES};
 use absender_service::access::access_keys::SignedRequest;
 use absender_service::secrets::random_string;
 use absender_service::ses::suppressions::SuppressedQuery;
@@ -219,15 +219,31 @@ impl FromRequest<App> for Signed {
 
     async fn from_request(request: Request, app: &App) -> Result<Self, SesError> {
         let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| {
-                SesError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "BadRequestException",
-                    format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-                )
-            })?;
+        // Sends carry whole messages; a body that large is read only for a
+        // request that names a known access key (the rest get 1 MiB).
+        let sends = parts.uri.path().starts_with("/v2/email/outbound-");
+        let known = match parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(authorization) if sends => {
+                app.access().names_known_access_key(authorization).await?
+            }
+            _ => false,
+        };
+        let limit = if known {
+            MAX_MESSAGE_BODY_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            SesError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BadRequestException",
+                format!("the body is larger than {limit} bytes"),
+            )
+        })?;
         // A value that is not visible ASCII could not be signed as received.
         let headers: Vec<(&str, &str)> = parts
             .headers

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 /// A 10 MB message with attachments, base64-encoded in JSON, plus headroom.
-const MAX_MESSAGE_BODY_BYTES: usize = 16 * 1024 * 1024;
+use crate::MAX_MESSAGE_BODY_BYTES;
 
 pub fn router() -> Router<App> {
     Router::new()

@@ -74,6 +74,22 @@ impl Access<'_> {
 
     /// The organization whose access key signed `request` (SigV4 as botocore
     /// signs it); the outer error is absender's own failure.
+    /// Whether the `Authorization` header names an access key that exists:
+    /// only then may a request bring a body as large as a message (the
+    /// body must be read before its signature can be checked).
+    pub async fn names_known_access_key(&self, authorization: &str) -> Result<bool, ServiceError> {
+        let Ok(auth) = Authorization::parse(authorization) else {
+            return Ok(false);
+        };
+        Ok(self
+            .app
+            .inner
+            .store
+            .access_key(&auth.access_key_id)
+            .await?
+            .is_some())
+    }
+
     pub async fn authenticate_sigv4(
         &self,
         request: &SignedRequest<'_>,

@@ -137,6 +137,19 @@ async fn an_unsigned_request_gets_aws_names_and_a_request_id() {
         .await
         .unwrap();
     assert_eq!(token.headers()["x-amzn-ErrorType"], "UnrecognizedClient");
+
+    // A send's body may be as large as a message only for a known key: a
+    // stranger's 2 MiB is refused before it is read whole.
+    let stranger = "AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN000000000/20261207/eu-central-1/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=".to_string() + &"0".repeat(64);
+    let large = app
+        .http
+        .post(format!("{}/v2/email/outbound-emails", app.base))
+        .header("authorization", stranger)
+        .body(vec![b'x'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 /// AWS's documented derivation of an SES SMTP password, in Python (an
@@ -1319,7 +1332,7 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
             .unwrap()
             .contains("&lt;Ada&gt;")
     );
-    for step in ["send_simple", "send_raw", "send_template"] {
+    for step in ["send_simple", "send_raw", "send_big_raw", "send_template"] {
         let id = ok(step)["MessageId"].as_str().unwrap().to_string();
         let stored = app.message(&acme, &id).await;
         assert_eq!(stored["from"], "events@acme.test", "{step}");
@@ -1348,7 +1361,7 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
         "gone@example.test"
     );
     ok("delete_suppressed");
-    assert_eq!(ok("account")["SendQuota"]["SentLast24Hours"], 6.0);
+    assert_eq!(ok("account")["SendQuota"]["SentLast24Hours"], 7.0);
     ok("update_template");
     ok("delete_template");
     refused("get_deleted_template", "NotFoundException");

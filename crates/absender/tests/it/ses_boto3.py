@@ -60,6 +60,9 @@ step("send_simple", client.send_email, FromEmailAddress=os.environ["FROM"],
      EmailTags=[{"Name": "absender-category", "Value": "booking"}])
 step("send_raw", client.send_email,
      Content={"Raw": {"Data": ("From: " + os.environ["FROM"] + "\r\nTo: guest@example.test\r\nSubject: Raw\r\n\r\nRaw body\r\n").encode()}})
+# A message larger than the 1 MiB other requests may carry (2 MiB in base64).
+big = "From: " + os.environ["FROM"] + "\r\nTo: guest@example.test\r\nSubject: Big\r\n\r\n" + ("x" * 76 + "\r\n") * 20000
+step("send_big_raw", client.send_email, Content={"Raw": {"Data": big.encode()}})
 step("send_template", client.send_email, FromEmailAddress=os.environ["FROM"],
      Destination={"ToAddresses": ["guest@example.test"]},
      Content={"Template": {"TemplateName": "hello", "TemplateData": '{"name": "Bob"}'}})
