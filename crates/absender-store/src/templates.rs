@@ -66,6 +66,24 @@ impl Store {
         .await?)
     }
 
+    /// The organization's template names and creation times by name, after
+    /// `after`: a listing without the templates' text (up to 500 KiB each).
+    pub async fn list_template_names(
+        &self,
+        org_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT name, created_at FROM templates WHERE org_id = $1 AND name > $2 ORDER BY name LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// How many templates the organization has.
     pub async fn count_templates(&self, org_id: &str) -> Result<i64, StoreError> {
         Ok(

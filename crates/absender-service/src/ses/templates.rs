@@ -233,30 +233,24 @@ impl Ses<'_> {
         if !(1..=100).contains(&size) {
             return Err(bad("PageSize must be 1 to 100"));
         }
+        // Names and creation times alone: no template's text is read.
+        let org = caller.org()?;
         let rows = self
             .app
-            .templates()
-            .list_templates(caller, next_token, size)
+            .inner
+            .store
+            .list_template_names(&org.id, next_token, size as i64)
             .await?;
         let next_token = (rows.len() == size)
-            .then(|| rows.last().map(|t| t.name.clone()))
+            .then(|| rows.last().map(|(name, _)| name.clone()))
             .flatten();
-        let org = caller.org()?;
-        // The listing shows names; the creation time comes from the store.
-        let mut templates_metadata = Vec::with_capacity(rows.len());
-        for template in rows {
-            let row = self
-                .app
-                .inner
-                .store
-                .template(&org.id, &template.name)
-                .await?
-                .ok_or(ServiceError::NotFound("template"))?;
-            templates_metadata.push(TemplateMetadata {
-                template_name: row.name,
-                created_timestamp: epoch_seconds(row.created_at),
-            });
-        }
+        let templates_metadata = rows
+            .into_iter()
+            .map(|(template_name, created_at)| TemplateMetadata {
+                template_name,
+                created_timestamp: epoch_seconds(created_at),
+            })
+            .collect();
         Ok(TemplatePage {
             templates_metadata,
             next_token,
