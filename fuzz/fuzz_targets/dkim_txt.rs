@@ -1,5 +1,6 @@
 //! The DKIM check comparing what a customer published (CNAME targets, TXT
-//! at the selector name) with absender's key.
+//! at the selector name) with absender's key, or with the organization's
+//! own key (bring-your-own DKIM).
 #![no_main]
 
 use absender_core::Locale;
@@ -12,9 +13,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let mut parts = text.splitn(2, '\u{0}');
     let (cname, txt) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    for expected_target in [Some("s1.dkim.absender.test".to_string()), None] {
+        check(cname, txt, expected_target);
+    }
+});
+
+fn check(cname: &str, txt: &str, expected_target: Option<String>) {
     let observation = SelectorObservation {
         name: "s1._domainkey.acme.test".into(),
-        expected_target: "s1.dkim.absender.test".into(),
+        expected_target,
         public_key: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA".into(),
         cnames: if cname.is_empty() {
             Answer::NoData
@@ -33,4 +40,4 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             assert!(!describe(&finding, locale).chars().any(char::is_control));
         }
     }
-});
+}

@@ -73,8 +73,10 @@ impl PartCheck {
 pub struct SelectorObservation {
     /// `<selector>._domainkey.<domain>`.
     pub name: String,
-    /// `<selector>.<dkim_zone>`, where the CNAME must point.
-    pub expected_target: String,
+    /// `<selector>.<dkim_zone>`, where the CNAME must point; `None` for the
+    /// organization's own key (bring-your-own DKIM): then a TXT record with
+    /// `public_key` belongs at the name.
+    pub expected_target: Option<String>,
     /// The public key published at the target (base64), for the TXT alternative.
     pub public_key: String,
     /// CNAME targets at the name.
@@ -102,8 +104,16 @@ fn dkim_tag(record: &str, tag: &str) -> Option<String> {
     })
 }
 
+/// The TXT record that publishes an organization's own RSA key.
+pub fn own_key_record(public_key: &str) -> String {
+    format!("v=DKIM1; k=rsa; p={public_key}")
+}
+
 fn check_selector(obs: &SelectorObservation) -> Option<(Finding, ErrorType, bool)> {
-    let fix = Fix::new(&obs.name, RecordType::Cname, &obs.expected_target);
+    let fix = match &obs.expected_target {
+        Some(target) => Fix::new(&obs.name, RecordType::Cname, target),
+        None => Fix::new(&obs.name, RecordType::Txt, &own_key_record(&obs.public_key)),
+    };
     if obs.cnames.is_temporary() || obs.txts.is_temporary() {
         let timeout = matches!(obs.cnames, Answer::Timeout) || matches!(obs.txts, Answer::Timeout);
         return Some((
@@ -115,13 +125,16 @@ fn check_selector(obs: &SelectorObservation) -> Option<(Finding, ErrorType, bool
     let cnames = obs.cnames.records().cloned().unwrap_or_default();
     let txts = obs.txts.records().cloned().unwrap_or_default();
     let wrong = |finding| Some((finding, ErrorType::InvalidValue, false));
+    let Some(expected_target) = &obs.expected_target else {
+        return check_own_key(obs, fix, &cnames, &txts);
+    };
     if !cnames.is_empty() {
         if !txts.is_empty() {
             return wrong(Finding::CnameWithOtherData { fix });
         }
         if cnames.iter().any(|c| {
             c.trim_end_matches('.')
-                .eq_ignore_ascii_case(&obs.expected_target)
+                .eq_ignore_ascii_case(expected_target)
         }) {
             return None;
         }
@@ -141,6 +154,15 @@ fn check_selector(obs: &SelectorObservation) -> Option<(Finding, ErrorType, bool
         }
         count => return wrong(Finding::DkimMultipleRecords { fix, count }),
     }
+    absent(obs, fix, obs.cnames == Answer::NxDomain)
+}
+
+/// Nothing at the name: missing, or published with the domain appended twice.
+fn absent(
+    obs: &SelectorObservation,
+    fix: Fix,
+    nxdomain: bool,
+) -> Option<(Finding, ErrorType, bool)> {
     if obs.doubled_exists {
         return Some((
             Finding::DomainAppendedTwice { fix },
@@ -148,12 +170,42 @@ fn check_selector(obs: &SelectorObservation) -> Option<(Finding, ErrorType, bool
             false,
         ));
     }
-    let error_type = if obs.cnames == Answer::NxDomain {
+    let error_type = if nxdomain {
         ErrorType::HostNotFound
     } else {
         ErrorType::TypeNotFound
     };
     Some((Finding::RecordMissing { fix }, error_type, false))
+}
+
+/// The organization's own key: exactly one TXT record at the name, with the
+/// public half of the key it gave absender. A CNAME elsewhere does not count:
+/// absender asks the domain's own servers, which answer with the alias.
+fn check_own_key(
+    obs: &SelectorObservation,
+    fix: Fix,
+    cnames: &[String],
+    txts: &[String],
+) -> Option<(Finding, ErrorType, bool)> {
+    let wrong = |finding| Some((finding, ErrorType::InvalidValue, false));
+    if !cnames.is_empty() {
+        return wrong(Finding::CnameInsteadOfTxt {
+            fix,
+            found: found(cnames),
+        });
+    }
+    match txts {
+        [] => {}
+        [one] if dkim_tag(one, "p").as_deref() == Some(obs.public_key.as_str()) => return None,
+        [_] => return wrong(Finding::DkimKeyMismatch { fix }),
+        more => {
+            return wrong(Finding::DkimMultipleRecords {
+                fix,
+                count: more.len(),
+            });
+        }
+    }
+    absent(obs, fix, obs.txts == Answer::NxDomain)
 }
 
 /// Judges the three DKIM selectors together.
@@ -474,7 +526,7 @@ mod tests {
     fn selector(cnames: Answer<Vec<String>>, txts: Answer<Vec<String>>) -> SelectorObservation {
         SelectorObservation {
             name: "s1._domainkey.acme.test".into(),
-            expected_target: "s1.dkim.absender.test".into(),
+            expected_target: Some("s1.dkim.absender.test".into()),
             public_key: KEY.into(),
             cnames,
             txts,
@@ -539,6 +591,45 @@ mod tests {
             &KEY[6..]
         )]);
         assert_eq!(dkim_code(selector(NoData, txt)), (Verdict::Verified, None));
+    }
+
+    #[test]
+    fn an_own_key_needs_exactly_its_public_half_in_one_txt_record() {
+        let own = |cnames, txts| SelectorObservation {
+            expected_target: None,
+            ..selector(cnames, txts)
+        };
+        let published = Records(vec![own_key_record(KEY)]);
+        assert_eq!(dkim_code(own(NoData, published)), (Verdict::Verified, None));
+        let cases = [
+            (own(NxDomain, NxDomain), "record_missing"),
+            (
+                own(NoData, Records(vec!["v=DKIM1; k=rsa; p=OTHER".into()])),
+                "dkim_key_mismatch",
+            ),
+            // Easy DKIM's CNAME left in place after switching to an own key.
+            (
+                own(Records(vec!["s1.dkim.absender.test.".into()]), NoData),
+                "cname_instead_of_txt",
+            ),
+            (
+                own(
+                    NoData,
+                    Records(vec![own_key_record(KEY), "v=DKIM1; p=x".into()]),
+                ),
+                "dkim_multiple_records",
+            ),
+        ];
+        for (obs, code) in cases {
+            assert_eq!(
+                dkim_code(obs),
+                (Verdict::NotVerified, Some(code.to_string()))
+            );
+        }
+        let check = check_dkim(&[own(NoData, NoData)]);
+        let fix = check.findings[0].fix().unwrap();
+        assert_eq!(fix.record_type, RecordType::Txt);
+        assert_eq!(fix.value, format!("v=DKIM1; k=rsa; p={KEY}"));
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub enum Finding {
     CnameWithOtherData { fix: Fix },
     /// A TXT record (another key) where the CNAME belongs.
     TxtInsteadOfCname { fix: Fix },
+    /// A CNAME where the organization's own key belongs, as a TXT record.
+    CnameInsteadOfTxt { fix: Fix, found: Vec<String> },
+    /// The TXT record publishes another key than the organization gave absender.
+    DkimKeyMismatch { fix: Fix },
     /// Several TXT records where one key (or the CNAME) belongs.
     DkimMultipleRecords { fix: Fix, count: usize },
     /// The record exists under the name with the domain appended twice.
@@ -118,6 +122,8 @@ impl Finding {
             Self::CnameWrongTarget { .. } => "cname_wrong_target",
             Self::CnameWithOtherData { .. } => "cname_with_other_data",
             Self::TxtInsteadOfCname { .. } => "txt_instead_of_cname",
+            Self::CnameInsteadOfTxt { .. } => "cname_instead_of_txt",
+            Self::DkimKeyMismatch { .. } => "dkim_key_mismatch",
             Self::DkimMultipleRecords { .. } => "dkim_multiple_records",
             Self::DomainAppendedTwice { .. } => "domain_appended_twice",
             Self::SpfMissing { .. } => "spf_missing",
@@ -139,6 +145,8 @@ impl Finding {
             | Self::CnameWrongTarget { fix, .. }
             | Self::CnameWithOtherData { fix }
             | Self::TxtInsteadOfCname { fix }
+            | Self::CnameInsteadOfTxt { fix, .. }
+            | Self::DkimKeyMismatch { fix }
             | Self::DkimMultipleRecords { fix, .. }
             | Self::DomainAppendedTwice { fix }
             | Self::SpfMissing { fix }

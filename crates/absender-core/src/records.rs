@@ -95,20 +95,47 @@ pub fn platform_key_name(selector: &Selector, platform: &PlatformDns) -> String 
     format!("{selector}.{}", platform.dkim_zone)
 }
 
-/// The records for `domain` with its DKIM `selectors`: one CNAME per selector,
-/// the SPF TXT record, then the custom MAIL FROM domain's MX and SPF TXT.
+/// How a domain's mail is signed, which decides its DKIM records.
+#[derive(Debug, Clone, Copy)]
+pub enum DkimKeys<'a> {
+    /// Easy DKIM: absender's keys under these selectors, one CNAME each.
+    Easy(&'a [Selector]),
+    /// The organization's own key (bring-your-own DKIM): one TXT record
+    /// under its selector with the public key (base64).
+    Own {
+        selector: &'a str,
+        public_key: &'a str,
+    },
+}
+
+/// The records for `domain` signed with `dkim`: its DKIM records, the SPF
+/// TXT record, then the custom MAIL FROM domain's MX and SPF TXT.
 pub fn required_records(
     domain: &Domain,
-    selectors: &[Selector],
+    dkim: DkimKeys<'_>,
     platform: &PlatformDns,
     mail_from: &str,
 ) -> Vec<DnsRecord> {
-    let dkim = selectors.iter().map(|selector| DnsRecord {
-        name: format!("{selector}._domainkey.{domain}"),
-        record_type: RecordType::Cname,
-        value: platform_key_name(selector, platform),
-        purpose: RecordPurpose::Dkim,
-    });
+    let dkim: Vec<DnsRecord> = match dkim {
+        DkimKeys::Easy(selectors) => selectors
+            .iter()
+            .map(|selector| DnsRecord {
+                name: format!("{selector}._domainkey.{domain}"),
+                record_type: RecordType::Cname,
+                value: platform_key_name(selector, platform),
+                purpose: RecordPurpose::Dkim,
+            })
+            .collect(),
+        DkimKeys::Own {
+            selector,
+            public_key,
+        } => vec![DnsRecord {
+            name: format!("{selector}._domainkey.{domain}"),
+            record_type: RecordType::Txt,
+            value: crate::check::own_key_record(public_key),
+            purpose: RecordPurpose::Dkim,
+        }],
+    };
     let spf = DnsRecord {
         name: domain.to_string(),
         record_type: RecordType::Txt,
@@ -129,7 +156,10 @@ pub fn required_records(
             purpose: RecordPurpose::MailFrom,
         },
     ];
-    dkim.chain(std::iter::once(spf)).chain(mail_from).collect()
+    dkim.into_iter()
+        .chain(std::iter::once(spf))
+        .chain(mail_from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -158,7 +188,7 @@ mod tests {
             .collect();
         let records = required_records(
             &Domain::parse("Acme.test").unwrap(),
-            &selectors,
+            DkimKeys::Easy(&selectors),
             &platform,
             "bounce.acme.test",
         );
@@ -179,5 +209,28 @@ mod tests {
         assert_eq!(records[3].record_type, RecordType::Txt);
         assert_eq!(records[3].value, "v=spf1 include:spf.absender.test ~all");
         assert_eq!(records[3].purpose, RecordPurpose::Spf);
+
+        let own = required_records(
+            &Domain::parse("acme.test").unwrap(),
+            DkimKeys::Own {
+                selector: "s2026",
+                public_key: "MIIB",
+            },
+            &platform,
+            "bounce.acme.test",
+        );
+        assert_eq!(own.len(), 4, "one TXT record instead of three CNAMEs");
+        assert_eq!(
+            (
+                own[0].name.as_str(),
+                own[0].record_type,
+                own[0].value.as_str()
+            ),
+            (
+                "s2026._domainkey.acme.test",
+                RecordType::Txt,
+                "v=DKIM1; k=rsa; p=MIIB"
+            )
+        );
     }
 }

@@ -38,9 +38,51 @@ impl fmt::Display for Selector {
     }
 }
 
+/// An organization's own selector (bring-your-own DKIM) that SES's rules refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a selector is 1 to 63 characters: labels of a-z, 0-9 and hyphens, separated by dots, no hyphen at a label's start or end"
+)]
+pub struct InvalidOwnSelector;
+
+/// The longest own selector SES accepts.
+pub const OWN_SELECTOR_MAX: usize = 63;
+
+/// An organization's own selector, as SES accepts them, in lower case
+/// (DNS names are case-insensitive; one spelling keeps lookups simple).
+pub fn own_selector(s: &str) -> Result<String, InvalidOwnSelector> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let ok = s.len() <= OWN_SELECTOR_MAX && s.split('.').all(label_ok);
+    ok.then(|| s.to_ascii_lowercase()).ok_or(InvalidOwnSelector)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_selectors_are_dns_labels_in_lower_case() {
+        assert_eq!(own_selector("S2026-a.mail").as_deref(), Ok("s2026-a.mail"));
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a..b",
+            "a_b",
+            "a b",
+            "a\nb",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(own_selector(bad), Err(InvalidOwnSelector), "{bad:?}");
+        }
+    }
 
     #[test]
     fn only_generated_shape_is_a_selector() {

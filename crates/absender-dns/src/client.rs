@@ -33,8 +33,9 @@ pub enum Upstream {
 pub struct Target {
     /// The customer domain.
     pub domain: String,
-    /// Per selector: its name at the customer, the CNAME target, the public key.
-    pub selectors: Vec<(String, String, String)>,
+    /// Per selector: its name at the customer, the CNAME target (`None`:
+    /// the organization's own key, a TXT record), the public key.
+    pub selectors: Vec<(String, Option<String>, String)>,
     /// The platform's SPF include domain.
     pub spf_include: String,
     /// IPs that SPF must authorize.

@@ -75,6 +75,17 @@ pub enum RsaBits {
     Rsa4096,
 }
 
+impl RsaBits {
+    /// The modulus' size.
+    pub fn bits(self) -> u32 {
+        match self {
+            Self::Rsa2048 => 2048,
+            Self::Rsa3072 => 3072,
+            Self::Rsa4096 => 4096,
+        }
+    }
+}
+
 /// Generates an RSA key pair on aws-lc. CPU-heavy (tens to hundreds of
 /// milliseconds): call from a blocking task.
 pub fn generate_rsa_key(bits: RsaBits) -> Result<NewDkimKey, DkimError> {
@@ -97,6 +108,69 @@ pub fn generate_rsa_key(bits: RsaBits) -> Result<NewDkimKey, DkimError> {
     Ok(NewDkimKey {
         pkcs8_der: pkcs8.as_ref().to_vec(),
         public_key: base64::engine::general_purpose::STANDARD.encode(spki.as_ref()),
+    })
+}
+
+/// Why an organization's own private key is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the key is not an RSA private key (PKCS#1 or PKCS#8, DER in base64)")]
+    NotRsa,
+    #[error(
+        "the key has fewer than 2048 bits, which receivers and absender no longer trust; make a new key of 2048 bits"
+    )]
+    TooSmall,
+    #[error(
+        "the key has more than 4096 bits; absender signs with RSA keys of 2048 to 4096 bits (larger ones do not fit a DNS TXT record well)"
+    )]
+    TooLarge,
+}
+
+/// An organization's own RSA key, as absender stores and publishes it.
+pub struct ImportedKey {
+    /// The key, PKCS#8 DER (whatever form it came in).
+    pub key: NewDkimKey,
+    /// The modulus' bits.
+    pub bits: usize,
+}
+
+/// The largest own key absender signs with.
+pub const MAX_OWN_KEY_BITS: usize = 4096;
+
+/// Reads an organization's own RSA private key (bring-your-own DKIM) from
+/// PKCS#8 or PKCS#1 DER, as `openssl genrsa` writes it in either OpenSSL
+/// generation. aws-lc refuses keys under 2048 bits.
+pub fn import_rsa_key(der: &[u8]) -> Result<ImportedKey, ImportError> {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+    use aws_lc_rs::rsa::KeyPair;
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine;
+    // PKCS#1 only when the bytes are not PKCS#8 at all: a PKCS#8 key's own
+    // refusal (too small) is the one to report.
+    let pair = match KeyPair::from_pkcs8(der) {
+        Err(e) if e.description_() == "InvalidEncoding" => KeyPair::from_der(der),
+        other => other,
+    }
+    .map_err(|rejected| match rejected.description_() {
+        "TooSmall" => ImportError::TooSmall,
+        "TooLarge" => ImportError::TooLarge,
+        _ => ImportError::NotRsa,
+    })?;
+    let bits = pair.public_modulus_len() * 8;
+    if bits > MAX_OWN_KEY_BITS {
+        return Err(ImportError::TooLarge);
+    }
+    let pkcs8: Pkcs8V1Der<'static> = pair.as_der().map_err(|_| ImportError::NotRsa)?;
+    let spki: PublicKeyX509Der<'static> = pair
+        .public_key()
+        .as_der()
+        .map_err(|_| ImportError::NotRsa)?;
+    Ok(ImportedKey {
+        key: NewDkimKey {
+            pkcs8_der: pkcs8.as_ref().to_vec(),
+            public_key: base64::engine::general_purpose::STANDARD.encode(spki.as_ref()),
+        },
+        bits,
     })
 }
 
@@ -414,6 +488,55 @@ mod tests {
             .decode(&ed.public_key)
             .unwrap();
         assert_eq!(raw.len(), 32);
+    }
+
+    /// PKCS#1 inside a PKCS#8 DER: the closing OCTET STRING's content, an
+    /// RSAPrivateKey SEQUENCE with a two-byte length.
+    fn pkcs1_of(pkcs8: &[u8]) -> &[u8] {
+        (1..pkcs8.len() - 4)
+            .map(|at| &pkcs8[at..])
+            .find(|rest| {
+                rest[..2] == [0x30, 0x82]
+                    && usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 4 == rest.len()
+            })
+            .expect("an RSAPrivateKey at the end")
+    }
+
+    /// A 1024-bit key `openssl genrsa -traditional 1024` made, for tests only.
+    const RSA_1024_PKCS1: &str = include_str!("../tests/fixtures/rsa1024-pkcs1.b64");
+    /// The same key as PKCS#8 (`openssl pkcs8 -topk8 -nocrypt`).
+    const RSA_1024_PKCS8: &str = include_str!("../tests/fixtures/rsa1024-pkcs8.b64");
+
+    #[test]
+    fn own_rsa_keys_import_from_pkcs8_and_pkcs1_and_small_ones_are_refused() {
+        use base64::Engine;
+        let made = generate_rsa_key(RsaBits::Rsa2048).unwrap();
+        let from_pkcs8 = import_rsa_key(&made.pkcs8_der).unwrap();
+        assert_eq!(from_pkcs8.bits, 2048);
+        assert_eq!(from_pkcs8.key.public_key, made.public_key);
+        let from_pkcs1 = import_rsa_key(pkcs1_of(&made.pkcs8_der)).unwrap();
+        assert_eq!(from_pkcs1.key.public_key, made.public_key);
+        assert_eq!(from_pkcs1.key.pkcs8_der, from_pkcs8.key.pkcs8_der);
+        let small = base64::engine::general_purpose::STANDARD
+            .decode(RSA_1024_PKCS1)
+            .unwrap();
+        assert_eq!(import_rsa_key(&small).err(), Some(ImportError::TooSmall));
+        // OpenSSL 3's `genrsa 1024` writes PKCS#8: its own refusal counts.
+        let small_pkcs8 = base64::engine::general_purpose::STANDARD
+            .decode(RSA_1024_PKCS8)
+            .unwrap();
+        assert_eq!(
+            import_rsa_key(&small_pkcs8).err(),
+            Some(ImportError::TooSmall)
+        );
+        let ed = generate_ed25519_key().unwrap();
+        assert_eq!(
+            import_rsa_key(&ed.pkcs8_der).err(),
+            Some(ImportError::NotRsa)
+        );
+        assert_eq!(import_rsa_key(b"garbage").err(), Some(ImportError::NotRsa));
+        let large = generate_rsa_key(RsaBits::Rsa4096).unwrap();
+        assert_eq!(import_rsa_key(&large.pkcs8_der).unwrap().bits, 4096);
     }
 
     #[test]

@@ -612,3 +612,43 @@ pub struct DkimRotation {
     pub selector: String,
     pub signs_from: String,
 }
+
+/// `PUT /api/v1/identities/{id}/dkim-key`: sign the identity's domain with
+/// the organization's own RSA key (bring-your-own DKIM).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnDkimKey {
+    /// The selector the organization publishes the key under.
+    pub selector: String,
+    /// The private key: PKCS#1 or PKCS#8 DER in base64, PEM armour allowed.
+    pub private_key: String,
+}
+
+/// Never prints the private key.
+impl std::fmt::Debug for OwnDkimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnDkimKey")
+            .field("selector", &self.selector)
+            .field("private_key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// How an identity's domain is signed: `easy` (absender's keys behind the
+/// three CNAMEs) or `own` (the organization's key, its TXT record).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DkimKeyInfo {
+    pub domain: String,
+    /// `easy` or `own`.
+    pub origin: String,
+    /// Easy DKIM's three selectors, or the own key's one.
+    pub selectors: Vec<String>,
+    /// The RSA key's size.
+    pub bits: u32,
+    /// When the newest key was made (or given).
+    pub created_at: String,
+    /// An own key: when a check first saw its TXT record; it signs from
+    /// then on (before, the Easy DKIM keys behind it do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+}

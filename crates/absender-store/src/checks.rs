@@ -21,7 +21,11 @@ const CLAIM_POSTGRES: &str = concat!(
     identity_columns!()
 );
 const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
-     checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1 AND lease_owner = $8";
+     checks_in_status = $5, lease_until = NULL, updated_at = $6, mail_from_status = $7 WHERE id = $1 AND lease_owner = $8 \
+     AND dkim_generation = $9";
+// The own key a check verified signs from now on.
+const OWN_KEY_VERIFIED: &str = "UPDATE own_dkim_keys SET verified_at = $3 WHERE verified_at IS NULL AND public_key = $2 \
+     AND (org_id, domain) IN (SELECT org_id, domain FROM identities WHERE id = $1)";
 const UPSERT_PART: &str = "INSERT INTO identity_checks (identity_id, part, status_since, diagnostics, error_type, \
      soa_zone, soa_mname, soa_serial, last_checked_at, last_success_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (identity_id, part) DO UPDATE SET status_since = excluded.status_since, diagnostics = excluded.diagnostics, \
@@ -159,16 +163,27 @@ impl Store {
                 .bind(update.now_ms)
                 .bind(&update.mail_from_status)
                 .bind(owner)
+                .bind(update.dkim_generation)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             if written == 0 {
-                // The lease is another's now (or the identity is gone): its
-                // check is that owner's to record.
+                // The lease is another's now, the DKIM key changed, or the
+                // identity is gone: the check is another's to record.
                 tracing::warn!(identity_id = %update.identity_id, "a check whose lease was lost is dropped");
                 continue;
             }
             saved.push(update.identity_id.clone());
+            if let (Some(public_key), "SUCCESS") =
+                (&update.own_public_key, update.dkim_status.as_str())
+            {
+                sqlx::query(OWN_KEY_VERIFIED)
+                    .bind(&update.identity_id)
+                    .bind(public_key)
+                    .bind(update.now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             for part in &update.parts {
                 sqlx::query(UPSERT_PART)
                     .bind(&part.identity_id)
@@ -309,7 +324,7 @@ impl Store {
     }
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     event: &IdentityEventRow,
 ) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use crate::{IdentityRow, Store, StoreError};
 /// The columns of an [`IdentityRow`], in its order.
 macro_rules! identity_columns {
     () => {
-        "id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status, kind, tags, mail_from_behavior"
+        "id, org_id, address, domain, scope, address_status, dkim_status, spf_status, created_at, updated_at, next_check_at, checks_in_status, mail_from_domain, mail_from_status, kind, tags, mail_from_behavior, dkim_generation"
     };
 }
 pub(crate) use identity_columns;

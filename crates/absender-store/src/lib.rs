@@ -13,6 +13,7 @@ mod limits;
 mod messages;
 mod orgs;
 mod outbox;
+mod own_keys;
 mod platform_keys;
 mod queue;
 mod retention;

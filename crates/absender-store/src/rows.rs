@@ -75,6 +75,8 @@ pub struct IdentityRow {
     /// While the MAIL FROM domain is not verified: `USE_DEFAULT_VALUE` (the
     /// platform's return path) or `REJECT_MESSAGE` (refuse the send).
     pub mail_from_behavior: String,
+    /// Changes of the DKIM key so far (bring-your-own DKIM and back).
+    pub dkim_generation: i64,
 }
 
 /// A verification token, stored by hash.
@@ -103,6 +105,22 @@ pub struct DkimKeyRow {
     pub created_at: i64,
     /// When this key starts (or started) signing; 0: made before rotation.
     pub signs_from: i64,
+}
+
+/// An organization's own DKIM key for a domain (bring-your-own DKIM); the
+/// private key only encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OwnDkimKeyRow {
+    pub org_id: String,
+    pub domain: String,
+    pub selector: String,
+    pub private_key_enc: Vec<u8>,
+    /// SubjectPublicKeyInfo DER in base64, as the TXT record's `p=`.
+    pub public_key: String,
+    pub bits: i64,
+    pub created_at: i64,
+    /// When a check first saw its TXT record; it signs only from then on.
+    pub verified_at: Option<i64>,
 }
 
 /// A message in the capture outbox, as the final RFC 5322 bytes.
@@ -203,6 +221,12 @@ pub struct CheckUpdate {
     pub now_ms: i64,
     pub parts: Vec<IdentityCheckRow>,
     pub events: Vec<IdentityEventRow>,
+    /// The identity's `dkim_generation` the check judged: not written if
+    /// the key changed since.
+    pub dkim_generation: i64,
+    /// The public half of the own DKIM key the check judged, if the domain
+    /// has one: a verified DKIM part marks that key verified.
+    pub own_public_key: Option<String>,
 }
 
 /// A DKIM key of the platform itself; the private key only encrypted.

@@ -2,7 +2,9 @@
 
 use crate::ApiError;
 use crate::extract::{Auth, Json};
-use absender_service::api::{DkimRotation, DnsRecords, Event, Identity, List, RequestIdentity};
+use absender_service::api::{
+    DkimKeyInfo, DkimRotation, DnsRecords, Event, Identity, List, OwnDkimKey, RequestIdentity,
+};
 use absender_service::{App, records_csv};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -24,6 +26,42 @@ pub fn router() -> Router<App> {
         .route("/api/v1/identities/{id}/restart", post(restart))
         .route("/api/v1/identities/{id}/events", get(events))
         .route("/api/v1/identities/{id}/rotate-dkim", post(rotate_dkim))
+        .route(
+            "/api/v1/identities/{id}/dkim-key",
+            get(dkim_key).put(own_dkim_key).delete(easy_dkim),
+        )
+}
+
+/// How the identity's domain is signed: Easy DKIM or the organization's own key.
+async fn dkim_key(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<DkimKeyInfo>, ApiError> {
+    Ok(Json(app.identities().dkim_key(&caller, &id).await?))
+}
+
+/// Bring-your-own DKIM: the organization's key signs once its TXT record is verified.
+async fn own_dkim_key(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Json(body): Json<OwnDkimKey>,
+) -> Result<Json<DkimKeyInfo>, ApiError> {
+    Ok(Json(
+        app.identities()
+            .use_own_dkim_key(&caller, &id, body)
+            .await?,
+    ))
+}
+
+/// Back to Easy DKIM (the three CNAMEs).
+async fn easy_dkim(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<DkimKeyInfo>, ApiError> {
+    Ok(Json(app.identities().use_easy_dkim(&caller, &id).await?))
 }
 
 /// Starts a key rotation: 202, the new key signs from `signs_from`.

@@ -89,20 +89,39 @@ impl Checks<'_> {
     }
 
     async fn target(&self, org: &OrgRow, row: &IdentityRow) -> Result<Target, ServiceError> {
-        let keys = self.app.inner.store.dkim_keys(&org.id, &row.domain).await?;
+        let store = &self.app.inner.store;
         let dns = &self.app.inner.platform_dns;
-        let selectors = keys
-            .iter()
-            .map(|k| {
-                let selector =
-                    Selector::parse(&k.selector).map_err(|_| ServiceError::corrupt("selector"))?;
-                Ok((
-                    format!("{selector}._domainkey.{}", row.domain),
-                    platform_key_name(&selector, dns),
-                    k.public_key.clone(),
-                ))
-            })
-            .collect::<Result<Vec<_>, ServiceError>>()?;
+        let selectors = match store.own_dkim_key(&org.id, &row.domain).await? {
+            // The organization's own key: its TXT record, no CNAME.
+            Some(own) => vec![(
+                format!("{}._domainkey.{}", own.selector, row.domain),
+                None,
+                own.public_key,
+            )],
+            None => store
+                .dkim_keys(&org.id, &row.domain)
+                .await?
+                .iter()
+                .map(|k| {
+                    let selector = Selector::parse(&k.selector)
+                        .map_err(|_| ServiceError::corrupt("selector"))?;
+                    Ok((
+                        format!("{selector}._domainkey.{}", row.domain),
+                        Some(platform_key_name(&selector, dns)),
+                        k.public_key.clone(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, ServiceError>>()?,
+        };
+        let own = selectors
+            .first()
+            .is_some_and(|(_, target, _)| target.is_none());
+        if !own && selectors.len() != crate::identity::keys::SELECTORS_PER_DOMAIN as usize {
+            return Err(ServiceError::Internal(format!(
+                "{} has no complete set of DKIM keys",
+                row.domain
+            )));
+        }
         Ok(Target {
             domain: row.domain.clone(),
             selectors,
@@ -127,12 +146,6 @@ impl Checks<'_> {
             .await?
             .ok_or_else(|| ServiceError::corrupt("identity without organization"))?;
         let target = self.target(&org, row).await?;
-        if target.selectors.len() != crate::identity::keys::SELECTORS_PER_DOMAIN as usize {
-            return Err(ServiceError::Internal(format!(
-                "{} has no complete set of DKIM keys",
-                row.domain
-            )));
-        }
         let observation = self.observe_within_deadline(&target).await?;
         let previous = store.identity_checks(&row.id).await?;
         let outcome = self.decide(row, &observation, &previous)?;
@@ -233,7 +246,7 @@ impl Checks<'_> {
         let state = |part: CheckedPart, stored: &str| {
             Ok::<_, ServiceError>(PartState {
                 status: status(stored)?,
-                since_ms: previous_of(part.as_str()).map_or(row.created_at, |p| p.status_since),
+                since_ms: previous_of(part.as_str()).map_or(row.updated_at, |p| p.status_since),
             })
         };
         let before = Before {
@@ -332,6 +345,12 @@ impl Checks<'_> {
                 now_ms: now,
                 parts,
                 events,
+                dkim_generation: row.dkim_generation,
+                own_public_key: observation
+                    .dkim
+                    .iter()
+                    .find(|s| s.expected_target.is_none())
+                    .map(|s| s.public_key.clone()),
             },
             before: decided.overall_before,
             after: decided.overall_after,

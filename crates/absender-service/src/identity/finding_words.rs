@@ -46,10 +46,25 @@ fn german(finding: &Finding) -> String {
             "Bei {} steht ein TXT-Eintrag. Dort gehört ein CNAME-Eintrag hin, der auf {} zeigt: ersetzen Sie den TXT-Eintrag.",
             fix.name, fix.value
         ),
-        Finding::DkimMultipleRecords { fix, count } => format!(
-            "Bei {} stehen {count} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an.",
+        Finding::CnameInsteadOfTxt { fix, found } => format!(
+            "Bei {} steht ein CNAME-Eintrag (auf {}). Ihr eigener Schlüssel gehört dort als TXT-Eintrag hin: löschen Sie den CNAME-Eintrag und legen Sie den TXT-Eintrag an.",
+            fix.name,
+            found.join(", ")
+        ),
+        Finding::DkimKeyMismatch { fix } => format!(
+            "Der TXT-Eintrag {} veröffentlicht einen anderen Schlüssel als den, den Sie hinterlegt haben. Ersetzen Sie seinen Wert durch den angegebenen.",
             fix.name
         ),
+        Finding::DkimMultipleRecords { fix, count } => match fix.record_type {
+            absender_core::RecordType::Txt => format!(
+                "Bei {} stehen {count} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Behalten Sie nur den mit Ihrem Schlüssel.",
+                fix.name
+            ),
+            _ => format!(
+                "Bei {} stehen {count} TXT-Einträge; ein Schlüssel braucht genau einen Eintrag. Löschen Sie sie und legen Sie den CNAME-Eintrag an.",
+                fix.name
+            ),
+        },
         Finding::DomainAppendedTwice { fix } => format!(
             "Der Eintrag steht unter {} mit doppelt angehängter Domain. Ihr DNS-Anbieter hängt die Domain selbst an: tragen Sie als Namen nur den Teil vor der Domain ein.",
             fix.name
@@ -140,10 +155,25 @@ fn english(finding: &Finding) -> String {
             "{} has a TXT record. A CNAME record pointing to {} belongs there: replace the TXT record.",
             fix.name, fix.value
         ),
-        Finding::DkimMultipleRecords { fix, count } => format!(
-            "{} has {count} TXT records; a key needs exactly one record. Delete them and create the CNAME record.",
+        Finding::CnameInsteadOfTxt { fix, found } => format!(
+            "{} has a CNAME record (to {}). Your own key belongs there as a TXT record: delete the CNAME record and create the TXT record.",
+            fix.name,
+            found.join(", ")
+        ),
+        Finding::DkimKeyMismatch { fix } => format!(
+            "The TXT record {} publishes another key than the one you gave absender. Replace its value with the one shown.",
             fix.name
         ),
+        Finding::DkimMultipleRecords { fix, count } => match fix.record_type {
+            absender_core::RecordType::Txt => format!(
+                "{} has {count} TXT records; a key needs exactly one record. Keep only the one with your key.",
+                fix.name
+            ),
+            _ => format!(
+                "{} has {count} TXT records; a key needs exactly one record. Delete them and create the CNAME record.",
+                fix.name
+            ),
+        },
         Finding::DomainAppendedTwice { fix } => format!(
             "The record was created with the domain appended twice (under {} plus the domain again). Your DNS provider appends the domain itself: enter only the part before the domain as the name.",
             fix.name
@@ -247,6 +277,19 @@ mod tests {
             fix: Fix::new("_dmarc.acme.test", RecordType::Txt, "v=DMARC1; p=none"),
         };
         assert!(describe(&dmarc, Locale::En).starts_with("Advice: acme.test has no DMARC"));
+        let own = Fix::new(
+            "s1._domainkey.acme.test",
+            RecordType::Txt,
+            "v=DKIM1; k=rsa; p=K",
+        );
+        let cname_left = Finding::CnameInsteadOfTxt {
+            fix: own.clone(),
+            found: vec!["x.dkim.absender.test.".into()],
+        };
+        assert!(describe(&cname_left, Locale::En).contains("(to x.dkim.absender.test.)"));
+        assert!(describe(&cname_left, Locale::De).contains("als TXT-Eintrag"));
+        let several = Finding::DkimMultipleRecords { fix: own, count: 2 };
+        assert!(describe(&several, Locale::En).ends_with("Keep only the one with your key."));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod finding_words;
 pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod notices;
+pub(crate) mod own_keys;
 pub(crate) mod requests;
 pub(crate) mod rotation;
 pub(crate) mod verification;

@@ -12,7 +12,7 @@ use crate::secrets::new_id;
 use crate::{Caller, ServiceError};
 use absender_core::finding::Finding;
 use absender_core::freemail::is_freemail;
-use absender_core::records::required_records;
+use absender_core::records::{DkimKeys, required_records};
 use absender_core::sender::{SenderIdentity, Verifies};
 use absender_core::{
     Category, Domain, EmailAddress, IdentityKind, IdentityParts, Locale, RecordPurpose, Scope,
@@ -730,7 +730,10 @@ impl Identities<'_> {
             let retired = store
                 .retire_dkim_keys(org_id, domain, self.app.now_ms())
                 .await?;
-            tracing::info!(%org_id, %domain, retired, "DKIM keys retired");
+            // The organization publishes its own key itself: nothing to keep.
+            let own_dropped = store.delete_own_dkim_key(org_id, domain).await?;
+            self.app.inner.signing_keys.forget(org_id, domain);
+            tracing::info!(%org_id, %domain, retired, own_dropped, "DKIM keys retired");
         }
         Ok(())
     }
@@ -739,21 +742,26 @@ impl Identities<'_> {
     pub async fn dns_records(&self, caller: &Caller, id: &str) -> Result<DnsRecords, ServiceError> {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
-        let keys = self
-            .app
-            .inner
-            .store
+        let store = &self.app.inner.store;
+        let own = store.own_dkim_key(&org.id, &identity.row.domain).await?;
+        let selectors = store
             .dkim_keys(&org.id, &identity.row.domain)
-            .await?;
-        let selectors = keys
+            .await?
             .iter()
             .map(|k| Selector::parse(&k.selector).map_err(|_| ServiceError::corrupt("selector")))
             .collect::<Result<Vec<_>, _>>()?;
+        let dkim = match &own {
+            Some(own) => DkimKeys::Own {
+                selector: &own.selector,
+                public_key: &own.public_key,
+            },
+            None => DkimKeys::Easy(&selectors),
+        };
         let domain = Domain::parse(&identity.row.domain)
             .map_err(|_| ServiceError::corrupt("identity domain"))?;
         let records = required_records(
             &domain,
-            &selectors,
+            dkim,
             &self.app.inner.platform_dns,
             &identity.row.mail_from_domain,
         )

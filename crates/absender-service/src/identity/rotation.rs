@@ -32,7 +32,17 @@ impl Identities<'_> {
     ) -> Result<DkimRotation, ServiceError> {
         let org = caller.org()?;
         let identity = self.identity_of(org, id).await?;
-        self.rotate_domain(&org.id, &identity.row.domain).await
+        let domain = &identity.row.domain;
+        if let Some(own) = self.app.inner.store.own_dkim_key(&org.id, domain).await? {
+            return Err(ServiceError::Conflict {
+                code: "own_dkim_key",
+                message: format!(
+                    "{domain} is signed with your own key (selector {}); to rotate it, give absender a new key (PUT /api/v1/identities/{id}/dkim-key)",
+                    own.selector
+                ),
+            });
+        }
+        self.rotate_domain(&org.id, domain).await
     }
 
     /// The rotation itself: a new RSA key goes into the slot

@@ -5,6 +5,7 @@
 use super::Sending;
 use crate::ServiceError;
 use crate::identity::keys::KeyKind;
+use crate::identity::own_keys::sealing_label;
 use absender_core::rotation::{KeySlot, signer};
 use absender_mail::dkim::{self, DkimKey, SigningKey};
 use std::sync::Arc;
@@ -69,8 +70,9 @@ fn load(domain: &str, selector: &str, der: &[u8]) -> Result<Arc<SigningKey>, Ser
 }
 
 impl Sending<'_> {
-    /// The organization's signing keys for `domain`: the RSA key whose turn
-    /// it is, and its Ed25519 key if it has one (RFC 8463: both sign).
+    /// The organization's signing keys for `domain`: its own key if it gave
+    /// one; else the Easy DKIM RSA key whose turn it is, and its Ed25519 key
+    /// if it has one (RFC 8463: both sign).
     async fn org_keys(
         &self,
         org_id: &str,
@@ -81,7 +83,22 @@ impl Sending<'_> {
         if let Some(keys) = self.app.inner.signing_keys.get(&name, now) {
             return Ok(keys);
         }
-        let rows = self.app.inner.store.dkim_keys(org_id, domain).await?;
+        let store = &self.app.inner.store;
+        // An own key signs once a check has seen its TXT record; until then
+        // the Easy DKIM keys behind it do (still published by absender).
+        let own = store.own_dkim_key(org_id, domain).await?;
+        if let Some(own) = own.filter(|k| k.verified_at.is_some()) {
+            let der = self
+                .app
+                .inner
+                .master_key
+                .open(&sealing_label(&own), &own.private_key_enc)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let keys = vec![load(&own.domain, &own.selector, &der)?];
+            self.app.inner.signing_keys.put(name, keys.clone(), None);
+            return Ok(keys);
+        }
+        let rows = store.dkim_keys(org_id, domain).await?;
         let rsa: Vec<KeySlot> = rows
             .iter()
             .filter(|k| KeyKind::of(k) == KeyKind::Rsa)

@@ -2,7 +2,7 @@
 //! here is the same one the native API, the UI and the CLI show.
 
 use super::{Ses, epoch_seconds};
-use crate::api::RequestIdentity;
+use crate::api::{OwnDkimKey, RequestIdentity};
 use crate::identity::requests::{LoadedIdentity, Name, REJECT_MESSAGE, USE_DEFAULT_VALUE, load};
 use crate::{Caller, ServiceError};
 use absender_core::{Domain, EmailAddress, IdentityKind, Locale, Scope, Status};
@@ -29,7 +29,7 @@ pub struct CreateEmailIdentity {
     pub email_identity: String,
     #[serde(default)]
     pub tags: Vec<Tag>,
-    pub dkim_signing_attributes: Option<serde_json::Value>,
+    pub dkim_signing_attributes: Option<SigningAttributes>,
     /// Accepted; absender has no configuration sets.
     pub configuration_set_name: Option<String>,
 }
@@ -50,11 +50,15 @@ pub struct DkimAttributes {
     pub signing_enabled: bool,
     pub status: Status,
     /// The three selectors: `<token>._domainkey.<domain>` CNAME
-    /// `<token>.<dkim zone>` are the records absender checks.
+    /// `<token>.<dkim zone>` are the records absender checks; with an own
+    /// key (`EXTERNAL`), its one selector.
     pub tokens: Vec<String>,
     pub signing_attributes_origin: &'static str,
-    pub current_signing_key_length: &'static str,
-    pub next_signing_key_length: &'static str,
+    /// Easy DKIM's only, as SES shows them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_signing_key_length: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_signing_key_length: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_key_generation_timestamp: Option<f64>,
 }
@@ -120,12 +124,93 @@ pub struct PutDkimSigning {
     pub signing_attributes: Option<SigningAttributes>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SigningAttributes {
     pub next_signing_key_length: Option<String>,
     pub domain_signing_selector: Option<String>,
     pub domain_signing_private_key: Option<String>,
+    /// `CreateEmailIdentity`'s only: `AWS_SES` or `EXTERNAL`.
+    pub domain_signing_attributes_origin: Option<String>,
+}
+
+/// Never prints the private key.
+impl std::fmt::Debug for SigningAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningAttributes")
+            .field("next_signing_key_length", &self.next_signing_key_length)
+            .field("domain_signing_selector", &self.domain_signing_selector)
+            .field(
+                "domain_signing_private_key",
+                &self
+                    .domain_signing_private_key
+                    .as_ref()
+                    .map(|_| "[redacted]"),
+            )
+            .field(
+                "domain_signing_attributes_origin",
+                &self.domain_signing_attributes_origin,
+            )
+            .finish()
+    }
+}
+
+/// SES's key lengths for Easy DKIM; absender makes 2048 bits for either.
+fn check_key_length(length: Option<&str>) -> Result<(), ServiceError> {
+    match length {
+        None | Some("RSA_1024_BIT") | Some("RSA_2048_BIT") => Ok(()),
+        Some(other) => Err(bad(format!(
+            "NextSigningKeyLength is RSA_1024_BIT or RSA_2048_BIT, not {other:?}"
+        ))),
+    }
+}
+
+impl SigningAttributes {
+    /// `CreateEmailIdentity`'s attributes: the own key they name, if the
+    /// origin (given, or implied by the fields) is `EXTERNAL`.
+    fn for_create(&self) -> Result<Option<OwnDkimKey>, ServiceError> {
+        let own = self.own_key()?;
+        let origin = self
+            .domain_signing_attributes_origin
+            .as_deref()
+            .unwrap_or(if own.is_some() { "EXTERNAL" } else { "AWS_SES" });
+        match (origin, own) {
+            ("EXTERNAL", Some(own)) if self.next_signing_key_length.is_none() => Ok(Some(own)),
+            ("EXTERNAL", Some(_)) => Err(bad(
+                "NextSigningKeyLength belongs to AWS_SES, not to your own key",
+            )),
+            ("EXTERNAL", None) => Err(bad(
+                "EXTERNAL needs DomainSigningSelector and DomainSigningPrivateKey",
+            )),
+            (origin, None) if origin == "AWS_SES" || origin.starts_with("AWS_SES_") => {
+                check_key_length(self.next_signing_key_length.as_deref())?;
+                Ok(None)
+            }
+            (origin, None) => Err(bad(format!(
+                "DomainSigningAttributesOrigin is AWS_SES or EXTERNAL, not {origin:?}"
+            ))),
+            (_, Some(_)) => Err(bad(
+                "DomainSigningSelector and DomainSigningPrivateKey belong to EXTERNAL",
+            )),
+        }
+    }
+
+    /// The own key these name (bring-your-own DKIM), if they name one.
+    fn own_key(&self) -> Result<Option<OwnDkimKey>, ServiceError> {
+        match (
+            &self.domain_signing_selector,
+            &self.domain_signing_private_key,
+        ) {
+            (None, None) => Ok(None),
+            (Some(selector), Some(private_key)) => Ok(Some(OwnDkimKey {
+                selector: selector.clone(),
+                private_key: private_key.clone(),
+            })),
+            _ => Err(bad(
+                "bring-your-own DKIM needs both DomainSigningSelector and DomainSigningPrivateKey",
+            )),
+        }
+    }
 }
 
 /// `PutEmailIdentityDkimSigningAttributes`' answer.
@@ -211,24 +296,20 @@ impl Ses<'_> {
         &self,
         identity: &LoadedIdentity,
     ) -> Result<DkimAttributes, ServiceError> {
-        let keys = self
+        let key = self
             .app
-            .inner
-            .store
-            .dkim_keys(&identity.row.org_id, &identity.row.domain)
+            .identities()
+            .dkim_key_of(&identity.row.org_id, &identity.row.domain)
             .await?;
         Ok(DkimAttributes {
             signing_enabled: true,
             status: identity.parts.dkim,
-            tokens: keys.iter().map(|k| k.selector.clone()).collect(),
-            signing_attributes_origin: "AWS_SES",
-            current_signing_key_length: "RSA_2048_BIT",
-            next_signing_key_length: "RSA_2048_BIT",
-            last_key_generation_timestamp: keys
-                .iter()
-                .map(|k| k.created_at)
-                .max()
-                .map(epoch_seconds),
+            tokens: key.selectors,
+            signing_attributes_origin: if key.own { "EXTERNAL" } else { "AWS_SES" },
+            current_signing_key_length: (!key.own).then_some("RSA_2048_BIT"),
+            next_signing_key_length: (!key.own).then_some("RSA_2048_BIT"),
+            last_key_generation_timestamp: (key.created_at > 0)
+                .then(|| epoch_seconds(key.created_at)),
         })
     }
 
@@ -239,14 +320,21 @@ impl Ses<'_> {
         caller: &Caller,
         request: CreateEmailIdentity,
     ) -> Result<CreatedIdentity, ServiceError> {
-        if request.dkim_signing_attributes.is_some() {
-            return Err(ServiceError::BadRequest {
-                code: "not_supported",
-                message: "DkimSigningAttributes (bring-your-own DKIM) is not supported by absender yet; leave it out for Easy DKIM".into(),
-            });
-        }
         let tags = checked_tags(&request.tags)?;
         let name = request.email_identity.trim();
+        let own_key = match &request.dkim_signing_attributes {
+            Some(attributes) => attributes.for_create()?,
+            None => None,
+        };
+        if let Some(own) = &own_key {
+            if name.contains('@') {
+                return Err(bad(
+                    "bring-your-own DKIM is for domain identities: create the domain identity with DkimSigningAttributes",
+                ));
+            }
+            // Refused before anything is stored.
+            crate::identity::own_keys::check(own)?;
+        }
         let wanted = if name.contains('@') {
             RequestIdentity::address(name, Scope::All)
         } else {
@@ -257,6 +345,20 @@ impl Ses<'_> {
             .identities()
             .request_tagged(caller, wanted, &tags)
             .await?;
+        if let Some(own) = &own_key {
+            let org = caller.org()?;
+            let domain = self
+                .app
+                .identities()
+                .identity_of(org, &id)
+                .await?
+                .row
+                .domain;
+            self.app
+                .identities()
+                .set_own_key(&org.id, &domain, own)
+                .await?;
+        }
         let identity = self
             .app
             .identities()
@@ -348,11 +450,14 @@ impl Ses<'_> {
         Ok(())
     }
 
-    /// `PutEmailIdentityDkimSigningAttributes`: `AWS_SES` (or a regional
-    /// `AWS_SES_…`) with `NextSigningKeyLength` rotates the domain's key
-    /// behind the same tokens; a rotation already under way is left to end.
-    /// absender makes RSA-2048 keys only: the CNAMEs point at its own DNS,
-    /// so the TXT size limits that make people pick 1024 bits do not apply.
+    /// `PutEmailIdentityDkimSigningAttributes`: `EXTERNAL` signs a domain
+    /// identity with the organization's own key once its TXT record is
+    /// verified. `AWS_SES` (or a regional `AWS_SES_…`) goes back to Easy DKIM
+    /// from an own key; otherwise, with `NextSigningKeyLength`, it rotates
+    /// the domain's key behind the same tokens (a rotation under way is left
+    /// to end). absender makes RSA-2048 keys only: the CNAMEs point at its
+    /// own DNS, so the TXT size limits that make people pick 1024 bits do
+    /// not apply.
     pub async fn put_dkim_signing(
         &self,
         caller: &Caller,
@@ -361,18 +466,33 @@ impl Ses<'_> {
     ) -> Result<DkimSigningAnswer, ServiceError> {
         let identity = self.identity_named(caller, name).await?;
         let origin = request.signing_attributes_origin.as_str();
+        let attributes = request.signing_attributes.unwrap_or_default();
+        let (org_id, domain) = (&identity.row.org_id, &identity.row.domain);
         if origin == "EXTERNAL" {
-            return Err(ServiceError::BadRequest {
-                code: "not_supported",
-                message: "bring-your-own DKIM (EXTERNAL) is not supported by absender yet; use AWS_SES (Easy DKIM)".into(),
-            });
+            if identity.name.kind() != IdentityKind::Domain {
+                return Err(bad(
+                    "bring-your-own DKIM is for domain identities; this is an email address identity",
+                ));
+            }
+            let own = attributes.own_key()?.ok_or_else(|| {
+                bad("EXTERNAL needs DomainSigningSelector and DomainSigningPrivateKey")
+            })?;
+            if attributes.next_signing_key_length.is_some() {
+                return Err(bad(
+                    "NextSigningKeyLength belongs to AWS_SES, not to your own key",
+                ));
+            }
+            self.app
+                .identities()
+                .set_own_key(org_id, domain, &own)
+                .await?;
+            return self.dkim_signing_answer(caller, &identity.row.id).await;
         }
         if origin != "AWS_SES" && !origin.starts_with("AWS_SES_") {
             return Err(bad(format!(
                 "SigningAttributesOrigin is AWS_SES or EXTERNAL, not {origin:?}"
             )));
         }
-        let attributes = request.signing_attributes.unwrap_or_default();
         if attributes.domain_signing_private_key.is_some()
             || attributes.domain_signing_selector.is_some()
         {
@@ -380,20 +500,11 @@ impl Ses<'_> {
                 "DomainSigningSelector and DomainSigningPrivateKey belong to EXTERNAL",
             ));
         }
-        match attributes.next_signing_key_length.as_deref() {
-            None | Some("RSA_1024_BIT") | Some("RSA_2048_BIT") => {}
-            Some(other) => {
-                return Err(bad(format!(
-                    "NextSigningKeyLength is RSA_1024_BIT or RSA_2048_BIT, not {other:?}"
-                )));
-            }
+        check_key_length(attributes.next_signing_key_length.as_deref())?;
+        if self.app.identities().drop_own_key(org_id, domain).await? {
+            return self.dkim_signing_answer(caller, &identity.row.id).await;
         }
-        match self
-            .app
-            .identities()
-            .rotate_domain(&identity.row.org_id, &identity.row.domain)
-            .await
-        {
+        match self.app.identities().rotate_domain(org_id, domain).await {
             Ok(_)
             | Err(ServiceError::Conflict {
                 code: "rotation_in_progress",
@@ -402,6 +513,16 @@ impl Ses<'_> {
             Err(ServiceError::Conflict { message, .. }) => return Err(bad(message)),
             Err(e) => return Err(e),
         }
+        self.dkim_signing_answer(caller, &identity.row.id).await
+    }
+
+    /// The identity's DKIM after a change of its signing attributes.
+    async fn dkim_signing_answer(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<DkimSigningAnswer, ServiceError> {
+        let identity = self.app.identities().identity_of(caller.org()?, id).await?;
         let dkim = self.dkim_attributes(&identity).await?;
         Ok(DkimSigningAnswer {
             dkim_status: dkim.status,

@@ -10,6 +10,7 @@ crate::battery!(
     tokens_are_single_use_and_superseded_by_newer_ones,
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
     a_rotated_key_replaces_the_one_read_once_and_waits_for_queued_mail,
+    an_own_key_restarts_dkim_and_signs_once_a_current_check_verified_it,
     outbox_is_scoped_by_org,
     local_dns_zones_keep_records_and_bump_serials,
     due_checks_are_leased_once_and_released_on_save,
@@ -394,6 +395,187 @@ async fn a_rotated_key_replaces_the_one_read_once_and_waits_for_queued_mail(stor
     );
 }
 
+async fn an_own_key_restarts_dkim_and_signs_once_a_current_check_verified_it(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store.insert_org(&new_org("other")).await.unwrap();
+    for (id, org, address) in [
+        ("i1", "acme", "a@acme.test"),
+        ("i2", "acme", "b@acme.test"),
+        ("i3", "other", "c@acme.test"),
+    ] {
+        store
+            .insert_identity(&new_identity(id, org, address))
+            .await
+            .unwrap();
+        store.schedule_check(id, 5_000).await.unwrap();
+    }
+    // A check of i1 is under way when the organization gives its own key.
+    let stale = store
+        .claim_due_checks(10_000, 20_000, 10, "node-a")
+        .await
+        .unwrap();
+    let i1 = stale.iter().find(|r| r.id == "i1").unwrap().clone();
+    let key = OwnDkimKeyRow {
+        org_id: "acme".into(),
+        domain: "acme.test".into(),
+        selector: "s1".into(),
+        private_key_enc: vec![1, 2, 3],
+        public_key: "PUB1".into(),
+        bits: 2048,
+        created_at: 11_000,
+        verified_at: None,
+    };
+    let event = |id: &str| IdentityEventRow {
+        id: format!("e-{id}"),
+        identity_id: id.into(),
+        org_id: "acme".into(),
+        part: "dkim".into(),
+        from_status: "NOT_STARTED".into(),
+        to_status: "PENDING".into(),
+        detail: "own key".into(),
+        created_at: 11_000,
+    };
+    store
+        .set_own_dkim_key(
+            "acme",
+            "acme.test",
+            Some(&key),
+            "PENDING",
+            11_000,
+            &[event("i1"), event("i2")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.own_dkim_key("acme", "acme.test").await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(
+        store.own_dkim_key("other", "acme.test").await.unwrap(),
+        None
+    );
+    let row = |id: &'static str| async move {
+        store
+            .identity(if id == "i3" { "other" } else { "acme" }, id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    for id in ["i1", "i2"] {
+        let r = row(id).await;
+        assert_eq!(
+            (r.dkim_status.as_str(), r.dkim_generation, r.next_check_at),
+            ("PENDING", 1, Some(11_000))
+        );
+        assert_eq!(store.identity_events(id).await.unwrap().len(), 1);
+    }
+    assert_eq!(
+        row("i3").await.dkim_generation,
+        0,
+        "another organization's identity is untouched"
+    );
+
+    // The check judged against the old key is not written, not even by the
+    // node that holds the lease again.
+    let verdict = |generation: i64| CheckUpdate {
+        identity_id: "i1".into(),
+        dkim_status: "SUCCESS".into(),
+        spf_status: "SUCCESS".into(),
+        mail_from_status: "PENDING".into(),
+        next_check_at: Some(90_000),
+        checks_in_status: 0,
+        now_ms: 12_000,
+        parts: vec![],
+        events: vec![],
+        dkim_generation: generation,
+        own_public_key: Some("PUB1".into()),
+    };
+    assert_eq!(i1.dkim_generation, 0);
+    store
+        .claim_check("i1", 11_500, 20_000, "node-a")
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .save_check(&verdict(i1.dkim_generation), "node-a")
+            .await
+            .unwrap()
+    );
+    assert_eq!(row("i1").await.dkim_status, "PENDING");
+    assert_eq!(
+        store
+            .own_dkim_key("acme", "acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .verified_at,
+        None
+    );
+    // A current check that saw another key does not verify this one.
+    assert!(
+        store
+            .save_check(
+                &CheckUpdate {
+                    own_public_key: Some("PUB0".into()),
+                    ..verdict(1)
+                },
+                "node-a"
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .own_dkim_key("acme", "acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .verified_at,
+        None
+    );
+    store
+        .claim_check("i1", 12_500, 20_000, "node-a")
+        .await
+        .unwrap();
+    assert!(store.save_check(&verdict(1), "node-a").await.unwrap());
+    assert_eq!(
+        store
+            .own_dkim_key("acme", "acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .verified_at,
+        Some(12_000)
+    );
+
+    // A new key replaces it unverified; none goes back to Easy DKIM.
+    let newer = OwnDkimKeyRow {
+        public_key: "PUB2".into(),
+        created_at: 13_000,
+        ..key
+    };
+    store
+        .set_own_dkim_key("acme", "acme.test", Some(&newer), "PENDING", 13_000, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.own_dkim_key("acme", "acme.test").await.unwrap(),
+        Some(newer)
+    );
+    assert_eq!(row("i2").await.dkim_generation, 2);
+    store
+        .set_own_dkim_key("acme", "acme.test", None, "PENDING", 14_000, &[])
+        .await
+        .unwrap();
+    assert_eq!(store.own_dkim_key("acme", "acme.test").await.unwrap(), None);
+    assert!(
+        !store
+            .delete_own_dkim_key("acme", "acme.test")
+            .await
+            .unwrap()
+    );
+}
+
 async fn outbox_is_scoped_by_org(store: &Store) {
     store.insert_org(&new_org("acme")).await.unwrap();
     store.insert_org(&new_org("beta")).await.unwrap();
@@ -637,6 +819,8 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
         now_ms: 21_000,
         parts: vec![part.clone()],
         events: vec![event.clone()],
+        dkim_generation: 0,
+        own_public_key: None,
     };
     // Node a's lease ran out and node b took the identity: a's outcome is dropped.
     assert!(!store.save_check(&update, "node-a").await.unwrap());
@@ -697,6 +881,8 @@ async fn due_checks_are_leased_once_and_released_on_save(store: &Store) {
                 now_ms: 22_000,
                 parts: vec![other_part.clone()],
                 events: vec![],
+                dkim_generation: 0,
+                own_public_key: None,
             },
             // Never claimed: no owner.
             "",

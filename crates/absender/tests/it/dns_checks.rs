@@ -444,6 +444,29 @@ async fn pending_fails_after_72_hours_and_a_restart_starts_over() {
 }
 
 #[tokio::test]
+async fn a_restart_gives_the_records_another_72_hours() {
+    let app = spawn_app().await;
+    let (org, identity) = requested(&app, "events@again.test").await;
+    app.zone("again.test").await;
+    app.advance(Duration::from_secs(73 * 3600));
+    assert_eq!(app.check(&org, &id(&identity)).await["status"], "FAILED");
+    let path = format!("/api/v1/identities/{}/restart", id(&identity));
+    app.json(Method::POST, &path, Some(&org.key), None, StatusCode::OK)
+        .await;
+    // Still no records: waiting again, counted from the restart, not from
+    // the request three days ago.
+    let checked = app.check(&org, &id(&identity)).await;
+    assert_eq!(checked["parts"]["dkim"]["status"], "PENDING", "{checked}");
+    app.advance(Duration::from_secs(71 * 3600));
+    assert_eq!(
+        app.check(&org, &id(&identity)).await["parts"]["dkim"]["status"],
+        "PENDING"
+    );
+    app.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(app.check(&org, &id(&identity)).await["status"], "FAILED");
+}
+
+#[tokio::test]
 async fn a_verified_identity_is_rechecked_daily_breaks_and_is_repaired() {
     let app = spawn_app().await;
     let (org, identity) = requested(&app, "events@daily.test").await;

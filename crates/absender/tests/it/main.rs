@@ -21,6 +21,7 @@ mod master_key;
 mod messages;
 mod orgs;
 mod outbox;
+mod own_dkim;
 mod postgres;
 mod requests;
 mod robustness;

@@ -1379,3 +1379,141 @@ async fn boto3_drives_every_operation_and_a_presigned_url() {
     );
     assert_eq!(r["presigned_send"]["error"], "IncompleteSignature");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bring_your_own_dkim_signs_with_the_customers_selector_and_key() {
+    use absender_mail::dkim::{RsaBits, generate_rsa_key};
+    use base64::Engine;
+    let test = "bring_your_own_dkim_signs_with_the_customers_selector_and_key";
+    let (Some(aws), Some(python)) = (aws_cli(test), crate::tools::python_with_dkimpy(test)) else {
+        return;
+    };
+    let app = spawn_app().await;
+    crate::messages::publish_platform_key(&app).await;
+    let acme = app.upgraded_org("Acme", "en").await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    let attributes = |selector: &str, private_key: &str| {
+        serde_json::json!({"DomainSigningSelector": selector, "DomainSigningPrivateKey": private_key})
+            .to_string()
+    };
+
+    // Refused before anything is stored: a weak key, and an address.
+    let weak = include_str!("../../../absender-mail/tests/fixtures/rsa1024-pkcs1.b64");
+    let refused = ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "weak.test",
+        "--dkim-signing-attributes",
+        &attributes("s1", weak),
+    ])
+    .unwrap_err();
+    assert!(
+        refused.contains("BadRequestException") && refused.contains("2048"),
+        "{refused}"
+    );
+    let missing = ses(&["get-email-identity", "--email-identity", "weak.test"]).unwrap_err();
+    assert!(missing.contains("NotFoundException"), "{missing}");
+    let own = generate_rsa_key(RsaBits::Rsa2048).unwrap();
+    let refused = ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "buchung@acme.test",
+        "--dkim-signing-attributes",
+        &attributes("s1", &b64(&own.pkcs8_der)),
+    ])
+    .unwrap_err();
+    assert!(refused.contains("domain identities"), "{refused}");
+
+    let created = ses(&[
+        "create-email-identity",
+        "--email-identity",
+        "acme.test",
+        "--dkim-signing-attributes",
+        &attributes("Sel2026", &b64(&own.pkcs8_der)),
+    ])
+    .unwrap();
+    let dkim = &created["DkimAttributes"];
+    assert_eq!(dkim["SigningAttributesOrigin"], "EXTERNAL", "{created}");
+    assert_eq!(dkim["Tokens"], serde_json::json!(["sel2026"]));
+    // Key lengths are Easy DKIM's, as SES shows them.
+    assert!(dkim["CurrentSigningKeyLength"].is_null(), "{created}");
+    assert!(!created.to_string().contains(&b64(&own.pkcs8_der)[40..80]));
+
+    // The customer publishes its key's TXT record and SPF at its provider.
+    app.zone("acme.test").await;
+    app.record(
+        "acme.test",
+        "sel2026._domainkey.acme.test",
+        "TXT",
+        &format!("v=DKIM1; k=rsa; p={}", own.public_key),
+    )
+    .await;
+    app.record(
+        "acme.test",
+        "acme.test",
+        "TXT",
+        "v=spf1 include:spf.absender.test ~all",
+    )
+    .await;
+    wait_verified(&app, &ses, "acme.test").await;
+
+    let sent = ses(&[
+        "send-email",
+        "--from-email-address",
+        "buchung@acme.test",
+        "--destination",
+        "ToAddresses=gast@example.test",
+        "--content",
+        r#"{"Simple":{"Subject":{"Data":"Ihre Buchung"},"Body":{"Text":{"Data":"Danke!"}}}}"#,
+    ])
+    .unwrap();
+    let raw = crate::messages::raw(&app, &acme, sent["MessageId"].as_str().unwrap()).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("s=sel2026"), "{text}");
+    let verdicts = crate::dkimpy::dkimpy(&app, &python, &raw).await;
+    assert!(
+        verdicts
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["acme.test", true])),
+        "{verdicts}"
+    );
+
+    // Back to Easy DKIM: its three tokens, checked anew.
+    let easy = ses(&[
+        "put-email-identity-dkim-signing-attributes",
+        "--email-identity",
+        "acme.test",
+        "--signing-attributes-origin",
+        "AWS_SES",
+    ])
+    .unwrap();
+    assert_eq!(easy["DkimStatus"], "PENDING", "{easy}");
+    assert_eq!(easy["DkimTokens"].as_array().unwrap().len(), 3);
+    // And to a new own key under a new selector.
+    let next = generate_rsa_key(RsaBits::Rsa2048).unwrap();
+    let external = ses(&[
+        "put-email-identity-dkim-signing-attributes",
+        "--email-identity",
+        "acme.test",
+        "--signing-attributes-origin",
+        "EXTERNAL",
+        "--signing-attributes",
+        &attributes("sel2027", &b64(&next.pkcs8_der)),
+    ])
+    .unwrap();
+    assert_eq!(
+        external["DkimTokens"],
+        serde_json::json!(["sel2027"]),
+        "{external}"
+    );
+    let got = ses(&["get-email-identity", "--email-identity", "acme.test"]).unwrap();
+    assert_eq!(got["DkimAttributes"]["SigningAttributesOrigin"], "EXTERNAL");
+    assert_eq!(
+        got["DkimAttributes"]["Status"], "PENDING",
+        "the new TXT record is not there"
+    );
+}
