@@ -34,6 +34,47 @@ impl WindowLimit {
     }
 }
 
+/// A token bucket: `rate` tokens a second, at most `rate` (at least one)
+/// saved up; each take needs one. Pure: the caller keeps it and the clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at_ms: i64,
+}
+
+impl TokenBucket {
+    /// A full bucket at `now_ms`; `rate` must be positive.
+    pub fn new(rate: f64, now_ms: i64) -> Self {
+        let burst = rate.max(1.0);
+        Self {
+            rate,
+            burst,
+            tokens: burst,
+            at_ms: now_ms,
+        }
+    }
+
+    /// Its rate a second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Takes a token at `now_ms`; on refusal, how long until one is there.
+    pub fn take(&mut self, now_ms: i64) -> Result<(), Duration> {
+        let elapsed = (now_ms - self.at_ms).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.at_ms = self.at_ms.max(now_ms);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = Duration::from_secs_f64((1.0 - self.tokens) / self.rate);
+        Err(wait.max(Duration::from_millis(1)))
+    }
+}
+
 /// The limits on resending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResendPolicy {
@@ -67,6 +108,24 @@ impl ResendPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_rate_with_a_burst_of_one_second() {
+        let mut bucket = TokenBucket::new(2.0, 0);
+        assert!(bucket.take(0).is_ok() && bucket.take(0).is_ok());
+        assert_eq!(bucket.take(0), Err(Duration::from_millis(500)));
+        assert!(bucket.take(500).is_ok());
+        assert!(bucket.take(500).is_err());
+        // Idle time saves up one second's worth, no more.
+        assert!(bucket.take(60_000).is_ok() && bucket.take(60_000).is_ok());
+        assert!(bucket.take(60_000).is_err());
+        // Below one a second: one message, then wait.
+        let mut slow = TokenBucket::new(0.5, 0);
+        assert!(slow.take(0).is_ok());
+        assert_eq!(slow.take(0), Err(Duration::from_secs(2)));
+        // A clock that goes back does not mint tokens.
+        assert!(slow.take(-10_000).is_err());
+    }
 
     const POLICY: ResendPolicy = ResendPolicy {
         min_interval: Duration::from_secs(60),

@@ -87,6 +87,10 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs: Some(retry_after.as_secs().max(1)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
             },
+            E::QuotaExceeded { retry_after, .. } => Self {
+                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", message)
+            },
             E::Unavailable { code, .. } => Self {
                 retry_after_secs: Some(5),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)

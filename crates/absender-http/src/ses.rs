@@ -109,8 +109,16 @@ impl SesError {
                 "MailFromDomainNotVerifiedException",
                 message,
             ),
+            Denied {
+                code: "sending_paused",
+                ..
+            } => Self::new(StatusCode::BAD_REQUEST, "SendingPausedException", message),
+            // A sandbox recipient too, as SES has it.
             Denied { .. } | Refused { .. } | UpgradeRequired { .. } => {
                 Self::new(StatusCode::BAD_REQUEST, "MessageRejected", message)
+            }
+            QuotaExceeded { daily: true, .. } => {
+                Self::new(StatusCode::BAD_REQUEST, "LimitExceededException", message)
             }
             other => other.into(),
         }
@@ -131,7 +139,7 @@ impl From<ServiceError> for SesError {
             Unauthorized | Forbidden(_) => {
                 Self::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
             }
-            RateLimited { .. } => Self::new(
+            RateLimited { .. } | QuotaExceeded { .. } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequestsException",
                 message,

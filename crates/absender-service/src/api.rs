@@ -27,6 +27,35 @@ pub struct UpdateOrg {
     pub locale: Option<Locale>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_sender_enabled: Option<bool>,
+    /// `false` pauses the organization's sending; `true` resumes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_enabled: Option<bool>,
+    /// SES's sandbox; `false` grants production access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<bool>,
+    /// Messages a second (a token bucket); `null` lifts the limit.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_send_rate: Option<Option<f64>>,
+    /// Messages in any 24 hours; `null` lifts the limit.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_24h_send: Option<Option<i64>>,
+}
+
+/// A field that is present, even as `null` (absent stays `None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// An organization as the API shows it.
@@ -38,6 +67,16 @@ pub struct Org {
     pub locale: Locale,
     pub custom_sender_enabled: bool,
     pub created_at: String,
+    /// `false` while sending is paused; `paused_reason` says why.
+    pub sending_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+    /// In SES's sandbox: only to its own verified addresses, 200 a day.
+    pub sandbox: bool,
+    /// Messages a second; `null`: no limit.
+    pub max_send_rate: Option<f64>,
+    /// Messages in any 24 hours; `null`: no limit.
+    pub max_24h_send: Option<i64>,
 }
 
 /// The answer to creating an organization: the only time its key is shown.

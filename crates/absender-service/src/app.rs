@@ -101,6 +101,8 @@ pub(crate) struct Inner {
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
     pub sender_cache: crate::sending::submission::SenderCache,
+    /// Send-rate buckets and 24-hour counts per organization.
+    pub(crate) quotas: crate::sending::quotas::Quotas,
     /// Bounds DKIM key generation (CPU-bound) across all requests.
     pub key_generation: tokio::sync::Semaphore,
     /// Cancelled when the server begins to stop: checks in flight end at once.
@@ -234,6 +236,7 @@ impl App {
                 metrics: Metrics::default(),
                 signing_keys: KeyCache::default(),
                 sender_cache: Default::default(),
+                quotas: Default::default(),
                 store,
                 platform_dns,
                 senders,
@@ -427,6 +430,11 @@ mod tests {
             custom_sender_enabled: true,
             created_at: 0,
             updated_at: 0,
+            sending_enabled: true,
+            paused_reason: None,
+            sandbox: false,
+            max_send_rate: None,
+            max_24h_send: None,
             by_previous_key: 0,
         };
         let current = Caller::Org(Organization::new(row.clone()));

@@ -84,6 +84,16 @@ pub enum ServiceError {
         /// Which limit, in words.
         what: String,
     },
+    /// Over the organization's send rate or 24-hour quota; try again later.
+    #[error("{what}; try again in {} seconds", retry_after.as_secs().max(1))]
+    QuotaExceeded {
+        /// How long to wait.
+        retry_after: Duration,
+        /// Which quota, in words.
+        what: String,
+        /// The 24-hour quota (else the send rate).
+        daily: bool,
+    },
     /// absender cannot do this now (it is stopping); try again shortly.
     #[error("{message}")]
     Unavailable {

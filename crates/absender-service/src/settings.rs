@@ -140,6 +140,10 @@ pub struct LimitSettings {
     /// organizations, counted even when the identity is deleted and
     /// requested again.
     pub verification_mails_per_address: u32,
+    /// New organizations start in SES's sandbox (only to their own
+    /// verified addresses, 200 messages a day) until the operator grants
+    /// production access.
+    pub sandbox_by_default: bool,
 }
 
 impl Default for LimitSettings {
@@ -148,6 +152,7 @@ impl Default for LimitSettings {
             identity_requests_per_hour: 20,
             identities_per_org: 100,
             verification_mails_per_address: 5,
+            sandbox_by_default: false,
         }
     }
 }

@@ -44,6 +44,7 @@ impl From<&ServiceError> for SmtpReply {
             Unauthorized => Self::new(535, "5.7.8", words),
             TooLarge(_) => Self::new(552, "5.3.4", words),
             RateLimited { .. } => Self::new(451, "4.7.1", words),
+            QuotaExceeded { .. } => Self::new(451, "4.7.0", words),
             Unavailable { .. } | Store(_) | Internal(_) => {
                 // The words may name internals: the log has them, the client a retry.
                 tracing::error!(error = %err, "SMTP submission failed inside absender");

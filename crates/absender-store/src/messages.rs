@@ -26,6 +26,21 @@ impl Store {
             .await?)
     }
 
+    /// When the organization's oldest message since `since_ms` was accepted.
+    pub async fn oldest_message_since(
+        &self,
+        org_id: &str,
+        since_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM messages WHERE org_id = $1 AND created_at >= $2",
+        )
+        .bind(org_id)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// How many messages the organization has sent since `since_ms`.
     pub async fn count_messages_since(
         &self,

@@ -2,33 +2,56 @@
 
 use crate::{NewOrg, OrgChanges, OrgRow, Store, StoreError};
 
-const COLUMNS: &str =
-    "id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
-const INSERT: &str = "INSERT INTO orgs (id, name, contact_email, locale, custom_sender_enabled, api_key_hash, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, 0, $5, $6, $6) \
-     RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
-const LIST: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs ORDER BY created_at, id";
-const GET: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at FROM orgs WHERE id = $1";
-const BY_KEY: &str = "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at, \
-     CAST(CASE WHEN api_key_hash = $1 THEN 0 ELSE 1 END AS BIGINT) AS by_previous_key FROM orgs \
-     WHERE api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > $2)";
+/// An organization's columns, as [`OrgRow`] reads them.
+macro_rules! org_columns {
+    () => {
+        "id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at, \
+         sending_enabled, paused_reason, sandbox, max_send_rate, max_24h_send"
+    };
+}
+pub(crate) use org_columns;
+
+const INSERT: &str = concat!(
+    "INSERT INTO orgs (id, name, contact_email, locale, custom_sender_enabled, api_key_hash, created_at, updated_at, sandbox) \
+     VALUES ($1, $2, $3, $4, 0, $5, $6, $6, $7) RETURNING ",
+    org_columns!()
+);
+const LIST: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM orgs ORDER BY created_at, id"
+);
+const GET: &str = concat!("SELECT ", org_columns!(), " FROM orgs WHERE id = $1");
+const BY_KEY: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    ", CAST(CASE WHEN api_key_hash = $1 THEN 0 ELSE 1 END AS BIGINT) AS by_previous_key FROM orgs \
+     WHERE api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_expires_at > $2)"
+);
 // Both reads of a column see its old value, so the current key becomes the previous one.
 const ROTATE: &str = "UPDATE orgs SET \
      previous_key_hash = CASE WHEN CAST($3 AS BIGINT) > 0 THEN api_key_hash ELSE NULL END, \
      previous_key_expires_at = $3, api_key_hash = $2, updated_at = $4 WHERE id = $1";
-const UPDATE: &str = "UPDATE orgs SET \
+// A limit is set (to a value or NULL) only where its flag is 1.
+const UPDATE: &str = concat!(
+    "UPDATE orgs SET \
      name = COALESCE($2, name), \
      contact_email = COALESCE($3, contact_email), \
      locale = COALESCE($4, locale), \
      custom_sender_enabled = COALESCE($5, custom_sender_enabled), \
-     updated_at = $6 \
-     WHERE id = $1 \
-     RETURNING id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at";
+     updated_at = $6, \
+     sending_enabled = COALESCE($7, sending_enabled), \
+     paused_reason = CASE WHEN CAST($7 AS BIGINT) IS NULL THEN paused_reason ELSE $8 END, \
+     sandbox = COALESCE($9, sandbox), \
+     max_send_rate = CASE WHEN CAST($10 AS BIGINT) = 1 THEN CAST($11 AS DOUBLE PRECISION) ELSE max_send_rate END, \
+     max_24h_send = CASE WHEN CAST($12 AS BIGINT) = 1 THEN CAST($13 AS BIGINT) ELSE max_24h_send END \
+     WHERE id = $1 RETURNING ",
+    org_columns!()
+);
 
 impl Store {
     /// Creates an organization.
     pub async fn insert_org(&self, org: &NewOrg) -> Result<OrgRow, StoreError> {
-        debug_assert!(INSERT.ends_with(COLUMNS));
         Ok(sqlx::query_as(INSERT)
             .bind(&org.id)
             .bind(&org.name)
@@ -36,6 +59,7 @@ impl Store {
             .bind(&org.locale)
             .bind(&org.api_key_hash)
             .bind(org.created_at)
+            .bind(i64::from(org.sandbox))
             .fetch_one(&self.pool)
             .await?)
     }
@@ -109,6 +133,23 @@ impl Store {
             .bind(changes.locale.as_deref())
             .bind(changes.custom_sender_enabled.map(i64::from))
             .bind(now_ms)
+            .bind(
+                changes
+                    .sending_enabled
+                    .as_ref()
+                    .map(|(on, _)| i64::from(*on)),
+            )
+            .bind(
+                changes
+                    .sending_enabled
+                    .as_ref()
+                    .and_then(|(_, why)| why.clone()),
+            )
+            .bind(changes.sandbox.map(i64::from))
+            .bind(i64::from(changes.max_send_rate.is_some()))
+            .bind(changes.max_send_rate.flatten())
+            .bind(i64::from(changes.max_24h_send.is_some()))
+            .bind(changes.max_24h_send.flatten())
             .fetch_optional(&self.pool)
             .await?)
     }

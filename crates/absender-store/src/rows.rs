@@ -12,7 +12,7 @@ impl From<Flag> for bool {
 }
 
 /// An organization (tenant).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OrgRow {
     pub id: String,
     pub name: String,
@@ -22,6 +22,17 @@ pub struct OrgRow {
     pub custom_sender_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Off while its sending is paused (`paused_reason` says why).
+    #[sqlx(try_from = "Flag")]
+    pub sending_enabled: bool,
+    pub paused_reason: Option<String>,
+    /// In SES's sandbox: only to its own verified addresses, 200 a day.
+    #[sqlx(try_from = "Flag")]
+    pub sandbox: bool,
+    /// Messages a second; `None`: no limit.
+    pub max_send_rate: Option<f64>,
+    /// Messages in any 24 hours; `None`: no limit.
+    pub max_24h_send: Option<i64>,
     /// 1 when the row was found by a rotated-out key in its grace period
     /// (only the key lookup sets it): such a key may not do more than use the API.
     #[sqlx(default)]
@@ -37,6 +48,8 @@ pub struct NewOrg {
     pub locale: String,
     pub api_key_hash: String,
     pub created_at: i64,
+    /// Starts in SES's sandbox (`[limits] sandbox_by_default`).
+    pub sandbox: bool,
 }
 
 /// Changes to an organization; `None` keeps the field.
@@ -46,6 +59,12 @@ pub struct OrgChanges {
     pub contact_email: Option<String>,
     pub locale: Option<String>,
     pub custom_sender_enabled: Option<bool>,
+    /// Pauses (with the reason) or resumes sending.
+    pub sending_enabled: Option<(bool, Option<String>)>,
+    pub sandbox: Option<bool>,
+    /// `Some(None)` lifts the limit.
+    pub max_send_rate: Option<Option<f64>>,
+    pub max_24h_send: Option<Option<i64>>,
 }
 
 /// A sender identity with the statuses of its parts.

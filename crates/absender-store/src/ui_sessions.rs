@@ -66,10 +66,11 @@ impl Store {
 
     /// Organizations whose contact address is `email` (case-insensitive).
     pub async fn orgs_by_contact(&self, email: &str) -> Result<Vec<OrgRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at \
-             FROM orgs WHERE LOWER(contact_email) = LOWER($1) ORDER BY created_at, id",
-        )
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            crate::orgs::org_columns!(),
+            " FROM orgs WHERE LOWER(contact_email) = LOWER($1) ORDER BY created_at, id"
+        ))
         .bind(email)
         .fetch_all(&self.pool)
         .await?)

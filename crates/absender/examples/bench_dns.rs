@@ -68,6 +68,7 @@ async fn seed(store: &Store, n: usize, publish: bool) -> Vec<String> {
             locale: "en".into(),
             api_key_hash: "bench".into(),
             created_at: now,
+            sandbox: false,
         })
         .await
         .unwrap();

@@ -85,6 +85,7 @@ impl Harness {
                 locale: "en".into(),
                 api_key_hash: format!("hash-{selector}"),
                 created_at: 0,
+                sandbox: false,
             })
             .await
             .unwrap();

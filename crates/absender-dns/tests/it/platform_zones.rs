@@ -170,6 +170,7 @@ async fn another_nodes_write_is_answered_within_the_cache_ttl() {
             locale: "en".into(),
             api_key_hash: "hash-b".into(),
             created_at: 0,
+            sandbox: false,
         })
         .await
         .unwrap();

@@ -20,6 +20,36 @@ pub(crate) fn org_view(row: &OrgRow) -> Org {
         locale: Locale::parse(&row.locale).unwrap_or_default(),
         custom_sender_enabled: row.custom_sender_enabled,
         created_at: rfc3339(row.created_at),
+        sending_enabled: row.sending_enabled,
+        paused_reason: row.paused_reason.clone(),
+        sandbox: row.sandbox,
+        max_send_rate: row.max_send_rate,
+        max_24h_send: row.max_24h_send,
+    }
+}
+
+/// The most messages a second a quota may allow (beyond, say "no limit").
+const MAX_RATE: f64 = 1_000_000.0;
+
+fn valid_rate(rate: Option<f64>) -> Result<Option<f64>, ServiceError> {
+    match rate {
+        Some(r) if !(r.is_finite() && r > 0.0 && r <= MAX_RATE) => Err(ServiceError::Invalid {
+            field: "max_send_rate",
+            message: format!(
+                "messages a second, more than 0 and at most {MAX_RATE}, or null for no limit"
+            ),
+        }),
+        other => Ok(other),
+    }
+}
+
+fn valid_day_quota(quota: Option<i64>) -> Result<Option<i64>, ServiceError> {
+    match quota {
+        Some(q) if q < 0 => Err(ServiceError::Invalid {
+            field: "max_24h_send",
+            message: "messages in any 24 hours, 0 or more, or null for no limit".into(),
+        }),
+        other => Ok(other),
     }
 }
 
@@ -113,6 +143,7 @@ impl Access<'_> {
                 locale: request.locale.as_str().to_string(),
                 api_key_hash: hash_secret(&api_key),
                 created_at: self.app.now_ms(),
+                sandbox: self.app.inner.settings.limits.sandbox_by_default,
             })
             .await?;
         tracing::info!(org_id = %row.id, "organization created");
@@ -169,6 +200,12 @@ impl Access<'_> {
                 .transpose()?,
             locale: request.locale.map(|l| l.as_str().to_string()),
             custom_sender_enabled: request.custom_sender_enabled,
+            sending_enabled: request
+                .sending_enabled
+                .map(|on| (on, (!on).then(|| "paused by the operator".to_string()))),
+            sandbox: request.sandbox,
+            max_send_rate: request.max_send_rate.map(valid_rate).transpose()?,
+            max_24h_send: request.max_24h_send.map(valid_day_quota).transpose()?,
         };
         let row = self
             .app
@@ -180,6 +217,11 @@ impl Access<'_> {
         if let Some(enabled) = request.custom_sender_enabled {
             tracing::info!(org_id = %row.id, enabled, "custom-sender upgrade switched");
         }
+        if let Some(enabled) = request.sending_enabled {
+            tracing::info!(org_id = %row.id, enabled, "sending switched by the operator");
+        }
+        // Every node reads the new state within a second.
+        self.app.sending().forget_org(&row.id);
         Ok(org_view(&row))
     }
 

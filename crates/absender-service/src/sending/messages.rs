@@ -100,6 +100,7 @@ impl Sending<'_> {
             });
         }
         single_line("subject", &request.subject).map_err(bad)?;
+        self.admit(&org.id, &everyone).await?;
         if let Some(name) = &request.from_name {
             single_line("from_name", name).map_err(bad)?;
         }

@@ -27,8 +27,8 @@ const SENDER_CACHE_FOR: Duration = Duration::from_secs(1);
 pub(crate) struct SenderCache {
     identities: Kept<Arc<Vec<IdentityRow>>>,
     orgs: Kept<Option<OrgRow>>,
-    /// Whether each organization has the custom sender upgrade, by id.
-    upgraded: Kept<bool>,
+    /// Each organization as stored now, by id (its upgrade, pause and quotas).
+    pub(crate) current: Kept<Arc<OrgRow>>,
 }
 
 /// Values by key, each for [`SENDER_CACHE_FOR`] after it was read.
@@ -46,7 +46,7 @@ impl Default for SenderCache {
         Self {
             identities: kept(),
             orgs: kept(),
-            upgraded: kept(),
+            current: kept(),
         }
     }
 }
@@ -111,14 +111,11 @@ impl Sending<'_> {
 
     /// Whether the organization has the upgrade now (a session's login may be older).
     async fn upgraded(&self, org: &OrgRow) -> Result<bool, ServiceError> {
-        let cache = &self.app.inner.sender_cache;
-        if let Some(upgraded) = cache.upgraded.get(&org.id) {
-            return Ok(upgraded);
+        match self.current_org(&org.id).await {
+            Ok(current) => Ok(current.custom_sender_enabled),
+            Err(ServiceError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
         }
-        let current = self.app.inner.store.org(&org.id).await?;
-        let upgraded = current.is_some_and(|o| o.custom_sender_enabled);
-        cache.upgraded.insert(org.id.clone(), upgraded);
-        Ok(upgraded)
     }
 
     /// The verified identity covering `address` that the organization may
@@ -183,6 +180,7 @@ impl Sending<'_> {
         address: &str,
     ) -> Result<(), ServiceError> {
         let org = &org.row;
+        self.refuse_if_paused(&org.id).await?;
         match self.usable(org, address, None).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::Denied {
@@ -224,6 +222,7 @@ impl Sending<'_> {
                 ),
             });
         }
+        self.sandbox_allows(&org.id, &parsed).await?;
         Ok(parsed.to_string())
     }
 
@@ -306,6 +305,15 @@ impl Sending<'_> {
                 message: ONE_INVITEE.to_string(),
             });
         }
+        let parsed = recipients
+            .iter()
+            .map(|r| EmailAddress::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ServiceError::BadRequest {
+                code: "invalid_address",
+                message: e.to_string(),
+            })?;
+        self.admit(&org.id, &parsed).await?;
 
         let id = new_id("msg");
         let now = self.app.now_ms();

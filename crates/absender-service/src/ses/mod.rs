@@ -107,10 +107,10 @@ impl Ses<'_> {
         })
     }
 
-    /// `GetAccount`: no quota and no sandbox (until quotas exist), and what
-    /// the organization sent in the last 24 hours.
+    /// `GetAccount`: the organization's quotas (-1: no limit, as SES writes
+    /// it), sandbox, pause, and what it sent in the last 24 hours.
     pub async fn get_account(&self, caller: &Caller) -> Result<Account, ServiceError> {
-        let org = caller.org()?;
+        let org = self.app.sending().current_org(&caller.org()?.id).await?;
         let since = self.app.now_ms() - 24 * 60 * 60 * 1000;
         let sent = self
             .app
@@ -118,16 +118,22 @@ impl Ses<'_> {
             .store
             .count_messages_since(&org.id, since)
             .await?;
+        let quota = crate::sending::quotas::day_limit(&org);
         Ok(Account {
             dedicated_ip_auto_warmup_enabled: false,
-            enforcement_status: "HEALTHY",
-            production_access_enabled: true,
+            // SES's names; reputation adds PROBATION.
+            enforcement_status: if org.sending_enabled {
+                "HEALTHY"
+            } else {
+                "SHUTDOWN"
+            },
+            production_access_enabled: !org.sandbox,
             send_quota: SendQuota {
-                max_24_hour_send: -1.0,
-                max_send_rate: -1.0,
+                max_24_hour_send: quota.map_or(-1.0, |q| q as f64),
+                max_send_rate: org.max_send_rate.unwrap_or(-1.0),
                 sent_last_24_hours: sent as f64,
             },
-            sending_enabled: true,
+            sending_enabled: org.sending_enabled,
         })
     }
 }

@@ -170,6 +170,12 @@ fn bulk_status(e: &ServiceError) -> &'static str {
             code: "mail_from_not_verified",
             ..
         } => "MAIL_FROM_DOMAIN_NOT_VERIFIED",
+        ServiceError::Denied {
+            code: "sending_paused",
+            ..
+        } => "ACCOUNT_SENDING_PAUSED",
+        ServiceError::QuotaExceeded { daily: true, .. } => "ACCOUNT_DAILY_QUOTA_EXCEEDED",
+        ServiceError::QuotaExceeded { daily: false, .. } => "ACCOUNT_THROTTLED",
         ServiceError::Denied { .. }
         | ServiceError::Refused { .. }
         | ServiceError::UpgradeRequired { .. } => "MESSAGE_REJECTED",

@@ -30,6 +30,7 @@ fn new_org(id: &str) -> NewOrg {
         locale: "de".into(),
         api_key_hash: format!("hash-{id}"),
         created_at: 1_000,
+        sandbox: false,
     }
 }
 

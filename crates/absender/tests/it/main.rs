@@ -23,6 +23,7 @@ mod orgs;
 mod outbox;
 mod own_dkim;
 mod postgres;
+mod quotas;
 mod requests;
 mod robustness;
 mod send_settings;

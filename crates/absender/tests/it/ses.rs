@@ -1517,3 +1517,68 @@ async fn bring_your_own_dkim_signs_with_the_customers_selector_and_key() {
         "the new TXT record is not there"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotas_sandbox_and_pause_have_ses_names() {
+    let Some(aws) = aws_cli("quotas_sandbox_and_pause_have_ses_names") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (acme, _) = crate::messages::acme(&app).await;
+    let (key_id, secret) = app.access_key(&acme).await;
+    let key = (key_id.as_str(), secret.as_str());
+    let ses = |args: &[&str]| sesv2_json(&aws, &app, key, args);
+    let send = |to: &str| {
+        ses(&[
+            "send-email",
+            "--from-email-address",
+            "events@acme.test",
+            "--destination",
+            &format!("ToAddresses={to}"),
+            "--content",
+            r#"{"Simple":{"Subject":{"Data":"Booking"},"Body":{"Text":{"Data":"Thanks"}}}}"#,
+        ])
+    };
+    let org = |body: Value| {
+        let path = format!("/api/v1/orgs/{}", acme.id);
+        let app = &app;
+        async move {
+            app.json(
+                Method::PATCH,
+                &path,
+                Some(crate::helpers::ADMIN_KEY),
+                Some(body),
+                StatusCode::OK,
+            )
+            .await
+        }
+    };
+
+    org(serde_json::json!({"sandbox": true, "max_send_rate": 1})).await;
+    let account = ses(&["get-account"]).unwrap();
+    assert_eq!(account["ProductionAccessEnabled"], false, "{account}");
+    assert_eq!(account["SendQuota"]["Max24HourSend"], 200.0);
+    assert_eq!(account["SendQuota"]["MaxSendRate"], 1.0);
+    let refused = send("guest@example.test").unwrap_err();
+    assert!(
+        refused.contains("MessageRejected") && refused.contains("sandbox"),
+        "{refused}"
+    );
+    send("events@acme.test").unwrap();
+    let throttled = send("events@acme.test").unwrap_err();
+    assert!(
+        throttled.contains("TooManyRequestsException"),
+        "{throttled}"
+    );
+
+    org(serde_json::json!({"sandbox": false, "max_send_rate": null, "max_24h_send": 1})).await;
+    let over = send("guest@example.test").unwrap_err();
+    assert!(over.contains("LimitExceededException"), "{over}");
+
+    org(serde_json::json!({"max_24h_send": null, "sending_enabled": false})).await;
+    let account = ses(&["get-account"]).unwrap();
+    assert_eq!(account["SendingEnabled"], false, "{account}");
+    assert_eq!(account["EnforcementStatus"], "SHUTDOWN");
+    let paused = send("guest@example.test").unwrap_err();
+    assert!(paused.contains("SendingPausedException"), "{paused}");
+}
