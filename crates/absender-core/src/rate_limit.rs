@@ -34,6 +34,9 @@ impl WindowLimit {
     }
 }
 
+/// The longest a token bucket asks to wait.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// A token bucket: `rate` tokens a second, at most `rate` (at least one)
 /// saved up; each take needs one. Pure: the caller keeps it and the clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,7 +73,10 @@ impl TokenBucket {
             self.tokens -= 1.0;
             return Ok(());
         }
-        let wait = Duration::from_secs_f64((1.0 - self.tokens) / self.rate);
+        // At most a day: a tiny rate must not overflow the wait.
+        let wait = Duration::try_from_secs_f64((1.0 - self.tokens) / self.rate)
+            .unwrap_or(MAX_WAIT)
+            .min(MAX_WAIT);
         Err(wait.max(Duration::from_millis(1)))
     }
 }
@@ -125,6 +131,10 @@ mod tests {
         assert_eq!(slow.take(0), Err(Duration::from_secs(2)));
         // A clock that goes back does not mint tokens.
         assert!(slow.take(-10_000).is_err());
+        // A tiny rate waits a day at most, and does not overflow.
+        let mut tiny = TokenBucket::new(1e-300, 0);
+        assert!(tiny.take(0).is_ok());
+        assert_eq!(tiny.take(0), Err(MAX_WAIT));
     }
 
     const POLICY: ResendPolicy = ResendPolicy {

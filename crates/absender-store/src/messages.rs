@@ -41,18 +41,22 @@ impl Store {
         .await?)
     }
 
-    /// How many messages the organization has sent since `since_ms`.
-    pub async fn count_messages_since(
+    /// How many recipients the organization's messages since `since_ms`
+    /// had (SES counts each recipient as one email).
+    pub async fn count_recipients_since(
         &self,
         org_id: &str,
         since_ms: i64,
     ) -> Result<i64, StoreError> {
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM messages WHERE org_id = $1 AND created_at >= $2")
-                .bind(org_id)
-                .bind(since_ms)
-                .fetch_one(&self.pool)
-                .await?;
+        // `recipients` is a comma-separated list: one more than its commas.
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(LENGTH(recipients) - LENGTH(REPLACE(recipients, ',', '')) + 1), 0) AS BIGINT) \
+             FROM messages WHERE org_id = $1 AND created_at >= $2",
+        )
+        .bind(org_id)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(count)
     }
 }

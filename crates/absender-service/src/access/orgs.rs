@@ -30,15 +30,19 @@ pub(crate) fn org_view(row: &OrgRow) -> Org {
 
 /// The most messages a second a quota may allow (beyond, say "no limit").
 const MAX_RATE: f64 = 1_000_000.0;
+/// The least: one message in 1,000 seconds.
+const MIN_RATE: f64 = 0.001;
 
 fn valid_rate(rate: Option<f64>) -> Result<Option<f64>, ServiceError> {
     match rate {
-        Some(r) if !(r.is_finite() && r > 0.0 && r <= MAX_RATE) => Err(ServiceError::Invalid {
-            field: "max_send_rate",
-            message: format!(
-                "messages a second, more than 0 and at most {MAX_RATE}, or null for no limit"
-            ),
-        }),
+        Some(r) if !(r.is_finite() && (MIN_RATE..=MAX_RATE).contains(&r)) => {
+            Err(ServiceError::Invalid {
+                field: "max_send_rate",
+                message: format!(
+                    "messages a second, from {MIN_RATE} to {MAX_RATE}, or null for no limit"
+                ),
+            })
+        }
         other => Ok(other),
     }
 }

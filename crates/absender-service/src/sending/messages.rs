@@ -100,7 +100,6 @@ impl Sending<'_> {
             });
         }
         single_line("subject", &request.subject).map_err(bad)?;
-        self.admit(&org.id, &everyone).await?;
         if let Some(name) = &request.from_name {
             single_line("from_name", name).map_err(bad)?;
         }
@@ -184,6 +183,9 @@ impl Sending<'_> {
                 message: refusal.to_string(),
             }
         })?;
+        // Last of the checks: a refused message takes no quota. Held until
+        // the message is stored.
+        let _admitted = self.admit(&org.id, &everyone).await?;
 
         let id = new_id("msg");
         let (from, identity, fallback_reason, rule_reply_to) = match &sender {

@@ -2,7 +2,7 @@
 //! while its sending is paused; in the sandbox only to its own verified
 //! addresses and 200 messages a day; and never beyond the operator's quotas
 //! (`max_send_rate` messages a second, a token bucket; `max_24h_send`
-//! messages in any 24 hours). Every interface (API, SMTP, SES) asks here
+//! recipients in any 24 hours, each counting as one email as in SES). Every interface (API, SMTP, SES) asks here
 //! before it accepts a message. The state is read at most a second old, so
 //! a pause holds on every node within a second.
 
@@ -12,6 +12,7 @@ use absender_core::EmailAddress;
 use absender_core::rate_limit::TokenBucket;
 use absender_core::sender::covering;
 use absender_store::OrgRow;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,10 +29,10 @@ const RECOUNT_AFTER_MS: i64 = 1_000;
 /// Per organization: its send-rate bucket and its count of the last 24 hours.
 pub(crate) struct Quotas {
     buckets: moka::sync::Cache<String, Arc<Mutex<TokenBucket>>>,
-    counts: moka::sync::Cache<String, Arc<Mutex<DayCount>>>,
+    counts: moka::sync::Cache<String, Arc<DayCount>>,
 }
 
-fn per_org<T: Send + Sync + 'static>() -> moka::sync::Cache<String, Arc<Mutex<T>>> {
+fn per_org<T: Send + Sync + 'static>() -> moka::sync::Cache<String, Arc<T>> {
     moka::sync::Cache::builder()
         .max_capacity(100_000)
         .time_to_idle(Duration::from_secs(3600))
@@ -47,12 +48,38 @@ impl Default for Quotas {
     }
 }
 
-/// Messages of the last 24 hours as counted at `at_ms`, plus those admitted since.
-#[derive(Debug, Clone, Copy)]
+/// An organization's recipients of the last 24 hours as this node knows
+/// them. Checking and counting happen under one lock, so requests at the
+/// same moment cannot all pass on the same count.
+#[derive(Default)]
 struct DayCount {
+    counted: tokio::sync::Mutex<Counted>,
+    /// Admitted by this node and not yet stored (or refused after all):
+    /// the store's count does not hold them yet.
+    in_flight: AtomicI64,
+}
+
+#[derive(Default)]
+struct Counted {
+    /// The store's count plus what was in flight then, plus what this
+    /// node admitted since.
     sent: i64,
-    /// When it was counted in the store; never yet: `None`.
+    /// When the store was asked; never yet: `None`.
     at_ms: Option<i64>,
+}
+
+/// A message's place in its organization's 24-hour quota, held until the
+/// message is stored (or refused after all).
+pub(crate) struct Admission {
+    held: Option<(Arc<DayCount>, i64)>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some((count, n)) = self.held.take() {
+            count.in_flight.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The 24-hour limit that holds for `org`, if any.
@@ -113,16 +140,16 @@ impl Sending<'_> {
     /// verified domains).
     pub(crate) async fn sandbox_allows(
         &self,
-        org_id: &str,
+        org: &OrgRow,
         recipient: &EmailAddress,
     ) -> Result<(), ServiceError> {
-        let org = self.current_org(org_id).await?;
         if !org.sandbox {
             return Ok(());
         }
-        let rows = self.app.inner.store.list_identities(org_id).await?;
+        let rows = self.identity_rows(&org.id).await?;
         let loaded = rows
-            .into_iter()
+            .iter()
+            .cloned()
             .map(crate::identity::requests::load)
             .collect::<Result<Vec<_>, _>>()?;
         let identities: Vec<_> = loaded.iter().map(|i| i.sender_identity()).collect();
@@ -139,87 +166,93 @@ impl Sending<'_> {
     }
 
     /// Before a message of the organization to `recipients` is accepted:
-    /// not paused, sandbox recipients, the 24-hour quota, then the send
-    /// rate, whose token it takes; the message counts from now.
+    /// not paused, sandbox recipients, the 24-hour quota (each recipient
+    /// counts, as in SES), then the send rate, whose token it takes. The
+    /// recipients count from now; hold the answer until the message is stored.
     pub(crate) async fn admit(
         &self,
         org_id: &str,
         recipients: &[EmailAddress],
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Admission, ServiceError> {
         let org = self.current_org(org_id).await?;
         refuse_paused(&org)?;
         for recipient in recipients {
-            self.sandbox_allows(org_id, recipient).await?;
+            self.sandbox_allows(&org, recipient).await?;
         }
-        let limit = day_limit(&org);
-        let count = match limit {
-            Some(limit) => Some(self.within_day(&org, limit).await?),
-            None => None,
+        let n = recipients.len() as i64;
+        let Some(limit) = day_limit(&org) else {
+            if let Some(rate) = org.max_send_rate {
+                self.within_rate(&org, rate)?;
+            }
+            return Ok(Admission { held: None });
         };
-        if let Some(rate) = org.max_send_rate {
-            self.within_rate(&org, rate)?;
-        }
-        if let Some(count) = count {
-            count.lock().expect("day count").sent += 1;
-        }
-        Ok(())
-    }
-
-    /// The organization's count of the last 24 hours, if below `limit`.
-    async fn within_day(
-        &self,
-        org: &OrgRow,
-        limit: i64,
-    ) -> Result<Arc<Mutex<DayCount>>, ServiceError> {
         let now = self.app.now_ms();
-        let counts = &self.app.inner.quotas.counts;
-        let count = counts.get_with(org.id.clone(), || {
-            Arc::new(Mutex::new(DayCount {
-                sent: 0,
-                at_ms: None,
-            }))
-        });
-        let stale = {
-            let c = count.lock().expect("day count");
-            c.at_ms
-                .is_none_or(|at| now - at >= RECOUNT_AFTER_MS || now < at)
-        };
-        if stale {
-            let store = &self.app.inner.store;
-            let sent = store.count_messages_since(&org.id, now - DAY_MS).await?;
-            *count.lock().expect("day count") = DayCount {
-                sent,
+        let count = self
+            .app
+            .inner
+            .quotas
+            .counts
+            .get_with(org.id.clone(), Default::default);
+        let mut counted = count.counted.lock().await;
+        if counted
+            .at_ms
+            .is_none_or(|at| now - at >= RECOUNT_AFTER_MS || now < at)
+        {
+            let stored = self
+                .app
+                .inner
+                .store
+                .count_recipients_since(&org.id, now - DAY_MS)
+                .await?;
+            *counted = Counted {
+                sent: stored + count.in_flight.load(Ordering::Relaxed),
                 at_ms: Some(now),
             };
         }
-        let sent = count.lock().expect("day count").sent;
-        if sent < limit {
-            return Ok(count);
+        if counted.sent + n > limit {
+            return Err(self.over_day(&org, limit, counted.sent, now).await?);
         }
-        // The window frees up when its oldest message leaves it.
+        if let Some(rate) = org.max_send_rate {
+            self.within_rate(&org, rate)?;
+        }
+        counted.sent += n;
+        count.in_flight.fetch_add(n, Ordering::Relaxed);
+        drop(counted);
+        Ok(Admission {
+            held: Some((count, n)),
+        })
+    }
+
+    /// The refusal beyond the 24-hour quota: try again when the oldest
+    /// message leaves the window (a day when there is none, as for a quota of 0).
+    async fn over_day(
+        &self,
+        org: &OrgRow,
+        limit: i64,
+        sent: i64,
+        now: i64,
+    ) -> Result<ServiceError, ServiceError> {
         let oldest = self
             .app
             .inner
             .store
             .oldest_message_since(&org.id, now - DAY_MS)
-            .await?
-            .unwrap_or(now);
+            .await?;
         // Whole seconds, rounded up: Retry-After has no fractions.
-        let wait_ms = (oldest + DAY_MS + 1 - now).max(1_000) as u64;
-        let retry_after = Duration::from_secs(wait_ms.div_ceil(1_000));
+        let wait_ms = oldest.map_or(DAY_MS, |at| at + DAY_MS + 1 - now).max(1_000) as u64;
         let what = if org.sandbox && org.max_24h_send.is_none_or(|q| q >= SANDBOX_24H) {
             format!(
-                "{} is in the sandbox, which sends at most {limit} messages in 24 hours",
+                "{} is in the sandbox, which sends to at most {limit} recipients in 24 hours",
                 org.name
             )
         } else {
             format!(
-                "{} may send {limit} messages in 24 hours and has sent {sent}",
+                "{} may send to {limit} recipients in 24 hours and has sent to {sent}",
                 org.name
             )
         };
-        Err(ServiceError::QuotaExceeded {
-            retry_after,
+        Ok(ServiceError::QuotaExceeded {
+            retry_after: Duration::from_secs(wait_ms.div_ceil(1_000)),
             what,
             daily: true,
         })

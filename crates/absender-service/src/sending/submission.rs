@@ -139,15 +139,7 @@ impl Sending<'_> {
                 ),
             });
         }
-        let cache = &self.app.inner.sender_cache;
-        let rows = match cache.identities.get(&org.id) {
-            Some(rows) => rows,
-            None => {
-                let rows = Arc::new(self.app.inner.store.list_identities(&org.id).await?);
-                cache.identities.insert(org.id.clone(), rows.clone());
-                rows
-            }
-        };
+        let rows = self.identity_rows(&org.id).await?;
         // Only rows that may cover the address are parsed (this runs per message).
         let wanted = address.to_string().to_lowercase();
         let domain = address.domain().as_str();
@@ -171,6 +163,20 @@ impl Sending<'_> {
             domain: loaded.row.domain.clone(),
             scope: loaded.scope,
         }))
+    }
+
+    /// The organization's identities, at most [`SENDER_CACHE_FOR`] old.
+    pub(crate) async fn identity_rows(
+        &self,
+        org_id: &str,
+    ) -> Result<Arc<Vec<IdentityRow>>, ServiceError> {
+        let cache = &self.app.inner.sender_cache;
+        if let Some(rows) = cache.identities.get(org_id) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(self.app.inner.store.list_identities(org_id).await?);
+        cache.identities.insert(org_id.to_string(), rows.clone());
+        Ok(rows)
     }
 
     /// MAIL FROM: the organization must be able to send from the address.
@@ -222,7 +228,8 @@ impl Sending<'_> {
                 ),
             });
         }
-        self.sandbox_allows(&org.id, &parsed).await?;
+        let current = self.current_org(&org.id).await?;
+        self.sandbox_allows(&current, &parsed).await?;
         Ok(parsed.to_string())
     }
 
@@ -313,7 +320,8 @@ impl Sending<'_> {
                 code: "invalid_address",
                 message: e.to_string(),
             })?;
-        self.admit(&org.id, &parsed).await?;
+        // Held until the message is stored.
+        let _admitted = self.admit(&org.id, &parsed).await?;
 
         let id = new_id("msg");
         let now = self.app.now_ms();

@@ -116,7 +116,7 @@ impl Ses<'_> {
             .app
             .inner
             .store
-            .count_messages_since(&org.id, since)
+            .count_recipients_since(&org.id, since)
             .await?;
         let quota = crate::sending::quotas::day_limit(&org);
         Ok(Account {

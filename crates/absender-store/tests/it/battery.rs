@@ -1069,6 +1069,15 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         .await
         .unwrap();
     assert_eq!(store.queued_count().await.unwrap(), 3);
+    // What the 24-hour quota counts: recipients, and when the oldest was sent.
+    assert_eq!(store.count_recipients_since("acme", 0).await.unwrap(), 3);
+    assert_eq!(store.count_recipients_since("acme", 15).await.unwrap(), 1);
+    assert_eq!(store.count_recipients_since("other", 0).await.unwrap(), 0);
+    assert_eq!(
+        store.oldest_message_since("acme", 15).await.unwrap(),
+        Some(20)
+    );
+    assert_eq!(store.oldest_message_since("acme", 21).await.unwrap(), None);
 
     // Two due at 15 (m1's), leased until 100; a second claim gets nothing of them.
     let first = store

@@ -125,7 +125,7 @@ async fn the_operators_quotas_hold_over_the_api_and_smtp() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("5 messages in 24 hours"),
+            .contains("5 recipients in 24 hours"),
         "{body}"
     );
     let wait: u64 = retry_after.unwrap().parse().unwrap();
@@ -148,6 +148,74 @@ async fn the_operators_quotas_hold_over_the_api_and_smtp() {
     for _ in 0..5 {
         assert_eq!(send_to(&app, &org, guest).await.0, StatusCode::ACCEPTED);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_recipient_counts_and_requests_at_once_do_not_overshoot() {
+    let app = spawn_app().await;
+    let (org, _) = acme(&app).await;
+    patch(&app, &org, json!({"max_24h_send": 3})).await;
+    let two = booking(json!({"to": ["a@example.test"], "cc": ["b@example.test"]}));
+    let path = "/api/v1/messages";
+    app.json(
+        Method::POST,
+        path,
+        Some(&org.key),
+        Some(two.clone()),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let over = app
+        .json(
+            Method::POST,
+            path,
+            Some(&org.key),
+            Some(two),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    assert_eq!(code(&over), "quota_exceeded");
+    assert_eq!(
+        send_to(&app, &org, "c@example.test").await.0,
+        StatusCode::ACCEPTED
+    );
+
+    // Twenty requests at once against a quota of 8 (3 used): exactly 5 pass.
+    patch(&app, &org, json!({"max_24h_send": 8})).await;
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (url, key) = (format!("{}{path}", app.base), org.key.clone());
+        requests.spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(key)
+                .json(&booking(json!({"to": [format!("g{i}@example.test")]})))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let statuses = requests.join_all().await;
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    assert_eq!(accepted, 5, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::ACCEPTED || *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+
+    // A quota of 0 sends nothing, and says to wait a day.
+    patch(&app, &org, json!({"max_24h_send": 0})).await;
+    app.advance(Duration::from_secs(2 * 86_400));
+    let (status, retry_after, _) = send_to(&app, &org, "d@example.test").await;
+    assert_eq!(
+        (status, retry_after.as_deref()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("86400"))
+    );
 }
 
 #[tokio::test]
