@@ -18,6 +18,7 @@ pub mod net;
 pub mod outside;
 pub mod rate_limit;
 pub mod records;
+pub mod reputation;
 pub mod return_path;
 pub mod rotation;
 pub mod selector;

@@ -652,6 +652,29 @@ pub struct DkimRotation {
     pub signs_from: String,
 }
 
+/// `GET /api/v1/reputation`: an organization's bounce and complaint rates
+/// over its recent sends, and what they mean, as SES reports them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reputation {
+    /// `HEALTHY`, `PROBATION` or `SHUTDOWN` (sending paused).
+    pub state: String,
+    /// Why, unless healthy.
+    pub reason: Option<String>,
+    pub sending_enabled: bool,
+    /// Recent sends (deliveries that ended), and among them:
+    pub sends: i64,
+    pub bounces: i64,
+    pub complaints: i64,
+    pub bounce_rate: f64,
+    pub complaint_rate: f64,
+    /// The rates count from this many sends on.
+    pub min_sample: i64,
+    pub review_bounce_rate: f64,
+    pub pause_bounce_rate: f64,
+    pub review_complaint_rate: f64,
+    pub pause_complaint_rate: f64,
+}
+
 /// `PUT /api/v1/identities/{id}/dkim-key`: sign the identity's domain with
 /// the organization's own RSA key (bring-your-own DKIM).
 #[derive(Clone, Deserialize)]

@@ -28,7 +28,8 @@ pub enum Caller {
 /// how the store keeps it.
 #[derive(Debug, Clone)]
 pub struct Organization {
-    pub(crate) row: OrgRow,
+    /// Boxed: a caller is passed around by value, and the row is large.
+    pub(crate) row: Box<OrgRow>,
     /// Signed in with an SES access key: may use the API, not make keys.
     by_access_key: bool,
 }
@@ -36,7 +37,7 @@ pub struct Organization {
 impl Organization {
     pub(crate) fn new(row: OrgRow) -> Self {
         Self {
-            row,
+            row: Box::new(row),
             by_access_key: false,
         }
     }
@@ -44,7 +45,7 @@ impl Organization {
     /// An organization whose SES access key signed the request.
     pub(crate) fn signed_by_access_key(row: OrgRow) -> Self {
         Self {
-            row,
+            row: Box::new(row),
             by_access_key: true,
         }
     }
@@ -182,6 +183,7 @@ impl App {
                 source,
             }
         })?;
+        store.set_reputation_window(settings.reputation.window);
         let check_timeout = settings.checks.timeout;
         if check_timeout < std::time::Duration::from_millis(100)
             || check_timeout > crate::CHECK_LEASE / 2
@@ -377,7 +379,7 @@ impl Caller {
 
     /// The stored organization the caller acts as, or `Forbidden` for the operator.
     pub(crate) fn org(&self) -> Result<&OrgRow, ServiceError> {
-        Ok(&self.organization()?.row)
+        Ok(&*self.organization()?.row)
     }
 
     /// `Ok` for the operator, `Forbidden` for an organization.
@@ -435,6 +437,9 @@ mod tests {
             sandbox: false,
             max_send_rate: None,
             max_24h_send: None,
+            rep_sends: 0,
+            rep_bounces: 0,
+            rep_complaints: 0,
             by_previous_key: 0,
         };
         let current = Caller::Org(Organization::new(row.clone()));

@@ -30,6 +30,38 @@ pub struct Settings {
     pub ses: SesSettings,
     /// DKIM keys.
     pub dkim: DkimSettings,
+    /// Bounce and complaint rates, and when they pause an organization.
+    pub reputation: ReputationSettings,
+}
+
+/// Reputation as SES enforces it (`[reputation]`): bounce and complaint
+/// rates over a window of recent sends; over a review rate an organization
+/// is on probation, over a pause rate its sending is paused.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReputationSettings {
+    /// Recent sends the rates weigh.
+    pub window: i64,
+    /// Sends before the rates count at all.
+    pub min_sample: i64,
+    pub review_bounce_rate: f64,
+    pub pause_bounce_rate: f64,
+    pub review_complaint_rate: f64,
+    pub pause_complaint_rate: f64,
+}
+
+impl Default for ReputationSettings {
+    /// SES's thresholds.
+    fn default() -> Self {
+        Self {
+            window: 10_000,
+            min_sample: 100,
+            review_bounce_rate: 0.05,
+            pause_bounce_rate: 0.10,
+            review_complaint_rate: 0.001,
+            pause_complaint_rate: 0.005,
+        }
+    }
 }
 
 /// DKIM keys (`[dkim]`).

@@ -61,6 +61,8 @@ pub struct Store {
     /// Counts this process's writes to DNS data, so that DNS answer caches of
     /// this process drop what a write made stale at once.
     dns_changes: Arc<AtomicU64>,
+    /// Sends an organization's reputation weighs (`reputation.window`).
+    reputation_window: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -109,6 +111,7 @@ impl Store {
             queue_writer,
             backend,
             dns_changes: Arc::new(AtomicU64::new(0)),
+            reputation_window: Arc::new(std::sync::atomic::AtomicI64::new(10_000)),
         })
     }
 

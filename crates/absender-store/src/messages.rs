@@ -33,7 +33,7 @@ impl Store {
         since_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT MIN(created_at) FROM messages WHERE org_id = $1 AND created_at >= $2",
+            "SELECT MIN(created_at) FROM messages WHERE org_id = $1 AND created_at >= $2 AND category <> 'system'",
         )
         .bind(org_id)
         .bind(since_ms)
@@ -42,7 +42,8 @@ impl Store {
     }
 
     /// How many recipients the organization's messages since `since_ms`
-    /// had (SES counts each recipient as one email).
+    /// had (SES counts each recipient as one email); absender's own notices
+    /// on its behalf do not count.
     pub async fn count_recipients_since(
         &self,
         org_id: &str,
@@ -51,7 +52,7 @@ impl Store {
         // `recipients` is a comma-separated list: one more than its commas.
         let (count,): (i64,) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(LENGTH(recipients) - LENGTH(REPLACE(recipients, ',', '')) + 1), 0) AS BIGINT) \
-             FROM messages WHERE org_id = $1 AND created_at >= $2",
+             FROM messages WHERE org_id = $1 AND created_at >= $2 AND category <> 'system'",
         )
         .bind(org_id)
         .bind(since_ms)

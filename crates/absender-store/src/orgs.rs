@@ -6,7 +6,8 @@ use crate::{NewOrg, OrgChanges, OrgRow, Store, StoreError};
 macro_rules! org_columns {
     () => {
         "id, name, contact_email, locale, custom_sender_enabled, created_at, updated_at, \
-         sending_enabled, paused_reason, sandbox, max_send_rate, max_24h_send"
+         sending_enabled, paused_reason, sandbox, max_send_rate, max_24h_send, \
+         rep_sends, rep_bounces, rep_complaints"
     };
 }
 pub(crate) use org_columns;
@@ -41,6 +42,9 @@ const UPDATE: &str = concat!(
      custom_sender_enabled = COALESCE($5, custom_sender_enabled), \
      updated_at = $6, \
      sending_enabled = COALESCE($7, sending_enabled), \
+     rep_sends = CASE WHEN CAST($7 AS BIGINT) = 1 THEN 0 ELSE rep_sends END, \
+     rep_bounces = CASE WHEN CAST($7 AS BIGINT) = 1 THEN 0 ELSE rep_bounces END, \
+     rep_complaints = CASE WHEN CAST($7 AS BIGINT) = 1 THEN 0 ELSE rep_complaints END, \
      paused_reason = CASE WHEN CAST($7 AS BIGINT) IS NULL THEN paused_reason ELSE $8 END, \
      sandbox = COALESCE($9, sandbox), \
      max_send_rate = CASE WHEN CAST($10 AS BIGINT) = 1 THEN CAST($11 AS DOUBLE PRECISION) ELSE max_send_rate END, \
@@ -49,7 +53,34 @@ const UPDATE: &str = concat!(
     org_columns!()
 );
 
+// Pauses an organization that is still sending; whether this call did.
+const PAUSE: &str = "UPDATE orgs SET sending_enabled = 0, paused_reason = $2, updated_at = $3 \
+     WHERE id = $1 AND sending_enabled = 1";
+
 impl Store {
+    /// The number of recent sends reputation weighs (from `[reputation] window`).
+    pub fn set_reputation_window(&self, sends: i64) {
+        self.reputation_window
+            .store(sends.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn reputation_window(&self) -> i64 {
+        self.reputation_window
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Pauses the organization's sending for `reason`, unless it is paused
+    /// already; whether this call paused it (one node sends the notices).
+    pub async fn pause_org(&self, id: &str, reason: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(PAUSE)
+            .bind(id)
+            .bind(reason)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Creates an organization.
     pub async fn insert_org(&self, org: &NewOrg) -> Result<OrgRow, StoreError> {
         Ok(sqlx::query_as(INSERT)

@@ -55,6 +55,12 @@ const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL 
      SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
+// Reputation counts, halved together once sends pass twice the window ($4).
+const REPUTATION: &str = "UPDATE orgs SET \
+     rep_sends = CASE WHEN rep_sends + $2 > $4 THEN (rep_sends + $2) / 2 ELSE rep_sends + $2 END, \
+     rep_bounces = CASE WHEN rep_sends + $2 > $4 THEN (rep_bounces + $3) / 2 ELSE rep_bounces + $3 END, \
+     rep_complaints = CASE WHEN rep_sends + $2 > $4 THEN rep_complaints / 2 ELSE rep_complaints END \
+     WHERE id = $1";
 const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
 
 /// `head` followed by `rows` groups of numbered parameters, one per entry of
@@ -236,6 +242,32 @@ impl Store {
                     written = written_here,
                     "results of deliveries whose lease another node took were dropped"
                 );
+            }
+        }
+        // Reputation: each attempt's end is a send (a bounce report that
+        // comes later is not another one), and a hard bounce counts once.
+        let mut reputation: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+        for u in updates {
+            if !written_keys.contains(&(u.message_id.clone(), u.recipient.clone())) {
+                continue;
+            }
+            let entry = reputation.entry(u.org_id.as_str()).or_default();
+            if owner.is_some() && matches!(u.status.as_str(), "delivered" | "bounced") {
+                entry.0 += 1;
+            }
+            if u.suppress.as_deref() == Some("hard_bounce") {
+                entry.1 += 1;
+            }
+        }
+        for (org_id, (sends, bounces)) in reputation {
+            if sends + bounces > 0 {
+                sqlx::query(REPUTATION)
+                    .bind(org_id)
+                    .bind(sends)
+                    .bind(bounces)
+                    .bind(2 * self.reputation_window())
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         // Only a result that was written suppresses: a dropped one is another node's to decide.

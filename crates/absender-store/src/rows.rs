@@ -33,6 +33,10 @@ pub struct OrgRow {
     pub max_send_rate: Option<f64>,
     /// Messages in any 24 hours; `None`: no limit.
     pub max_24h_send: Option<i64>,
+    /// Reputation: recent sends, hard bounces and complaints among them.
+    pub rep_sends: i64,
+    pub rep_bounces: i64,
+    pub rep_complaints: i64,
     /// 1 when the row was found by a rotated-out key in its grace period
     /// (only the key lookup sets it): such a key may not do more than use the API.
     #[sqlx(default)]

@@ -4,7 +4,8 @@
 use absender_service::Settings;
 use absender_service::settings::{
     CheckSettings, DeliveryMode, DkimSettings, DnsSettings, LimitSettings, PlatformSettings,
-    Resolvers, RetentionSettings, SendingSettings, SesSettings, VerificationSettings,
+    ReputationSettings, Resolvers, RetentionSettings, SendingSettings, SesSettings,
+    VerificationSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -46,6 +47,8 @@ pub struct Config {
     pub ses: SesSettings,
     /// DKIM keys: when they rotate by themselves.
     pub dkim: DkimSettings,
+    /// Bounce and complaint rates, and when they pause an organization.
+    pub reputation: ReputationSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -152,6 +155,7 @@ impl Default for Config {
             retention: RetentionSettings::default(),
             ses: SesSettings::default(),
             dkim: DkimSettings::default(),
+            reputation: ReputationSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -246,6 +250,7 @@ impl Config {
             retention: self.retention.clone(),
             ses: self.ses.clone(),
             dkim: self.dkim.clone(),
+            reputation: self.reputation.clone(),
         }
     }
 

@@ -1,9 +1,10 @@
-//! `/api/v1/suppressions`: addresses an organization's mail no longer goes to.
+//! `/api/v1/suppressions`: addresses an organization's mail no longer goes
+//! to; `/api/v1/reputation`: its bounce and complaint rates.
 
 use crate::ApiError;
 use crate::extract::{Auth, Json, Query};
 use absender_service::App;
-use absender_service::api::{AddSuppression, List, Suppression};
+use absender_service::api::{AddSuppression, List, Reputation, Suppression};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +15,15 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/api/v1/suppressions", get(list).post(add))
         .route("/api/v1/suppressions/{address}", delete(remove))
+        .route("/api/v1/reputation", get(reputation))
+}
+
+/// The organization's rates and SES's enforcement status.
+async fn reputation(
+    State(app): State<App>,
+    Auth(caller): Auth,
+) -> Result<Json<Reputation>, ApiError> {
+    Ok(Json(app.sending().reputation(&caller).await?))
 }
 
 #[derive(Deserialize)]

@@ -194,6 +194,33 @@ pub(crate) fn status_change(
     Some(notice(locale, platform, subject, paragraphs, findings))
 }
 
+/// The mail telling an organization (and the operator) that its sending is
+/// paused because of its reputation.
+pub(crate) fn sending_paused(
+    locale: Locale,
+    platform: &str,
+    org: &str,
+    reason: &str,
+) -> NoticeText {
+    let (subject, paragraphs) = match locale {
+        Locale::De => (
+            format!("Versand für {org} angehalten"),
+            vec![
+                format!("Der Versand für {org} ist angehalten: {reason}. So schützt {platform} den Ruf aller Absender."),
+                "Neue Mails werden abgelehnt, bis der Betreiber den Versand wieder freigibt. Prüfen Sie vorher Ihre Empfängerlisten: entfernen Sie Adressen, die nicht mehr existieren, und versenden Sie nur an Empfänger, die Ihre Mails erwarten.".to_string(),
+            ],
+        ),
+        Locale::En => (
+            format!("Sending paused for {org}"),
+            vec![
+                format!("Sending for {org} is paused: {reason}. This is how {platform} protects every sender's reputation."),
+                "New mail is refused until the operator resumes sending. Before that, check your recipient lists: remove addresses that no longer exist, and send only to recipients who expect your mail.".to_string(),
+            ],
+        ),
+    };
+    notice(locale, platform, subject, paragraphs, &[])
+}
+
 /// The mail with a one-time link that signs the organization in to the web UI.
 pub(crate) fn sign_in_link(
     locale: Locale,

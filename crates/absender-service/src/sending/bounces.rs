@@ -163,6 +163,12 @@ impl Suppressions<'_> {
             .finish_deliveries(std::slice::from_ref(&update), self.app.now_ms(), None)
             .await?;
         self.app.inner.metrics.attempt("bounced_async");
+        if update.suppress.is_some() {
+            self.app
+                .sending()
+                .judge_reputation(std::slice::from_ref(&update.org_id))
+                .await;
+        }
         tracing::info!(message_id = %d.message_id, "bounce report applied");
         Ok(DsnOutcome {
             message_id: Some(d.message_id.clone()),

@@ -798,6 +798,14 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 tracing::warn!(message_id = %update.message_id, error = %e, "a delivery result was written without its reply");
             }
         }
+        let mut bounced: Vec<String> = batch
+            .iter()
+            .filter(|u| u.suppress.as_deref() == Some("hard_bounce"))
+            .map(|u| u.org_id.clone())
+            .collect();
+        bounced.sort_unstable();
+        bounced.dedup();
+        app.sending().judge_reputation(&bounced).await;
         // Written (or given up): the leases are no longer renewed.
         queue.let_go(&batch);
         queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);

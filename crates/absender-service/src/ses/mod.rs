@@ -121,12 +121,12 @@ impl Ses<'_> {
         let quota = crate::sending::quotas::day_limit(&org);
         Ok(Account {
             dedicated_ip_auto_warmup_enabled: false,
-            // SES's names; reputation adds PROBATION.
-            enforcement_status: if org.sending_enabled {
-                "HEALTHY"
-            } else {
-                "SHUTDOWN"
-            },
+            enforcement_status: crate::sending::reputation::enforcement(
+                &org,
+                &self.app.inner.settings.reputation,
+            )
+            .0
+            .as_str(),
             production_access_enabled: !org.sandbox,
             send_quota: SendQuota {
                 max_24_hour_send: quota.map_or(-1.0, |q| q as f64),

@@ -1198,6 +1198,43 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         .await
         .unwrap();
     assert_eq!(suppressed.len(), 1);
+    // Reputation: the owner's results are sends (the dropped one is not),
+    // a bounce report afterwards is a bounce but no new send.
+    let org = store.org("acme").await.unwrap().unwrap();
+    assert_eq!((org.rep_sends, org.rep_bounces), (1, 1));
+    assert!(
+        store
+            .pause_org("acme", "bounce rate 50%", 150)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.pause_org("acme", "again", 151).await.unwrap(),
+        "paused once"
+    );
+    let org = store.org("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (org.sending_enabled, org.paused_reason.as_deref()),
+        (false, Some("bounce rate 50%"))
+    );
+    let resume = OrgChanges {
+        sending_enabled: Some((true, None)),
+        ..OrgChanges::default()
+    };
+    let org = store
+        .update_org("acme", &resume, 160)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            org.sending_enabled,
+            org.paused_reason,
+            org.rep_sends,
+            org.rep_bounces
+        ),
+        (true, None, 0, 0)
+    );
     assert_eq!(suppressed[0].reason, "hard_bounce");
     assert_eq!(
         store.release_delivery_leases().await.unwrap(),

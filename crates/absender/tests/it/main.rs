@@ -24,6 +24,7 @@ mod outbox;
 mod own_dkim;
 mod postgres;
 mod quotas;
+mod reputation;
 mod requests;
 mod robustness;
 mod send_settings;
