@@ -53,9 +53,10 @@ const UPDATE: &str = concat!(
     org_columns!()
 );
 
-// Pauses an organization that is still sending; whether this call did.
+// Pauses an organization that is still sending and unchanged since it was
+// judged (a resume in between started its counts over); whether this did.
 const PAUSE: &str = "UPDATE orgs SET sending_enabled = 0, paused_reason = $2, updated_at = $3 \
-     WHERE id = $1 AND sending_enabled = 1";
+     WHERE id = $1 AND sending_enabled = 1 AND updated_at = $4";
 
 impl Store {
     /// The number of recent sends reputation weighs (from `[reputation] window`).
@@ -70,12 +71,19 @@ impl Store {
     }
 
     /// Pauses the organization's sending for `reason`, unless it is paused
-    /// already; whether this call paused it (one node sends the notices).
-    pub async fn pause_org(&self, id: &str, reason: &str, now_ms: i64) -> Result<bool, StoreError> {
+    /// already or changed since `judged` (the row that was judged); whether
+    /// this call paused it (one node sends the notices).
+    pub async fn pause_org(
+        &self,
+        judged: &OrgRow,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(PAUSE)
-            .bind(id)
+            .bind(&judged.id)
             .bind(reason)
             .bind(now_ms)
+            .bind(judged.updated_at)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)

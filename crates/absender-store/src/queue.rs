@@ -35,9 +35,11 @@ const QUEUED_MESSAGE: &str =
 const UPDATE_DELIVERIES: &str = "UPDATE deliveries SET status = v.column3, attempts = v.column4, \
      next_attempt_at = v.column5, lease_until = 0, last_reply = v.column6, updated_at = v.column7 FROM (VALUES ";
 // Only the lease's owner writes a result: a node whose lease ran out (and
-// was taken by another) writes nothing.
+// was taken by another) writes nothing. Without an owner (a bounce report
+// after the fact) only a delivered delivery changes, once.
 const UPDATE_DELIVERIES_WHERE: &str = ") AS v WHERE deliveries.message_id = v.column1 AND deliveries.recipient = v.column2 \
-     AND deliveries.lease_owner = COALESCE(v.column8, deliveries.lease_owner)";
+     AND deliveries.lease_owner = COALESCE(v.column8, deliveries.lease_owner) \
+     AND (v.column8 IS NOT NULL OR deliveries.status = 'delivered')";
 const UPDATE_DELIVERY_COLUMNS: [&str; 8] = [
     "CAST(? AS TEXT)",
     "CAST(? AS TEXT)",
@@ -55,12 +57,18 @@ const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL 
      SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, LOWER($2), $3, $4, $5, $6) ON CONFLICT (org_id, address) DO NOTHING";
-// Reputation counts, halved together once sends pass twice the window ($4).
+// Reputation counts, halved together once sends pass twice the window
+// ($4); never more bounces than sends (reports of mail sent before a
+// resume come after its reset).
 const REPUTATION: &str = "UPDATE orgs SET \
      rep_sends = CASE WHEN rep_sends + $2 > $4 THEN (rep_sends + $2) / 2 ELSE rep_sends + $2 END, \
-     rep_bounces = CASE WHEN rep_sends + $2 > $4 THEN (rep_bounces + $3) / 2 ELSE rep_bounces + $3 END, \
+     rep_bounces = (CASE WHEN rep_bounces + $3 > rep_sends + $2 THEN rep_sends + $2 ELSE rep_bounces + $3 END) \
+     / (CASE WHEN rep_sends + $2 > $4 THEN 2 ELSE 1 END), \
      rep_complaints = CASE WHEN rep_sends + $2 > $4 THEN rep_complaints / 2 ELSE rep_complaints END \
      WHERE id = $1";
+// Which of these messages are absender's own notices (they do not count
+// toward the organization's reputation).
+const SYSTEM_OF: &str = "SELECT id FROM messages WHERE category = 'system' AND id IN (VALUES ";
 const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queued'";
 
 /// `head` followed by `rows` groups of numbered parameters, one per entry of
@@ -246,9 +254,28 @@ impl Store {
         }
         // Reputation: each attempt's end is a send (a bounce report that
         // comes later is not another one), and a hard bounce counts once.
+        let mut written_ids: Vec<&str> = updates
+            .iter()
+            .filter(|u| written_keys.contains(&(u.message_id.clone(), u.recipient.clone())))
+            .map(|u| u.message_id.as_str())
+            .collect();
+        written_ids.sort_unstable();
+        written_ids.dedup();
+        let mut system = std::collections::HashSet::new();
+        for chunk in written_ids.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = with_rows(SYSTEM_OF, &["CAST(? AS TEXT)"], chunk.len());
+            sql.push(')');
+            let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            system.extend(query.fetch_all(&mut *tx).await?);
+        }
         let mut reputation: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
         for u in updates {
-            if !written_keys.contains(&(u.message_id.clone(), u.recipient.clone())) {
+            if !written_keys.contains(&(u.message_id.clone(), u.recipient.clone()))
+                || system.contains(&u.message_id)
+            {
                 continue;
             }
             let entry = reputation.entry(u.org_id.as_str()).or_default();

@@ -805,7 +805,11 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
             .collect();
         bounced.sort_unstable();
         bounced.dedup();
-        app.sending().judge_reputation(&bounced).await;
+        if !bounced.is_empty() {
+            // Off the one result writer: a pause writes and sends notices.
+            let app = app.clone();
+            tokio::spawn(async move { app.sending().judge_reputation(&bounced).await });
+        }
         // Written (or given up): the leases are no longer renewed.
         queue.let_go(&batch);
         queue.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);

@@ -98,7 +98,7 @@ impl Sending<'_> {
             return Ok(());
         };
         let now = self.app.now_ms();
-        if !store.pause_org(org_id, reason, now).await? {
+        if !store.pause_org(&org, reason, now).await? {
             return Ok(());
         }
         self.forget_org(org_id);

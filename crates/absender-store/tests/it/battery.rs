@@ -1177,7 +1177,7 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         .finish_deliveries(
             &[update("b@x.test", "bounced", Some("hard_bounce"))],
             140,
-            None,
+            Some("node-b"),
         )
         .await
         .unwrap();
@@ -1198,24 +1198,49 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         .await
         .unwrap();
     assert_eq!(suppressed.len(), 1);
-    // Reputation: the owner's results are sends (the dropped one is not),
-    // a bounce report afterwards is a bounce but no new send.
+    // Reputation: the owner's results are sends (the dropped one is not).
     let org = store.org("acme").await.unwrap().unwrap();
-    assert_eq!((org.rep_sends, org.rep_bounces), (1, 1));
+    assert_eq!((org.rep_sends, org.rep_bounces), (2, 1));
+    // A bounce report about a delivered mail is a bounce but no new send;
+    // the same report again changes nothing, nor does one about a delivery
+    // that never left (m2's c@x.test waits in the queue).
+    let report = update("a@x.test", "bounced", Some("hard_bounce"));
+    let waiting = DeliveryUpdate {
+        message_id: "m2".into(),
+        ..update("c@x.test", "bounced", Some("hard_bounce"))
+    };
+    for _ in 0..2 {
+        store
+            .finish_deliveries(&[report.clone(), waiting.clone()], 145, None)
+            .await
+            .unwrap();
+    }
+    let org = store.org("acme").await.unwrap().unwrap();
+    assert_eq!((org.rep_sends, org.rep_bounces), (2, 2));
+    assert_eq!(store.deliveries("m2").await.unwrap()[0].status, "queued");
+
+    let changed = OrgRow {
+        updated_at: 1,
+        ..org.clone()
+    };
+    assert!(
+        !store.pause_org(&changed, "stale", 150).await.unwrap(),
+        "judged on an older row"
+    );
     assert!(
         store
-            .pause_org("acme", "bounce rate 50%", 150)
+            .pause_org(&org, "bounce rate 100%", 150)
             .await
             .unwrap()
     );
+    let paused = store.org("acme").await.unwrap().unwrap();
     assert!(
-        !store.pause_org("acme", "again", 151).await.unwrap(),
+        !store.pause_org(&paused, "again", 151).await.unwrap(),
         "paused once"
     );
-    let org = store.org("acme").await.unwrap().unwrap();
     assert_eq!(
-        (org.sending_enabled, org.paused_reason.as_deref()),
-        (false, Some("bounce rate 50%"))
+        (paused.sending_enabled, paused.paused_reason.as_deref()),
+        (false, Some("bounce rate 100%"))
     );
     let resume = OrgChanges {
         sending_enabled: Some((true, None)),

@@ -409,8 +409,6 @@ async fn swaks_submits_with_starttls_and_auth() {
             "LOGIN",
             "--auth-user",
             &user,
-            "--auth-password",
-            &pass,
             "--from",
             "events@acme.test",
             "--to",
@@ -420,6 +418,8 @@ async fn swaks_submits_with_starttls_and_auth() {
             "--body",
             "Danke!",
         ])
+        // Not an argument: a password that starts with "-" reads as an option.
+        .env("SWAKS_OPT_auth_password", &pass)
         .output()
         .await
         .expect("swaks runs");
