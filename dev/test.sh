@@ -8,7 +8,8 @@
 # - PostgreSQL: used at ABSENDER_TEST_POSTGRES_URL (default
 #   postgres://postgres@127.0.0.1:5432/postgres); started (and installed) as
 #   root when it is not running.
-# - Python with dkimpy, dnspython and the aws CLI: a venv under target/test-venv.
+# - Python with dkimpy, dnspython, the aws CLI, boto3 and standardwebhooks: a
+#   venv under target/test-venv.
 #
 # ABSENDER_TEST_INSTALL=no never installs or starts anything, even as root.
 set -euo pipefail
@@ -84,16 +85,17 @@ fi
 export ABSENDER_TEST_POSTGRES_URL=$postgres_url
 
 # dkimpy with pynacl and dnspython (the independent DKIM verifier, Ed25519
-# included), the aws CLI and boto3
+# included), standardwebhooks (the webhook receiver's verifier), the aws CLI
+# and boto3
 # (real SES clients; boto3 pinned to the botocore whose model sends
 # ListEmailIdentities as POST), in a venv of our own.
 venv=${ABSENDER_TEST_PYTHON_VENV:-$PWD/target/test-venv}
 boto3_pin="boto3==1.44.8 botocore==1.44.8"
-if ! "$venv/bin/python" -c 'import dkim, dns, nacl, boto3' 2>/dev/null || ! [[ -x $venv/bin/aws ]]; then
-  say "creating $venv with dkimpy (and pynacl for Ed25519), dnspython, awscli and $boto3_pin"
+if ! "$venv/bin/python" -c 'import dkim, dns, nacl, boto3, standardwebhooks' 2>/dev/null || ! [[ -x $venv/bin/aws ]]; then
+  say "creating $venv with dkimpy (and pynacl for Ed25519), dnspython, standardwebhooks, awscli and $boto3_pin"
   python3 -m venv "$venv"
   # shellcheck disable=SC2086 # the pin is two words
-  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy pynacl dnspython awscli $boto3_pin
+  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy pynacl dnspython standardwebhooks awscli $boto3_pin
 fi
 export ABSENDER_TEST_PYTHON=$venv/bin/python
 export ABSENDER_TEST_AWS=$venv/bin/aws

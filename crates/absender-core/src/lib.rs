@@ -8,6 +8,7 @@ pub mod check;
 pub mod decision;
 pub mod delivery;
 pub mod dns;
+pub mod events;
 pub mod finding;
 pub mod freemail;
 pub mod identity;

@@ -41,6 +41,7 @@ pub fn router(app: App) -> Router {
         .merge(ses::router())
         .merge(routes::suppressions::router())
         .merge(routes::templates::router())
+        .merge(routes::webhooks::router())
         .merge(routes::unsubscribe::router())
         .merge(routes::verify::router())
         .merge(routes::zones::router())

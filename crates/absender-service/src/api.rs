@@ -652,6 +652,95 @@ pub struct DkimRotation {
     pub signs_from: String,
 }
 
+/// `POST /api/v1/webhooks`: a destination for the caller's events (the
+/// operator's: every organization's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    pub url: String,
+    /// Event types (`Send`, `Delivery`, …, `IdentityVerified`).
+    pub events: Vec<String>,
+    /// `standard` (Standard Webhooks, the default) or `sns`.
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /api/v1/webhooks/{id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A destination, without its secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    /// `null` for the operator's (every organization's events).
+    pub org_id: Option<String>,
+    pub url: String,
+    pub events: Vec<String>,
+    pub format: String,
+    pub description: String,
+    pub enabled: bool,
+    /// Why absender disabled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The latest attempts, newest first (one destination's view only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_attempts: Vec<WebhookAttemptView>,
+}
+
+/// One attempt to deliver an event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookAttemptView {
+    pub event_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub at: Option<String>,
+    pub http_status: Option<i64>,
+    pub latency_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A new destination, with its signing secret: shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// `whsec_` + base64, as Standard Webhooks libraries take it.
+    pub secret: String,
+}
+
+/// `POST /api/v1/webhooks/{id}/rotate-secret`: the new secret (shown once);
+/// the old one keeps signing beside it until `previous_valid_until`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotatedWebhookSecret {
+    pub secret: String,
+    pub previous_valid_until: String,
+}
+
+/// `POST /api/v1/webhooks/{id}/test`: the event queued for the destination.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookTest {
+    pub event_id: String,
+}
+
 /// `GET /api/v1/reputation`: an organization's bounce and complaint rates
 /// over its recent sends, and what they mean, as SES reports them.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -98,6 +98,10 @@ pub(crate) struct Inner {
     pub dns_client: DnsClient,
     /// Wakes the check scheduler when a check is due at once.
     pub wake_checks: Notify,
+    /// Wakes the webhook dispatcher (an event waits).
+    pub(crate) wake_webhooks: Notify,
+    /// The HTTP client for webhook destinations.
+    pub(crate) webhook_client: reqwest::Client,
     pub queue: Queue,
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
@@ -184,6 +188,7 @@ impl App {
             }
         })?;
         store.set_reputation_window(settings.reputation.window);
+        let webhook_client = crate::events::dispatch::client(&settings.webhooks);
         let check_timeout = settings.checks.timeout;
         if check_timeout < std::time::Duration::from_millis(100)
             || check_timeout > crate::CHECK_LEASE / 2
@@ -250,6 +255,8 @@ impl App {
                 admin_key_hash,
                 dns_client,
                 wake_checks: Notify::new(),
+                wake_webhooks: Notify::new(),
+                webhook_client,
                 key_generation: tokio::sync::Semaphore::new(
                     crate::identity::limits::KEY_GENERATIONS_AT_ONCE,
                 ),

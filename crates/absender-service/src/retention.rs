@@ -19,6 +19,8 @@ pub struct Swept {
     pub events: u64,
     pub dkim_keys: u64,
     pub limit_events: u64,
+    /// Webhook events whose deliveries were done twice `webhooks.max_age` ago.
+    pub webhook_events: u64,
     /// Domains whose keys were rotated (`dkim.rotate_after`).
     pub rotated: u64,
 }
@@ -40,6 +42,11 @@ impl App {
             limit_events: store
                 .sweep_limit_events(before(Duration::from_secs(24 * 3600)))
                 .await?,
+            webhook_events: batches(|| {
+                let kept = self.inner.settings.webhooks.max_age * 2;
+                store.delete_old_webhook_events(before(kept), BATCH)
+            })
+            .await?,
             rotated: self.identities().rotate_due_keys().await?,
         };
         if swept != Swept::default() {

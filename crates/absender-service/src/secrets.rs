@@ -40,6 +40,12 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// 32 random bytes straight from the operating system: a signing key.
+pub fn random_key() -> [u8; 32] {
+    let mut os = rand::rand_core::UnwrapErr(rand::rngs::SysRng);
+    os.random()
+}
+
 /// A new organization API key.
 pub fn new_org_key() -> String {
     format!("abs_org_{}", random_token())

@@ -32,6 +32,47 @@ pub struct Settings {
     pub dkim: DkimSettings,
     /// Bounce and complaint rates, and when they pause an organization.
     pub reputation: ReputationSettings,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery (`[webhooks]`): at least once, retried with
+/// exponential backoff.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// The wait after the first failed attempt; it doubles each time.
+    #[serde(with = "humantime_serde")]
+    pub first_retry: Duration,
+    /// The longest wait between attempts.
+    #[serde(with = "humantime_serde")]
+    pub max_retry: Duration,
+    /// An event is given up this long after it happened, and a destination
+    /// that has failed this long is disabled.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// How long one attempt may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// How often the dispatcher looks for due deliveries.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Targets on special-purpose addresses (loopback, private networks)
+    /// are refused unless this is set (tests).
+    pub allow_private_targets: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            first_retry: Duration::from_secs(10),
+            max_retry: Duration::from_secs(3600),
+            max_age: Duration::from_secs(3 * 24 * 3600),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            allow_private_targets: false,
+        }
+    }
 }
 
 /// Reputation as SES enforces it (`[reputation]`): bounce and complaint

@@ -339,5 +339,39 @@ pub(crate) async fn insert_event(
         .bind(event.created_at)
         .execute(&mut **tx)
         .await?;
+    // The same change for webhooks, in the same transaction.
+    let identity: Option<String> =
+        sqlx::query_scalar("SELECT address FROM identities WHERE id = $1")
+            .bind(&event.identity_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let change = absender_core::events::IdentityChange {
+        org_id: &event.org_id,
+        identity_id: &event.identity_id,
+        identity: identity.as_deref().unwrap_or_default(),
+        part: &event.part,
+        from: &event.from_status,
+        to: &event.to_status,
+        detail: &event.detail,
+        at_ms: event.created_at,
+    };
+    for (n, (event_type, body)) in absender_core::events::identity_events(&change)
+        .into_iter()
+        .enumerate()
+    {
+        let webhook_event = crate::NewWebhookEvent {
+            // Stable: the identity event's id, and its second event's.
+            id: if n == 0 {
+                event.id.clone()
+            } else {
+                format!("{}_{n}", event.id)
+            },
+            org_id: Some(event.org_id.clone()),
+            event_type: event_type.to_string(),
+            body,
+            created_at: event.created_at,
+        };
+        crate::webhooks::insert_event(tx, &webhook_event).await?;
+    }
     Ok(())
 }

@@ -25,6 +25,7 @@ mod suppressions;
 mod templates;
 mod tokens;
 mod ui_sessions;
+mod webhooks;
 
 pub use error::StoreError;
 pub use identities::NewIdentity;

@@ -385,3 +385,84 @@ pub struct TemplateRow {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// A webhook destination; its signing secrets only encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookRow {
+    pub id: String,
+    /// `None`: the operator's, for every organization's events.
+    pub org_id: Option<String>,
+    pub url: String,
+    /// The event types it wants, a JSON array.
+    pub events: String,
+    /// `standard` (Standard Webhooks) or `sns`.
+    pub format: String,
+    pub description: String,
+    #[sqlx(try_from = "Flag")]
+    pub enabled: bool,
+    pub secret_enc: Vec<u8>,
+    /// The secret before the last rotation, still signing until `previous_until`.
+    pub previous_secret_enc: Option<Vec<u8>>,
+    pub previous_until: Option<i64>,
+    /// Since when every attempt has failed.
+    pub failing_since: Option<i64>,
+    /// Why it was disabled, when absender disabled it.
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One event to send to one destination, with what signing needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WebhookJob {
+    pub event_id: String,
+    pub webhook_id: String,
+    pub attempts: i64,
+    pub event_type: String,
+    pub body: String,
+    pub event_created_at: i64,
+    pub url: String,
+    pub format: String,
+    pub secret_enc: Vec<u8>,
+    pub previous_secret_enc: Option<Vec<u8>>,
+    pub previous_until: Option<i64>,
+    pub org_id: Option<String>,
+}
+
+/// An attempted delivery, as a destination's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookDeliveryRow {
+    pub event_id: String,
+    pub webhook_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_attempt_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// An event as the outbox keeps it.
+#[derive(Debug, Clone)]
+pub struct NewWebhookEvent {
+    /// `evt_…`: the `webhook-id` every attempt carries.
+    pub id: String,
+    pub org_id: Option<String>,
+    pub event_type: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone)]
+pub struct WebhookAttempt {
+    /// `delivered`, `pending` (tried again at `next_attempt_at`) or `failed`.
+    pub status: &'static str,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub http_status: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub at_ms: i64,
+}

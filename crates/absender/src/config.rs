@@ -5,7 +5,7 @@ use absender_service::Settings;
 use absender_service::settings::{
     CheckSettings, DeliveryMode, DkimSettings, DnsSettings, LimitSettings, PlatformSettings,
     ReputationSettings, Resolvers, RetentionSettings, SendingSettings, SesSettings,
-    VerificationSettings,
+    VerificationSettings, WebhookSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -49,6 +49,8 @@ pub struct Config {
     pub dkim: DkimSettings,
     /// Bounce and complaint rates, and when they pause an organization.
     pub reputation: ReputationSettings,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -156,6 +158,7 @@ impl Default for Config {
             ses: SesSettings::default(),
             dkim: DkimSettings::default(),
             reputation: ReputationSettings::default(),
+            webhooks: WebhookSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -251,6 +254,7 @@ impl Config {
             ses: self.ses.clone(),
             dkim: self.dkim.clone(),
             reputation: self.reputation.clone(),
+            webhooks: self.webhooks.clone(),
         }
     }
 

@@ -46,6 +46,7 @@ pub struct Running {
     delivery: JoinHandle<()>,
     stop_retention: oneshot::Sender<()>,
     retention: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -70,18 +71,21 @@ impl Running {
                 smtp.stop().await;
             }
         };
-        let (http, (), (), checks, delivery, retention) = tokio::join!(
+        // The webhook dispatcher ends with the app's stop signal.
+        let (http, (), (), checks, delivery, retention, webhooks) = tokio::join!(
             self.task,
             self.smtp.stop(),
             smtp_tls,
             self.scheduler,
             self.delivery,
-            self.retention
+            self.retention,
+            self.webhooks
         );
         http?;
         checks?;
         delivery?;
         retention?;
+        webhooks?;
         self.dns.stop().await;
         self.app.store().close().await;
         Ok(())
@@ -211,6 +215,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         })
     };
 
+    let webhooks = {
+        let app = app.clone();
+        tokio::spawn(async move { app.webhooks().run_dispatcher().await })
+    };
+
     let submission = smtp_settings(config)?;
     let smtp = SmtpServer::start(config.smtp.listen, submission.clone(), app.clone())
         .await
@@ -257,6 +266,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         delivery,
         stop_retention,
         retention,
+        webhooks,
         public_url,
         new_admin_key,
         app,

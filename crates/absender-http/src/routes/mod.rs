@@ -13,4 +13,5 @@ pub mod suppressions;
 pub mod templates;
 pub mod unsubscribe;
 pub mod verify;
+pub mod webhooks;
 pub mod zones;

@@ -221,6 +221,28 @@ pub(crate) fn sending_paused(
     notice(locale, platform, subject, paragraphs, &[])
 }
 
+/// The mail telling an organization that absender disabled one of its
+/// webhook destinations.
+pub(crate) fn webhook_disabled(locale: Locale, platform: &str, url: &str) -> NoticeText {
+    let (subject, paragraphs) = match locale {
+        Locale::De => (
+            "Webhook abgeschaltet".to_string(),
+            vec![
+                format!("Seit drei Tagen ist jede Zustellung an {url} fehlgeschlagen. {platform} hat das Ziel deshalb abgeschaltet; Ereignisse gehen dort nicht mehr hin."),
+                "Beheben Sie den Fehler beim Empfänger und schalten Sie das Ziel wieder ein (PATCH /api/v1/webhooks/{id} mit \"enabled\": true).".to_string(),
+            ],
+        ),
+        Locale::En => (
+            "Webhook disabled".to_string(),
+            vec![
+                format!("Every delivery to {url} has failed for three days, so {platform} disabled this destination; events no longer go there."),
+                "Fix the receiver, then enable the destination again (PATCH /api/v1/webhooks/{id} with \"enabled\": true).".to_string(),
+            ],
+        ),
+    };
+    notice(locale, platform, subject, paragraphs, &[])
+}
+
 /// The mail with a one-time link that signs the organization in to the web UI.
 pub(crate) fn sign_in_link(
     locale: Locale,

@@ -11,6 +11,7 @@ crate::battery!(
     dkim_keys_keep_the_first_writer_and_are_withdrawn,
     a_rotated_key_replaces_the_one_read_once_and_waits_for_queued_mail,
     an_own_key_restarts_dkim_and_signs_once_a_current_check_verified_it,
+    webhook_events_fan_out_to_who_wants_them_and_are_leased_once,
     outbox_is_scoped_by_org,
     local_dns_zones_keep_records_and_bump_serials,
     due_checks_are_leased_once_and_released_on_save,
@@ -575,6 +576,170 @@ async fn an_own_key_restarts_dkim_and_signs_once_a_current_check_verified_it(sto
             .await
             .unwrap()
     );
+}
+
+async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store.insert_org(&new_org("other")).await.unwrap();
+    let hook = |id: &str, org: Option<&str>, events: &str| WebhookRow {
+        id: id.into(),
+        org_id: org.map(String::from),
+        url: format!("https://hooks.example.test/{id}"),
+        events: events.into(),
+        format: "standard".into(),
+        description: String::new(),
+        enabled: true,
+        secret_enc: vec![1, 2, 3],
+        previous_secret_enc: None,
+        previous_until: None,
+        failing_since: None,
+        disabled_reason: None,
+        created_at: 10,
+        updated_at: 10,
+    };
+    store
+        .insert_webhook(&hook("w1", Some("acme"), r#"["Bounce","Send"]"#))
+        .await
+        .unwrap();
+    store
+        .insert_webhook(&hook("w2", None, r#"["Bounce"]"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.webhooks(None).await.unwrap().len(),
+        1,
+        "the operator's own"
+    );
+    assert_eq!(store.webhooks(Some("acme")).await.unwrap()[0].id, "w1");
+    assert!(store.webhook(Some("other"), "w1").await.unwrap().is_none());
+    assert!(store.webhook(None, "w1").await.unwrap().is_none());
+
+    let event = |id: &str, org: &str, event_type: &str| NewWebhookEvent {
+        id: id.into(),
+        org_id: Some(org.into()),
+        event_type: event_type.into(),
+        body: "{}".into(),
+        created_at: 20,
+    };
+    store
+        .insert_webhook_event(&event("e1", "acme", "Bounce"))
+        .await
+        .unwrap();
+    store
+        .insert_webhook_event(&event("e2", "other", "Bounce"))
+        .await
+        .unwrap();
+    // Nobody wants it: not even stored.
+    store
+        .insert_webhook_event(&event("e3", "other", "Send"))
+        .await
+        .unwrap();
+    let jobs = store.claim_webhook_deliveries(25, 1_000, 10).await.unwrap();
+    let mut got: Vec<(String, String)> = jobs
+        .iter()
+        .map(|j| (j.event_id.clone(), j.webhook_id.clone()))
+        .collect();
+    got.sort();
+    let pair = |e: &str, w: &str| (e.to_string(), w.to_string());
+    assert_eq!(got, [pair("e1", "w1"), pair("e1", "w2"), pair("e2", "w2")]);
+    assert!(
+        store
+            .claim_webhook_deliveries(30, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+
+    let attempt = |status: &'static str, next: i64, at: i64| WebhookAttempt {
+        status,
+        attempts: 1,
+        next_attempt_at: next,
+        http_status: Some(500),
+        latency_ms: 7,
+        error: Some("HTTP 500".into()),
+        at_ms: at,
+    };
+    store
+        .finish_webhook_delivery("e1", "w1", &attempt("pending", 2_000, 40))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .webhook(Some("acme"), "w1")
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since,
+        Some(40)
+    );
+    // w2's leases ran out (taken up again, until 3,000); w1's retry is not due yet.
+    let expired = store
+        .claim_webhook_deliveries(1_500, 3_000, 10)
+        .await
+        .unwrap();
+    assert!(expired.iter().all(|j| j.webhook_id == "w2") && expired.len() == 2);
+    let again = store
+        .claim_webhook_deliveries(2_000, 3_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+    assert!(
+        !store
+            .disable_failing_webhook("w1", 39, 2_000)
+            .await
+            .unwrap(),
+        "failing since 40"
+    );
+    store
+        .finish_webhook_delivery(
+            "e1",
+            "w1",
+            &WebhookAttempt {
+                http_status: Some(200),
+                error: None,
+                ..attempt("delivered", 0, 2_100)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .webhook(Some("acme"), "w1")
+            .await
+            .unwrap()
+            .unwrap()
+            .failing_since,
+        None
+    );
+    let recent = store.recent_webhook_deliveries("w1", 5).await.unwrap();
+    assert_eq!(
+        (recent[0].status.as_str(), recent[0].last_status),
+        ("delivered", Some(200))
+    );
+
+    store
+        .finish_webhook_delivery("e2", "w2", &attempt("failed", 0, 50))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .disable_failing_webhook("w2", 60, 3_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .disable_failing_webhook("w2", 60, 3_001)
+            .await
+            .unwrap(),
+        "once"
+    );
+    // e1 still waits for w2: only e2 is done and old.
+    assert_eq!(store.delete_old_webhook_events(5_000, 10).await.unwrap(), 1);
+    assert!(store.delete_webhook(Some("acme"), "w1").await.unwrap());
+    assert!(!store.delete_webhook(Some("acme"), "w1").await.unwrap());
 }
 
 async fn outbox_is_scoped_by_org(store: &Store) {

@@ -38,3 +38,4 @@ mod tools;
 mod trust;
 mod ui;
 mod verification;
+mod webhooks;

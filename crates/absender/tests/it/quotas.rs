@@ -273,9 +273,13 @@ async fn the_sandbox_sends_only_to_the_organizations_own_verified_addresses() {
 
 #[tokio::test]
 async fn new_organizations_start_in_the_sandbox_when_configured() {
-    let mut config = absender::config::Config::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..absender::config::Config::default()
+    };
     config.limits.sandbox_by_default = true;
-    let app = spawn_with(config, None).await;
+    let app = spawn_with(config, Some(dir)).await;
     let org = app.create_org("Acme", "en").await;
     let shown = app
         .json(

@@ -67,6 +67,20 @@ pub fn python_with_dkimpy(test: &str) -> Option<String> {
     None
 }
 
+/// Python (`ABSENDER_TEST_PYTHON`, else `python3`) with the Standard
+/// Webhooks reference package, for a receiver that verifies signatures.
+pub fn python_with_standardwebhooks(test: &str) -> Option<String> {
+    let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    if runs(Command::new(&python).args(["-c", "import standardwebhooks"])) {
+        return Some(python);
+    }
+    unavailable(
+        test,
+        &format!("`{python}` cannot import standardwebhooks (pip install standardwebhooks)"),
+    );
+    None
+}
+
 /// The aws CLI (`ABSENDER_TEST_AWS`, else `aws`), a real SES client.
 pub fn aws_cli(test: &str) -> Option<String> {
     let aws = std::env::var("ABSENDER_TEST_AWS").unwrap_or_else(|_| "aws".into());

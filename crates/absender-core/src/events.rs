@@ -1,0 +1,133 @@
+//! Events as a platform receives them: SES's event publishing shapes, plus
+//! absender's identity events. Pure: the store writes an event in the same
+//! transaction as the change it reports, the dispatcher delivers it.
+
+use serde_json::json;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Every event type a webhook may ask for: SES's names, and absender's two
+/// for identities.
+pub const EVENT_TYPES: [&str; 9] = [
+    "Send",
+    "Delivery",
+    "Bounce",
+    "Complaint",
+    "Reject",
+    "DeliveryDelay",
+    "Subscription",
+    "IdentityStatusChanged",
+    "IdentityVerified",
+];
+
+/// Whether `name` is an event type.
+pub fn is_event_type(name: &str) -> bool {
+    EVENT_TYPES.contains(&name)
+}
+
+/// The body's key for an event type: its name in camelCase (`deliveryDelay`).
+pub fn body_key(event_type: &str) -> String {
+    let mut chars = event_type.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, as SES writes its timestamps.
+pub fn timestamp(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// One status change of an identity or of one of its parts.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityChange<'a> {
+    pub org_id: &'a str,
+    pub identity_id: &'a str,
+    /// The address, or the domain of a domain identity.
+    pub identity: &'a str,
+    /// `identity`, `address`, `dkim`, `spf`, `mail_from`.
+    pub part: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Why, in words (the findings' codes for a DNS part).
+    pub detail: &'a str,
+    pub at_ms: i64,
+}
+
+/// The events an identity change makes: `IdentityStatusChanged`, and
+/// `IdentityVerified` when the identity as a whole becomes verified; each
+/// as (type, body).
+pub fn identity_events(change: &IdentityChange<'_>) -> Vec<(&'static str, String)> {
+    let body = |event_type: &str| {
+        json!({
+            "eventType": event_type,
+            "orgId": change.org_id,
+            body_key(event_type): {
+                "timestamp": timestamp(change.at_ms),
+                "identityId": change.identity_id,
+                "identity": change.identity,
+                "part": change.part,
+                "previousStatus": change.from,
+                "status": change.to,
+                "detail": change.detail,
+            },
+        })
+        .to_string()
+    };
+    let mut events = vec![("IdentityStatusChanged", body("IdentityStatusChanged"))];
+    if change.part == "identity" && change.to == "SUCCESS" {
+        events.push(("IdentityVerified", body("IdentityVerified")));
+    }
+    events
+}
+
+/// The body of a test event for one destination.
+pub fn test_event(org_id: Option<&str>, at_ms: i64) -> String {
+    json!({
+        "eventType": "Test",
+        "orgId": org_id,
+        "test": {"timestamp": timestamp(at_ms), "message": "a test event from absender"},
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_becoming_verified_makes_two_events_shaped_as_ses_events() {
+        let change = IdentityChange {
+            org_id: "org_1",
+            identity_id: "idn_1",
+            identity: "events@acme.test",
+            part: "identity",
+            from: "PENDING",
+            to: "SUCCESS",
+            detail: "DNS check",
+            at_ms: 1_764_000_000_123,
+        };
+        let events = identity_events(&change);
+        let types: Vec<&str> = events.iter().map(|(t, _)| *t).collect();
+        assert_eq!(types, ["IdentityStatusChanged", "IdentityVerified"]);
+        let body: serde_json::Value = serde_json::from_str(&events[1].1).unwrap();
+        assert_eq!(body["eventType"], "IdentityVerified");
+        assert_eq!(body["identityVerified"]["identity"], "events@acme.test");
+        assert_eq!(
+            body["identityVerified"]["timestamp"],
+            "2025-11-24T16:00:00.123Z"
+        );
+        let dkim = IdentityChange {
+            part: "dkim",
+            ..change
+        };
+        assert_eq!(
+            identity_events(&dkim).len(),
+            1,
+            "a part alone is no verification"
+        );
+        assert_eq!(body_key("DeliveryDelay"), "deliveryDelay");
+        assert!(is_event_type("Bounce") && !is_event_type("bounce"));
+    }
+}

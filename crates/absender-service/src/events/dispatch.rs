@@ -1,0 +1,274 @@
+//! Delivers events to webhook destinations, at least once: each delivery
+//! is leased from the store (so another node takes it up if this one dies),
+//! signed per Standard Webhooks with a `webhook-id` that stays the same on
+//! every retry, and tried again with exponential backoff (`[webhooks]
+//! first_retry` doubling to `max_retry`) until `max_age` after the event.
+//! A destination that has failed for `max_age` is disabled, with a notice.
+
+use super::Webhooks;
+use super::destinations::sealing_label;
+use super::signing::signature;
+use crate::settings::WebhookSettings;
+use crate::{App, ServiceError};
+use absender_core::events::timestamp;
+use absender_core::net::is_special_purpose;
+use absender_store::{WebhookAttempt, WebhookJob};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Deliveries one round takes on, at most.
+const ROUND: i64 = 16;
+/// The most of a receiver's answer kept (for the destination's page).
+const MAX_ERROR: usize = 200;
+
+/// Resolves destination hosts, refusing special-purpose addresses unless
+/// `allow_private_targets` (so a destination cannot reach absender's own network).
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || !is_special_purpose(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{} has no public address", name.as_str()).into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP client for destinations: certificates verified, no redirects.
+pub(crate) fn client(settings: &WebhookSettings) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("absender-webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(PublicOnly {
+            allow_private: settings.allow_private_targets,
+        }))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The wait before attempt `attempts + 1`.
+fn backoff(settings: &WebhookSettings, attempts: i64) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(30);
+    settings
+        .first_retry
+        .saturating_mul(2u32.saturating_pow(doublings))
+        .min(settings.max_retry)
+}
+
+/// The body a destination gets: the event, or in `sns` format wrapped as an
+/// SNS notification (what SES's SNS destinations receive).
+fn body_for(job: &WebhookJob) -> String {
+    if job.format != "sns" {
+        return job.body.clone();
+    }
+    serde_json::json!({
+        "Type": "Notification",
+        "MessageId": job.event_id,
+        "TopicArn": format!("arn:absender:sns:webhook:{}", job.webhook_id),
+        "Message": job.body,
+        "Timestamp": timestamp(job.event_created_at),
+    })
+    .to_string()
+}
+
+impl Webhooks<'_> {
+    /// Wakes the dispatcher (an event is waiting).
+    pub(crate) fn wake(&self) {
+        self.app.inner.wake_webhooks.notify_one();
+    }
+
+    /// Runs until the app stops.
+    pub async fn run_dispatcher(&self) {
+        let stopping = self.app.inner.stopping.clone();
+        let poll = self.app.inner.settings.webhooks.poll_interval;
+        while !stopping.is_cancelled() {
+            let delivered = match self.round().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook round failed");
+                    0
+                }
+            };
+            if delivered == 0 {
+                tokio::select! {
+                    () = stopping.cancelled() => break,
+                    () = self.app.inner.wake_webhooks.notified() => {}
+                    () = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+    }
+
+    /// One round: the due deliveries, at once; how many were tried.
+    async fn round(&self) -> Result<usize, ServiceError> {
+        let settings = &self.app.inner.settings.webhooks;
+        let now = self.app.now_ms();
+        let lease = (settings.timeout * 2 + Duration::from_secs(5)).as_millis() as i64;
+        let jobs = self
+            .app
+            .inner
+            .store
+            .claim_webhook_deliveries(now, now + lease, ROUND)
+            .await?;
+        let tried = jobs.len();
+        let mut attempts = tokio::task::JoinSet::new();
+        for job in jobs {
+            let app = self.app.clone();
+            attempts.spawn(async move { app.webhooks().attempt(job).await });
+        }
+        while let Some(done) = attempts.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::warn!(error = %e, "a webhook attempt could not be recorded");
+            }
+        }
+        Ok(tried)
+    }
+
+    /// Sends one event to one destination and records how it went.
+    async fn attempt(&self, job: WebhookJob) -> Result<(), ServiceError> {
+        let settings = &self.app.inner.settings.webhooks;
+        let started = Instant::now();
+        let result = self.send(&job).await;
+        let latency_ms = started.elapsed().as_millis() as i64;
+        let now = self.app.now_ms();
+        let attempts = job.attempts + 1;
+        let (ok, http_status, error) = match result {
+            Ok(status) => ((200..300).contains(&status), Some(i64::from(status)), None),
+            Err(e) => (false, None, Some(e)),
+        };
+        let too_old = now - job.event_created_at >= settings.max_age.as_millis() as i64;
+        let status = match (ok, too_old) {
+            (true, _) => "delivered",
+            (false, true) => "failed",
+            (false, false) => "pending",
+        };
+        let attempt = WebhookAttempt {
+            status,
+            attempts,
+            next_attempt_at: now + backoff(settings, attempts).as_millis() as i64,
+            http_status,
+            latency_ms,
+            error: error.or_else(|| (!ok).then(|| format!("HTTP {}", http_status.unwrap_or(0)))),
+            at_ms: now,
+        };
+        let store = &self.app.inner.store;
+        store
+            .finish_webhook_delivery(&job.event_id, &job.webhook_id, &attempt)
+            .await?;
+        if !ok {
+            tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, attempts, status, "webhook attempt failed");
+            let failing_before = now - settings.max_age.as_millis() as i64;
+            if store
+                .disable_failing_webhook(&job.webhook_id, failing_before, now)
+                .await?
+            {
+                self.tell_disabled(&job).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// POSTs the signed event; the receiver's HTTP status, or why none came.
+    async fn send(&self, job: &WebhookJob) -> Result<u16, String> {
+        let url = reqwest::Url::parse(&job.url).map_err(|e| e.to_string())?;
+        // A literal address never reaches the resolver: checked here.
+        if let Some(ip) = url
+            .host_str()
+            .and_then(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().ok())
+            && !self.app.inner.settings.webhooks.allow_private_targets
+            && is_special_purpose(ip)
+        {
+            return Err(format!("{ip} is a special-purpose address"));
+        }
+        let body = body_for(job);
+        let now_s = self.app.now_ms() / 1000;
+        let master = &self.app.inner.master_key;
+        let label = sealing_label(&job.webhook_id);
+        let mut signatures = Vec::with_capacity(2);
+        let current = master
+            .open(&label, &job.secret_enc)
+            .map_err(|_| "the secret does not open".to_string())?;
+        signatures.push(signature(&current, &job.event_id, now_s, &body));
+        // During a rotation both secrets sign, as the specification allows.
+        if let (Some(previous), Some(until)) = (&job.previous_secret_enc, job.previous_until)
+            && until > self.app.now_ms()
+            && let Ok(key) = master.open(&label, previous)
+        {
+            signatures.push(signature(&key, &job.event_id, now_s, &body));
+        }
+        let response = self
+            .app
+            .inner
+            .webhook_client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &job.event_id)
+            .header("webhook-timestamp", now_s.to_string())
+            .header("webhook-signature", signatures.join(" "))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                let text = e.to_string();
+                text.chars().take(MAX_ERROR).collect::<String>()
+            })?;
+        Ok(response.status().as_u16())
+    }
+
+    /// Tells the destination's owner that it was disabled.
+    async fn tell_disabled(&self, job: &WebhookJob) -> Result<(), ServiceError> {
+        tracing::warn!(webhook_id = %job.webhook_id, "webhook destination disabled after failing for max_age");
+        let Some(org_id) = &job.org_id else {
+            return Ok(());
+        };
+        let Some(org) = self.app.inner.store.org(org_id).await? else {
+            return Ok(());
+        };
+        let locale = absender_core::Locale::parse(&org.locale).unwrap_or_default();
+        let text = crate::identity::notices::webhook_disabled(
+            locale,
+            &self.app.inner.settings.platform.name,
+            &job.url,
+        );
+        self.app
+            .sending()
+            .send_system_mail(&org, &org.contact_email, &text, None)
+            .await
+    }
+}
+
+impl App {
+    /// Webhook destinations and their delivery.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks { app: self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_double_from_the_first_wait_up_to_the_longest() {
+        let settings = WebhookSettings::default();
+        let waits: Vec<u64> = (1..=11).map(|n| backoff(&settings, n).as_secs()).collect();
+        assert_eq!(
+            waits,
+            [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+        assert_eq!(backoff(&settings, i64::MAX).as_secs(), 3600);
+    }
+}

@@ -1,0 +1,336 @@
+//! Webhook destinations, the events written for them in the same
+//! transaction as the change they report (an outbox), and each event's
+//! delivery to each destination, leased like the mail queue.
+
+use crate::{
+    NewWebhookEvent, Store, StoreError, WebhookAttempt, WebhookDeliveryRow, WebhookJob, WebhookRow,
+};
+
+macro_rules! columns {
+    () => {
+        "id, org_id, url, events, format, description, enabled, secret_enc, \
+         previous_secret_enc, previous_until, failing_since, disabled_reason, created_at, updated_at"
+    };
+}
+const INSERT: &str = concat!(
+    "INSERT INTO webhooks (",
+    columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+);
+const OF_OWNER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM webhooks WHERE org_id = $1 OR (org_id IS NULL AND CAST($1 AS TEXT) IS NULL) ORDER BY created_at, id"
+);
+const ONE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM webhooks WHERE id = $2 AND (org_id = $1 OR (org_id IS NULL AND CAST($1 AS TEXT) IS NULL))"
+);
+// An event is written only when some enabled destination wants it: its own
+// organization's, or the operator's (no organization: every one's).
+const INSERT_EVENT: &str = "INSERT INTO webhook_events (id, org_id, event_type, body, created_at) \
+     SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1 \
+     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $6)";
+const FAN_OUT: &str = "INSERT INTO webhook_deliveries (event_id, webhook_id, status, attempts, next_attempt_at, \
+     lease_until, created_at) SELECT $1, id, 'pending', 0, $3, 0, $3 FROM webhooks WHERE enabled = 1 \
+     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4";
+const CLAIM: &str = "UPDATE webhook_deliveries SET lease_until = $2 WHERE (event_id, webhook_id) IN (\
+     SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id";
+const JOB: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
+     w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id \
+     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
+     WHERE d.event_id = $1 AND d.webhook_id = $2";
+const FINISH: &str = "UPDATE webhook_deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
+     last_status = $6, last_latency_ms = $7, last_error = $8, last_attempt_at = $9 \
+     WHERE event_id = $1 AND webhook_id = $2";
+const SUCCEEDED: &str = "UPDATE webhooks SET failing_since = NULL WHERE id = $1";
+const FAILED: &str =
+    "UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = $1";
+const RECENT: &str = "SELECT event_id, webhook_id, status, attempts, last_status, last_latency_ms, last_error, \
+     last_attempt_at, created_at FROM webhook_deliveries WHERE webhook_id = $1 AND last_attempt_at IS NOT NULL \
+     ORDER BY last_attempt_at DESC LIMIT $2";
+
+/// What a destination asks for, as `LIKE` finds it in its JSON list.
+fn wanting(event_type: &str) -> String {
+    format!("%\"{event_type}\"%")
+}
+
+/// Writes `event` and its deliveries inside `tx`, if a destination wants it.
+pub(crate) async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event: &NewWebhookEvent,
+) -> Result<(), StoreError> {
+    let wanted = wanting(&event.event_type);
+    let written = sqlx::query(INSERT_EVENT)
+        .bind(&event.id)
+        .bind(event.org_id.as_deref())
+        .bind(&event.event_type)
+        .bind(&event.body)
+        .bind(event.created_at)
+        .bind(&wanted)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if written > 0 {
+        sqlx::query(FAN_OUT)
+            .bind(&event.id)
+            .bind(event.org_id.as_deref())
+            .bind(event.created_at)
+            .bind(&wanted)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Stores a new destination.
+    pub async fn insert_webhook(&self, row: &WebhookRow) -> Result<(), StoreError> {
+        sqlx::query(INSERT)
+            .bind(&row.id)
+            .bind(row.org_id.as_deref())
+            .bind(&row.url)
+            .bind(&row.events)
+            .bind(&row.format)
+            .bind(&row.description)
+            .bind(i64::from(row.enabled))
+            .bind(&row.secret_enc)
+            .bind(row.previous_secret_enc.as_deref())
+            .bind(row.previous_until)
+            .bind(row.failing_since)
+            .bind(row.disabled_reason.as_deref())
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The destinations of `org_id` (`None`: the operator's own), oldest first.
+    pub async fn webhooks(&self, org_id: Option<&str>) -> Result<Vec<WebhookRow>, StoreError> {
+        Ok(sqlx::query_as(OF_OWNER)
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One destination of `org_id` (`None`: the operator's).
+    pub async fn webhook(
+        &self,
+        org_id: Option<&str>,
+        id: &str,
+    ) -> Result<Option<WebhookRow>, StoreError> {
+        Ok(sqlx::query_as(ONE)
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Writes a changed destination (url, events, description, enabled,
+    /// secrets, failure state).
+    pub async fn update_webhook(&self, row: &WebhookRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE webhooks SET url = $2, events = $3, description = $4, enabled = $5, secret_enc = $6, \
+             previous_secret_enc = $7, previous_until = $8, failing_since = $9, disabled_reason = $10, \
+             updated_at = $11 WHERE id = $1",
+        )
+        .bind(&row.id)
+        .bind(&row.url)
+        .bind(&row.events)
+        .bind(&row.description)
+        .bind(i64::from(row.enabled))
+        .bind(&row.secret_enc)
+        .bind(row.previous_secret_enc.as_deref())
+        .bind(row.previous_until)
+        .bind(row.failing_since)
+        .bind(row.disabled_reason.as_deref())
+        .bind(row.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a destination and what waits for it; whether it was there.
+    pub async fn delete_webhook(&self, org_id: Option<&str>, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM webhooks WHERE id = $2 AND (org_id = $1 OR (org_id IS NULL AND CAST($1 AS TEXT) IS NULL))",
+        )
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if gone {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Writes an event for one destination only (a test event).
+    pub async fn insert_event_for(
+        &self,
+        event: &NewWebhookEvent,
+        webhook_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO webhook_events (id, org_id, event_type, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&event.id)
+        .bind(event.org_id.as_deref())
+        .bind(&event.event_type)
+        .bind(&event.body)
+        .bind(event.created_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (event_id, webhook_id, status, attempts, next_attempt_at, lease_until, created_at) \
+             VALUES ($1, $2, 'pending', 0, $3, 0, $3)",
+        )
+        .bind(&event.id)
+        .bind(webhook_id)
+        .bind(event.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes an event (and its deliveries) for whoever wants it.
+    pub async fn insert_webhook_event(&self, event: &NewWebhookEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` deliveries due at `now_ms` until `lease_until_ms`.
+    pub async fn claim_webhook_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<WebhookJob>, StoreError> {
+        let claimed: Vec<(String, String)> = sqlx::query_as(CLAIM)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for (event_id, webhook_id) in claimed {
+            if let Some(job) = sqlx::query_as(JOB)
+                .bind(&event_id)
+                .bind(&webhook_id)
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                jobs.push(job);
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// Records an attempt; a success clears the destination's failure, a
+    /// failure starts it (if not started).
+    pub async fn finish_webhook_delivery(
+        &self,
+        event_id: &str,
+        webhook_id: &str,
+        attempt: &WebhookAttempt,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(FINISH)
+            .bind(event_id)
+            .bind(webhook_id)
+            .bind(attempt.status)
+            .bind(attempt.attempts)
+            .bind(attempt.next_attempt_at)
+            .bind(attempt.http_status)
+            .bind(attempt.latency_ms)
+            .bind(attempt.error.as_deref())
+            .bind(attempt.at_ms)
+            .execute(&mut *tx)
+            .await?;
+        let query = if attempt.status == "delivered" {
+            sqlx::query(SUCCEEDED).bind(webhook_id)
+        } else {
+            sqlx::query(FAILED).bind(webhook_id).bind(attempt.at_ms)
+        };
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables a destination that has failed since before
+    /// `failing_before`; whether this call did (one node tells its owner).
+    pub async fn disable_failing_webhook(
+        &self,
+        id: &str,
+        failing_before: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhooks SET enabled = 0, disabled_reason = 'every attempt failed for max_age', updated_at = $3 \
+             WHERE id = $1 AND enabled = 1 AND failing_since IS NOT NULL AND failing_since <= $2",
+        )
+        .bind(id)
+        .bind(failing_before)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes up to `limit` events from before `before_ms` whose deliveries
+    /// are all done (delivered or given up), with those deliveries; how many.
+    pub async fn delete_old_webhook_events(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM webhook_events e WHERE created_at < $1 AND NOT EXISTS (\
+             SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') LIMIT $2",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE event_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM webhook_events WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
+    /// The destination's latest attempts, newest first.
+    pub async fn recent_webhook_deliveries(
+        &self,
+        webhook_id: &str,
+        limit: i64,
+    ) -> Result<Vec<WebhookDeliveryRow>, StoreError> {
+        Ok(sqlx::query_as(RECENT)
+            .bind(webhook_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,371 @@
+//! Webhooks: destinations per organization, events written with the change
+//! they report, signed per Standard Webhooks and verified by the reference
+//! package in a real receiver on 127.0.0.1, retried until the receiver
+//! recovers, with one `webhook-id` per event across retries.
+
+use crate::helpers::{ADMIN_KEY, Org, TestApp, code, spawn_app, spawn_with};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The Python receiver: its URL, and the files it reads and writes.
+struct Receiver {
+    child: Child,
+    url: String,
+    secret_file: PathBuf,
+    log_file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Receiver {
+    fn start(python: &str, fail_first: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_file = dir.path().join("secret");
+        let log_file = dir.path().join("log");
+        std::fs::write(&secret_file, "whsec_AAAA").unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/webhook_receiver.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(&secret_file)
+            .arg(&log_file)
+            .arg(fail_first.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{}/hooks/absender", port.trim()),
+            secret_file,
+            log_file,
+            _dir: dir,
+        }
+    }
+
+    fn use_secret(&self, secret: &str) {
+        std::fs::write(&self.secret_file, secret).unwrap();
+    }
+
+    /// Every request so far.
+    fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log_file)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    /// Waits until a request satisfies `pred`, moving absender's clock a
+    /// second at a time (retries are due by its clock); at most 20 s.
+    async fn wait_for(&self, app: &TestApp, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(found) = self.log().into_iter().find(&pred) {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not received: {:?}",
+                self.log()
+            );
+            app.advance(Duration::from_secs(1));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn create(app: &TestApp, key: &str, body: Value, status: StatusCode) -> Value {
+    app.json(
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(key),
+        Some(body),
+        status,
+    )
+    .await
+}
+
+fn webhook_config(dir: &tempfile::TempDir) -> absender::config::Config {
+    let mut config = absender::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..absender::config::Config::default()
+    };
+    // The receiver is on 127.0.0.1.
+    config.webhooks.allow_private_targets = true;
+    config.webhooks.poll_interval = Duration::from_millis(50);
+    config.webhooks.first_retry = Duration::from_secs(1);
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_events_reach_a_receiver_that_verifies_them_and_failures_are_retried() {
+    let test = "signed_events_reach_a_receiver_that_verifies_them_and_failures_are_retried";
+    let Some(python) = crate::tools::python_with_standardwebhooks(test) else {
+        return;
+    };
+    let receiver = Receiver::start(&python, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_with(webhook_config(&dir), Some(dir)).await;
+    let org = app.upgraded_org("Acme", "en").await;
+    let created = create(
+        &app,
+        &org.key,
+        json!({"url": receiver.url, "events": ["IdentityStatusChanged", "IdentityVerified"], "description": "events"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{created}");
+    assert_eq!(created["org_id"], org.id.as_str());
+    receiver.use_secret(&secret);
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // A test event: the receiver fails twice, then takes it; the same id each time.
+    let test_event = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/test"),
+            Some(&org.key),
+            None,
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let event_id = test_event["event_id"].as_str().unwrap();
+    let accepted = receiver.wait_for(&app, |r| r["status"] == 200).await;
+    assert_eq!(accepted["id"], event_id);
+    let log = receiver.log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|r| r["id"] == event_id && r["verified"] == true),
+        "{log:?}"
+    );
+    assert_eq!(accepted["payload"]["eventType"], "Test");
+
+    // The destination's page shows the attempts.
+    let shown = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let attempts = shown["recent_attempts"].as_array().unwrap();
+    assert_eq!(attempts[0]["http_status"], 200, "{shown}");
+    assert_eq!(attempts[0]["attempts"], 3);
+    assert!(attempts[0]["latency_ms"].is_i64());
+    assert!(
+        !shown.to_string().contains(&secret[6..]),
+        "no secret after creation"
+    );
+
+    // An identity's way to verified, as events written with each change.
+    app.verified_identity(&org, "events@acme.test", "all").await;
+    let verified = receiver
+        .wait_for(&app, |r| r["payload"]["eventType"] == "IdentityVerified")
+        .await;
+    let body = &verified["payload"];
+    assert_eq!(body["orgId"], org.id.as_str());
+    assert_eq!(body["identityVerified"]["identity"], "events@acme.test");
+    assert_eq!(body["identityVerified"]["status"], "SUCCESS");
+    let changes: Vec<Value> = receiver
+        .log()
+        .into_iter()
+        .filter(|r| r["payload"]["eventType"] == "IdentityStatusChanged")
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|r| r["payload"]["identityStatusChanged"]["part"] == "dkim"
+                && r["payload"]["identityStatusChanged"]["status"] == "SUCCESS"),
+        "{changes:?}"
+    );
+    assert!(receiver.log().iter().all(|r| r["verified"] == true));
+
+    // A rotated secret: both sign for a day, so a receiver with either verifies.
+    let rotated = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/rotate-secret"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    let path = format!("/api/v1/webhooks/{id}/test");
+    let old_side = app
+        .json(
+            Method::POST,
+            &path,
+            Some(&org.key),
+            None,
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let with_old = receiver
+        .wait_for(&app, |r| r["id"] == old_side["event_id"])
+        .await;
+    assert_eq!(
+        (
+            with_old["verified"].as_bool(),
+            with_old["signatures"].as_i64()
+        ),
+        (Some(true), Some(2))
+    );
+    receiver.use_secret(new_secret);
+    let new_side = app
+        .json(
+            Method::POST,
+            &path,
+            Some(&org.key),
+            None,
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let with_new = receiver
+        .wait_for(&app, |r| r["id"] == new_side["event_id"])
+        .await;
+    assert_eq!(with_new["verified"], true, "{with_new}");
+}
+
+#[tokio::test]
+async fn destinations_are_checked_scoped_and_private_targets_refused() {
+    let app = spawn_app().await;
+    let org = app.upgraded_org("Acme", "en").await;
+    for (body, field) in [
+        (
+            json!({"url": "ftp://hooks.example.test/x", "events": ["Send"]}),
+            "url",
+        ),
+        (
+            json!({"url": "https://user:pw@hooks.example.test/x", "events": ["Send"]}),
+            "url",
+        ),
+        (
+            json!({"url": "https://hooks.example.test/x", "events": ["send"]}),
+            "events",
+        ),
+        (
+            json!({"url": "https://hooks.example.test/x", "events": []}),
+            "events",
+        ),
+        (
+            json!({"url": "https://hooks.example.test/x", "events": ["Send"], "format": "xml"}),
+            "format",
+        ),
+        (
+            json!({"url": "https://hooks.example.test/x", "events": ["Send"], "description": "a\r\nb"}),
+            "description",
+        ),
+    ] {
+        let refused = create(&app, &org.key, body, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(code(&refused), "invalid_field");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{refused}"
+        );
+    }
+
+    // absender's own network is no target (without allow_private_targets).
+    let local = create(
+        &app,
+        &org.key,
+        json!({"url": "http://127.0.0.1:9/hook", "events": ["Send"]}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = local["id"].as_str().unwrap();
+    let path = format!("/api/v1/webhooks/{id}");
+    app.json(
+        Method::POST,
+        &format!("{path}/test"),
+        Some(&org.key),
+        None,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let attempt = loop {
+        let shown = app
+            .json(Method::GET, &path, Some(&org.key), None, StatusCode::OK)
+            .await;
+        if let Some(a) = shown["recent_attempts"].as_array().and_then(|a| a.first()) {
+            break a.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        attempt["error"]
+            .as_str()
+            .unwrap()
+            .contains("special-purpose"),
+        "{attempt}"
+    );
+    assert!(attempt["http_status"].is_null());
+
+    // Another organization, and the operator's own scope, see none of it.
+    let other: Org = app.upgraded_org("Other", "en").await;
+    for key in [other.key.as_str(), ADMIN_KEY] {
+        app.json(Method::GET, &path, Some(key), None, StatusCode::NOT_FOUND)
+            .await;
+        let list = app
+            .json(
+                Method::GET,
+                "/api/v1/webhooks",
+                Some(key),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(list["items"], json!([]));
+        app.json(
+            Method::DELETE,
+            &path,
+            Some(key),
+            None,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    let disabled = app
+        .json(
+            Method::PATCH,
+            &path,
+            Some(&org.key),
+            Some(json!({"enabled": false})),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(disabled["enabled"], false);
+    let gone = app.call(Method::DELETE, &path, Some(&org.key), None).await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    app.json(
+        Method::GET,
+        &path,
+        Some(&org.key),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
