@@ -23,7 +23,7 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
 pub fn is_special_purpose(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => special_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| embedded_v4(v6)) {
             Some(v4) => special_v4(v4),
             None => special_v6(v6),
         },
@@ -46,6 +46,20 @@ fn special_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
+/// The IPv4 address a translation prefix carries: NAT64 (`64:ff9b::/96`,
+/// RFC 6052) and 6to4 (`2002::/16`, RFC 3056) reach it through a gateway.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(v4(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(v4(s[1], s[2]))
+    } else {
+        None
+    }
+}
+
 fn special_v6(ip: Ipv6Addr) -> bool {
     let segments = ip.segments();
     ip.is_unspecified()
@@ -56,6 +70,7 @@ fn special_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
         || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only
         || segments[..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible (deprecated)
+        || segments[0] & 0xffc0 == 0xfec0 // site-local (deprecated)
 }
 
 #[cfg(test)]
@@ -84,6 +99,9 @@ mod tests {
             "::ffff:10.0.0.1",
             "2001:db8::1",
             "ff02::1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::1",
+            "fec0::1",
         ] {
             assert!(is_special_purpose(special.parse().unwrap()), "{special}");
         }
@@ -92,6 +110,8 @@ mod tests {
             "193.99.144.80",
             "2a00:1450:4001::1",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(!is_special_purpose(public.parse().unwrap()), "{public}");
         }

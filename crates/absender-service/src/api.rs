@@ -719,7 +719,7 @@ pub struct WebhookAttemptView {
 }
 
 /// A new destination, with its signing secret: shown this once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct CreatedWebhook {
     #[serde(flatten)]
     pub webhook: Webhook,
@@ -729,10 +729,30 @@ pub struct CreatedWebhook {
 
 /// `POST /api/v1/webhooks/{id}/rotate-secret`: the new secret (shown once);
 /// the old one keeps signing beside it until `previous_valid_until`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct RotatedWebhookSecret {
     pub secret: String,
     pub previous_valid_until: String,
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for CreatedWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedWebhook")
+            .field("webhook", &self.webhook)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for RotatedWebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedWebhookSecret")
+            .field("secret", &"[redacted]")
+            .field("previous_valid_until", &self.previous_valid_until)
+            .finish()
+    }
 }
 
 /// `POST /api/v1/webhooks/{id}/test`: the event queued for the destination.

@@ -427,6 +427,9 @@ pub struct WebhookJob {
     pub previous_secret_enc: Option<Vec<u8>>,
     pub previous_until: Option<i64>,
     pub org_id: Option<String>,
+    /// The destination is still on (a disabled one's deliveries are given up).
+    #[sqlx(try_from = "Flag")]
+    pub enabled: bool,
 }
 
 /// An attempted delivery, as a destination's page shows it.

@@ -35,16 +35,24 @@ const INSERT_EVENT: &str = "INSERT INTO webhook_events (id, org_id, event_type, 
 const FAN_OUT: &str = "INSERT INTO webhook_deliveries (event_id, webhook_id, status, attempts, next_attempt_at, \
      lease_until, created_at) SELECT $1, id, 'pending', 0, $3, 0, $3 FROM webhooks WHERE enabled = 1 \
      AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4";
-const CLAIM: &str = "UPDATE webhook_deliveries SET lease_until = $2 WHERE (event_id, webhook_id) IN (\
+// The outer conditions hold each row to its state when it is written; on
+// PostgreSQL nodes skip the rows another node is claiming right now.
+const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
+     WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
      AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id";
+const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
+     WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
+     SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id";
 const JOB: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
-     w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id \
+     w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id, w.enabled \
      FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
      WHERE d.event_id = $1 AND d.webhook_id = $2";
+// Only the node that holds the lease records the attempt.
 const FINISH: &str = "UPDATE webhook_deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
      last_status = $6, last_latency_ms = $7, last_error = $8, last_attempt_at = $9 \
-     WHERE event_id = $1 AND webhook_id = $2";
+     WHERE event_id = $1 AND webhook_id = $2 AND lease_owner = $10 AND status = 'pending'";
 const SUCCEEDED: &str = "UPDATE webhooks SET failing_since = NULL WHERE id = $1";
 const FAILED: &str =
     "UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = $1";
@@ -213,43 +221,61 @@ impl Store {
         Ok(())
     }
 
-    /// Leases up to `limit` deliveries due at `now_ms` until `lease_until_ms`.
+    /// Leases up to `limit` deliveries due at `now_ms` to `owner` until
+    /// `lease_until_ms`. A delivery whose destination is gone is dropped.
     pub async fn claim_webhook_deliveries(
         &self,
         now_ms: i64,
         lease_until_ms: i64,
         limit: i64,
+        owner: &str,
     ) -> Result<Vec<WebhookJob>, StoreError> {
-        let claimed: Vec<(String, String)> = sqlx::query_as(CLAIM)
+        let claim = match self.backend {
+            crate::Backend::Sqlite => CLAIM_SQLITE,
+            crate::Backend::Postgres => CLAIM_POSTGRES,
+        };
+        let claimed: Vec<(String, String)> = sqlx::query_as(claim)
             .bind(now_ms)
             .bind(lease_until_ms)
             .bind(limit)
+            .bind(owner)
             .fetch_all(&self.pool)
             .await?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for (event_id, webhook_id) in claimed {
-            if let Some(job) = sqlx::query_as(JOB)
+            match sqlx::query_as(JOB)
                 .bind(&event_id)
                 .bind(&webhook_id)
                 .fetch_optional(&self.pool)
                 .await?
             {
-                jobs.push(job);
+                Some(job) => jobs.push(job),
+                None => {
+                    sqlx::query(
+                        "DELETE FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2",
+                    )
+                    .bind(&event_id)
+                    .bind(&webhook_id)
+                    .execute(&self.pool)
+                    .await?;
+                }
             }
         }
         Ok(jobs)
     }
 
-    /// Records an attempt; a success clears the destination's failure, a
-    /// failure starts it (if not started).
+    /// Records an attempt made under `owner`'s lease; a success clears the
+    /// destination's failure, a failure starts it (if not started). Whether
+    /// it was written (a node whose lease was taken writes nothing).
     pub async fn finish_webhook_delivery(
         &self,
         event_id: &str,
         webhook_id: &str,
         attempt: &WebhookAttempt,
-    ) -> Result<(), StoreError> {
+        owner: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(FINISH)
+        let written = sqlx::query(FINISH)
             .bind(event_id)
             .bind(webhook_id)
             .bind(attempt.status)
@@ -259,8 +285,14 @@ impl Store {
             .bind(attempt.latency_ms)
             .bind(attempt.error.as_deref())
             .bind(attempt.at_ms)
+            .bind(owner)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+            > 0;
+        if !written {
+            return Ok(false);
+        }
         let query = if attempt.status == "delivered" {
             sqlx::query(SUCCEEDED).bind(webhook_id)
         } else {
@@ -268,7 +300,7 @@ impl Store {
         };
         query.execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Disables a destination that has failed since before

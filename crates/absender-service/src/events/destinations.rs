@@ -21,6 +21,9 @@ const MAX_URL: usize = 2048;
 const MAX_DESCRIPTION: usize = 200;
 /// How long a rotated-out secret keeps signing beside the new one.
 const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 3600);
+/// Destinations one owner may have (as SES allows event destinations per
+/// configuration set).
+const MAX_DESTINATIONS: usize = 10;
 /// Attempts a destination's view shows.
 const RECENT_ATTEMPTS: i64 = 20;
 
@@ -138,11 +141,21 @@ impl Webhooks<'_> {
                 return Err(invalid("format", format!("standard or sns, not {other:?}")));
             }
         };
+        let owner = owner(caller);
+        let held = self.app.inner.store.webhooks(owner.as_deref()).await?.len();
+        if held >= MAX_DESTINATIONS {
+            return Err(ServiceError::Conflict {
+                code: "webhook_limit",
+                message: format!(
+                    "at most {MAX_DESTINATIONS} webhook destinations; delete one first"
+                ),
+            });
+        }
         let now = self.app.now_ms();
         let id = new_id("wh");
         let (secret, key) = new_secret();
         let row = WebhookRow {
-            org_id: owner(caller),
+            org_id: owner,
             url: valid_url(&request.url)?,
             events: valid_events(&request.events)?,
             format: format.to_string(),

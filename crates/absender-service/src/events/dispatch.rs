@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// Deliveries one round takes on, at most.
 const ROUND: i64 = 16;
 /// The most of a receiver's answer kept (for the destination's page).
-const MAX_ERROR: usize = 200;
+const MAX_ERROR: usize = 300;
 
 /// Resolves destination hosts, refusing special-purpose addresses unless
 /// `allow_private_targets` (so a destination cannot reach absender's own network).
@@ -49,6 +49,8 @@ pub(crate) fn client(settings: &WebhookSettings) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(settings.timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the target itself, past the address filter.
+        .no_proxy()
         .user_agent(concat!("absender-webhooks/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(PublicOnly {
             allow_private: settings.allow_private_targets,
@@ -121,7 +123,7 @@ impl Webhooks<'_> {
             .app
             .inner
             .store
-            .claim_webhook_deliveries(now, now + lease, ROUND)
+            .claim_webhook_deliveries(now, now + lease, ROUND, &self.app.inner.node)
             .await?;
         let tried = jobs.len();
         let mut attempts = tokio::task::JoinSet::new();
@@ -141,7 +143,11 @@ impl Webhooks<'_> {
     async fn attempt(&self, job: WebhookJob) -> Result<(), ServiceError> {
         let settings = &self.app.inner.settings.webhooks;
         let started = Instant::now();
-        let result = self.send(&job).await;
+        let result = if job.enabled {
+            self.send(&job).await
+        } else {
+            Err("the destination is disabled".to_string())
+        };
         let latency_ms = started.elapsed().as_millis() as i64;
         let now = self.app.now_ms();
         let attempts = job.attempts + 1;
@@ -150,7 +156,7 @@ impl Webhooks<'_> {
             Err(e) => (false, None, Some(e)),
         };
         let too_old = now - job.event_created_at >= settings.max_age.as_millis() as i64;
-        let status = match (ok, too_old) {
+        let status = match (ok, too_old || !job.enabled) {
             (true, _) => "delivered",
             (false, true) => "failed",
             (false, false) => "pending",
@@ -165,10 +171,19 @@ impl Webhooks<'_> {
             at_ms: now,
         };
         let store = &self.app.inner.store;
-        store
-            .finish_webhook_delivery(&job.event_id, &job.webhook_id, &attempt)
+        let written = store
+            .finish_webhook_delivery(
+                &job.event_id,
+                &job.webhook_id,
+                &attempt,
+                &self.app.inner.node,
+            )
             .await?;
-        if !ok {
+        if !written {
+            tracing::warn!(webhook_id = %job.webhook_id, event_id = %job.event_id, "an attempt whose lease was taken is not recorded");
+            return Ok(());
+        }
+        if !ok && job.enabled {
             tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, attempts, status, "webhook attempt failed");
             let failing_before = now - settings.max_age.as_millis() as i64;
             if store
@@ -222,7 +237,13 @@ impl Webhooks<'_> {
             .send()
             .await
             .map_err(|e| {
-                let text = e.to_string();
+                // The cause (refused address, timeout, TLS) is down the chain.
+                let mut text = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    text.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
                 text.chars().take(MAX_ERROR).collect::<String>()
             })?;
         Ok(response.status().as_u16())

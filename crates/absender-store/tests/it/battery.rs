@@ -634,7 +634,10 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
         .insert_webhook_event(&event("e3", "other", "Send"))
         .await
         .unwrap();
-    let jobs = store.claim_webhook_deliveries(25, 1_000, 10).await.unwrap();
+    let jobs = store
+        .claim_webhook_deliveries(25, 1_000, 10, "node-a")
+        .await
+        .unwrap();
     let mut got: Vec<(String, String)> = jobs
         .iter()
         .map(|j| (j.event_id.clone(), j.webhook_id.clone()))
@@ -644,7 +647,7 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
     assert_eq!(got, [pair("e1", "w1"), pair("e1", "w2"), pair("e2", "w2")]);
     assert!(
         store
-            .claim_webhook_deliveries(30, 1_000, 10)
+            .claim_webhook_deliveries(30, 1_000, 10, "node-b")
             .await
             .unwrap()
             .is_empty(),
@@ -661,7 +664,7 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
         at_ms: at,
     };
     store
-        .finish_webhook_delivery("e1", "w1", &attempt("pending", 2_000, 40))
+        .finish_webhook_delivery("e1", "w1", &attempt("pending", 2_000, 40), "node-a")
         .await
         .unwrap();
     assert_eq!(
@@ -675,12 +678,12 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
     );
     // w2's leases ran out (taken up again, until 3,000); w1's retry is not due yet.
     let expired = store
-        .claim_webhook_deliveries(1_500, 3_000, 10)
+        .claim_webhook_deliveries(1_500, 3_000, 10, "node-b")
         .await
         .unwrap();
     assert!(expired.iter().all(|j| j.webhook_id == "w2") && expired.len() == 2);
     let again = store
-        .claim_webhook_deliveries(2_000, 3_000, 10)
+        .claim_webhook_deliveries(2_000, 3_000, 10, "node-a")
         .await
         .unwrap();
     assert_eq!(again.len(), 1);
@@ -701,6 +704,7 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
                 error: None,
                 ..attempt("delivered", 0, 2_100)
             },
+            "node-a",
         )
         .await
         .unwrap();
@@ -719,8 +723,15 @@ async fn webhook_events_fan_out_to_who_wants_them_and_are_leased_once(store: &St
         ("delivered", Some(200))
     );
 
+    // Node a's lease on e2 was taken by node b: its late result is not written.
+    assert!(
+        !store
+            .finish_webhook_delivery("e2", "w2", &attempt("delivered", 0, 45), "node-a")
+            .await
+            .unwrap()
+    );
     store
-        .finish_webhook_delivery("e2", "w2", &attempt("failed", 0, 50))
+        .finish_webhook_delivery("e2", "w2", &attempt("failed", 0, 50), "node-b")
         .await
         .unwrap();
     assert!(
