@@ -652,6 +652,7 @@ async fn setup_in_a_browser(words: &Words) {
         ("/ui/smtp", "smtp-logins"),
         ("/ui/access-keys", "access-keys"),
         ("/ui/templates", "templates"),
+        ("/ui/webhooks", "webhooks"),
     ] {
         b.goto(&format!("{base}{path}")).await;
         b.audit(path).await;

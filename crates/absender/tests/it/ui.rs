@@ -1043,3 +1043,71 @@ async fn templates_are_written_previewed_and_kept_to_their_organization_in_the_u
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert!(items(&app, &acme, "/api/v1/templates").await.is_empty());
 }
+
+#[tokio::test]
+async fn webhook_destinations_show_their_attempts_and_send_test_events_in_the_ui() {
+    let app = spawn_app().await;
+    let acme = app.create_org("Acme", "en").await;
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&acme.key).await;
+    let created = browser
+        .submit(
+            "/ui/webhooks",
+            "/ui/webhooks",
+            &[
+                ("url", "http://127.0.0.1:9/hook"),
+                ("description", "ops"),
+                ("event_Bounce", "on"),
+                ("event_IdentityVerified", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let secret = created
+        .body
+        .split("<code id=\"new-webhook-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let hooks = items(&app, &acme, "/api/v1/webhooks").await;
+    assert_eq!(
+        hooks[0]["events"],
+        serde_json::json!(["Bounce", "IdentityVerified"])
+    );
+    assert_eq!(hooks[0]["description"], "ops");
+    let id = hooks[0]["id"].as_str().unwrap().to_string();
+
+    // Another organization cannot send its test events or delete it.
+    let intruder = Browser::new(&app, "en");
+    let other = app.create_org("Other", "en").await;
+    intruder.sign_in(&other.key).await;
+    let foreign = intruder
+        .submit("/ui/webhooks", &format!("/ui/webhooks/{id}/test"), &[])
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    // The test event's attempt shows on the page (this server refuses
+    // loopback targets: the reason is the attempt's outcome).
+    let tested = browser
+        .submit("/ui/webhooks", &format!("/ui/webhooks/{id}/test"), &[])
+        .await;
+    assert_eq!(tested.status, StatusCode::SEE_OTHER);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = browser.get("/ui/webhooks").await;
+        assert!(!page.body.contains(secret), "the secret is shown once");
+        if page.body.contains("special-purpose") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let removed = browser
+        .submit("/ui/webhooks", &format!("/ui/webhooks/{id}/delete"), &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(items(&app, &acme, "/api/v1/webhooks").await.is_empty());
+}

@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod sending;
 pub mod sign_in;
 pub mod templates;
+pub mod webhooks;
 
 use crate::ui::i18n::Texts;
 use absender_core::Status;
