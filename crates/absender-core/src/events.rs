@@ -82,6 +82,110 @@ pub fn identity_events(change: &IdentityChange<'_>) -> Vec<(&'static str, String
     events
 }
 
+/// What every mail event says of its message (SES's `mail` object).
+#[derive(Debug, Clone, Copy)]
+pub struct Mail<'a> {
+    pub org_id: &'a str,
+    pub message_id: &'a str,
+    /// The From address.
+    pub source: &'a str,
+    /// Every recipient, comma-separated as the store keeps them.
+    pub destination: &'a str,
+    pub category: &'a str,
+    pub sent_at_ms: i64,
+}
+
+/// How one recipient's delivery ended or paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Refused for good: `Permanent` when the address does not exist.
+    Bounced {
+        permanent: bool,
+    },
+    /// Deferred; tried again later.
+    Delayed,
+}
+
+/// The event of a message accepted for sending: `Send`.
+pub fn send_event(mail: &Mail<'_>) -> String {
+    mail_body("Send", mail, json!({}))
+}
+
+/// The event of one recipient's attempt: `Delivery`, `Bounce` or
+/// `DeliveryDelay`, with the receiver's reply.
+pub fn delivery_event(
+    mail: &Mail<'_>,
+    recipient: &str,
+    outcome: Outcome,
+    reply: &str,
+    at_ms: i64,
+) -> (&'static str, String) {
+    let at = timestamp(at_ms);
+    match outcome {
+        Outcome::Delivered => (
+            "Delivery",
+            mail_body(
+                "Delivery",
+                mail,
+                json!({
+                    "timestamp": at,
+                    "processingTimeMillis": (at_ms - mail.sent_at_ms).max(0),
+                    "recipients": [recipient],
+                    "smtpResponse": reply,
+                }),
+            ),
+        ),
+        Outcome::Bounced { permanent } => (
+            "Bounce",
+            mail_body(
+                "Bounce",
+                mail,
+                json!({
+                    "timestamp": at,
+                    "bounceType": if permanent { "Permanent" } else { "Transient" },
+                    "bounceSubType": "General",
+                    "bouncedRecipients": [{"emailAddress": recipient, "action": "failed", "diagnosticCode": reply}],
+                }),
+            ),
+        ),
+        Outcome::Delayed => (
+            "DeliveryDelay",
+            mail_body(
+                "DeliveryDelay",
+                mail,
+                json!({
+                    "timestamp": at,
+                    "delayType": "TransientCommunicationFailure",
+                    "delayedRecipients": [{"emailAddress": recipient, "diagnosticCode": reply}],
+                }),
+            ),
+        ),
+    }
+}
+
+fn mail_body(event_type: &str, mail: &Mail<'_>, detail: serde_json::Value) -> String {
+    let destination: Vec<&str> = mail
+        .destination
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .collect();
+    json!({
+        "eventType": event_type,
+        "orgId": mail.org_id,
+        "mail": {
+            "timestamp": timestamp(mail.sent_at_ms),
+            "messageId": mail.message_id,
+            "source": mail.source,
+            "destination": destination,
+            "tags": {"absender-category": [mail.category]},
+            "orgId": mail.org_id,
+        },
+        body_key(event_type): detail,
+    })
+    .to_string()
+}
+
 /// The body of a test event for one destination.
 pub fn test_event(org_id: Option<&str>, at_ms: i64) -> String {
     json!({
@@ -128,6 +232,44 @@ mod tests {
             "a part alone is no verification"
         );
         assert_eq!(body_key("DeliveryDelay"), "deliveryDelay");
+        let mail = Mail {
+            org_id: "org_1",
+            message_id: "msg_1",
+            source: "events@acme.test",
+            destination: "a@x.test,b@x.test",
+            category: "booking",
+            sent_at_ms: 1_000,
+        };
+        let (kind, bounce) = delivery_event(
+            &mail,
+            "b@x.test",
+            Outcome::Bounced { permanent: true },
+            "550 5.1.1 no such user",
+            3_500,
+        );
+        let bounce: serde_json::Value = serde_json::from_str(&bounce).unwrap();
+        assert_eq!(kind, "Bounce");
+        assert_eq!(bounce["bounce"]["bounceType"], "Permanent");
+        assert_eq!(
+            bounce["bounce"]["bouncedRecipients"][0]["emailAddress"],
+            "b@x.test"
+        );
+        assert_eq!(
+            bounce["mail"]["destination"],
+            json!(["a@x.test", "b@x.test"])
+        );
+        assert_eq!(
+            bounce["mail"]["tags"]["absender-category"],
+            json!(["booking"])
+        );
+        let (_, delivery) = delivery_event(&mail, "a@x.test", Outcome::Delivered, "250 ok", 3_500);
+        let delivery: serde_json::Value = serde_json::from_str(&delivery).unwrap();
+        assert_eq!(delivery["delivery"]["processingTimeMillis"], 2_500);
+        let send: serde_json::Value = serde_json::from_str(&send_event(&mail)).unwrap();
+        assert_eq!(
+            (send["eventType"].as_str(), send["send"].is_object()),
+            (Some("Send"), true)
+        );
         assert!(is_event_type("Bounce") && !is_event_type("bounce"));
     }
 }

@@ -147,6 +147,38 @@ impl Store {
                 crate::outbox::insert_query(c).execute(&mut *tx).await?;
             }
         }
+        // `Send` for whoever wants it, in the same transaction.
+        let mut wants = std::collections::HashMap::new();
+        for new in batch {
+            let m = &new.message;
+            if m.category == "system" {
+                continue;
+            }
+            if !*match wants.entry(m.org_id.as_str()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(crate::webhooks::wanted(&mut tx, &m.org_id, "Send").await?)
+                }
+            } {
+                continue;
+            }
+            let mail = absender_core::events::Mail {
+                org_id: &m.org_id,
+                message_id: &m.id,
+                source: &m.from_address,
+                destination: &m.recipients,
+                category: &m.category,
+                sent_at_ms: m.created_at,
+            };
+            let event = crate::NewWebhookEvent {
+                id: format!("{}.send", m.id),
+                org_id: Some(m.org_id.clone()),
+                event_type: "Send".into(),
+                body: absender_core::events::send_event(&mail),
+                created_at: m.created_at,
+            };
+            crate::webhooks::insert_event(&mut tx, &event).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -297,6 +329,15 @@ impl Store {
                     .await?;
             }
         }
+        self.delivery_events(
+            &mut tx,
+            updates,
+            &written_keys,
+            &system,
+            now_ms,
+            owner.is_some(),
+        )
+        .await?;
         // Only a result that was written suppresses: a dropped one is another node's to decide.
         for u in updates {
             let written = written_keys.contains(&(u.message_id.clone(), u.recipient.clone()));

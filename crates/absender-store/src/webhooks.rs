@@ -31,10 +31,13 @@ const ONE: &str = concat!(
 // organization's, or the operator's (no organization: every one's).
 const INSERT_EVENT: &str = "INSERT INTO webhook_events (id, org_id, event_type, body, created_at) \
      SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1 \
-     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $6)";
+     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $6) ON CONFLICT (id) DO NOTHING";
 const FAN_OUT: &str = "INSERT INTO webhook_deliveries (event_id, webhook_id, status, attempts, next_attempt_at, \
      lease_until, created_at) SELECT $1, id, 'pending', 0, $3, 0, $3 FROM webhooks WHERE enabled = 1 \
-     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4";
+     AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4 ON CONFLICT (event_id, webhook_id) DO NOTHING";
+const WANTED: &str = "SELECT COUNT(*) FROM webhooks WHERE enabled = 1 AND (org_id = $1 OR org_id IS NULL) AND events LIKE $2";
+const MAIL: &str =
+    "SELECT org_id, from_address, recipients, category, created_at FROM messages WHERE id = $1";
 // The outer conditions hold each row to its state when it is written; on
 // PostgreSQL nodes skip the rows another node is claiming right now.
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
@@ -63,6 +66,55 @@ const RECENT: &str = "SELECT event_id, webhook_id, status, attempts, last_status
 /// What a destination asks for, as `LIKE` finds it in its JSON list.
 fn wanting(event_type: &str) -> String {
     format!("%\"{event_type}\"%")
+}
+
+/// Whether an enabled destination wants `event_type` of `org_id` (asked
+/// before an event's body is built, which costs a read of its message).
+pub(crate) async fn wanted(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: &str,
+    event_type: &str,
+) -> Result<bool, StoreError> {
+    let count: i64 = sqlx::query_scalar(WANTED)
+        .bind(org_id)
+        .bind(wanting(event_type))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(count > 0)
+}
+
+/// A message as mail events describe it: organization, From, recipients,
+/// category, when it was accepted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct MailFacts {
+    pub org_id: String,
+    pub from_address: String,
+    pub recipients: String,
+    pub category: String,
+    pub created_at: i64,
+}
+
+impl MailFacts {
+    pub(crate) fn mail<'a>(&'a self, message_id: &'a str) -> absender_core::events::Mail<'a> {
+        absender_core::events::Mail {
+            org_id: &self.org_id,
+            message_id,
+            source: &self.from_address,
+            destination: &self.recipients,
+            category: &self.category,
+            sent_at_ms: self.created_at,
+        }
+    }
+}
+
+pub(crate) async fn mail_facts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    message_id: &str,
+) -> Result<Option<MailFacts>, StoreError> {
+    Ok(sqlx::query_as(MAIL)
+        .bind(message_id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Writes `event` and its deliveries inside `tx`, if a destination wants it.
@@ -94,6 +146,82 @@ pub(crate) async fn insert_event(
 }
 
 impl Store {
+    /// `Delivery`, `Bounce` and `DeliveryDelay` for the written results of
+    /// organizations' mail (absender's own notices make none), for whoever
+    /// wants them, inside the results' transaction. A delay is an attempt
+    /// that ended in a retry (`attempts_ran`); a bounce is permanent when the
+    /// address does not exist or the reply was a 5xx.
+    pub(crate) async fn delivery_events(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        updates: &[crate::DeliveryUpdate],
+        written: &std::collections::HashSet<(String, String)>,
+        system: &std::collections::HashSet<String>,
+        now_ms: i64,
+        attempts_ran: bool,
+    ) -> Result<(), StoreError> {
+        use absender_core::events::{Outcome, delivery_event};
+        let mut wants: std::collections::HashMap<(String, &'static str), bool> = Default::default();
+        let mut facts: std::collections::HashMap<String, Option<MailFacts>> = Default::default();
+        for u in updates {
+            if !written.contains(&(u.message_id.clone(), u.recipient.clone()))
+                || system.contains(&u.message_id)
+            {
+                continue;
+            }
+            let reply = u.last_reply.as_deref().unwrap_or("");
+            let (outcome, event_type, tag) = match u.status.as_str() {
+                "delivered" => (Outcome::Delivered, "Delivery", "d"),
+                "bounced" => {
+                    let permanent = u.suppress.is_some()
+                        || reply.starts_with('5')
+                        || reply.starts_with("DSN 5");
+                    (Outcome::Bounced { permanent }, "Bounce", "b")
+                }
+                "queued" if attempts_ran && u.last_reply.is_some() => {
+                    (Outcome::Delayed, "DeliveryDelay", "w")
+                }
+                _ => continue,
+            };
+            let key = (u.org_id.clone(), event_type);
+            let wanted_here = match wants.get(&key) {
+                Some(w) => *w,
+                None => {
+                    let w = wanted(tx, &u.org_id, event_type).await?;
+                    wants.insert(key, w);
+                    w
+                }
+            };
+            if !wanted_here {
+                continue;
+            }
+            if !facts.contains_key(&u.message_id) {
+                let found = mail_facts(tx, &u.message_id).await?;
+                facts.insert(u.message_id.clone(), found);
+            }
+            let Some(Some(f)) = facts.get(&u.message_id) else {
+                continue;
+            };
+            let index = f
+                .recipients
+                .split(',')
+                .position(|r| r.eq_ignore_ascii_case(&u.recipient))
+                .unwrap_or(0);
+            let (kind, body) =
+                delivery_event(&f.mail(&u.message_id), &u.recipient, outcome, reply, now_ms);
+            let event = NewWebhookEvent {
+                // One per recipient, attempt and outcome: the same on a retry of the write.
+                id: format!("{}.{index}.{}.{tag}", u.message_id, u.attempts),
+                org_id: Some(u.org_id.clone()),
+                event_type: kind.into(),
+                body,
+                created_at: now_ms,
+            };
+            insert_event(tx, &event).await?;
+        }
+        Ok(())
+    }
+
     /// Stores a new destination.
     pub async fn insert_webhook(&self, row: &WebhookRow) -> Result<(), StoreError> {
         sqlx::query(INSERT)

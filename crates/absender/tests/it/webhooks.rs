@@ -380,3 +380,81 @@ async fn destinations_are_checked_scoped_and_private_targets_refused() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
+    let test = "a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events";
+    let Some(python) = crate::tools::python_with_standardwebhooks(test) else {
+        return;
+    };
+    let receiver = Receiver::start(&python, 0);
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    sink.answer(
+        "gone@example.test",
+        crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::delivery::relay_config(&sink, 2, dir.path());
+    config.webhooks = webhook_config(&dir).webhooks;
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, _) = crate::messages::acme(&app).await;
+    let created = create(
+        &app,
+        &org.key,
+        json!({"url": receiver.url, "events": ["Send", "Delivery", "Bounce", "DeliveryDelay"]}),
+        StatusCode::CREATED,
+    )
+    .await;
+    receiver.use_secret(created["secret"].as_str().unwrap());
+
+    let body = crate::messages::booking(json!({"to": ["ok@example.test", "gone@example.test"]}));
+    let id = crate::messages::accepted(&app, &org, body).await;
+    let of = |kind: &'static str| {
+        let id = id.clone();
+        move |r: &Value| {
+            r["payload"]["eventType"] == kind && r["payload"]["mail"]["messageId"] == id.as_str()
+        }
+    };
+    let send = receiver.wait_for(&app, of("Send")).await;
+    assert_eq!(send["payload"]["mail"]["source"], "events@acme.test");
+    assert_eq!(
+        send["payload"]["mail"]["destination"],
+        json!(["ok@example.test", "gone@example.test"])
+    );
+    assert_eq!(
+        send["payload"]["mail"]["tags"]["absender-category"],
+        json!(["booking"])
+    );
+    let delivery = receiver.wait_for(&app, of("Delivery")).await;
+    assert_eq!(
+        delivery["payload"]["delivery"]["recipients"],
+        json!(["ok@example.test"])
+    );
+    let bounce = receiver.wait_for(&app, of("Bounce")).await;
+    let b = &bounce["payload"]["bounce"];
+    assert_eq!(b["bounceType"], "Permanent");
+    assert_eq!(
+        b["bouncedRecipients"][0]["emailAddress"],
+        "gone@example.test"
+    );
+    assert!(
+        b["bouncedRecipients"][0]["diagnosticCode"]
+            .as_str()
+            .unwrap()
+            .contains("5.1.1")
+    );
+    // Each event once, each verified; absender's own notices made none.
+    let log = receiver.log();
+    assert!(log.iter().all(|r| r["verified"] == true));
+    let mut ids: Vec<&str> = log.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|r| r["payload"]["mail"]["messageId"] == id.as_str()),
+        "only the organization's message: {log:?}"
+    );
+}
