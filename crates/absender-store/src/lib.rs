@@ -64,6 +64,8 @@ pub struct Store {
     dns_changes: Arc<AtomicU64>,
     /// Sends an organization's reputation weighs (`reputation.window`).
     reputation_window: Arc<std::sync::atomic::AtomicI64>,
+    /// Whether any webhook destination was enabled, and when that was read.
+    webhooks_seen: Arc<std::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 
 impl Store {
@@ -113,6 +115,7 @@ impl Store {
             backend,
             dns_changes: Arc::new(AtomicU64::new(0)),
             reputation_window: Arc::new(std::sync::atomic::AtomicI64::new(10_000)),
+            webhooks_seen: Arc::default(),
         })
     }
 

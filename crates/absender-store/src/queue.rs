@@ -149,7 +149,8 @@ impl Store {
         }
         // `Send` for whoever wants it, in the same transaction.
         let mut wants = std::collections::HashMap::new();
-        for new in batch {
+        let any = self.any_webhooks(&mut tx).await?;
+        for new in batch.iter().filter(|_| any) {
             let m = &new.message;
             if m.category == "system" {
                 continue;
@@ -256,12 +257,15 @@ impl Store {
         owner: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.queue_writer.begin().await?;
-        let mut written_keys = std::collections::HashSet::new();
+        // Written rows by (message, recipient), with their recipient index.
+        let mut written_keys: std::collections::HashMap<(String, String), i64> = Default::default();
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let mut sql = with_rows(UPDATE_DELIVERIES, &UPDATE_DELIVERY_COLUMNS, chunk.len());
             sql.push_str(UPDATE_DELIVERIES_WHERE);
-            sql.push_str(" RETURNING deliveries.message_id, deliveries.recipient");
-            let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+            sql.push_str(
+                " RETURNING deliveries.message_id, deliveries.recipient, deliveries.rcpt_index",
+            );
+            let mut query = sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(sql));
             for u in chunk {
                 query = query
                     .bind(&u.message_id)
@@ -275,7 +279,7 @@ impl Store {
             }
             let written = query.fetch_all(&mut *tx).await?;
             let written_here = written.len();
-            written_keys.extend(written);
+            written_keys.extend(written.into_iter().map(|(m, r, i)| ((m, r), i)));
             if written_here < chunk.len() {
                 tracing::warn!(
                     results = chunk.len(),
@@ -288,7 +292,7 @@ impl Store {
         // comes later is not another one), and a hard bounce counts once.
         let mut written_ids: Vec<&str> = updates
             .iter()
-            .filter(|u| written_keys.contains(&(u.message_id.clone(), u.recipient.clone())))
+            .filter(|u| written_keys.contains_key(&(u.message_id.clone(), u.recipient.clone())))
             .map(|u| u.message_id.as_str())
             .collect();
         written_ids.sort_unstable();
@@ -305,7 +309,7 @@ impl Store {
         }
         let mut reputation: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
         for u in updates {
-            if !written_keys.contains(&(u.message_id.clone(), u.recipient.clone()))
+            if !written_keys.contains_key(&(u.message_id.clone(), u.recipient.clone()))
                 || system.contains(&u.message_id)
             {
                 continue;
@@ -329,18 +333,11 @@ impl Store {
                     .await?;
             }
         }
-        self.delivery_events(
-            &mut tx,
-            updates,
-            &written_keys,
-            &system,
-            now_ms,
-            owner.is_some(),
-        )
-        .await?;
+        self.delivery_events(&mut tx, updates, &written_keys, &system, now_ms)
+            .await?;
         // Only a result that was written suppresses: a dropped one is another node's to decide.
         for u in updates {
-            let written = written_keys.contains(&(u.message_id.clone(), u.recipient.clone()));
+            let written = written_keys.contains_key(&(u.message_id.clone(), u.recipient.clone()));
             if let Some(reason) = u.suppress.as_ref().filter(|_| written) {
                 sqlx::query(SUPPRESS)
                     .bind(&u.org_id)

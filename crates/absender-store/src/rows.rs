@@ -335,6 +335,9 @@ pub struct DeliveryUpdate {
     pub last_reply: Option<String>,
     /// Suppress the recipient for the organization (a hard bounce), with this reason.
     pub suppress: Option<String>,
+    /// An attempt that ended in a retry (its `DeliveryDelay` event); not a
+    /// delivery put back without an attempt.
+    pub delayed: bool,
 }
 
 /// An address an organization's mail no longer goes to.

@@ -149,24 +149,28 @@ impl Store {
     /// `Delivery`, `Bounce` and `DeliveryDelay` for the written results of
     /// organizations' mail (absender's own notices make none), for whoever
     /// wants them, inside the results' transaction. A delay is an attempt
-    /// that ended in a retry (`attempts_ran`); a bounce is permanent when the
-    /// address does not exist or the reply was a 5xx.
+    /// that ended in a retry; a bounce is permanent when the address does not
+    /// exist or the reply was a 5xx. `written` holds each written row's
+    /// recipient index, part of the event's id.
     pub(crate) async fn delivery_events(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         updates: &[crate::DeliveryUpdate],
-        written: &std::collections::HashSet<(String, String)>,
+        written: &std::collections::HashMap<(String, String), i64>,
         system: &std::collections::HashSet<String>,
         now_ms: i64,
-        attempts_ran: bool,
     ) -> Result<(), StoreError> {
+        if !self.any_webhooks(tx).await? {
+            return Ok(());
+        }
         use absender_core::events::{Outcome, delivery_event};
         let mut wants: std::collections::HashMap<(String, &'static str), bool> = Default::default();
         let mut facts: std::collections::HashMap<String, Option<MailFacts>> = Default::default();
         for u in updates {
-            if !written.contains(&(u.message_id.clone(), u.recipient.clone()))
-                || system.contains(&u.message_id)
-            {
+            let Some(index) = written.get(&(u.message_id.clone(), u.recipient.clone())) else {
+                continue;
+            };
+            if system.contains(&u.message_id) {
                 continue;
             }
             let reply = u.last_reply.as_deref().unwrap_or("");
@@ -178,9 +182,7 @@ impl Store {
                         || reply.starts_with("DSN 5");
                     (Outcome::Bounced { permanent }, "Bounce", "b")
                 }
-                "queued" if attempts_ran && u.last_reply.is_some() => {
-                    (Outcome::Delayed, "DeliveryDelay", "w")
-                }
+                "queued" if u.delayed => (Outcome::Delayed, "DeliveryDelay", "w"),
                 _ => continue,
             };
             let key = (u.org_id.clone(), event_type);
@@ -202,11 +204,6 @@ impl Store {
             let Some(Some(f)) = facts.get(&u.message_id) else {
                 continue;
             };
-            let index = f
-                .recipients
-                .split(',')
-                .position(|r| r.eq_ignore_ascii_case(&u.recipient))
-                .unwrap_or(0);
             let (kind, body) =
                 delivery_event(&f.mail(&u.message_id), &u.recipient, outcome, reply, now_ms);
             let event = NewWebhookEvent {
@@ -220,6 +217,29 @@ impl Store {
             insert_event(tx, &event).await?;
         }
         Ok(())
+    }
+
+    /// Whether any destination is enabled, as read at most a second ago
+    /// (mail events are neither built nor looked for without one). A
+    /// destination made on this node counts at once ([`Self::insert_webhook`]);
+    /// one made on another node within a second.
+    pub(crate) async fn any_webhooks(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<bool, StoreError> {
+        if let Some((at, any)) = *self.webhooks_seen.lock().expect("webhooks seen")
+            && at.elapsed() < std::time::Duration::from_secs(1)
+        {
+            return Ok(any);
+        }
+        let any: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM webhooks WHERE enabled = 1 LIMIT 1) AS w",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        *self.webhooks_seen.lock().expect("webhooks seen") =
+            Some((std::time::Instant::now(), any > 0));
+        Ok(any > 0)
     }
 
     /// Stores a new destination.
@@ -241,6 +261,8 @@ impl Store {
             .bind(row.updated_at)
             .execute(&self.pool)
             .await?;
+        // Mail events are looked for from now on.
+        *self.webhooks_seen.lock().expect("webhooks seen") = None;
         Ok(())
     }
 

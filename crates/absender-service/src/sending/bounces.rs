@@ -156,6 +156,7 @@ impl Suppressions<'_> {
             next_attempt_at: self.app.now_ms(),
             last_reply: Some(absender_core::outside::clean(&reply)),
             suppress: hard.then(|| "hard_bounce".to_string()),
+            delayed: false,
         };
         self.app
             .inner

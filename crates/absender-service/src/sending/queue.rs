@@ -718,6 +718,7 @@ impl Delivery<'_> {
                     next_attempt_at: at_ms,
                     last_reply: d.last_reply.clone(),
                     suppress: None,
+                    delayed: false,
                 };
             }
             Next::Bounced { reply, suppress } => {
@@ -742,6 +743,7 @@ impl Delivery<'_> {
             next_attempt_at,
             last_reply: Some(reply),
             suppress,
+            delayed: status == "queued",
         }
     }
 }

@@ -1290,6 +1290,7 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         next_attempt_at: 500,
         last_reply: Some("550 5.1.1 unknown".into()),
         suppress: suppress.map(String::from),
+        delayed: false,
     };
     // The node that lost the lease writes nothing; the owner renews and writes.
     let late = [update("a@x.test", "delivered", None)];
@@ -1480,6 +1481,7 @@ async fn large_batches_are_stored_and_finished_row_by_row_correctly(store: &Stor
             next_attempt_at: if d.recipient == "a@x.test" { 15 } else { 700 },
             last_reply: Some(format!("250 {} {}", d.message_id, d.recipient)),
             suppress: None,
+            delayed: false,
         })
         .collect();
     store

@@ -393,6 +393,10 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
         "gone@example.test",
         crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
     );
+    sink.answer(
+        "later@example.test",
+        crate::smtp_sink::Reply::Refuse("451 4.2.0 try later".into()),
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut config = crate::delivery::relay_config(&sink, 2, dir.path());
     config.webhooks = webhook_config(&dir).webhooks;
@@ -408,7 +412,9 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     .await;
     receiver.use_secret(created["secret"].as_str().unwrap());
 
-    let body = crate::messages::booking(json!({"to": ["ok@example.test", "gone@example.test"]}));
+    let body = crate::messages::booking(
+        json!({"to": ["ok@example.test", "gone@example.test", "later@example.test"]}),
+    );
     let id = crate::messages::accepted(&app, &org, body).await;
     let of = |kind: &'static str| {
         let id = id.clone();
@@ -420,7 +426,7 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     assert_eq!(send["payload"]["mail"]["source"], "events@acme.test");
     assert_eq!(
         send["payload"]["mail"]["destination"],
-        json!(["ok@example.test", "gone@example.test"])
+        json!(["ok@example.test", "gone@example.test", "later@example.test"])
     );
     assert_eq!(
         send["payload"]["mail"]["tags"]["absender-category"],
@@ -443,6 +449,18 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
             .as_str()
             .unwrap()
             .contains("5.1.1")
+    );
+    let delay = receiver.wait_for(&app, of("DeliveryDelay")).await;
+    let d = &delay["payload"]["deliveryDelay"];
+    assert_eq!(
+        d["delayedRecipients"][0]["emailAddress"],
+        "later@example.test"
+    );
+    assert!(
+        d["delayedRecipients"][0]["diagnosticCode"]
+            .as_str()
+            .unwrap()
+            .starts_with("451")
     );
     // Each event once, each verified; absender's own notices made none.
     let log = receiver.log();
