@@ -17,8 +17,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Deliveries one round takes on, at most.
-const ROUND: i64 = 16;
+/// Attempts under way at once, at most.
+const IN_FLIGHT: usize = 16;
 /// The most of a receiver's answer kept (for the destination's page).
 const MAX_ERROR: usize = 300;
 
@@ -96,15 +96,25 @@ impl Webhooks<'_> {
     pub async fn run_dispatcher(&self) {
         let stopping = self.app.inner.stopping.clone();
         let poll = self.app.inner.settings.webhooks.poll_interval;
+        // Attempts run side by side, each in a slot: a freed slot takes the
+        // next due delivery at once, so no attempt waits for a slow receiver.
+        let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         while !stopping.is_cancelled() {
-            let delivered = match self.round().await {
+            let free = slots.available_permits();
+            let started = match self.start_due(&slots, free).await {
                 Ok(n) => n,
                 Err(e) => {
-                    tracing::warn!(error = %e, "webhook round failed");
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
                     0
                 }
             };
-            if delivered == 0 {
+            if free == 0 {
+                // Wait for a slot to come free.
+                tokio::select! {
+                    () = stopping.cancelled() => break,
+                    freed = slots.clone().acquire_owned() => drop(freed),
+                }
+            } else if started == 0 {
                 tokio::select! {
                     () = stopping.cancelled() => break,
                     () = self.app.inner.wake_webhooks.notified() => {}
@@ -112,10 +122,19 @@ impl Webhooks<'_> {
                 }
             }
         }
+        // The attempts under way end (each within `timeout`) before the store closes.
+        let _ = slots.acquire_many(IN_FLIGHT as u32).await;
     }
 
-    /// One round: the due deliveries, at once; how many were tried.
-    async fn round(&self) -> Result<usize, ServiceError> {
+    /// Claims up to `free` due deliveries and starts an attempt for each; how many.
+    async fn start_due(
+        &self,
+        slots: &Arc<tokio::sync::Semaphore>,
+        free: usize,
+    ) -> Result<usize, ServiceError> {
+        if free == 0 {
+            return Ok(0);
+        }
         let settings = &self.app.inner.settings.webhooks;
         let now = self.app.now_ms();
         let lease = (settings.timeout * 2 + Duration::from_secs(5)).as_millis() as i64;
@@ -123,20 +142,23 @@ impl Webhooks<'_> {
             .app
             .inner
             .store
-            .claim_webhook_deliveries(now, now + lease, ROUND, &self.app.inner.node)
+            .claim_webhook_deliveries(now, now + lease, free as i64, &self.app.inner.node)
             .await?;
-        let tried = jobs.len();
-        let mut attempts = tokio::task::JoinSet::new();
+        let started = jobs.len();
         for job in jobs {
+            let slot = slots
+                .clone()
+                .try_acquire_owned()
+                .expect("a slot per claimed delivery");
             let app = self.app.clone();
-            attempts.spawn(async move { app.webhooks().attempt(job).await });
+            tokio::spawn(async move {
+                if let Err(e) = app.webhooks().attempt(job).await {
+                    tracing::warn!(error = %e, "a webhook attempt could not be recorded");
+                }
+                drop(slot);
+            });
         }
-        while let Some(done) = attempts.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::warn!(error = %e, "a webhook attempt could not be recorded");
-            }
-        }
-        Ok(tried)
+        Ok(started)
     }
 
     /// Sends one event to one destination and records how it went.

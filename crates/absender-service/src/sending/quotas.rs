@@ -135,13 +135,13 @@ impl Sending<'_> {
         refuse_paused(&*self.current_org(org_id).await?)
     }
 
-    /// Refuses `recipient` if the organization is in the sandbox and it is
-    /// not one of the organization's verified addresses (or at one of its
-    /// verified domains).
+    /// Refuses the first of `recipients` that is not one of the
+    /// organization's verified addresses (or at one of its verified
+    /// domains), if it is in the sandbox. Its identities are read once.
     pub(crate) async fn sandbox_allows(
         &self,
         org: &OrgRow,
-        recipient: &EmailAddress,
+        recipients: &[EmailAddress],
     ) -> Result<(), ServiceError> {
         if !org.sandbox {
             return Ok(());
@@ -153,9 +153,12 @@ impl Sending<'_> {
             .map(crate::identity::requests::load)
             .collect::<Result<Vec<_>, _>>()?;
         let identities: Vec<_> = loaded.iter().map(|i| i.sender_identity()).collect();
-        if covering(&identities, recipient, None).is_some() {
+        let Some(recipient) = recipients
+            .iter()
+            .find(|r| covering(&identities, r, None).is_none())
+        else {
             return Ok(());
-        }
+        };
         Err(ServiceError::Denied {
             code: "sandbox_recipient",
             message: format!(
@@ -176,9 +179,7 @@ impl Sending<'_> {
     ) -> Result<Admission, ServiceError> {
         let org = self.current_org(org_id).await?;
         refuse_paused(&org)?;
-        for recipient in recipients {
-            self.sandbox_allows(&org, recipient).await?;
-        }
+        self.sandbox_allows(&org, recipients).await?;
         let n = recipients.len() as i64;
         let Some(limit) = day_limit(&org) else {
             if let Some(rate) = org.max_send_rate {

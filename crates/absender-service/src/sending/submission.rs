@@ -229,7 +229,8 @@ impl Sending<'_> {
             });
         }
         let current = self.current_org(&org.id).await?;
-        self.sandbox_allows(&current, &parsed).await?;
+        self.sandbox_allows(&current, std::slice::from_ref(&parsed))
+            .await?;
         Ok(parsed.to_string())
     }
 

@@ -264,6 +264,20 @@ async fn the_sandbox_sends_only_to_the_organizations_own_verified_addresses() {
         StatusCode::ACCEPTED
     );
     assert_eq!(smtp_code(&app, &user, &pass, "events@acme.test").await, 0);
+    // One outsider among its own addresses refuses the whole message.
+    let mixed = booking(json!({"to": ["events@acme.test"], "cc": ["guest@example.test"]}));
+    let path = "/api/v1/messages";
+    let refused = app
+        .json(
+            Method::POST,
+            path,
+            Some(&org.key),
+            Some(mixed),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    let words = refused["error"]["message"].as_str().unwrap();
+    assert!(words.contains("<guest@example.test>"), "{refused}");
     patch(&app, &org, json!({"sandbox": false})).await;
     assert_eq!(
         send_to(&app, &org, "guest@example.test").await.0,
