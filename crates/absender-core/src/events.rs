@@ -164,6 +164,62 @@ pub fn delivery_event(
     }
 }
 
+/// A recipient's complaint, as its feedback report (RFC 5965) tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Complaint<'a> {
+    pub recipient: &'a str,
+    /// absender's id for the complaint (the event's id).
+    pub feedback_id: &'a str,
+    /// `abuse`, `fraud`, `virus`, `other`.
+    pub feedback_type: &'a str,
+    pub user_agent: Option<&'a str>,
+    /// When the reporter received the mail, as it wrote it.
+    pub arrival_date: Option<&'a str>,
+    pub at_ms: i64,
+}
+
+/// The event of a complaint: `Complaint`, as SES shapes it.
+pub fn complaint_event(mail: &Mail<'_>, complaint: &Complaint<'_>) -> String {
+    let at = timestamp(complaint.at_ms);
+    mail_body(
+        "Complaint",
+        mail,
+        json!({
+            "timestamp": at,
+            "complainedRecipients": [{"emailAddress": complaint.recipient}],
+            "feedbackId": complaint.feedback_id,
+            "complaintSubType": null,
+            "complaintFeedbackType": complaint.feedback_type,
+            "userAgent": complaint.user_agent,
+            "arrivalDate": complaint.arrival_date.unwrap_or(&at),
+        }),
+    )
+}
+
+/// The event of an unsubscribe: `Subscription`, as SES shapes it (the
+/// recipient left every mail of the organization: `unsubscribeAll`).
+/// `source` is `UnsubscribeHeader` (one-click or mailto) or `UnsubscribeLink`.
+pub fn subscription_event(mail: &Mail<'_>, address: &str, source: &str, at_ms: i64) -> String {
+    mail_body(
+        "Subscription",
+        mail,
+        json!({
+            "timestamp": timestamp(at_ms),
+            "contactList": mail.org_id,
+            "emailAddress": address,
+            "source": source,
+            "newTopicPreferences": {"unsubscribeAll": true, "topicSubscriptionStatus": []},
+            "oldTopicPreferences": {"unsubscribeAll": false, "topicSubscriptionStatus": []},
+        }),
+    )
+}
+
+/// The event of a submission absender refused after it knew the sender:
+/// `Reject`, with the reason's code and words.
+pub fn reject_event(mail: &Mail<'_>, code: &str, reason: &str) -> String {
+    mail_body("Reject", mail, json!({"reason": reason, "code": code}))
+}
+
 fn mail_body(event_type: &str, mail: &Mail<'_>, detail: serde_json::Value) -> String {
     let destination: Vec<&str> = mail
         .destination
@@ -271,5 +327,37 @@ mod tests {
             (Some("Send"), true)
         );
         assert!(is_event_type("Bounce") && !is_event_type("bounce"));
+        let complaint = complaint_event(
+            &mail,
+            &Complaint {
+                recipient: "a@x.test",
+                feedback_id: "msg_1.0.c",
+                feedback_type: "abuse",
+                user_agent: Some("Yahoo!-Mail-Feedback/1.0"),
+                arrival_date: None,
+                at_ms: 3_500,
+            },
+        );
+        let complaint: serde_json::Value = serde_json::from_str(&complaint).unwrap();
+        assert_eq!(
+            complaint["complaint"]["complainedRecipients"][0]["emailAddress"],
+            "a@x.test"
+        );
+        assert_eq!(complaint["complaint"]["complaintFeedbackType"], "abuse");
+        assert_eq!(
+            complaint["complaint"]["arrivalDate"],
+            complaint["complaint"]["timestamp"]
+        );
+        let unsubscribed: serde_json::Value = serde_json::from_str(&subscription_event(
+            &mail,
+            "a@x.test",
+            "UnsubscribeHeader",
+            9,
+        ))
+        .unwrap();
+        assert_eq!(
+            unsubscribed["subscription"]["newTopicPreferences"]["unsubscribeAll"],
+            true
+        );
     }
 }

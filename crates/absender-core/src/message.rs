@@ -67,6 +67,7 @@ const PROTECTED: &[&str] = &[
     "arc-authentication-results",
     "list-unsubscribe",
     "list-unsubscribe-post",
+    "feedback-id",
     "delivered-to",
     // Resent fields claim another author or add hidden recipients.
     "resent-from",

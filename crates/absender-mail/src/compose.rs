@@ -91,6 +91,8 @@ pub struct Outgoing {
     pub attachments: Vec<Attachment>,
     /// One-click unsubscribe (RFC 8058): the https URL and the mailto address.
     pub unsubscribe: Option<Unsubscribe>,
+    /// `Feedback-ID` (feedback loops report complaints per value), if any.
+    pub feedback_id: Option<String>,
     /// The unique left-hand side of the Message-ID.
     pub message_id_local: String,
     /// The domain of the Message-ID (the sending domain).
@@ -131,6 +133,9 @@ pub fn message(mail: &Outgoing) -> Vec<u8> {
             name.clone(),
             mail_builder::headers::text::Text::new(value.clone()),
         );
+    }
+    if let Some(id) = &mail.feedback_id {
+        builder = builder.header("Feedback-ID", Raw::new(id.clone()));
     }
     if let Some(u) = &mail.unsubscribe {
         builder = builder

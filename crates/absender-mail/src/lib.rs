@@ -2,6 +2,7 @@
 //! them back for display, and hands them to receiving servers over SMTP
 //! (`smtp_client`). It decides nothing about who may send what.
 
+pub mod arf;
 pub mod compose;
 pub mod dkim;
 pub mod dsn;

@@ -109,7 +109,9 @@ pub fn submitted(raw: &[u8]) -> Result<Submitted, HeaderProblem> {
     let mut cleaned = Vec::with_capacity(raw.len());
     let mut at = 0;
     for (header, end) in headers.iter().zip(ends) {
+        // absender writes its own Feedback-ID (complaints are counted by it).
         let dropped = matches!(header.name, HeaderName::Bcc | HeaderName::ResentBcc)
+            || header.name.as_str().eq_ignore_ascii_case("feedback-id")
             || header
                 .name
                 .as_str()

@@ -488,6 +488,7 @@ impl Session {
         if self.inbound {
             if !absender_service::sending::bounces::is_return_path(&address)
                 && !self.app.suppressions().is_unsubscribe_address(&address)
+                && !self.app.suppressions().is_feedback_address(&address)
             {
                 return reply(530, "5.7.0", "authentication required: STARTTLS, then AUTH");
             }
@@ -537,6 +538,23 @@ impl Session {
             Ok(_) => reply(250, "2.0.0", "report received"),
             Err(e) => {
                 tracing::error!(error = %e, "bounce report failed");
+                reply(451, "4.3.0", "try again later")
+            }
+        }
+    }
+
+    /// A feedback report (ARF) at the feedback-loop address or a return path.
+    async fn feedback_report(&self, arrived_at: &str, data: &[u8]) -> String {
+        // As for bounce reports: one answer, applied or not.
+        match self
+            .app
+            .suppressions()
+            .receive_arf(Some(arrived_at), data)
+            .await
+        {
+            Ok(_) => reply(250, "2.0.0", "report received"),
+            Err(e) => {
+                tracing::error!(error = %e, "feedback report failed");
                 reply(451, "4.3.0", "try again later")
             }
         }
@@ -652,8 +670,13 @@ impl Session {
     async fn inbound_mail(&self, recipients: &[String], data: &[u8]) -> String {
         let mut answer = None;
         for recipient in recipients {
-            let this = if self.app.suppressions().is_unsubscribe_address(recipient) {
+            let suppressions = self.app.suppressions();
+            let this = if suppressions.is_unsubscribe_address(recipient) {
                 self.unsubscribe_request(data).await
+            } else if suppressions.is_feedback_address(recipient)
+                || absender_service::sending::complaints::is_feedback_report(data)
+            {
+                self.feedback_report(recipient, data).await
             } else {
                 self.bounce_report(recipient, data).await
             };

@@ -5,6 +5,7 @@
 
 mod access_keys;
 mod checks;
+mod complaints;
 mod dns;
 mod error;
 mod identities;

@@ -472,3 +472,16 @@ pub struct WebhookAttempt {
     pub error: Option<String>,
     pub at_ms: i64,
 }
+
+/// A complaint about one delivery, from a feedback report.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ComplaintRow {
+    pub message_id: String,
+    pub recipient: String,
+    pub org_id: String,
+    /// `abuse`, `fraud`, `virus`, `other`.
+    pub feedback_type: String,
+    pub user_agent: Option<String>,
+    pub arrival_date: Option<String>,
+    pub created_at: i64,
+}

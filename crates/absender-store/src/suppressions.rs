@@ -27,6 +27,30 @@ impl Store {
         Ok(())
     }
 
+    /// Adds or replaces a suppression and writes `event` (for whoever wants
+    /// it) in the same transaction.
+    pub async fn suppress_with_event(
+        &self,
+        row: &SuppressionRow,
+        event: Option<&crate::NewWebhookEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(UPSERT)
+            .bind(&row.org_id)
+            .bind(&row.address)
+            .bind(&row.reason)
+            .bind(row.detail.as_deref())
+            .bind(row.message_id.as_deref())
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(event) = event {
+            crate::webhooks::insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes a suppression; false if there was none.
     pub async fn delete_suppression(
         &self,

@@ -72,6 +72,12 @@ impl Suppressions<'_> {
         .at(host)
     }
 
+    /// Whether absender made `path` (its MAC is absender's).
+    pub(crate) fn return_path_is_authentic(&self, path: &ReturnPath<'_>) -> bool {
+        let expected = self.return_path_mac(path.message_id, path.index);
+        crate::app::constant_time_eq(expected.as_bytes(), path.mac.as_bytes())
+    }
+
     /// The operator's MTA hands in a report that arrived at `return_path`
     /// (when not given, the report's To). The same rules as by SMTP apply.
     pub async fn receive_dsn_as(
@@ -113,8 +119,7 @@ impl Suppressions<'_> {
         let Some(path) = return_path.and_then(return_path::parse) else {
             return ignore(None, "no_return_path");
         };
-        let expected = self.return_path_mac(path.message_id, path.index);
-        if !crate::app::constant_time_eq(expected.as_bytes(), path.mac.as_bytes()) {
+        if !self.return_path_is_authentic(&path) {
             return ignore(None, "bad_mac");
         }
         let id = Some(path.message_id);

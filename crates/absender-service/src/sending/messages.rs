@@ -233,8 +233,12 @@ impl Sending<'_> {
             unsubscribe: (request.category == Category::Invitation).then(|| {
                 self.app
                     .suppressions()
-                    .unsubscribe_for(&org.id, &everyone[0])
+                    .unsubscribe_for(&org.id, &everyone[0], &id)
             }),
+            feedback_id: Some(super::complaints::feedback_id(
+                &org.id,
+                request.category.as_str(),
+            )),
             message_id_local: id.clone(),
             message_id_domain: from.domain().to_string(),
             date_unix: now / 1000,

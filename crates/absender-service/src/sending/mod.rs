@@ -1,8 +1,9 @@
 //! Sending: messages accepted by API and SMTP, signed and queued, delivered
 //! to the receivers or captured in the outbox; and what comes back: bounces,
-//! suppressions and unsubscribes.
+//! complaints, suppressions and unsubscribes.
 
 pub mod bounces;
+pub mod complaints;
 pub(crate) mod messages;
 pub(crate) mod outbox;
 pub(crate) mod queue;

@@ -47,7 +47,15 @@ pub(crate) fn enforcement(org: &OrgRow, settings: &ReputationSettings) -> (Enfor
 impl Sending<'_> {
     /// `GET /api/v1/reputation`.
     pub async fn reputation(&self, caller: &Caller) -> Result<Reputation, ServiceError> {
-        let org = self.current_org(&caller.org()?.id).await?;
+        // Read fresh, not from the send path's one-second cache: a report
+        // applied a moment ago shows.
+        let org = self
+            .app
+            .inner
+            .store
+            .org(&caller.org()?.id)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
         let settings = &self.app.inner.settings.reputation;
         let (state, judged) = enforcement(&org, settings);
         let reason = match state {

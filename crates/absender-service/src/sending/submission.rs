@@ -338,13 +338,20 @@ impl Sending<'_> {
                 absender_mail::compose::date_header(now / 1000)
             ));
         }
+        added.push_str(&format!(
+            "Feedback-ID: {}\r\n",
+            super::complaints::feedback_id(&org.id, category.as_str())
+        ));
         if category == Category::Invitation {
             let recipient =
                 EmailAddress::parse(&recipients[0]).map_err(|e| ServiceError::BadRequest {
                     code: "invalid_address",
                     message: e.to_string(),
                 })?;
-            let u = self.app.suppressions().unsubscribe_for(&org.id, &recipient);
+            let u = self
+                .app
+                .suppressions()
+                .unsubscribe_for(&org.id, &recipient, &id);
             added.push_str(&format!(
                 "List-Unsubscribe: <{}>,\r\n <mailto:{}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
                 u.https, u.mailto

@@ -91,27 +91,6 @@ impl Suppressions<'_> {
         }
     }
 
-    /// Suppresses `address` for `org_id` for a reason found by absender itself.
-    pub(crate) async fn suppress(
-        &self,
-        org_id: &str,
-        address: &EmailAddress,
-        reason: &str,
-        detail: Option<String>,
-        message_id: Option<String>,
-    ) -> Result<(), ServiceError> {
-        let row = SuppressionRow {
-            org_id: org_id.to_string(),
-            address: suppression_key(address),
-            reason: reason.into(),
-            detail,
-            message_id,
-            created_at: self.app.now_ms(),
-        };
-        self.app.inner.store.upsert_suppression(&row).await?;
-        Ok(())
-    }
-
     /// The recipients the organization suppresses, refused with each one named.
     pub(crate) async fn refuse_suppressed(
         &self,

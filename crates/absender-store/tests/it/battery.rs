@@ -1396,6 +1396,41 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
     assert_eq!((org.rep_sends, org.rep_bounces), (2, 2));
     assert_eq!(store.deliveries("m2").await.unwrap()[0].status, "queued");
 
+    // A complaint counts once per delivery, suppresses with its reason, and
+    // never more complaints than sends are counted.
+    let complaint = |recipient: &str| ComplaintRow {
+        message_id: "m1".into(),
+        recipient: recipient.into(),
+        org_id: "acme".into(),
+        feedback_type: "abuse".into(),
+        user_agent: None,
+        arrival_date: None,
+        created_at: 146,
+    };
+    let event = |id: &str| NewWebhookEvent {
+        id: id.into(),
+        org_id: Some("acme".into()),
+        event_type: "Complaint".into(),
+        body: "{}".into(),
+        created_at: 146,
+    };
+    let (b_row, c1) = (complaint("b@x.test"), event("c1"));
+    assert!(store.record_complaint(&b_row, &c1).await.unwrap());
+    assert!(!store.record_complaint(&b_row, &c1).await.unwrap());
+    for (n, recipient) in ["a@x.test", "x@x.test"].iter().enumerate() {
+        let (row, e) = (complaint(recipient), event(&format!("c{n}x")));
+        assert!(store.record_complaint(&row, &e).await.unwrap());
+    }
+    let org = store.org("acme").await.unwrap().unwrap();
+    assert_eq!(org.rep_complaints, 2, "capped at the 2 sends");
+    let b = store
+        .suppressed_among("acme", &["b@x.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(b[0].reason, "complaint");
+    let listed = store.complaints_since("acme", 0, 10).await.unwrap();
+    assert_eq!(listed.len(), 3);
+
     let changed = OrgRow {
         updated_at: 1,
         ..org.clone()
@@ -1433,9 +1468,10 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
             org.sending_enabled,
             org.paused_reason,
             org.rep_sends,
-            org.rep_bounces
+            org.rep_bounces,
+            org.rep_complaints
         ),
-        (true, None, 0, 0)
+        (true, None, 0, 0, 0)
     );
     assert_eq!(suppressed[0].reason, "hard_bounce");
     assert_eq!(

@@ -4,6 +4,7 @@
 mod access_keys;
 mod binary;
 mod browser;
+mod complaints;
 mod crash;
 mod cross_tenant;
 mod delivery;

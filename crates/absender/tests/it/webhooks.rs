@@ -406,7 +406,7 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     let created = create(
         &app,
         &org.key,
-        json!({"url": receiver.url, "events": ["Send", "Delivery", "Bounce", "DeliveryDelay"]}),
+        json!({"url": receiver.url, "events": ["Send", "Delivery", "Bounce", "DeliveryDelay", "Complaint", "Subscription"]}),
         StatusCode::CREATED,
     )
     .await;
@@ -462,6 +462,76 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
             .unwrap()
             .starts_with("451")
     );
+    // A feedback loop's complaint about the delivered mail.
+    let ok_path = crate::delivery::return_path_of(&sink, "ok@example.test");
+    let outcome: Value = app
+        .http
+        .post(format!("{}/api/v1/inbound/arf", app.base))
+        .bearer_auth(ADMIN_KEY)
+        .body(crate::complaints::arf("abuse", None, None, Some(&ok_path)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome["complained"],
+        json!(["ok@example.test"]),
+        "{outcome}"
+    );
+    let complaint = receiver.wait_for(&app, of("Complaint")).await;
+    let c = &complaint["payload"]["complaint"];
+    assert_eq!(
+        c["complainedRecipients"][0]["emailAddress"],
+        "ok@example.test"
+    );
+    assert_eq!(c["complaintFeedbackType"], "abuse");
+    assert_eq!(c["userAgent"], "ExampleFBL/1.0");
+
+    // An invitation's recipient unsubscribes with one click.
+    let invitation = crate::messages::accepted(
+        &app,
+        &org,
+        json!({"category": "invitation", "to": ["gast@example.test"], "subject": "Einladung", "text": "Kommen Sie!"}),
+    )
+    .await;
+    crate::delivery::wait_message(&app, &org.key, &invitation, |m| m["status"] == "delivered")
+        .await;
+    let mail = sink
+        .received()
+        .into_iter()
+        .find(|r| r.to == ["gast@example.test"])
+        .unwrap();
+    let text = String::from_utf8_lossy(&mail.data).replace("\r\n ", " ");
+    let https = text
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: "))
+        .and_then(|l| l.split('<').nth(1))
+        .and_then(|l| l.split('>').next())
+        .unwrap()
+        .to_string();
+    let clicked = app
+        .http
+        .post(https)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clicked.status(), StatusCode::OK);
+    let unsubscribed = receiver
+        .wait_for(&app, |r| r["payload"]["eventType"] == "Subscription")
+        .await;
+    let u = &unsubscribed["payload"];
+    assert_eq!(u["mail"]["messageId"], invitation.as_str());
+    assert_eq!(u["subscription"]["emailAddress"], "gast@example.test");
+    assert_eq!(u["subscription"]["source"], "UnsubscribeHeader");
+    assert_eq!(
+        u["subscription"]["newTopicPreferences"]["unsubscribeAll"],
+        true
+    );
+
     // Each event once, each verified; absender's own notices made none.
     let log = receiver.log();
     assert!(log.iter().all(|r| r["verified"] == true));
@@ -471,8 +541,10 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     ids.dedup();
     assert_eq!(ids.len(), all, "{log:?}");
     assert!(
-        log.iter()
-            .all(|r| r["payload"]["mail"]["messageId"] == id.as_str()),
-        "only the organization's message: {log:?}"
+        log.iter().all(|r| {
+            let about = &r["payload"]["mail"]["messageId"];
+            about == id.as_str() || about == invitation.as_str()
+        }),
+        "only the organization's messages: {log:?}"
     );
 }
