@@ -35,6 +35,12 @@ pub fn first_to(raw: &[u8]) -> Option<String> {
     message.to()?.first()?.address().map(str::to_string)
 }
 
+/// The first address in the From of `raw`, if any (headers only are read).
+pub fn first_from(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse_headers(raw)?;
+    message.from()?.first()?.address().map(str::to_string)
+}
+
 /// The decoded Subject of `raw`, if it has one.
 pub fn subject(raw: &[u8]) -> Option<String> {
     let message = MessageParser::default().parse_headers(raw)?;

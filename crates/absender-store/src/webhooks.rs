@@ -363,6 +363,31 @@ impl Store {
         Ok(())
     }
 
+    /// Whether an enabled destination wants `event_type` of `org_id` (read
+    /// with no destination at all from the one-second answer).
+    pub async fn any_webhook_wants(
+        &self,
+        org_id: &str,
+        event_type: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let wants =
+            self.any_webhooks(&mut tx).await? && wanted(&mut tx, org_id, event_type).await?;
+        tx.commit().await?;
+        Ok(wants)
+    }
+
+    /// Frees every webhook delivery lease: for a single node (SQLite) at
+    /// start-up, where any lease left is that of this node's dead process.
+    pub async fn release_webhook_leases(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET lease_until = 0 WHERE status = 'pending' AND lease_until > 0",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Writes an event (and its deliveries) for whoever wants it.
     pub async fn insert_webhook_event(&self, event: &NewWebhookEvent) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;

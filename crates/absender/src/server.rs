@@ -186,9 +186,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     if app.store().backend() == absender_store::Backend::Sqlite {
         // One node per SQLite file: leases left behind are from this node's last run.
         let freed = app.store().release_delivery_leases().await?;
-        if freed > 0 {
+        let events = app.store().release_webhook_leases().await?;
+        if freed + events > 0 {
             tracing::info!(
                 deliveries = freed,
+                webhook_deliveries = events,
                 "taking up deliveries a previous run left in flight"
             );
         }

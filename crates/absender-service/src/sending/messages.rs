@@ -58,8 +58,32 @@ impl Sending<'_> {
         self.send_message_via(caller, request, "api").await
     }
 
-    /// [`Self::send_message`], counted for `interface`.
+    /// [`Self::send_message`], counted for `interface`; a refusal makes a
+    /// `Reject` event.
     pub(crate) async fn send_message_via(
+        &self,
+        caller: &Caller,
+        request: SendMessage,
+        interface: &'static str,
+    ) -> Result<Accepted, ServiceError> {
+        let org_id = caller.org()?.id.clone();
+        let (source, category) = (request.from.clone(), request.category);
+        let recipients = [&request.to, &request.cc, &request.bcc]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let result = self.accept_message(caller, request, interface).await;
+        if let Err(e) = &result {
+            let source = source.as_deref().unwrap_or_default();
+            self.rejected(&org_id, source, &recipients, category.as_str(), e)
+                .await;
+        }
+        result
+    }
+
+    async fn accept_message(
         &self,
         caller: &Caller,
         request: SendMessage,

@@ -8,6 +8,7 @@ pub(crate) mod messages;
 pub(crate) mod outbox;
 pub(crate) mod queue;
 pub(crate) mod quotas;
+pub(crate) mod rejects;
 pub(crate) mod reputation;
 pub(crate) mod send_settings;
 pub(crate) mod signing;

@@ -249,7 +249,35 @@ impl Sending<'_> {
     /// caller): the one-author and header rules, the sender rule for its
     /// From (mail of `category`, else the message's `X-Absender-Category`,
     /// else booking), signed and queued; its id.
+    /// A refusal makes a `Reject` event.
     pub(crate) async fn submit_raw(
+        &self,
+        org: &Organization,
+        recipients: &[String],
+        data: Vec<u8>,
+        category: Option<Category>,
+        interface: &'static str,
+    ) -> Result<String, ServiceError> {
+        let from = absender_mail::inspect::first_from(&data);
+        let result = self
+            .accept_raw(org, recipients, data, category, interface)
+            .await;
+        if let Err(e) = &result {
+            let category = category.unwrap_or(Category::Booking);
+            let from = from.as_deref().unwrap_or_default();
+            self.rejected(
+                &org.row.id,
+                from,
+                &recipients.join(","),
+                category.as_str(),
+                e,
+            )
+            .await;
+        }
+        result
+    }
+
+    async fn accept_raw(
         &self,
         org: &Organization,
         recipients: &[String],

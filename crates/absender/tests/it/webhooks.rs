@@ -406,7 +406,7 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     let created = create(
         &app,
         &org.key,
-        json!({"url": receiver.url, "events": ["Send", "Delivery", "Bounce", "DeliveryDelay", "Complaint", "Subscription"]}),
+        json!({"url": receiver.url, "events": ["Send", "Delivery", "Bounce", "DeliveryDelay", "Complaint", "Subscription", "Reject"]}),
         StatusCode::CREATED,
     )
     .await;
@@ -462,6 +462,25 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
             .unwrap()
             .starts_with("451")
     );
+    // A message to the now suppressed address is refused: a Reject event.
+    let refused = crate::messages::send(
+        &app,
+        &org,
+        crate::messages::booking(json!({"from": "events@acme.test", "to": ["gone@example.test"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(code(&refused), "recipient_suppressed");
+    let reject = receiver
+        .wait_for(&app, |r| r["payload"]["eventType"] == "Reject")
+        .await;
+    let r = &reject["payload"];
+    assert_eq!(r["reject"]["code"], "recipient_suppressed");
+    assert_eq!(r["mail"]["destination"], json!(["gone@example.test"]));
+    assert_eq!(r["mail"]["source"], "events@acme.test");
+    let reject_id = r["mail"]["messageId"].as_str().unwrap().to_string();
+    assert!(reject_id.starts_with("rej_"), "{reject_id}");
+
     // A feedback loop's complaint about the delivered mail.
     let ok_path = crate::delivery::return_path_of(&sink, "ok@example.test");
     let outcome: Value = app
@@ -543,8 +562,159 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
     assert!(
         log.iter().all(|r| {
             let about = &r["payload"]["mail"]["messageId"];
-            about == id.as_str() || about == invitation.as_str()
+            about == id.as_str() || about == invitation.as_str() || about == reject_id.as_str()
         }),
         "only the organization's messages: {log:?}"
     );
+}
+
+/// Events survive SIGKILL: absender is killed while a receiver still fails
+/// and many events wait; after the restart every event arrives, and an
+/// event that arrived twice (its answer cut off by the kill) has one
+/// `webhook-id` both times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_pending_at_a_sigkill_all_arrive_after_the_restart() {
+    const MESSAGES: usize = 150;
+    const ADMIN: &str = "abs_admin_events-crash-key";
+    let test = "events_pending_at_a_sigkill_all_arrive_after_the_restart";
+    let Some(python) = crate::tools::python_with_standardwebhooks(test) else {
+        return;
+    };
+    // The first 100 attempts fail: retries wait in the outbox at the kill.
+    let receiver = Receiver::start(&python, 100);
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let relay: &'static str = Box::leak(sink.addr.to_string().into_boxed_str());
+    let env = [
+        ("ABSENDER_DELIVERY_MODE", "relay"),
+        ("ABSENDER_RELAY", relay),
+        ("ABSENDER_ADMIN_KEY", ADMIN),
+    ];
+    let config = dir.path().join("absender.toml");
+    std::fs::write(
+        &config,
+        "[webhooks]\nallow_private_targets = true\npoll_interval = \"50ms\"\nfirst_retry = \"1s\"\nmax_retry = \"2s\"\n",
+    )
+    .unwrap();
+    let config: &'static str = Box::leak(config.to_str().unwrap().to_string().into_boxed_str());
+    let data_dir = dir.path().to_path_buf();
+    let start = || {
+        let data_dir = data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::binary::serve_with(&data_dir, &["--config", config], &env)
+        })
+    };
+    let server = start().await.unwrap();
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!("{}/api/v1/orgs", server.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"name": "Acme", "contact_email": "team@acme.test", "locale": "de"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["api_key"].as_str().unwrap().to_string();
+    let hook: Value = http
+        .post(format!("{}/api/v1/webhooks", server.url))
+        .bearer_auth(&key)
+        .json(&json!({"url": receiver.url, "events": ["Send", "Delivery"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receiver.use_secret(hook["secret"].as_str().unwrap());
+
+    let mut accepted = Vec::new();
+    for n in 0..MESSAGES {
+        let body = json!({"category": "booking", "to": [format!("guest{n}@example.test")], "subject": "Buchung", "text": "Danke!"});
+        let response = http
+            .post(format!("{}/api/v1/messages", server.url))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let id: Value = response.json().await.unwrap();
+        accepted.push(id["id"].as_str().unwrap().to_string());
+    }
+    // Kill once the receiver has failed some and taken none yet, or a few.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while receiver.log().len() < 100 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let seen_at_kill = receiver.log().len();
+    drop(server); // SIGKILL
+    let taken_at_kill = receiver.log().iter().filter(|r| r["status"] == 200).count();
+    assert!(
+        seen_at_kill >= 100 && taken_at_kill < 2 * MESSAGES,
+        "the kill came with events pending ({seen_at_kill} attempts, {taken_at_kill} taken)"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let server = start().await.unwrap();
+
+    // Every message's Send and Delivery arrive, verified.
+    let wanted: std::collections::HashSet<(String, String)> = accepted
+        .iter()
+        .flat_map(|id| [(id.clone(), "Send".into()), (id.clone(), "Delivery".into())])
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let taken = loop {
+        let log = receiver.log();
+        let taken: Vec<Value> = log.into_iter().filter(|r| r["status"] == 200).collect();
+        let got: std::collections::HashSet<(String, String)> = taken
+            .iter()
+            .map(|r| {
+                (
+                    r["payload"]["mail"]["messageId"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    r["payload"]["eventType"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        if wanted.is_subset(&got) {
+            break taken;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lost after SIGKILL: {} of {} events, e.g. {:?}",
+            wanted.difference(&got).count(),
+            wanted.len(),
+            wanted.difference(&got).next()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(taken.iter().all(|r| r["verified"] == true));
+    // Duplicates are the same event: one webhook-id per (message, type).
+    let mut ids: std::collections::HashMap<(String, String), std::collections::HashSet<String>> =
+        Default::default();
+    for r in &taken {
+        let key = (
+            r["payload"]["mail"]["messageId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            r["payload"]["eventType"].as_str().unwrap().to_string(),
+        );
+        ids.entry(key)
+            .or_default()
+            .insert(r["id"].as_str().unwrap().to_string());
+    }
+    assert!(
+        ids.values().all(|set| set.len() == 1),
+        "an event arrived under two ids"
+    );
+    let duplicates = taken.len() - ids.len();
+    println!(
+        "events crash test: {} events, {seen_at_kill} attempts before the SIGKILL, {duplicates} delivered twice",
+        wanted.len()
+    );
+    drop(server);
 }
