@@ -761,6 +761,34 @@ pub struct WebhookTest {
     pub event_id: String,
 }
 
+/// `GET /api/v1/messages/{id}/events`, `GET /api/v1/events`: events as
+/// webhooks deliver them, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventList {
+    pub items: Vec<serde_json::Value>,
+    /// Where the next page starts; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The query of `GET /api/v1/events`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    /// One event type (`Send`, `Delivery`, `Bounce`, `DeliveryDelay`,
+    /// `Complaint`, `Subscription`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// RFC 3339: the events of messages sent at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Messages per page, 1 to 100 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
 /// `GET /api/v1/reputation`: an organization's bounce and complaint rates
 /// over its recent sends, and what they mean, as SES reports them.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ mod checks;
 mod complaints;
 mod dns;
 mod error;
+mod history;
 mod identities;
 mod keys;
 mod limits;
@@ -29,6 +30,7 @@ mod ui_sessions;
 mod webhooks;
 
 pub use error::StoreError;
+pub use history::{DayCounts, MessageHistory};
 pub use identities::NewIdentity;
 pub use rows::*;
 

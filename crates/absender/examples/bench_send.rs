@@ -12,6 +12,12 @@
 //!   SES access key; prints `http=ADDR`, `api_key=…`, `access_key_id=…` and
 //!   `secret=…` (a throwaway organization on loopback) for bench/ses.sh's
 //!   client, and serves until stdin closes.
+//! - `hooks`: a webhook receiver on 127.0.0.1 (prints `hooks=URL`); it counts
+//!   the events it gets (each `webhook-id` once) and the lag of each
+//!   `Delivery` event from the delivery's result to its arrival; when stdin
+//!   closes it prints the counts and the lag's p50/p99 (bench/webhooks.sh).
+//!   With `WEBHOOK_URL` set, `smtp` adds a destination there for `Send` and
+//!   `Delivery` events before it serves.
 //!
 //! Everything runs on 127.0.0.1; absender's own DNS server is the only resolver.
 
@@ -112,6 +118,8 @@ async fn relaying(dir: &Path, relay: SocketAddr) -> Running {
     config.sending.per_destination = 20;
     // Like the peer's single OpenDKIM signature: only the customer's (d=example.com).
     config.sending.platform_signature = std::env::var("PLATFORM_SIGNATURE").is_ok_and(|v| v == "1");
+    // bench/webhooks.sh's receiver is on 127.0.0.1.
+    config.webhooks.allow_private_targets = true;
     config.smtp.trusted_clients = vec!["127.0.0.1".parse().unwrap()];
     if let Ok(listen) = std::env::var("SMTP_LISTEN") {
         config.smtp.listen = listen.parse().unwrap();
@@ -138,8 +146,21 @@ fn peak_rss_mib() -> f64 {
 
 async fn smtp(sink: SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
-    setup(dir.path()).await;
+    let key = setup(dir.path()).await;
     let running = relaying(dir.path(), sink).await;
+    if let Ok(url) = std::env::var("WEBHOOK_URL") {
+        let base = format!("http://{}", running.http_addr);
+        let http = reqwest::Client::new();
+        api(
+            &http,
+            &base,
+            Method::POST,
+            "/api/v1/webhooks",
+            &key,
+            Some(json!({"url": url, "events": ["Send", "Delivery"]})),
+        )
+        .await;
+    }
     println!("smtp={}", running.smtp_addr);
     println!("http={}", running.http_addr);
     let _ = tokio::task::spawn_blocking(|| {
@@ -273,6 +294,88 @@ fn sign_rate(n: usize, threads: usize) {
     );
 }
 
+/// What the webhook receiver has seen: each event id once, and the lags.
+#[derive(Default)]
+struct Hooks {
+    ids: std::collections::HashSet<String>,
+    by_type: std::collections::BTreeMap<String, usize>,
+    lags_ms: Vec<u64>,
+    duplicates: usize,
+}
+
+async fn hooks() {
+    use axum::http::HeaderMap;
+    let seen = Arc::new(std::sync::Mutex::new(Hooks::default()));
+    let receive = {
+        let seen = seen.clone();
+        move |headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let now = std::time::SystemTime::now();
+                let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let id = headers
+                    .get("webhook-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut seen = seen.lock().unwrap();
+                if !seen.ids.insert(id) {
+                    seen.duplicates += 1;
+                    return;
+                }
+                let kind = event["eventType"].as_str().unwrap_or("?").to_string();
+                if kind == "Delivery"
+                    && let Some(at) = event["delivery"]["timestamp"].as_str()
+                    && let Ok(at) = humantime::parse_rfc3339(at)
+                {
+                    let lag = now.duration_since(at).unwrap_or_default();
+                    seen.lags_ms.push(lag.as_millis() as u64);
+                }
+                *seen.by_type.entry(kind).or_default() += 1;
+            }
+        }
+    };
+    let count = {
+        let seen = seen.clone();
+        move || {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().ids.len().to_string() }
+        }
+    };
+    let router = axum::Router::new()
+        .route("/hooks", axum::routing::post(receive))
+        .route("/count", axum::routing::get(count));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("hooks=http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _ = tokio::task::spawn_blocking(|| {
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
+    })
+    .await;
+    let mut seen = seen.lock().unwrap();
+    seen.lags_ms.sort_unstable();
+    let at = |q: f64| {
+        let lags = &seen.lags_ms;
+        lags.get(((lags.len() as f64 * q) as usize).min(lags.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    let types: Vec<String> = seen
+        .by_type
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect();
+    println!(
+        "events={} {} duplicates={} lag_p50_ms={} lag_p99_ms={} lag_max_ms={}",
+        seen.ids.len(),
+        types.join(" "),
+        seen.duplicates,
+        at(0.50),
+        at(0.99),
+        seen.lags_ms.last().copied().unwrap_or(0)
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -289,8 +392,9 @@ async fn main() {
         "queue" => queue_memory(arg(2).parse().unwrap_or(100_000)).await,
         "serve" => serve(arg(2).parse().expect("SINK is ip:port")).await,
         "sign" => sign_rate(arg(2).parse().unwrap_or(2000), arg(3).parse().unwrap_or(1)),
+        "hooks" => hooks().await,
         _ => eprintln!(
-            "usage: bench_send smtp SINK | api N SINK | queue N | serve SINK | sign N THREADS"
+            "usage: bench_send smtp SINK | api N SINK | queue N | serve SINK | sign N THREADS | hooks"
         ),
     }
 }

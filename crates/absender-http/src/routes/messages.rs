@@ -1,9 +1,9 @@
 //! `/api/v1/messages`: sending mail on behalf of an organization.
 
 use crate::ApiError;
-use crate::extract::{Auth, Json};
+use crate::extract::{Auth, Json, Query};
 use absender_service::App;
-use absender_service::api::{Accepted, Message, SendMessage};
+use absender_service::api::{Accepted, EventList, EventQuery, Message, SendMessage};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
@@ -19,6 +19,8 @@ pub fn router() -> Router<App> {
             post(send).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY_BYTES)),
         )
         .route("/api/v1/messages/{id}", get(show))
+        .route("/api/v1/messages/{id}/events", get(message_events))
+        .route("/api/v1/events", get(events))
 }
 
 async fn send(
@@ -42,4 +44,20 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Message>, ApiError> {
     Ok(Json(app.sending().get_message(&caller, &id).await?))
+}
+
+async fn message_events(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<EventList>, ApiError> {
+    Ok(Json(app.sending().message_events(&caller, &id).await?))
+}
+
+async fn events(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Query(query): Query<EventQuery>,
+) -> Result<Json<EventList>, ApiError> {
+    Ok(Json(app.sending().events(&caller, &query).await?))
 }

@@ -34,6 +34,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(pages::access_keys::router())
         .merge(pages::templates::router())
         .merge(pages::webhooks::router())
+        .merge(pages::dashboard::router())
         .merge(pages::admin::router())
         .route("/lang/{lang}", get(switch_language))
         .route("/assets/app.css", get(css))

@@ -4,6 +4,7 @@
 
 pub mod bounces;
 pub mod complaints;
+pub mod history;
 pub(crate) mod messages;
 pub(crate) mod outbox;
 pub(crate) mod queue;

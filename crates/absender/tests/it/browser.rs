@@ -653,6 +653,7 @@ async fn setup_in_a_browser(words: &Words) {
         ("/ui/access-keys", "access-keys"),
         ("/ui/templates", "templates"),
         ("/ui/webhooks", "webhooks"),
+        ("/ui/dashboard", "dashboard"),
     ] {
         b.goto(&format!("{base}{path}")).await;
         b.audit(path).await;

@@ -213,6 +213,103 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
     assert!(!list.iter().any(|(a, _)| a == "b@example.test"));
     assert_eq!(reputation(&app, &org.key).await["complaints"], 2);
 
+    // The history shows each message's events as webhooks shape them.
+    let events = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/messages/{single}/events"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let types: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Send", "Delivery", "Complaint"], "{events}");
+    assert_eq!(
+        events["items"][2]["complaint"]["complainedRecipients"][0]["emailAddress"],
+        "reader@example.test"
+    );
+    let complaints = app
+        .json(
+            Method::GET,
+            "/api/v1/events?type=Complaint&since=2000-01-01T00:00:00Z",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let about: Vec<&str> = complaints["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["mail"]["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(about, [single.as_str(), pair.as_str()]);
+    // A page of one message at a time, then the next.
+    let first = app
+        .json(
+            Method::GET,
+            "/api/v1/events?limit=1",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(first["items"][0]["mail"]["messageId"], single.as_str());
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .json(
+            Method::GET,
+            &format!("/api/v1/events?limit=1&cursor={cursor}"),
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(second["items"][0]["mail"]["messageId"], pair.as_str());
+    for (query, field) in [
+        ("type=Bogus", "type"),
+        ("since=yesterday", "since"),
+        ("limit=0", "limit"),
+        ("cursor=x", "cursor"),
+    ] {
+        let refused = app
+            .json(
+                Method::GET,
+                &format!("/api/v1/events?{query}"),
+                Some(&org.key),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert!(refused.to_string().contains(field), "{refused}");
+    }
+    // Another organization sees none of it.
+    let other = app.upgraded_org("Other", "en").await;
+    app.json(
+        Method::GET,
+        &format!("/api/v1/messages/{single}/events"),
+        Some(&other.key),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let theirs = app
+        .json(
+            Method::GET,
+            "/api/v1/events",
+            Some(&other.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(theirs["items"], json!([]));
+
     // The complained-about address gets no more mail from the organization.
     let refused = send(
         &app,

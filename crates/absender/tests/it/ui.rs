@@ -1111,3 +1111,46 @@ async fn webhook_destinations_show_their_attempts_and_send_test_events_in_the_ui
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(items(&app, &acme, "/api/v1/webhooks").await.is_empty());
 }
+
+#[tokio::test]
+async fn the_dashboard_draws_30_days_and_shows_reputation_and_quota_use() {
+    let app = spawn_app().await;
+    let (acme, _) = crate::messages::acme(&app).await;
+    for to in ["a@example.test", "b@example.test"] {
+        crate::messages::accepted(
+            &app,
+            &acme,
+            crate::messages::booking(serde_json::json!({"to": [to]})),
+        )
+        .await;
+    }
+    app.json(
+        Method::PATCH,
+        &format!("/api/v1/orgs/{}", acme.id),
+        Some(ADMIN_KEY),
+        Some(serde_json::json!({"max_24h_send": 500})),
+        StatusCode::OK,
+    )
+    .await;
+    let browser = Browser::new(&app, "en");
+    browser.sign_in(&acme.key).await;
+    let page = browser.get("/ui/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    // The chart is SVG drawn on the server, with its numbers as a table.
+    assert!(body.contains("<svg class=\"chart\""), "{body}");
+    assert_eq!(body.matches("<polyline").count(), 4);
+    assert_eq!(body.matches("<tr><th scope=\"row\">").count(), 30);
+    let today =
+        &absender_core::events::timestamp(absender_service::Clock::now_ms(&*app.clock))[..10];
+    assert!(
+        body.contains(&format!("<tr><th scope=\"row\">{today}</th><td>2</td>")),
+        "today's two sends: {body}"
+    );
+    assert!(body.contains("id=\"reputation-state\">HEALTHY<"), "{body}");
+    assert!(body.contains("id=\"sent-24h\">2 / 500<"), "{body}");
+    // Signed out, the page is not shown.
+    let stranger = Browser::new(&app, "en");
+    let refused = stranger.get("/ui/dashboard").await;
+    assert_ne!(refused.status, StatusCode::OK);
+}

@@ -3,6 +3,7 @@
 pub mod access_keys;
 pub mod account;
 pub mod admin;
+pub mod dashboard;
 pub mod identities;
 pub mod outbox;
 pub mod sending;
