@@ -27,9 +27,14 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    /// Whether the report is a complaint (`not-spam` says the opposite).
+    /// Whether the report is a recipient's complaint: RFC 5965's `abuse`,
+    /// `fraud`, `virus` or `other`; not `not-spam`, nor an authentication
+    /// failure report (RFC 6591) or a type made up.
     pub fn is_complaint(&self) -> bool {
-        self.feedback_type != "not-spam"
+        matches!(
+            self.feedback_type.as_str(),
+            "abuse" | "fraud" | "virus" | "other"
+        )
     }
 }
 
@@ -186,6 +191,8 @@ Danke!\r\n\
         let f = parse(report.as_bytes()).unwrap();
         assert!(!f.is_complaint());
         assert_eq!(f.original_message_id.as_deref(), Some("msg_abc@acme.test"));
+        let dmarc = REPORT.replace("Feedback-Type: abuse", "Feedback-Type: auth-failure");
+        assert!(!parse(dmarc.as_bytes()).unwrap().is_complaint());
     }
 
     #[test]

@@ -8,7 +8,7 @@ const INSERT: &str = "INSERT INTO complaints (message_id, recipient, org_id, fee
      arrival_date, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id, recipient) DO NOTHING";
 // A complaint replaces whatever suppressed the address before: it is the strongest reason.
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
-     VALUES ($1, LOWER($2), 'complaint', $3, $4, $5) ON CONFLICT (org_id, address) DO UPDATE SET \
+     VALUES ($1, $2, 'complaint', $3, $4, $5) ON CONFLICT (org_id, address) DO UPDATE SET \
      reason = excluded.reason, detail = excluded.detail, message_id = excluded.message_id, \
      created_at = excluded.created_at";
 // Never more complaints than sends in the window.
@@ -16,12 +16,14 @@ const COUNT: &str = "UPDATE orgs SET rep_complaints = CASE WHEN rep_complaints +
      THEN rep_sends ELSE rep_complaints + 1 END WHERE id = $1";
 
 impl Store {
-    /// Records `row`, suppresses its recipient with the reason `complaint`,
+    /// Records `row`, suppresses its recipient (as `suppression_key`, the
+    /// address as the send path looks it up) with the reason `complaint`,
     /// counts it toward reputation and writes `event` for whoever wants it;
     /// false (and nothing changed) when this delivery has a complaint already.
     pub async fn record_complaint(
         &self,
         row: &ComplaintRow,
+        suppression_key: &str,
         event: &NewWebhookEvent,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -40,17 +42,19 @@ impl Store {
         if !new {
             return Ok(false);
         }
+        // The organization first, then the suppression: the order the
+        // delivery results take, so the two never deadlock on PostgreSQL.
+        sqlx::query(COUNT)
+            .bind(&row.org_id)
+            .execute(&mut *tx)
+            .await?;
         let detail = format!("complaint ({})", row.feedback_type);
         sqlx::query(SUPPRESS)
             .bind(&row.org_id)
-            .bind(&row.recipient)
+            .bind(suppression_key)
             .bind(&detail)
             .bind(&row.message_id)
             .bind(row.created_at)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(COUNT)
-            .bind(&row.org_id)
             .execute(&mut *tx)
             .await?;
         crate::webhooks::insert_event(&mut tx, event).await?;

@@ -10,6 +10,11 @@ macro_rules! columns {
 const UPSERT: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, address) DO UPDATE SET reason = excluded.reason, \
      detail = excluded.detail, message_id = excluded.message_id, created_at = excluded.created_at";
+// An unsubscribe does not replace a complaint: that is the stronger reason.
+const UPSERT_UNLESS_COMPLAINT: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, address) DO UPDATE SET reason = excluded.reason, \
+     detail = excluded.detail, message_id = excluded.message_id, created_at = excluded.created_at \
+     WHERE suppressions.reason <> 'complaint'";
 const DELETE: &str = "DELETE FROM suppressions WHERE org_id = $1 AND address = $2";
 
 impl Store {
@@ -27,15 +32,15 @@ impl Store {
         Ok(())
     }
 
-    /// Adds or replaces a suppression and writes `event` (for whoever wants
-    /// it) in the same transaction.
+    /// Adds or replaces a suppression (not one for a complaint) and writes
+    /// `event` (for whoever wants it) in the same transaction.
     pub async fn suppress_with_event(
         &self,
         row: &SuppressionRow,
         event: Option<&crate::NewWebhookEvent>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(UPSERT)
+        sqlx::query(UPSERT_UNLESS_COMPLAINT)
             .bind(&row.org_id)
             .bind(&row.address)
             .bind(&row.reason)

@@ -123,6 +123,17 @@ impl Suppressions<'_> {
         }
         let now = self.app.now_ms();
         let feedback_id = format!("{}.{}.c", message.id, delivery.rcpt_index);
+        // What the reporter wrote, cleaned and bounded, for the row and the event alike.
+        let clean = |s: &Option<String>| s.as_deref().map(absender_core::outside::clean);
+        let row = ComplaintRow {
+            message_id: message.id.clone(),
+            recipient: delivery.recipient.clone(),
+            org_id: message.org_id.clone(),
+            feedback_type: absender_core::outside::clean(&report.feedback_type),
+            user_agent: clean(&report.user_agent),
+            arrival_date: clean(&report.arrival_date),
+            created_at: now,
+        };
         let body = complaint_event(
             &Mail {
                 org_id: &message.org_id,
@@ -135,22 +146,12 @@ impl Suppressions<'_> {
             &Complaint {
                 recipient: &delivery.recipient,
                 feedback_id: &feedback_id,
-                feedback_type: &report.feedback_type,
-                user_agent: report.user_agent.as_deref(),
-                arrival_date: report.arrival_date.as_deref(),
+                feedback_type: &row.feedback_type,
+                user_agent: row.user_agent.as_deref(),
+                arrival_date: row.arrival_date.as_deref(),
                 at_ms: now,
             },
         );
-        let clean = |s: &Option<String>| s.as_deref().map(absender_core::outside::clean);
-        let row = ComplaintRow {
-            message_id: message.id.clone(),
-            recipient: delivery.recipient.clone(),
-            org_id: message.org_id.clone(),
-            feedback_type: absender_core::outside::clean(&report.feedback_type),
-            user_agent: clean(&report.user_agent),
-            arrival_date: clean(&report.arrival_date),
-            created_at: now,
-        };
         let event = NewWebhookEvent {
             id: feedback_id,
             org_id: Some(message.org_id.clone()),
@@ -158,7 +159,14 @@ impl Suppressions<'_> {
             body,
             created_at: now,
         };
-        if !self.app.inner.store.record_complaint(&row, &event).await? {
+        let key = delivery.recipient.to_lowercase();
+        if !self
+            .app
+            .inner
+            .store
+            .record_complaint(&row, &key, &event)
+            .await?
+        {
             return ignore(id, "already_complained");
         }
         self.app.inner.metrics.attempt("complained");

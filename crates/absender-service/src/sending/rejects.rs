@@ -46,14 +46,17 @@ impl Sending<'_> {
                 return;
             }
         }
+        // What the client sent, bounded: a refusal is no way to store much.
+        let source = absender_core::outside::clean(source);
+        let recipients = absender_core::outside::clean(recipients);
         let now = self.app.now_ms();
         // The refused message was never stored: the event's id names it.
         let id = new_id("rej");
         let mail = Mail {
             org_id,
             message_id: &id,
-            source,
-            destination: recipients,
+            source: &source,
+            destination: &recipients,
             category,
             sent_at_ms: now,
         };

@@ -1415,11 +1415,21 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
         created_at: 146,
     };
     let (b_row, c1) = (complaint("b@x.test"), event("c1"));
-    assert!(store.record_complaint(&b_row, &c1).await.unwrap());
-    assert!(!store.record_complaint(&b_row, &c1).await.unwrap());
+    assert!(
+        store
+            .record_complaint(&b_row, "b@x.test", &c1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_complaint(&b_row, "b@x.test", &c1)
+            .await
+            .unwrap()
+    );
     for (n, recipient) in ["a@x.test", "x@x.test"].iter().enumerate() {
         let (row, e) = (complaint(recipient), event(&format!("c{n}x")));
-        assert!(store.record_complaint(&row, &e).await.unwrap());
+        assert!(store.record_complaint(&row, recipient, &e).await.unwrap());
     }
     let org = store.org("acme").await.unwrap().unwrap();
     assert_eq!(org.rep_complaints, 2, "capped at the 2 sends");

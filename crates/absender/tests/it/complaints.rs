@@ -80,6 +80,8 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
     app.mailbox = Some(sink.clone());
     let (org, _) = acme(&app).await;
     let single = accepted(&app, &org, booking(json!({"to": ["reader@example.test"]}))).await;
+    // One millisecond apart: the history lists messages by when they were sent.
+    app.advance(std::time::Duration::from_millis(1));
     let pair = accepted(
         &app,
         &org,
