@@ -91,11 +91,11 @@ export ABSENDER_TEST_POSTGRES_URL=$postgres_url
 # ListEmailIdentities as POST), in a venv of our own.
 venv=${ABSENDER_TEST_PYTHON_VENV:-$PWD/target/test-venv}
 boto3_pin="boto3==1.44.8 botocore==1.44.8"
-if ! "$venv/bin/python" -c 'import dkim, dns, nacl, boto3, standardwebhooks' 2>/dev/null || ! [[ -x $venv/bin/aws ]]; then
+if ! "$venv/bin/python" -c 'import dkim, dns, nacl, boto3, standardwebhooks, cryptography' 2>/dev/null || ! [[ -x $venv/bin/aws ]]; then
   say "creating $venv with dkimpy (and pynacl for Ed25519), dnspython, standardwebhooks, awscli and $boto3_pin"
   python3 -m venv "$venv"
   # shellcheck disable=SC2086 # the pin is two words
-  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy pynacl dnspython standardwebhooks awscli $boto3_pin
+  "$venv/bin/pip" install -q --disable-pip-version-check dkimpy pynacl dnspython standardwebhooks cryptography awscli $boto3_pin
 fi
 export ABSENDER_TEST_PYTHON=$venv/bin/python
 export ABSENDER_TEST_AWS=$venv/bin/aws

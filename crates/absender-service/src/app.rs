@@ -102,6 +102,8 @@ pub(crate) struct Inner {
     pub(crate) wake_webhooks: Notify,
     /// The HTTP client for webhook destinations.
     pub(crate) webhook_client: reqwest::Client,
+    /// The platform's SNS signing key, once read or made.
+    pub(crate) sns_signer: tokio::sync::OnceCell<Arc<crate::events::sns::SnsSigner>>,
     pub queue: Queue,
     pub metrics: Metrics,
     pub signing_keys: KeyCache,
@@ -257,6 +259,7 @@ impl App {
                 wake_checks: Notify::new(),
                 wake_webhooks: Notify::new(),
                 webhook_client,
+                sns_signer: tokio::sync::OnceCell::new(),
                 key_generation: tokio::sync::Semaphore::new(
                     crate::identity::limits::KEY_GENERATIONS_AT_ONCE,
                 ),

@@ -11,7 +11,7 @@ const INSERT_DELIVERY_INTO: &str = "INSERT INTO deliveries (message_id, recipien
      lease_until, last_reply, created_at, updated_at, rcpt_index, lease_owner) VALUES ";
 /// Rows in one statement at most: 64 × 13 parameters stays far below the
 /// limits of both databases, and few sizes keep the statement cache small.
-const ROWS_PER_STATEMENT: usize = 64;
+pub(crate) const ROWS_PER_STATEMENT: usize = 64;
 macro_rules! delivery_columns {
     () => {
         "message_id, recipient, org_id, status, attempts, next_attempt_at, lease_until, last_reply, created_at, updated_at, rcpt_index, lease_owner"
@@ -50,8 +50,10 @@ const UPDATE_DELIVERY_COLUMNS: [&str; 8] = [
     "CAST(? AS BIGINT)",
     "CAST(? AS TEXT)",
 ];
+// `IN (SELECT * FROM (VALUES …))`, not `IN (VALUES …)`: SQLite looks the
+// pairs up in the primary key only in the first form (the second scans).
 const RENEW_LEASES: &str = "UPDATE deliveries SET lease_until = $1 WHERE lease_owner = $2 AND status = 'queued' \
-     AND lease_until > 0 AND (message_id, recipient) IN (VALUES ";
+     AND lease_until > 0 AND (message_id, recipient) IN (SELECT * FROM (VALUES ";
 // The bytes are no longer needed once no recipient waits for them.
 const DROP_RAW_OF: &str = "UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND NOT EXISTS (\
      SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'queued') AND id IN (VALUES ";
@@ -75,7 +77,7 @@ const COUNT_QUEUED: &str = "SELECT COUNT(*) FROM deliveries WHERE status = 'queu
 /// `columns`, each written as its entry says (`?` is the parameter), e.g.
 /// `CAST(? AS BIGINT)` where PostgreSQL cannot tell the type. (sqlx's
 /// `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL refuses.)
-fn with_rows(head: &str, columns: &[&str], rows: usize) -> String {
+pub(crate) fn with_rows(head: &str, columns: &[&str], rows: usize) -> String {
     let mut sql = String::with_capacity(head.len() + rows * columns.len() * 8);
     sql.push_str(head);
     for row in 0..rows {
@@ -225,7 +227,7 @@ impl Store {
                 }
                 sql.push_str(&format!("(CAST(${n} AS TEXT), CAST(${} AS TEXT))", n + 1));
             }
-            sql.push_str(") RETURNING message_id, recipient");
+            sql.push_str(") AS v) RETURNING message_id, recipient");
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(lease_until_ms)
                 .bind(owner);

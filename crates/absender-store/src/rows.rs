@@ -433,6 +433,8 @@ pub struct WebhookJob {
     /// The destination is still on (a disabled one's deliveries are given up).
     #[sqlx(try_from = "Flag")]
     pub enabled: bool,
+    /// When an `sns` destination's receiver confirmed it.
+    pub confirmed_at: Option<i64>,
 }
 
 /// An attempted delivery, as a destination's page shows it.

@@ -36,8 +36,6 @@ const FAN_OUT: &str = "INSERT INTO webhook_deliveries (event_id, webhook_id, sta
      lease_until, created_at) SELECT $1, id, 'pending', 0, $3, 0, $3 FROM webhooks WHERE enabled = 1 \
      AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4 ON CONFLICT (event_id, webhook_id) DO NOTHING";
 const WANTED: &str = "SELECT COUNT(*) FROM webhooks WHERE enabled = 1 AND (org_id = $1 OR org_id IS NULL) AND events LIKE $2";
-const MAIL: &str =
-    "SELECT org_id, from_address, recipients, category, created_at FROM messages WHERE id = $1";
 // The outer conditions hold each row to its state when it is written; on
 // PostgreSQL nodes skip the rows another node is claiming right now.
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
@@ -48,15 +46,18 @@ const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET lease_until = $2, le
      WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
      AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id";
-const JOB: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
-     w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id, w.enabled \
+const JOBS: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
+     w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id, w.enabled, c.confirmed_at \
      FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
-     WHERE d.event_id = $1 AND d.webhook_id = $2";
+     LEFT JOIN sns_confirmations c ON c.webhook_id = w.id \
+     WHERE (d.event_id, d.webhook_id) IN (SELECT * FROM (VALUES ";
 // Only the node that holds the lease records the attempt.
 const FINISH: &str = "UPDATE webhook_deliveries SET status = $3, attempts = $4, next_attempt_at = $5, lease_until = 0, \
      last_status = $6, last_latency_ms = $7, last_error = $8, last_attempt_at = $9 \
      WHERE event_id = $1 AND webhook_id = $2 AND lease_owner = $10 AND status = 'pending'";
-const SUCCEEDED: &str = "UPDATE webhooks SET failing_since = NULL WHERE id = $1";
+// Written only when it changes something: most attempts succeed.
+const SUCCEEDED: &str =
+    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
 const FAILED: &str =
     "UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = $1";
 const RECENT: &str = "SELECT event_id, webhook_id, status, attempts, last_status, last_latency_ms, last_error, \
@@ -107,14 +108,39 @@ impl MailFacts {
     }
 }
 
-pub(crate) async fn mail_facts(
+/// What mail events say of each of these messages, one statement per chunk.
+pub(crate) async fn mail_facts_of(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    message_id: &str,
-) -> Result<Option<MailFacts>, StoreError> {
-    Ok(sqlx::query_as(MAIL)
-        .bind(message_id)
-        .fetch_optional(&mut **tx)
-        .await?)
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, MailFacts>, StoreError> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::queue::ROWS_PER_STATEMENT) {
+        let mut sql = crate::queue::with_rows(
+            "SELECT id, org_id, from_address, recipients, category, created_at FROM messages WHERE id IN (VALUES ",
+            &["CAST(? AS TEXT)"],
+            chunk.len(),
+        );
+        sql.push(')');
+        let mut query = sqlx::query_as::<_, (String, String, String, String, String, i64)>(
+            sqlx::AssertSqlSafe(sql),
+        );
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (id, org_id, from_address, recipients, category, created_at) in
+            query.fetch_all(&mut **tx).await?
+        {
+            let facts = MailFacts {
+                org_id,
+                from_address,
+                recipients,
+                category,
+                created_at,
+            };
+            found.insert(id, facts);
+        }
+    }
+    Ok(found)
 }
 
 /// Writes `event` and its deliveries inside `tx`, if a destination wants it.
@@ -165,7 +191,7 @@ impl Store {
         }
         use absender_core::events::{Outcome, delivery_event};
         let mut wants: std::collections::HashMap<(String, &'static str), bool> = Default::default();
-        let mut facts: std::collections::HashMap<String, Option<MailFacts>> = Default::default();
+        let mut events = Vec::new();
         for u in updates {
             let Some(index) = written.get(&(u.message_id.clone(), u.recipient.clone())) else {
                 continue;
@@ -194,14 +220,18 @@ impl Store {
                     w
                 }
             };
-            if !wanted_here {
-                continue;
+            if wanted_here {
+                events.push((u, *index, outcome, tag));
             }
-            if !facts.contains_key(&u.message_id) {
-                let found = mail_facts(tx, &u.message_id).await?;
-                facts.insert(u.message_id.clone(), found);
-            }
-            let Some(Some(f)) = facts.get(&u.message_id) else {
+        }
+        // The messages the events describe, read together.
+        let mut ids: Vec<&str> = events.iter().map(|(u, ..)| u.message_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let facts = mail_facts_of(tx, &ids).await?;
+        for (u, index, outcome, tag) in events {
+            let reply = u.last_reply.as_deref().unwrap_or("");
+            let Some(f) = facts.get(&u.message_id) else {
                 continue;
             };
             let (kind, body) =
@@ -377,6 +407,36 @@ impl Store {
         Ok(wants)
     }
 
+    /// Records that an `sns` destination's receiver confirmed it (once).
+    pub async fn confirm_sns(&self, webhook_id: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sns_confirmations (webhook_id, confirmed_at) VALUES ($1, $2) ON CONFLICT (webhook_id) DO NOTHING",
+        )
+        .bind(webhook_id)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Turns a destination off, saying why.
+    pub async fn disable_webhook(
+        &self,
+        id: &str,
+        reason: &str,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhooks SET enabled = 0, disabled_reason = $2, updated_at = $3 WHERE id = $1 AND enabled = 1",
+        )
+        .bind(id)
+        .bind(reason)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Frees every webhook delivery lease: for a single node (SQLite) at
     /// start-up, where any lease left is that of this node's dead process.
     pub async fn release_webhook_leases(&self) -> Result<u64, StoreError> {
@@ -409,31 +469,40 @@ impl Store {
             crate::Backend::Sqlite => CLAIM_SQLITE,
             crate::Backend::Postgres => CLAIM_POSTGRES,
         };
+        // A write: on SQLite through the queue's one writer, not beside it.
         let claimed: Vec<(String, String)> = sqlx::query_as(claim)
             .bind(now_ms)
             .bind(lease_until_ms)
             .bind(limit)
             .bind(owner)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.queue_writer)
             .await?;
-        let mut jobs = Vec::with_capacity(claimed.len());
-        for (event_id, webhook_id) in claimed {
-            match sqlx::query_as(JOB)
-                .bind(&event_id)
-                .bind(&webhook_id)
-                .fetch_optional(&self.pool)
-                .await?
+        // Read in one statement per chunk: a trip each would cost more than the row.
+        let mut jobs: Vec<WebhookJob> = Vec::with_capacity(claimed.len());
+        for chunk in claimed.chunks(crate::queue::ROWS_PER_STATEMENT) {
+            let mut sql =
+                crate::queue::with_rows(JOBS, &["CAST(? AS TEXT)", "CAST(? AS TEXT)"], chunk.len());
+            // The pairs looked up in the primary key (`IN (VALUES …)` would scan on SQLite).
+            sql.push_str(") AS v)");
+            let mut query = sqlx::query_as::<_, WebhookJob>(sqlx::AssertSqlSafe(sql));
+            for (event_id, webhook_id) in chunk {
+                query = query.bind(event_id).bind(webhook_id);
+            }
+            jobs.extend(query.fetch_all(&self.pool).await?);
+        }
+        // A delivery whose destination is gone is dropped.
+        for (event_id, webhook_id) in &claimed {
+            if !jobs
+                .iter()
+                .any(|j| &j.event_id == event_id && &j.webhook_id == webhook_id)
             {
-                Some(job) => jobs.push(job),
-                None => {
-                    sqlx::query(
-                        "DELETE FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2",
-                    )
-                    .bind(&event_id)
-                    .bind(&webhook_id)
-                    .execute(&self.pool)
-                    .await?;
-                }
+                sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE event_id = $1 AND webhook_id = $2",
+                )
+                .bind(event_id)
+                .bind(webhook_id)
+                .execute(&self.pool)
+                .await?;
             }
         }
         Ok(jobs)
@@ -449,33 +518,53 @@ impl Store {
         attempt: &WebhookAttempt,
         owner: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let written = sqlx::query(FINISH)
-            .bind(event_id)
-            .bind(webhook_id)
-            .bind(attempt.status)
-            .bind(attempt.attempts)
-            .bind(attempt.next_attempt_at)
-            .bind(attempt.http_status)
-            .bind(attempt.latency_ms)
-            .bind(attempt.error.as_deref())
-            .bind(attempt.at_ms)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if !written {
-            return Ok(false);
+        let results = [(
+            event_id.to_string(),
+            webhook_id.to_string(),
+            attempt.clone(),
+        )];
+        Ok(self.finish_webhook_deliveries(&results, owner).await?[0])
+    }
+
+    /// Records many attempts in one transaction (one commit, one fsync on
+    /// SQLite, through the queue's writer), each as
+    /// [`Self::finish_webhook_delivery`] does; whether each was written.
+    pub async fn finish_webhook_deliveries(
+        &self,
+        results: &[(String, String, WebhookAttempt)],
+        owner: &str,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.queue_writer.begin().await?;
+        let mut written = Vec::with_capacity(results.len());
+        for (event_id, webhook_id, attempt) in results {
+            let done = sqlx::query(FINISH)
+                .bind(event_id)
+                .bind(webhook_id)
+                .bind(attempt.status)
+                .bind(attempt.attempts)
+                .bind(attempt.next_attempt_at)
+                .bind(attempt.http_status)
+                .bind(attempt.latency_ms)
+                .bind(attempt.error.as_deref())
+                .bind(attempt.at_ms)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            written.push(done);
+            if !done {
+                continue;
+            }
+            let query = if attempt.status == "delivered" {
+                sqlx::query(SUCCEEDED).bind(webhook_id)
+            } else {
+                sqlx::query(FAILED).bind(webhook_id).bind(attempt.at_ms)
+            };
+            query.execute(&mut *tx).await?;
         }
-        let query = if attempt.status == "delivered" {
-            sqlx::query(SUCCEEDED).bind(webhook_id)
-        } else {
-            sqlx::query(FAILED).bind(webhook_id).bind(attempt.at_ms)
-        };
-        query.execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(written)
     }
 
     /// Disables a destination that has failed since before

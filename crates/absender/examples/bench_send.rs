@@ -148,7 +148,9 @@ async fn smtp(sink: SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let key = setup(dir.path()).await;
     let running = relaying(dir.path(), sink).await;
-    if let Ok(url) = std::env::var("WEBHOOK_URL") {
+    if let Ok(url) = std::env::var("WEBHOOK_URL").map(|u| u.trim().to_string())
+        && !url.is_empty()
+    {
         let base = format!("http://{}", running.http_addr);
         let http = reqwest::Client::new();
         api(

@@ -9,7 +9,8 @@ use absender_service::api::{
 };
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub fn router() -> Router<App> {
@@ -21,6 +22,10 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/webhooks/{id}/test", post(test))
         .route("/api/v1/webhooks/{id}/rotate-secret", post(rotate_secret))
+        // SNS's HTTP protocol: the signing certificate, and the links in its messages.
+        .route("/sns/signing-cert.pem", get(sns_certificate))
+        .route("/sns/confirm/{id}/{token}", get(sns_confirm))
+        .route("/sns/unsubscribe/{id}/{token}", get(sns_unsubscribe))
 }
 
 async fn create(
@@ -85,4 +90,37 @@ async fn rotate_secret(
     Path(id): Path<String>,
 ) -> Result<Json<RotatedWebhookSecret>, ApiError> {
     Ok(Json(app.webhooks().rotate_secret(&caller, &id).await?))
+}
+
+async fn sns_certificate(State(app): State<App>) -> Result<impl IntoResponse, ApiError> {
+    let signer = app.webhooks().sns_signer().await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        signer.certificate_pem.clone(),
+    ))
+}
+
+/// SNS answers a confirmation with XML; receivers read only the status.
+async fn sns_confirm(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    app.webhooks().confirm_sns(&id, &token).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/xml")],
+        format!(
+            "<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:absender:000000000000:{id}</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>"
+        ),
+    ))
+}
+
+async fn sns_unsubscribe(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    app.webhooks().unsubscribe_sns(&id, &token).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/xml")],
+        "<UnsubscribeResponse><ResponseMetadata/></UnsubscribeResponse>".to_string(),
+    ))
 }

@@ -171,6 +171,22 @@ impl Webhooks<'_> {
             id,
         };
         self.app.inner.store.insert_webhook(&row).await?;
+        if row.format == "sns" {
+            // As SNS does: the receiver confirms before any notification comes.
+            let event = absender_store::NewWebhookEvent {
+                id: format!("{}.subscription", row.id),
+                org_id: row.org_id.clone(),
+                event_type: "SubscriptionConfirmation".into(),
+                body: "{}".into(),
+                created_at: now,
+            };
+            self.app
+                .inner
+                .store
+                .insert_event_for(&event, &row.id)
+                .await?;
+            self.wake();
+        }
         tracing::info!(webhook_id = %row.id, org_id = ?row.org_id, "webhook destination created");
         Ok(CreatedWebhook {
             webhook: view(&row),

@@ -10,7 +10,6 @@ use super::destinations::sealing_label;
 use super::signing::signature;
 use crate::settings::WebhookSettings;
 use crate::{App, ServiceError};
-use absender_core::events::timestamp;
 use absender_core::net::is_special_purpose;
 use absender_store::{WebhookAttempt, WebhookJob};
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Attempts under way at once, at most.
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: usize = 64;
 /// The most of a receiver's answer kept (for the destination's page).
 const MAX_ERROR: usize = 300;
 
@@ -59,6 +58,16 @@ pub(crate) fn client(settings: &WebhookSettings) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// Outcomes written in one transaction at most.
+const RECORD_BATCH: usize = 256;
+
+/// How one attempt went, to be written.
+struct Outcome {
+    attempt: WebhookAttempt,
+    /// An `sns` delivery waiting for its confirmation: no attempt was made.
+    held: bool,
+}
+
 /// The wait before attempt `attempts + 1`.
 fn backoff(settings: &WebhookSettings, attempts: i64) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1))
@@ -68,22 +77,6 @@ fn backoff(settings: &WebhookSettings, attempts: i64) -> Duration {
         .first_retry
         .saturating_mul(2u32.saturating_pow(doublings))
         .min(settings.max_retry)
-}
-
-/// The body a destination gets: the event, or in `sns` format wrapped as an
-/// SNS notification (what SES's SNS destinations receive).
-fn body_for(job: &WebhookJob) -> String {
-    if job.format != "sns" {
-        return job.body.clone();
-    }
-    serde_json::json!({
-        "Type": "Notification",
-        "MessageId": job.event_id,
-        "TopicArn": format!("arn:absender:sns:webhook:{}", job.webhook_id),
-        "Message": job.body,
-        "Timestamp": timestamp(job.event_created_at),
-    })
-    .to_string()
 }
 
 impl Webhooks<'_> {
@@ -99,9 +92,15 @@ impl Webhooks<'_> {
         // Attempts run side by side, each in a slot: a freed slot takes the
         // next due delivery at once, so no attempt waits for a slow receiver.
         let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        // Outcomes are written in batches: one commit for many attempts.
+        let (outcomes, waiting) = tokio::sync::mpsc::channel(IN_FLIGHT * 4);
+        let recorder = {
+            let app = self.app.clone();
+            tokio::spawn(async move { app.webhooks().run_recorder(waiting).await })
+        };
         while !stopping.is_cancelled() {
             let free = slots.available_permits();
-            let started = match self.start_due(&slots, free).await {
+            let started = match self.start_due(&slots, free, &outcomes).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed");
@@ -122,8 +121,11 @@ impl Webhooks<'_> {
                 }
             }
         }
-        // The attempts under way end (each within `timeout`) before the store closes.
+        // The attempts under way end (each within `timeout`) and are
+        // written before the store closes.
         let _ = slots.acquire_many(IN_FLIGHT as u32).await;
+        drop(outcomes);
+        let _ = recorder.await;
     }
 
     /// Claims up to `free` due deliveries and starts an attempt for each; how many.
@@ -131,6 +133,7 @@ impl Webhooks<'_> {
         &self,
         slots: &Arc<tokio::sync::Semaphore>,
         free: usize,
+        outcomes: &tokio::sync::mpsc::Sender<(WebhookJob, Outcome)>,
     ) -> Result<usize, ServiceError> {
         if free == 0 {
             return Ok(0);
@@ -151,22 +154,45 @@ impl Webhooks<'_> {
                 .try_acquire_owned()
                 .expect("a slot per claimed delivery");
             let app = self.app.clone();
+            let outcomes = outcomes.clone();
             tokio::spawn(async move {
-                if let Err(e) = app.webhooks().attempt(job).await {
-                    tracing::warn!(error = %e, "a webhook attempt could not be recorded");
-                }
+                let outcome = app.webhooks().attempt(&job).await;
+                // The slot is held until the outcome is handed on (the lease stays until written).
+                let _ = outcomes.send((job, outcome)).await;
                 drop(slot);
             });
         }
         Ok(started)
     }
 
-    /// Sends one event to one destination and records how it went.
-    async fn attempt(&self, job: WebhookJob) -> Result<(), ServiceError> {
+    /// Makes one attempt to send an event to one destination (or holds an
+    /// `sns` delivery that waits for its confirmation); how it went.
+    async fn attempt(&self, job: &WebhookJob) -> Outcome {
         let settings = &self.app.inner.settings.webhooks;
+        let too_old = |now: i64| now - job.event_created_at >= settings.max_age.as_millis() as i64;
+        if job.format == "sns"
+            && job.confirmed_at.is_none()
+            && job.event_type != "SubscriptionConfirmation"
+            && job.enabled
+        {
+            // Nothing before the receiver confirmed: no attempt is counted.
+            let now = self.app.now_ms();
+            return Outcome {
+                attempt: WebhookAttempt {
+                    status: if too_old(now) { "failed" } else { "pending" },
+                    attempts: job.attempts,
+                    next_attempt_at: now + settings.first_retry.as_millis() as i64,
+                    http_status: None,
+                    latency_ms: 0,
+                    error: Some("waiting for the SNS subscription to be confirmed".into()),
+                    at_ms: now,
+                },
+                held: true,
+            };
+        }
         let started = Instant::now();
         let result = if job.enabled {
-            self.send(&job).await
+            self.send(job).await
         } else {
             Err("the destination is disabled".to_string())
         };
@@ -177,45 +203,80 @@ impl Webhooks<'_> {
             Ok(status) => ((200..300).contains(&status), Some(i64::from(status)), None),
             Err(e) => (false, None, Some(e)),
         };
-        let too_old = now - job.event_created_at >= settings.max_age.as_millis() as i64;
-        let status = match (ok, too_old || !job.enabled) {
+        let status = match (ok, too_old(now) || !job.enabled) {
             (true, _) => "delivered",
             (false, true) => "failed",
             (false, false) => "pending",
         };
-        let attempt = WebhookAttempt {
-            status,
-            attempts,
-            next_attempt_at: now + backoff(settings, attempts).as_millis() as i64,
-            http_status,
-            latency_ms,
-            error: error.or_else(|| (!ok).then(|| format!("HTTP {}", http_status.unwrap_or(0)))),
-            at_ms: now,
-        };
-        let store = &self.app.inner.store;
-        let written = store
-            .finish_webhook_delivery(
-                &job.event_id,
-                &job.webhook_id,
-                &attempt,
-                &self.app.inner.node,
-            )
-            .await?;
-        if !written {
-            tracing::warn!(webhook_id = %job.webhook_id, event_id = %job.event_id, "an attempt whose lease was taken is not recorded");
-            return Ok(());
+        Outcome {
+            attempt: WebhookAttempt {
+                status,
+                attempts,
+                next_attempt_at: now + backoff(settings, attempts).as_millis() as i64,
+                http_status,
+                latency_ms,
+                error: error
+                    .or_else(|| (!ok).then(|| format!("HTTP {}", http_status.unwrap_or(0)))),
+                at_ms: now,
+            },
+            held: false,
         }
-        if !ok && job.enabled {
-            tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, attempts, status, "webhook attempt failed");
-            let failing_before = now - settings.max_age.as_millis() as i64;
+    }
+
+    /// Writes a batch of outcomes in one transaction; a destination failing
+    /// for `max_age` is disabled and its owner told.
+    async fn record(&self, batch: Vec<(WebhookJob, Outcome)>) -> Result<(), ServiceError> {
+        let settings = &self.app.inner.settings.webhooks;
+        let store = &self.app.inner.store;
+        let results: Vec<(String, String, WebhookAttempt)> = batch
+            .iter()
+            .map(|(job, o)| {
+                (
+                    job.event_id.clone(),
+                    job.webhook_id.clone(),
+                    o.attempt.clone(),
+                )
+            })
+            .collect();
+        let written = store
+            .finish_webhook_deliveries(&results, &self.app.inner.node)
+            .await?;
+        for ((job, outcome), written) in batch.iter().zip(written) {
+            let attempt = &outcome.attempt;
+            if !written {
+                tracing::warn!(webhook_id = %job.webhook_id, event_id = %job.event_id, "an attempt whose lease was taken is not recorded");
+                continue;
+            }
+            if attempt.status == "delivered" || outcome.held || !job.enabled {
+                continue;
+            }
+            tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, attempts = attempt.attempts, status = attempt.status, "webhook attempt failed");
+            let failing_before = attempt.at_ms - settings.max_age.as_millis() as i64;
             if store
-                .disable_failing_webhook(&job.webhook_id, failing_before, now)
+                .disable_failing_webhook(&job.webhook_id, failing_before, attempt.at_ms)
                 .await?
             {
-                self.tell_disabled(&job).await?;
+                self.tell_disabled(job).await?;
             }
         }
         Ok(())
+    }
+
+    /// Writes the outcomes as they come, as many at once as are waiting.
+    async fn run_recorder(&self, mut outcomes: tokio::sync::mpsc::Receiver<(WebhookJob, Outcome)>) {
+        while let Some(first) = outcomes.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_BATCH {
+                match outcomes.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.record(batch).await {
+                // Unrecorded attempts are made again once their lease runs out.
+                tracing::warn!(error = %e, "webhook attempts could not be recorded");
+            }
+        }
     }
 
     /// POSTs the signed event; the receiver's HTTP status, or why none came.
@@ -230,7 +291,10 @@ impl Webhooks<'_> {
         {
             return Err(format!("{ip} is a special-purpose address"));
         }
-        let body = body_for(job);
+        let body = match job.format.as_str() {
+            "sns" => self.sns_message(job).await.map_err(|e| e.to_string())?,
+            _ => job.body.clone(),
+        };
         let now_s = self.app.now_ms() / 1000;
         let master = &self.app.inner.master_key;
         let label = sealing_label(&job.webhook_id);
@@ -246,12 +310,21 @@ impl Webhooks<'_> {
         {
             signatures.push(signature(&key, &job.event_id, now_s, &body));
         }
-        let response = self
-            .app
-            .inner
-            .webhook_client
-            .post(url)
-            .header("content-type", "application/json")
+        let mut request = self.app.inner.webhook_client.post(url);
+        if job.format == "sns" {
+            // As SNS sends them: receivers route by the message type.
+            let kind = match job.event_type.as_str() {
+                "SubscriptionConfirmation" => "SubscriptionConfirmation",
+                _ => "Notification",
+            };
+            request = request
+                .header("content-type", "text/plain; charset=UTF-8")
+                .header("x-amz-sns-message-type", kind)
+                .header("x-amz-sns-message-id", &job.event_id);
+        } else {
+            request = request.header("content-type", "application/json");
+        }
+        let response = request
             .header("webhook-id", &job.event_id)
             .header("webhook-timestamp", now_s.to_string())
             .header("webhook-signature", signatures.join(" "))

@@ -800,6 +800,8 @@ async fn write_results(app: App, mut updates: mpsc::Receiver<DeliveryUpdate>) {
                 tracing::warn!(message_id = %update.message_id, error = %e, "a delivery result was written without its reply");
             }
         }
+        // The results' events (if any destination wants them) are due now.
+        app.webhooks().wake();
         let mut bounced: Vec<String> = batch
             .iter()
             .filter(|u| u.suppress.as_deref() == Some("hard_bounce"))

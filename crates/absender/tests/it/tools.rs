@@ -81,6 +81,19 @@ pub fn python_with_standardwebhooks(test: &str) -> Option<String> {
     None
 }
 
+/// A Python that can check SNS signatures (the `cryptography` package).
+pub fn python_with_cryptography(test: &str) -> Option<String> {
+    let python = std::env::var("ABSENDER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    if runs(Command::new(&python).args(["-c", "import cryptography.x509"])) {
+        return Some(python);
+    }
+    unavailable(
+        test,
+        &format!("`{python}` cannot import cryptography (pip install cryptography)"),
+    );
+    None
+}
+
 /// The aws CLI (`ABSENDER_TEST_AWS`, else `aws`), a real SES client.
 pub fn aws_cli(test: &str) -> Option<String> {
     let aws = std::env::var("ABSENDER_TEST_AWS").unwrap_or_else(|_| "aws".into());

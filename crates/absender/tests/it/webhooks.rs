@@ -718,3 +718,123 @@ async fn events_pending_at_a_sigkill_all_arrive_after_the_restart() {
     );
     drop(server);
 }
+
+/// SES notifications over SNS's HTTP protocol: a receiver like the apps that
+/// read SES through SNS gets a SubscriptionConfirmation, confirms it at its
+/// SubscribeURL, then gets Delivery and Bounce as SES notifications, each
+/// signed (SignatureVersion 2) and checked against the certificate at
+/// SigningCertURL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sns_destination_confirms_then_gets_signed_ses_notifications() {
+    let test = "an_sns_destination_confirms_then_gets_signed_ses_notifications";
+    let Some(python) = crate::tools::python_with_cryptography(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log_file = dir.path().join("sns.log");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sns_receiver.py");
+    let mut child = Command::new(&python)
+        .arg(script)
+        .arg(&log_file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/sns", port.trim());
+    let log = || -> Vec<Value> {
+        std::fs::read_to_string(&log_file)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    sink.answer(
+        "gone@example.test",
+        crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
+    );
+    let app_dir = tempfile::tempdir().unwrap();
+    let mut config = crate::delivery::relay_config(&sink, 2, app_dir.path());
+    config.webhooks = webhook_config(&app_dir).webhooks;
+    let mut app = spawn_with(config, Some(app_dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, _) = crate::messages::acme(&app).await;
+    create(
+        &app,
+        &org.key,
+        json!({"url": url, "events": ["Delivery", "Bounce"], "format": "sns"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = crate::messages::accepted(
+        &app,
+        &org,
+        crate::messages::booking(json!({"to": ["ok@example.test", "gone@example.test"]})),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let seen = loop {
+        let seen = log();
+        let kinds = |t: &str| {
+            seen.iter()
+                .filter(|r| {
+                    serde_json::from_str::<Value>(r["message"]["Message"].as_str().unwrap_or("{}"))
+                        .map(|m| m["notificationType"] == t)
+                        .unwrap_or(false)
+                })
+                .count()
+        };
+        if kinds("Delivery") >= 1 && kinds("Bounce") >= 1 {
+            break seen;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{seen:?}");
+        app.advance(Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    // The confirmation came first, and the receiver's visit confirmed it.
+    assert_eq!(seen[0]["message"]["Type"], "SubscriptionConfirmation");
+    assert_eq!(seen[0]["type_header"], "SubscriptionConfirmation");
+    assert_eq!(seen[0]["confirmed"], 200);
+    assert!(seen.iter().all(|r| r["verified"] == true), "{seen:?}");
+    let notifications: Vec<Value> = seen
+        .iter()
+        .filter(|r| r["message"]["Type"] == "Notification")
+        .map(|r| serde_json::from_str(r["message"]["Message"].as_str().unwrap()).unwrap())
+        .collect();
+    let bounce = notifications
+        .iter()
+        .find(|n| n["notificationType"] == "Bounce")
+        .unwrap();
+    assert_eq!(bounce["mail"]["messageId"], id.as_str());
+    assert_eq!(bounce["bounce"]["bounceType"], "Permanent");
+    assert_eq!(
+        bounce["bounce"]["bouncedRecipients"][0]["emailAddress"],
+        "gone@example.test"
+    );
+    let delivery = notifications
+        .iter()
+        .find(|n| n["notificationType"] == "Delivery")
+        .unwrap();
+    assert_eq!(
+        delivery["delivery"]["recipients"],
+        json!(["ok@example.test"])
+    );
+    let envelope = &seen.last().unwrap()["message"];
+    assert_eq!(envelope["SignatureVersion"], "2");
+    assert!(
+        envelope["SigningCertURL"]
+            .as_str()
+            .unwrap()
+            .ends_with("/sns/signing-cert.pem")
+    );
+    // A forged confirmation link confirms nothing.
+    let forged = app
+        .call(Method::GET, "/sns/confirm/wh_nope/0000", None, None)
+        .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+}
