@@ -12,6 +12,12 @@ const SECRET_SEGMENT_AFTER: [&str; 3] = ["/verify/", "/ui/sign-in/", "/unsubscri
 
 /// `path` with any token segment replaced by `[redacted]`.
 pub fn redacted(path: &str) -> String {
+    // SNS links: `/sns/{confirm|unsubscribe}/{destination}/{token}`.
+    for prefix in ["/sns/confirm/", "/sns/unsubscribe/"] {
+        if let Some((id, _)) = path.strip_prefix(prefix).and_then(|r| r.split_once('/')) {
+            return format!("{prefix}{id}/[redacted]");
+        }
+    }
     for prefix in SECRET_SEGMENT_AFTER {
         if let Some(rest) = path.strip_prefix(prefix) {
             // `/ui/sign-in/link` is the form's own action, not a token.
@@ -51,6 +57,14 @@ mod tests {
         assert_eq!(redacted("/ui/sign-in/tok"), "/ui/sign-in/[redacted]");
         assert_eq!(redacted("/unsubscribe/a.b/x"), "/unsubscribe/[redacted]/x");
         assert_eq!(redacted("/ui/sign-in/link"), "/ui/sign-in/link");
+        assert_eq!(
+            redacted("/sns/confirm/wh_1/0123abcd"),
+            "/sns/confirm/wh_1/[redacted]"
+        );
+        assert_eq!(
+            redacted("/sns/unsubscribe/wh_1/0123abcd"),
+            "/sns/unsubscribe/wh_1/[redacted]"
+        );
         assert_eq!(redacted("/ui/sign-in"), "/ui/sign-in");
         assert_eq!(
             redacted("/api/v1/identities/idn_1"),

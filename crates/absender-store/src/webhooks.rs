@@ -37,15 +37,23 @@ const FAN_OUT: &str = "INSERT INTO webhook_deliveries (event_id, webhook_id, sta
      AND (org_id = $2 OR org_id IS NULL) AND events LIKE $4 ON CONFLICT (event_id, webhook_id) DO NOTHING";
 const WANTED: &str = "SELECT COUNT(*) FROM webhooks WHERE enabled = 1 AND (org_id = $1 OR org_id IS NULL) AND events LIKE $2";
 // The outer conditions hold each row to its state when it is written; on
-// PostgreSQL nodes skip the rows another node is claiming right now.
+// PostgreSQL nodes skip the rows another node is claiming right now. An
+// `sns` destination gets nothing but its confirmation until it is confirmed
+// (its events wait unclaimed, as SNS holds them).
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
      WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id";
+     AND lease_until < $1 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id \
+     AND w.format = 'sns' AND webhook_deliveries.event_id NOT LIKE w.id || '.subscription%' \
+     AND NOT EXISTS (SELECT 1 FROM sns_confirmations c WHERE c.webhook_id = w.id)) \
+     ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id";
 const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
      WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id";
+     AND lease_until < $1 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id \
+     AND w.format = 'sns' AND webhook_deliveries.event_id NOT LIKE w.id || '.subscription%' \
+     AND NOT EXISTS (SELECT 1 FROM sns_confirmations c WHERE c.webhook_id = w.id)) \
+     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id";
 const JOBS: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
      w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id, w.enabled, c.confirmed_at \
      FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
@@ -419,6 +427,25 @@ impl Store {
         Ok(())
     }
 
+    /// Whether an `sns` destination's receiver confirmed it.
+    pub async fn sns_confirmed(&self, webhook_id: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT confirmed_at FROM sns_confirmations WHERE webhook_id = $1")
+                .bind(webhook_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Forgets an `sns` destination's confirmation (its URL changed, or it is gone).
+    pub async fn unconfirm_sns(&self, webhook_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sns_confirmations WHERE webhook_id = $1")
+            .bind(webhook_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Turns a destination off, saying why.
     pub async fn disable_webhook(
         &self,
@@ -535,8 +562,17 @@ impl Store {
         owner: &str,
     ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.queue_writer.begin().await?;
-        let mut written = Vec::with_capacity(results.len());
-        for (event_id, webhook_id, attempt) in results {
+        // In key order, whatever order they came in: two nodes' batches then
+        // take their row locks alike and never deadlock on PostgreSQL.
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        order.sort_by(|a, b| {
+            let (ea, wa, _) = &results[*a];
+            let (eb, wb, _) = &results[*b];
+            (wa, ea).cmp(&(wb, eb))
+        });
+        let mut written = vec![false; results.len()];
+        for i in order {
+            let (event_id, webhook_id, attempt) = &results[i];
             let done = sqlx::query(FINISH)
                 .bind(event_id)
                 .bind(webhook_id)
@@ -552,7 +588,7 @@ impl Store {
                 .await?
                 .rows_affected()
                 > 0;
-            written.push(done);
+            written[i] = done;
             if !done {
                 continue;
             }

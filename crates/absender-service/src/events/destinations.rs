@@ -172,20 +172,7 @@ impl Webhooks<'_> {
         };
         self.app.inner.store.insert_webhook(&row).await?;
         if row.format == "sns" {
-            // As SNS does: the receiver confirms before any notification comes.
-            let event = absender_store::NewWebhookEvent {
-                id: format!("{}.subscription", row.id),
-                org_id: row.org_id.clone(),
-                event_type: "SubscriptionConfirmation".into(),
-                body: "{}".into(),
-                created_at: now,
-            };
-            self.app
-                .inner
-                .store
-                .insert_event_for(&event, &row.id)
-                .await?;
-            self.wake();
+            self.request_confirmation(&row).await?;
         }
         tracing::info!(webhook_id = %row.id, org_id = ?row.org_id, "webhook destination created");
         Ok(CreatedWebhook {
@@ -231,6 +218,26 @@ impl Webhooks<'_> {
         })
     }
 
+    /// As SNS does: an `sns` destination's receiver confirms (at the
+    /// SubscribeURL of this message) before any notification comes.
+    async fn request_confirmation(&self, row: &WebhookRow) -> Result<(), ServiceError> {
+        let now = self.app.now_ms();
+        let event = NewWebhookEvent {
+            id: format!("{}.subscription.{now}", row.id),
+            org_id: row.org_id.clone(),
+            event_type: "SubscriptionConfirmation".into(),
+            body: "{}".into(),
+            created_at: now,
+        };
+        self.app
+            .inner
+            .store
+            .insert_event_for(&event, &row.id)
+            .await?;
+        self.wake();
+        Ok(())
+    }
+
     /// `PATCH /api/v1/webhooks/{id}`: enabling it again forgets its failures.
     pub async fn update(
         &self,
@@ -239,6 +246,7 @@ impl Webhooks<'_> {
         request: UpdateWebhook,
     ) -> Result<Webhook, ServiceError> {
         let mut row = self.row(caller, id).await?;
+        let before = row.url.clone();
         if let Some(url) = &request.url {
             row.url = valid_url(url)?;
         }
@@ -257,6 +265,11 @@ impl Webhooks<'_> {
         }
         row.updated_at = self.app.now_ms();
         self.app.inner.store.update_webhook(&row).await?;
+        if row.format == "sns" && row.url != before {
+            // Another receiver must consent for itself.
+            self.app.inner.store.unconfirm_sns(&row.id).await?;
+            self.request_confirmation(&row).await?;
+        }
         Ok(view(&row))
     }
 
@@ -271,12 +284,17 @@ impl Webhooks<'_> {
         {
             return Err(ServiceError::NotFound("webhook"));
         }
+        self.app.inner.store.unconfirm_sns(id).await?;
         Ok(())
     }
 
     /// `POST /api/v1/webhooks/{id}/test`: a test event for this destination.
     pub async fn test(&self, caller: &Caller, id: &str) -> Result<WebhookTest, ServiceError> {
         let row = self.row(caller, id).await?;
+        if row.format == "sns" && !self.app.inner.store.sns_confirmed(id).await? {
+            // Nothing else reaches it yet: the confirmation is sent again.
+            self.request_confirmation(&row).await?;
+        }
         let now = self.app.now_ms();
         let event = NewWebhookEvent {
             id: new_id("evt"),

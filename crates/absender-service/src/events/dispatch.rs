@@ -58,15 +58,8 @@ pub(crate) fn client(settings: &WebhookSettings) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Outcomes written in one transaction at most.
+/// Attempts recorded in one transaction at most.
 const RECORD_BATCH: usize = 256;
-
-/// How one attempt went, to be written.
-struct Outcome {
-    attempt: WebhookAttempt,
-    /// An `sns` delivery waiting for its confirmation: no attempt was made.
-    held: bool,
-}
 
 /// The wait before attempt `attempts + 1`.
 fn backoff(settings: &WebhookSettings, attempts: i64) -> Duration {
@@ -133,7 +126,7 @@ impl Webhooks<'_> {
         &self,
         slots: &Arc<tokio::sync::Semaphore>,
         free: usize,
-        outcomes: &tokio::sync::mpsc::Sender<(WebhookJob, Outcome)>,
+        outcomes: &tokio::sync::mpsc::Sender<(WebhookJob, WebhookAttempt)>,
     ) -> Result<usize, ServiceError> {
         if free == 0 {
             return Ok(0);
@@ -165,31 +158,10 @@ impl Webhooks<'_> {
         Ok(started)
     }
 
-    /// Makes one attempt to send an event to one destination (or holds an
-    /// `sns` delivery that waits for its confirmation); how it went.
-    async fn attempt(&self, job: &WebhookJob) -> Outcome {
+    /// Makes one attempt to send an event to one destination; how it went.
+    async fn attempt(&self, job: &WebhookJob) -> WebhookAttempt {
         let settings = &self.app.inner.settings.webhooks;
         let too_old = |now: i64| now - job.event_created_at >= settings.max_age.as_millis() as i64;
-        if job.format == "sns"
-            && job.confirmed_at.is_none()
-            && job.event_type != "SubscriptionConfirmation"
-            && job.enabled
-        {
-            // Nothing before the receiver confirmed: no attempt is counted.
-            let now = self.app.now_ms();
-            return Outcome {
-                attempt: WebhookAttempt {
-                    status: if too_old(now) { "failed" } else { "pending" },
-                    attempts: job.attempts,
-                    next_attempt_at: now + settings.first_retry.as_millis() as i64,
-                    http_status: None,
-                    latency_ms: 0,
-                    error: Some("waiting for the SNS subscription to be confirmed".into()),
-                    at_ms: now,
-                },
-                held: true,
-            };
-        }
         let started = Instant::now();
         let result = if job.enabled {
             self.send(job).await
@@ -208,46 +180,35 @@ impl Webhooks<'_> {
             (false, true) => "failed",
             (false, false) => "pending",
         };
-        Outcome {
-            attempt: WebhookAttempt {
-                status,
-                attempts,
-                next_attempt_at: now + backoff(settings, attempts).as_millis() as i64,
-                http_status,
-                latency_ms,
-                error: error
-                    .or_else(|| (!ok).then(|| format!("HTTP {}", http_status.unwrap_or(0)))),
-                at_ms: now,
-            },
-            held: false,
+        WebhookAttempt {
+            status,
+            attempts,
+            next_attempt_at: now + backoff(settings, attempts).as_millis() as i64,
+            http_status,
+            latency_ms,
+            error: error.or_else(|| (!ok).then(|| format!("HTTP {}", http_status.unwrap_or(0)))),
+            at_ms: now,
         }
     }
 
     /// Writes a batch of outcomes in one transaction; a destination failing
     /// for `max_age` is disabled and its owner told.
-    async fn record(&self, batch: Vec<(WebhookJob, Outcome)>) -> Result<(), ServiceError> {
+    async fn record(&self, batch: Vec<(WebhookJob, WebhookAttempt)>) -> Result<(), ServiceError> {
         let settings = &self.app.inner.settings.webhooks;
         let store = &self.app.inner.store;
         let results: Vec<(String, String, WebhookAttempt)> = batch
             .iter()
-            .map(|(job, o)| {
-                (
-                    job.event_id.clone(),
-                    job.webhook_id.clone(),
-                    o.attempt.clone(),
-                )
-            })
+            .map(|(job, a)| (job.event_id.clone(), job.webhook_id.clone(), a.clone()))
             .collect();
         let written = store
             .finish_webhook_deliveries(&results, &self.app.inner.node)
             .await?;
-        for ((job, outcome), written) in batch.iter().zip(written) {
-            let attempt = &outcome.attempt;
+        for ((job, attempt), written) in batch.iter().zip(written) {
             if !written {
                 tracing::warn!(webhook_id = %job.webhook_id, event_id = %job.event_id, "an attempt whose lease was taken is not recorded");
                 continue;
             }
-            if attempt.status == "delivered" || outcome.held || !job.enabled {
+            if attempt.status == "delivered" || !job.enabled {
                 continue;
             }
             tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, attempts = attempt.attempts, status = attempt.status, "webhook attempt failed");
@@ -263,7 +224,10 @@ impl Webhooks<'_> {
     }
 
     /// Writes the outcomes as they come, as many at once as are waiting.
-    async fn run_recorder(&self, mut outcomes: tokio::sync::mpsc::Receiver<(WebhookJob, Outcome)>) {
+    async fn run_recorder(
+        &self,
+        mut outcomes: tokio::sync::mpsc::Receiver<(WebhookJob, WebhookAttempt)>,
+    ) {
         while let Some(first) = outcomes.recv().await {
             let mut batch = vec![first];
             while batch.len() < RECORD_BATCH {
@@ -292,7 +256,11 @@ impl Webhooks<'_> {
             return Err(format!("{ip} is a special-purpose address"));
         }
         let body = match job.format.as_str() {
-            "sns" => self.sns_message(job).await.map_err(|e| e.to_string())?,
+            "sns" => self.sns_message(job).await.map_err(|e| {
+                // The cause is the operator's to read, not the destination owner's.
+                tracing::error!(error = %e, "an SNS message could not be signed");
+                "the SNS message could not be signed".to_string()
+            })?,
             _ => job.body.clone(),
         };
         let now_s = self.app.now_ms() / 1000;

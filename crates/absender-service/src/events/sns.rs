@@ -93,9 +93,14 @@ pub fn ses_notification(event_body: &str) -> String {
     event.to_string()
 }
 
-/// The topic a destination stands for, shaped as SNS names topics.
-fn topic_arn(webhook_id: &str) -> String {
-    format!("arn:aws:sns:absender:000000000000:{webhook_id}")
+/// The topic a destination stands for, shaped as SNS names topics, with
+/// the organization where SNS has the account: a receiver that checks the
+/// whole ARN tells one organization's messages from another's.
+fn topic_arn(org_id: Option<&str>, webhook_id: &str) -> String {
+    format!(
+        "arn:aws:sns:absender:{}:{webhook_id}",
+        org_id.unwrap_or("platform")
+    )
 }
 
 /// Makes a signer: a new RSA-2048 key and a self-signed certificate for it.
@@ -183,7 +188,7 @@ impl Webhooks<'_> {
     /// The signed SNS message for `job` (a SubscriptionConfirmation or a Notification).
     pub(crate) async fn sns_message(&self, job: &WebhookJob) -> Result<String, ServiceError> {
         let signer = self.sns_signer().await?;
-        let topic = topic_arn(&job.webhook_id);
+        let topic = topic_arn(job.org_id.as_deref(), &job.webhook_id);
         let mut message = if job.event_type == "SubscriptionConfirmation" {
             json!({
                 "Type": "SubscriptionConfirmation",

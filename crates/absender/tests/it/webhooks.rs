@@ -794,8 +794,6 @@ async fn an_sns_destination_confirms_then_gets_signed_ses_notifications() {
         app.advance(Duration::from_secs(1));
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let _ = child.kill();
-    let _ = child.wait();
     // The confirmation came first, and the receiver's visit confirmed it.
     assert_eq!(seen[0]["message"]["Type"], "SubscriptionConfirmation");
     assert_eq!(seen[0]["type_header"], "SubscriptionConfirmation");
@@ -832,9 +830,54 @@ async fn an_sns_destination_confirms_then_gets_signed_ses_notifications() {
             .unwrap()
             .ends_with("/sns/signing-cert.pem")
     );
+    assert!(
+        envelope["TopicArn"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(":{}:", org.id)),
+        "{envelope}"
+    );
+    // A new URL must be confirmed anew.
+    let hooks = app
+        .json(
+            Method::GET,
+            "/api/v1/webhooks",
+            Some(&org.key),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let hook_id = hooks["items"][0]["id"].as_str().unwrap().to_string();
+    let before = seen
+        .iter()
+        .filter(|r| r["message"]["Type"] == "SubscriptionConfirmation")
+        .count();
+    app.json(
+        Method::PATCH,
+        &format!("/api/v1/webhooks/{hook_id}"),
+        Some(&org.key),
+        Some(json!({"url": format!("{url}?moved=1")})),
+        StatusCode::OK,
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while log()
+        .iter()
+        .filter(|r| r["message"]["Type"] == "SubscriptionConfirmation")
+        .count()
+        == before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no new confirmation"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // A forged confirmation link confirms nothing.
     let forged = app
         .call(Method::GET, "/sns/confirm/wh_nope/0000", None, None)
         .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    let _ = child.kill();
+    let _ = child.wait();
 }
