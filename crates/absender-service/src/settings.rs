@@ -89,6 +89,11 @@ pub struct ReputationSettings {
     pub pause_bounce_rate: f64,
     pub review_complaint_rate: f64,
     pub pause_complaint_rate: f64,
+    /// The feedback loops whose reports count toward reputation when they
+    /// come by SMTP: a report must carry a passing DKIM signature of one of
+    /// these domains (or a subdomain). Others still suppress their recipient.
+    /// Reports the operator posts (`/api/v1/inbound/arf`) always count.
+    pub complaint_reporters: Vec<String>,
 }
 
 impl Default for ReputationSettings {
@@ -101,6 +106,7 @@ impl Default for ReputationSettings {
             pause_bounce_rate: 0.10,
             review_complaint_rate: 0.001,
             pause_complaint_rate: 0.005,
+            complaint_reporters: Vec::new(),
         }
     }
 }

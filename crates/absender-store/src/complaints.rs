@@ -18,13 +18,15 @@ const COUNT: &str = "UPDATE orgs SET rep_complaints = CASE WHEN rep_complaints +
 impl Store {
     /// Records `row`, suppresses its recipient (as `suppression_key`, the
     /// address as the send path looks it up) with the reason `complaint`,
-    /// counts it toward reputation and writes `event` for whoever wants it;
+    /// counts it toward reputation (when `counts`: its reporter is trusted)
+    /// and writes `event` for whoever wants it;
     /// false (and nothing changed) when this delivery has a complaint already.
     pub async fn record_complaint(
         &self,
         row: &ComplaintRow,
         suppression_key: &str,
         event: &NewWebhookEvent,
+        counts: bool,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let new = sqlx::query(INSERT)
@@ -44,10 +46,12 @@ impl Store {
         }
         // The organization first, then the suppression: the order the
         // delivery results take, so the two never deadlock on PostgreSQL.
-        sqlx::query(COUNT)
-            .bind(&row.org_id)
-            .execute(&mut *tx)
-            .await?;
+        if counts {
+            sqlx::query(COUNT)
+                .bind(&row.org_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let detail = format!("complaint ({})", row.feedback_type);
         sqlx::query(SUPPRESS)
             .bind(&row.org_id)

@@ -37,8 +37,13 @@ pub fn is_feedback_report(raw: &[u8]) -> bool {
 pub struct ComplaintOutcome {
     /// The message the report is about, when absender made it.
     pub message_id: Option<String>,
-    /// The recipient whose complaint counted (at most one).
+    /// The recipient whose complaint was applied (at most one).
     pub complained: Vec<String>,
+    /// Whether it counts toward the organization's reputation: reports the
+    /// operator posts do, and those by SMTP signed by a trusted reporter
+    /// (`reputation.complaint_reporters`).
+    #[serde(default)]
+    pub counted: bool,
     /// Why nothing was applied, for a report that was ignored.
     pub ignored: Option<String>,
 }
@@ -48,6 +53,7 @@ impl ComplaintOutcome {
         Self {
             message_id: message_id.map(str::to_string),
             complained: Vec::new(),
+            counted: false,
             ignored: Some(reason.to_string()),
         }
     }
@@ -84,15 +90,48 @@ impl Suppressions<'_> {
                         .into(),
             });
         }
-        self.receive_arf(None, raw).await
+        // The operator's MTA vouches for where its reports came from.
+        self.apply_report(None, raw, true).await
     }
 
-    /// Applies a feedback report that arrived at `arrived_at` (a return
-    /// path, the feedback-loop address, or nothing when posted).
+    /// Applies a feedback report that arrived by SMTP at `arrived_at` (a
+    /// return path or the feedback-loop address). It counts toward
+    /// reputation only when a trusted reporter signed it.
     pub async fn receive_arf(
         &self,
         arrived_at: Option<&str>,
         raw: &[u8],
+    ) -> Result<ComplaintOutcome, ServiceError> {
+        self.apply_report(arrived_at, raw, false).await
+    }
+
+    /// Whether `raw` carries a passing DKIM signature of a trusted reporter.
+    async fn signed_by_trusted_reporter(&self, raw: &[u8]) -> bool {
+        let reporters = &self.app.inner.settings.reputation.complaint_reporters;
+        if reporters.is_empty() {
+            return false;
+        }
+        let trusted = |domain: &str| {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            reporters.iter().any(|r| {
+                let r = r.trim_end_matches('.').to_ascii_lowercase();
+                domain == r || domain.ends_with(&format!(".{r}"))
+            })
+        };
+        self.app
+            .inner
+            .dns_client
+            .verify_dkim(raw)
+            .await
+            .iter()
+            .any(|v| v.result == "pass" && trusted(&v.domain))
+    }
+
+    async fn apply_report(
+        &self,
+        arrived_at: Option<&str>,
+        raw: &[u8],
+        vouched: bool,
     ) -> Result<ComplaintOutcome, ServiceError> {
         let ignore = |message_id: Option<&str>, reason: &'static str| {
             self.app.inner.metrics.report_ignored(reason);
@@ -160,24 +199,30 @@ impl Suppressions<'_> {
             created_at: now,
         };
         let key = delivery.recipient.to_lowercase();
+        // Anyone can send a report about a mail they received; only a
+        // trusted feedback loop's counts toward the sender's reputation.
+        let counted = vouched || self.signed_by_trusted_reporter(raw).await;
         if !self
             .app
             .inner
             .store
-            .record_complaint(&row, &key, &event)
+            .record_complaint(&row, &key, &event, counted)
             .await?
         {
             return ignore(id, "already_complained");
         }
         self.app.inner.metrics.attempt("complained");
-        self.app
-            .sending()
-            .judge_reputation(std::slice::from_ref(&message.org_id))
-            .await;
-        tracing::info!(message_id = %message.id, "complaint applied");
+        if counted {
+            self.app
+                .sending()
+                .judge_reputation(std::slice::from_ref(&message.org_id))
+                .await;
+        }
+        tracing::info!(message_id = %message.id, counted, "complaint applied");
         Ok(ComplaintOutcome {
             message_id: Some(message.id),
             complained: vec![delivery.recipient],
+            counted,
             ignored: None,
         })
     }

@@ -1417,29 +1417,43 @@ async fn queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces(st
     let (b_row, c1) = (complaint("b@x.test"), event("c1"));
     assert!(
         store
-            .record_complaint(&b_row, "b@x.test", &c1)
+            .record_complaint(&b_row, "b@x.test", &c1, true)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .record_complaint(&b_row, "b@x.test", &c1)
+            .record_complaint(&b_row, "b@x.test", &c1, true)
             .await
             .unwrap()
     );
     for (n, recipient) in ["a@x.test", "x@x.test"].iter().enumerate() {
         let (row, e) = (complaint(recipient), event(&format!("c{n}x")));
-        assert!(store.record_complaint(&row, recipient, &e).await.unwrap());
+        assert!(
+            store
+                .record_complaint(&row, recipient, &e, true)
+                .await
+                .unwrap()
+        );
     }
+    // An untrusted reporter's complaint suppresses but does not count.
+    let (untrusted, e) = (complaint("y@x.test"), event("c9"));
+    let recorded = store.record_complaint(&untrusted, "y@x.test", &e, false);
+    assert!(recorded.await.unwrap());
     let org = store.org("acme").await.unwrap().unwrap();
     assert_eq!(org.rep_complaints, 2, "capped at the 2 sends");
+    let y = store
+        .suppressed_among("acme", &["y@x.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(y[0].reason, "complaint");
     let b = store
         .suppressed_among("acme", &["b@x.test".into()])
         .await
         .unwrap();
     assert_eq!(b[0].reason, "complaint");
     let listed = store.complaints_since("acme", 0, 10).await.unwrap();
-    assert_eq!(listed.len(), 3);
+    assert_eq!(listed.len(), 4);
 
     let changed = OrgRow {
         updated_at: 1,

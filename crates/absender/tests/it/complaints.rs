@@ -76,7 +76,10 @@ fn suppressed(list: &Value) -> Vec<(String, String)> {
 async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut app = spawn_with(relay_config(&sink, 2, dir.path()), Some(dir)).await;
+    let mut config = relay_config(&sink, 2, dir.path());
+    // Reports by SMTP count toward reputation only when this loop signed them.
+    config.reputation.complaint_reporters = vec!["fbl.example.test".into()];
+    let mut app = spawn_with(config, Some(dir)).await;
     app.mailbox = Some(sink.clone());
     let (org, _) = acme(&app).await;
     let single = accepted(&app, &org, booking(json!({"to": ["reader@example.test"]}))).await;
@@ -213,7 +216,46 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
         "{list:?}"
     );
     assert!(!list.iter().any(|(a, _)| a == "b@example.test"));
-    assert_eq!(reputation(&app, &org.key).await["complaints"], 2);
+    // Neither was signed by a trusted feedback loop: anyone who got a mail
+    // can send such a report, so they suppress but do not count.
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 0);
+
+    // The trusted loop's report, DKIM-signed as fbl.example.test, counts.
+    let key = absender_mail::dkim::generate_rsa_key(absender_mail::dkim::RsaBits::Rsa2048).unwrap();
+    app.zone("fbl.example.test").await;
+    app.record(
+        "fbl.example.test",
+        "fbl._domainkey.fbl.example.test",
+        "TXT",
+        &format!("v=DKIM1; k=rsa; p={}", key.public_key),
+    )
+    .await;
+    let signer = absender_mail::dkim::DkimKey {
+        domain: "fbl.example.test",
+        selector: "fbl",
+        pkcs8_der: &key.pkcs8_der,
+    };
+    let b_path = return_path_of(&sink, "b@example.test");
+    let unsigned = arf("abuse", Some("b@example.test"), None, None);
+    let signed = absender_mail::dkim::sign(unsigned.as_bytes(), &[signer]).unwrap();
+    smtp_dialogue(
+        app.smtp_addr,
+        &[
+            ("EHLO fbl.example.test".to_string(), "250"),
+            ("MAIL FROM:<>".to_string(), "250"),
+            (format!("RCPT TO:<{b_path}>"), "250"),
+            ("DATA".to_string(), "354"),
+            (format!("{}.", String::from_utf8(signed).unwrap()), "250"),
+            ("QUIT".to_string(), "221"),
+        ],
+    )
+    .await;
+    let list = suppressed(&suppressions(&app, &org).await);
+    assert!(
+        list.contains(&("b@example.test".into(), "complaint".into())),
+        "{list:?}"
+    );
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 1);
 
     // The history shows each message's events as webhooks shape them.
     let events = app
@@ -251,7 +293,7 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
         .iter()
         .map(|e| e["mail"]["messageId"].as_str().unwrap())
         .collect();
-    assert_eq!(about, [single.as_str(), pair.as_str()]);
+    assert_eq!(about, [single.as_str(), pair.as_str(), pair.as_str()]);
     // A page of one message at a time, then the next.
     let first = app
         .json(
