@@ -5,9 +5,9 @@
 use serde_json::json;
 use std::time::{Duration, UNIX_EPOCH};
 
-/// Every event type a webhook may ask for: SES's names, and absender's two
-/// for identities.
-pub const EVENT_TYPES: [&str; 9] = [
+/// Every event type a webhook may ask for: SES's names, absender's two for
+/// identities, and two for an organization's sending paused or resumed.
+pub const EVENT_TYPES: [&str; 11] = [
     "Send",
     "Delivery",
     "Bounce",
@@ -17,6 +17,8 @@ pub const EVENT_TYPES: [&str; 9] = [
     "Subscription",
     "IdentityStatusChanged",
     "IdentityVerified",
+    "SendingPaused",
+    "SendingResumed",
 ];
 
 /// Whether `name` is an event type.
@@ -238,6 +240,17 @@ fn mail_body(event_type: &str, mail: &Mail<'_>, detail: serde_json::Value) -> St
             "orgId": mail.org_id,
         },
         body_key(event_type): detail,
+    })
+    .to_string()
+}
+
+/// The event of an organization's sending paused (by its reputation or
+/// the operator) or resumed: `SendingPaused`, `SendingResumed`, with why.
+pub fn sending_event(event_type: &str, org_id: &str, reason: &str, at_ms: i64) -> String {
+    json!({
+        "eventType": event_type,
+        "orgId": org_id,
+        body_key(event_type): {"timestamp": timestamp(at_ms), "reason": reason},
     })
     .to_string()
 }

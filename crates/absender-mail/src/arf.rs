@@ -5,7 +5,8 @@
 //! headers. Parsed with mail-parser; what the report says is the sender's
 //! to check (anyone can send one).
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use crate::report;
+use mail_parser::{Message, MessageParser, PartType};
 
 /// A parsed feedback report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,23 +46,13 @@ pub fn parse(raw: &[u8]) -> Option<Feedback> {
     let mut feedback = Feedback::default();
     let mut found = false;
     for part in &message.parts {
-        let Some(ct) = part.content_type() else {
+        let Some(kind) = report::kind(part) else {
             continue;
         };
-        let kind = format!(
-            "{}/{}",
-            ct.ctype().to_ascii_lowercase(),
-            ct.subtype().unwrap_or("").to_ascii_lowercase()
-        );
         match (kind.as_str(), &part.body) {
-            ("message/feedback-report", body) => {
+            ("message/feedback-report", _) => {
                 found = true;
-                let text = match body {
-                    PartType::Text(t) => t.as_bytes().to_vec(),
-                    PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-                    _ => part.contents().to_vec(),
-                };
-                read_fields(&String::from_utf8_lossy(&text), &mut feedback);
+                read_fields(&report::text(part), &mut feedback);
             }
             ("message/rfc822" | "message/global", PartType::Message(original)) => {
                 read_original(original, &mut feedback);
@@ -77,21 +68,10 @@ pub fn parse(raw: &[u8]) -> Option<Feedback> {
     (found && !feedback.feedback_type.is_empty()).then_some(feedback)
 }
 
-/// The machine-readable part: "Name: value" lines, continuations joined.
+/// The machine-readable part's fields.
 fn read_fields(text: &str, feedback: &mut Feedback) {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            fields.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-        }
-    }
-    for (name, value) in fields {
-        match name.as_str() {
+    for (name, value) in report::fields(text) {
+        match name.to_ascii_lowercase().as_str() {
             "feedback-type" => feedback.feedback_type = value.to_ascii_lowercase(),
             "user-agent" => feedback.user_agent = Some(value),
             "arrival-date" | "received-date" => feedback.arrival_date = Some(value),

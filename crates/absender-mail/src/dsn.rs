@@ -1,7 +1,8 @@
 //! Delivery status notifications (RFC 3464), parsed with mail-parser: which
 //! recipients failed, with what status, and which message they are about.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use crate::report;
+use mail_parser::{MessageParser, PartType};
 
 /// One recipient's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,23 +31,13 @@ pub fn parse(raw: &[u8]) -> Option<Dsn> {
     let mut dsn = Dsn::default();
     let mut found = false;
     for part in &message.parts {
-        let Some(ct) = part.content_type() else {
+        let Some(kind) = report::kind(part) else {
             continue;
         };
-        let kind = format!(
-            "{}/{}",
-            ct.ctype().to_ascii_lowercase(),
-            ct.subtype().unwrap_or("").to_ascii_lowercase()
-        );
         match (kind.as_str(), &part.body) {
-            ("message/delivery-status" | "message/global-delivery-status", body) => {
+            ("message/delivery-status" | "message/global-delivery-status", _) => {
                 found = true;
-                let text = match body {
-                    PartType::Text(t) => t.as_bytes().to_vec(),
-                    PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-                    _ => part.contents().to_vec(),
-                };
-                dsn.recipients = recipient_reports(&String::from_utf8_lossy(&text));
+                dsn.recipients = recipient_reports(&report::text(part));
             }
             ("message/rfc822" | "message/global", PartType::Message(returned)) => {
                 dsn.original_message_id = returned.message_id().map(str::to_string);
@@ -69,7 +60,7 @@ fn recipient_reports(text: &str) -> Vec<RecipientReport> {
         .split("\n\n")
         .skip(1)
         .filter_map(|group| {
-            let fields = unfold(group);
+            let fields = report::fields(group);
             let field = |name: &str| {
                 fields
                     .iter()
@@ -94,22 +85,6 @@ fn recipient_reports(text: &str) -> Vec<RecipientReport> {
             })
         })
         .collect()
-}
-
-/// "Name: value" fields, continuation lines joined.
-fn unfold(group: &str) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in group.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            fields.push((name.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    fields
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod compose;
 pub mod dkim;
 pub mod dsn;
 pub mod inspect;
+mod report;
 pub mod smtp_client;
 pub mod submitted;
 pub mod wire;

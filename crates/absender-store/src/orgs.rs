@@ -58,6 +58,29 @@ const UPDATE: &str = concat!(
 const PAUSE: &str = "UPDATE orgs SET sending_enabled = 0, paused_reason = $2, updated_at = $3 \
      WHERE id = $1 AND sending_enabled = 1 AND updated_at = $4";
 
+/// `SendingPaused` or `SendingResumed` for whoever wants it, inside `tx`.
+async fn sending_switched(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: &str,
+    enabled: bool,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let event_type = if enabled {
+        "SendingResumed"
+    } else {
+        "SendingPaused"
+    };
+    let event = crate::NewWebhookEvent {
+        id: format!("{org_id}.{event_type}.{now_ms}"),
+        org_id: Some(org_id.to_string()),
+        event_type: event_type.into(),
+        body: absender_core::events::sending_event(event_type, org_id, reason, now_ms),
+        created_at: now_ms,
+    };
+    crate::webhooks::insert_event(tx, &event).await
+}
+
 impl Store {
     /// The number of recent sends reputation weighs (from `[reputation] window`).
     pub fn set_reputation_window(&self, sends: i64) {
@@ -79,14 +102,20 @@ impl Store {
         reason: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(PAUSE)
             .bind(&judged.id)
             .bind(reason)
             .bind(now_ms)
             .bind(judged.updated_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sending_switched(&mut tx, &judged.id, false, reason, now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Creates an organization.
@@ -165,7 +194,25 @@ impl Store {
         changes: &OrgChanges,
         now_ms: i64,
     ) -> Result<Option<OrgRow>, StoreError> {
-        Ok(sqlx::query_as(UPDATE)
+        let mut tx = self.pool.begin().await?;
+        // Whether sending switches, asked with a write: on SQLite a read
+        // first would make the transaction's later write fail under load
+        // (a read lock is not upgraded while another writer commits).
+        let switches = match &changes.sending_enabled {
+            Some((on, _)) => {
+                sqlx::query(
+                    "UPDATE orgs SET sending_enabled = sending_enabled WHERE id = $1 AND sending_enabled <> $2",
+                )
+                .bind(id)
+                .bind(i64::from(*on))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    > 0
+            }
+            None => false,
+        };
+        let row: Option<OrgRow> = sqlx::query_as(UPDATE)
             .bind(id)
             .bind(changes.name.as_deref())
             .bind(changes.contact_email.as_deref())
@@ -189,7 +236,20 @@ impl Store {
             .bind(changes.max_send_rate.flatten())
             .bind(i64::from(changes.max_24h_send.is_some()))
             .bind(changes.max_24h_send.flatten())
-            .fetch_optional(&self.pool)
-            .await?)
+            .fetch_optional(&mut *tx)
+            .await?;
+        // A pause or a resume is an event, written with the change.
+        if let Some(row) = row.as_ref().filter(|_| switches) {
+            let reason = match row.sending_enabled {
+                true => "resumed by the operator",
+                false => row
+                    .paused_reason
+                    .as_deref()
+                    .unwrap_or("paused by the operator"),
+            };
+            sending_switched(&mut tx, id, row.sending_enabled, reason, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(row)
     }
 }

@@ -40,10 +40,28 @@ async fn hard_bounces_lead_to_probation_then_a_pause_the_operator_lifts() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = relay_config(&sink, 4, dir.path());
     config.reputation.min_sample = 10;
+    config.webhooks = crate::webhooks::webhook_config(&dir).webhooks;
     let mut app = spawn_with(config, Some(dir)).await;
     // Verification links arrive at the receiver (the outbox copy is redacted).
     app.mailbox = Some(sink.clone());
     let (org, _) = acme(&app).await;
+    // A webhook receiver for the pause and the resume, when Python has the package.
+    let python = crate::tools::python_with_standardwebhooks(
+        "hard_bounces_lead_to_probation_then_a_pause_the_operator_lifts",
+    );
+    let receiver = python.map(|python| crate::webhooks::Receiver::start(&python, 0));
+    if let Some(receiver) = &receiver {
+        let created = app
+            .json(
+                Method::POST,
+                "/api/v1/webhooks",
+                Some(&org.key),
+                Some(json!({"url": receiver.url, "events": ["SendingPaused", "SendingResumed"]})),
+                StatusCode::CREATED,
+            )
+            .await;
+        receiver.use_secret(created["secret"].as_str().unwrap());
+    }
     for i in 0..2 {
         sink.answer(
             &format!("gone{i}@example.test"),
@@ -105,7 +123,20 @@ async fn hard_bounces_lead_to_probation_then_a_pause_the_operator_lifts() {
             .contains("bounce rate 12.5%"),
         "{refused}"
     );
-    // The organization and the operator are told.
+    // The organization and the operator are told, and a webhook too.
+    if let Some(receiver) = &receiver {
+        let event = receiver
+            .wait_for(&app, |r| r["payload"]["eventType"] == "SendingPaused")
+            .await;
+        assert_eq!(event["verified"], true);
+        assert!(
+            event["payload"]["sendingPaused"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("bounce rate 12.5%"),
+            "{event}"
+        );
+    }
     app.wait_outbox(&org.key, "Sending paused for Acme").await;
     let operator = app.operator_outbox().await;
     assert!(
@@ -132,6 +163,12 @@ async fn hard_bounces_lead_to_probation_then_a_pause_the_operator_lifts() {
         )
         .await;
     assert_eq!(resumed["sending_enabled"], true);
+    if let Some(receiver) = &receiver {
+        let event = receiver
+            .wait_for(&app, |r| r["payload"]["eventType"] == "SendingResumed")
+            .await;
+        assert_eq!(event["payload"]["orgId"], org.id.as_str());
+    }
     let fresh = reputation(&app, &org).await;
     assert_eq!(
         (fresh["state"].as_str(), fresh["bounces"].as_i64()),

@@ -12,16 +12,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The Python receiver: its URL, and the files it reads and writes.
-struct Receiver {
+pub struct Receiver {
     child: Child,
-    url: String,
+    pub url: String,
     secret_file: PathBuf,
     log_file: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Receiver {
-    fn start(python: &str, fail_first: usize) -> Self {
+    pub fn start(python: &str, fail_first: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let secret_file = dir.path().join("secret");
         let log_file = dir.path().join("log");
@@ -48,7 +48,7 @@ impl Receiver {
         }
     }
 
-    fn use_secret(&self, secret: &str) {
+    pub fn use_secret(&self, secret: &str) {
         std::fs::write(&self.secret_file, secret).unwrap();
     }
 
@@ -63,7 +63,7 @@ impl Receiver {
 
     /// Waits until a request satisfies `pred`, moving absender's clock a
     /// second at a time (retries are due by its clock); at most 20 s.
-    async fn wait_for(&self, app: &TestApp, pred: impl Fn(&Value) -> bool) -> Value {
+    pub async fn wait_for(&self, app: &TestApp, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(found) = self.log().into_iter().find(&pred) {
@@ -98,7 +98,7 @@ async fn create(app: &TestApp, key: &str, body: Value, status: StatusCode) -> Va
     .await
 }
 
-fn webhook_config(dir: &tempfile::TempDir) -> absender::config::Config {
+pub fn webhook_config(dir: &tempfile::TempDir) -> absender::config::Config {
     let mut config = absender::config::Config {
         data_dir: dir.path().to_path_buf(),
         ..absender::config::Config::default()
