@@ -5,7 +5,11 @@
 use crate::{ComplaintRow, NewWebhookEvent, Store, StoreError};
 
 const INSERT: &str = "INSERT INTO complaints (message_id, recipient, org_id, feedback_type, user_agent, \
-     arrival_date, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id, recipient) DO NOTHING";
+     arrival_date, created_at, counted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (message_id, recipient) DO NOTHING";
+// A complaint recorded as not counting counts once a trusted report names it.
+const UPGRADE: &str =
+    "UPDATE complaints SET counted = 1 WHERE message_id = $1 AND recipient = $2 AND counted = 0";
 // A complaint replaces whatever suppressed the address before: it is the strongest reason.
 const SUPPRESS: &str = "INSERT INTO suppressions (org_id, address, reason, detail, message_id, created_at) \
      VALUES ($1, $2, 'complaint', $3, $4, $5) ON CONFLICT (org_id, address) DO UPDATE SET \
@@ -20,7 +24,8 @@ impl Store {
     /// address as the send path looks it up) with the reason `complaint`,
     /// counts it toward reputation (when `counts`: its reporter is trusted)
     /// and writes `event` for whoever wants it;
-    /// false (and nothing changed) when this delivery has a complaint already.
+    /// false when this delivery has a complaint already (which then counts,
+    /// if it did not and this one does; nothing else changes).
     pub async fn record_complaint(
         &self,
         row: &ComplaintRow,
@@ -37,11 +42,27 @@ impl Store {
             .bind(row.user_agent.as_deref())
             .bind(row.arrival_date.as_deref())
             .bind(row.created_at)
+            .bind(i64::from(counts))
             .execute(&mut *tx)
             .await?
             .rows_affected()
             > 0;
         if !new {
+            let upgraded = counts
+                && sqlx::query(UPGRADE)
+                    .bind(&row.message_id)
+                    .bind(&row.recipient)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    > 0;
+            if upgraded {
+                sqlx::query(COUNT)
+                    .bind(&row.org_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
             return Ok(false);
         }
         // The organization first, then the suppression: the order the

@@ -58,6 +58,9 @@ const UPDATE: &str = concat!(
 const PAUSE: &str = "UPDATE orgs SET sending_enabled = 0, paused_reason = $2, updated_at = $3 \
      WHERE id = $1 AND sending_enabled = 1 AND updated_at = $4";
 
+/// Numbers this process's pause and resume events apart.
+static SWITCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// `SendingPaused` or `SendingResumed` for whoever wants it, inside `tx`.
 async fn sending_switched(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -72,7 +75,11 @@ async fn sending_switched(
         "SendingPaused"
     };
     let event = crate::NewWebhookEvent {
-        id: format!("{org_id}.{event_type}.{now_ms}"),
+        // Unique even for two switches within a millisecond.
+        id: format!(
+            "{org_id}.{event_type}.{now_ms}.{}",
+            SWITCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
         org_id: Some(org_id.to_string()),
         event_type: event_type.into(),
         body: absender_core::events::sending_event(event_type, org_id, reason, now_ms),
@@ -198,17 +205,17 @@ impl Store {
         // Whether sending switches, asked with a write: on SQLite a read
         // first would make the transaction's later write fail under load
         // (a read lock is not upgraded while another writer commits).
+        // The row is locked (PostgreSQL) or the database (SQLite) from here
+        // on, so no pause slips in between.
         let switches = match &changes.sending_enabled {
             Some((on, _)) => {
-                sqlx::query(
-                    "UPDATE orgs SET sending_enabled = sending_enabled WHERE id = $1 AND sending_enabled <> $2",
+                let before: Option<i64> = sqlx::query_scalar(
+                    "UPDATE orgs SET sending_enabled = sending_enabled WHERE id = $1 RETURNING sending_enabled",
                 )
                 .bind(id)
-                .bind(i64::from(*on))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    > 0
+                .fetch_optional(&mut *tx)
+                .await?;
+                before.is_some_and(|b| (b != 0) != *on)
             }
             None => false,
         };

@@ -74,8 +74,9 @@ impl Suppressions<'_> {
         })
     }
 
-    /// The operator's MTA hands in a feedback report; the same rules as by
-    /// SMTP apply (the operator cannot make a forged report count either).
+    /// The operator's MTA hands in a feedback report: the same matching as
+    /// by SMTP, and it counts toward reputation (the operator vouches for
+    /// where its reports come from: post only the feedback loops' reports).
     pub async fn receive_arf_as(
         &self,
         caller: &Caller,
@@ -105,26 +106,40 @@ impl Suppressions<'_> {
         self.apply_report(arrived_at, raw, false).await
     }
 
-    /// Whether `raw` carries a passing DKIM signature of a trusted reporter.
+    /// Whether `raw` comes from a trusted reporter: its From is one
+    /// (`fbl@mail.example`, or any address at a listed domain or its
+    /// subdomains) and a passing DKIM signature of that reporter's domain
+    /// covers it (mail-auth requires From among the signed headers).
     async fn signed_by_trusted_reporter(&self, raw: &[u8]) -> bool {
         let reporters = &self.app.inner.settings.reputation.complaint_reporters;
-        if reporters.is_empty() {
+        let Some(from) = absender_mail::inspect::first_from(raw).map(|f| f.to_ascii_lowercase())
+        else {
+            return false;
+        };
+        let within = |domain: &str, of: &str| domain == of || domain.ends_with(&format!(".{of}"));
+        let from_domain = from.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        // The reporter domains this From may speak for.
+        let domains: Vec<String> = reporters
+            .iter()
+            .map(|r| r.trim_end_matches('.').to_ascii_lowercase())
+            .filter_map(|r| match r.rsplit_once('@') {
+                Some((_, domain)) => (r == from).then(|| domain.to_string()),
+                None => within(&from_domain, &r).then_some(r),
+            })
+            .collect();
+        if domains.is_empty() {
             return false;
         }
-        let trusted = |domain: &str| {
-            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-            reporters.iter().any(|r| {
-                let r = r.trim_end_matches('.').to_ascii_lowercase();
-                domain == r || domain.ends_with(&format!(".{r}"))
-            })
-        };
         self.app
             .inner
             .dns_client
             .verify_dkim(raw)
             .await
             .iter()
-            .any(|v| v.result == "pass" && trusted(&v.domain))
+            .any(|v| {
+                let d = v.domain.trim_end_matches('.').to_ascii_lowercase();
+                v.result == "pass" && domains.iter().any(|r| within(&d, r))
+            })
     }
 
     async fn apply_report(

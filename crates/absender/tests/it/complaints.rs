@@ -78,7 +78,7 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = relay_config(&sink, 2, dir.path());
     // Reports by SMTP count toward reputation only when this loop signed them.
-    config.reputation.complaint_reporters = vec!["fbl.example.test".into()];
+    config.reputation.complaint_reporters = vec!["fbl@fbl.example.test".into()];
     let mut app = spawn_with(config, Some(dir)).await;
     app.mailbox = Some(sink.clone());
     let (org, _) = acme(&app).await;
@@ -190,11 +190,15 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
         suppressed(&suppressions(&app, &org).await),
         [("reader@example.test".into(), "complaint".into())]
     );
-    // The same report again counts no second time.
+    // Unsigned by a trusted loop, it did not count toward reputation.
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 0);
+    // The same report again is no second complaint; posted by the operator
+    // (who vouches for it) it now counts, once.
     assert_eq!(
         applied(&app, &report).await["ignored"],
         "already_complained"
     );
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 1);
 
     // Another arrives at a delivery's return path: its MAC names the delivery.
     let report = arf("abuse", None, None, None);
@@ -216,9 +220,9 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
         "{list:?}"
     );
     assert!(!list.iter().any(|(a, _)| a == "b@example.test"));
-    // Neither was signed by a trusted feedback loop: anyone who got a mail
-    // can send such a report, so they suppress but do not count.
-    assert_eq!(reputation(&app, &org.key).await["complaints"], 0);
+    // Not signed by a trusted feedback loop: anyone who got a mail can send
+    // such a report, so it suppresses but does not count.
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 1);
 
     // The trusted loop's report, DKIM-signed as fbl.example.test, counts.
     let key = absender_mail::dkim::generate_rsa_key(absender_mail::dkim::RsaBits::Rsa2048).unwrap();
@@ -235,27 +239,43 @@ async fn a_complaint_counts_once_and_only_for_a_delivery_absender_made() {
         selector: "fbl",
         pkcs8_der: &key.pkcs8_der,
     };
-    let b_path = return_path_of(&sink, "b@example.test");
-    let unsigned = arf("abuse", Some("b@example.test"), None, None);
-    let signed = absender_mail::dkim::sign(unsigned.as_bytes(), &[signer]).unwrap();
-    smtp_dialogue(
-        app.smtp_addr,
-        &[
-            ("EHLO fbl.example.test".to_string(), "250"),
-            ("MAIL FROM:<>".to_string(), "250"),
-            (format!("RCPT TO:<{b_path}>"), "250"),
-            ("DATA".to_string(), "354"),
-            (format!("{}.", String::from_utf8(signed).unwrap()), "250"),
-            ("QUIT".to_string(), "221"),
-        ],
-    )
-    .await;
+    let by_smtp = |recipient: &'static str, from: &'static str| {
+        let path = return_path_of(&sink, recipient);
+        let report = arf("abuse", Some(recipient), None, None)
+            .replace("From: fbl@mail.example.test", &format!("From: {from}"));
+        let signed = absender_mail::dkim::sign(report.as_bytes(), &[signer]).unwrap();
+        let addr = app.smtp_addr;
+        async move {
+            smtp_dialogue(
+                addr,
+                &[
+                    ("EHLO fbl.example.test".to_string(), "250"),
+                    ("MAIL FROM:<>".to_string(), "250"),
+                    (format!("RCPT TO:<{path}>"), "250"),
+                    ("DATA".to_string(), "354"),
+                    (format!("{}.", String::from_utf8(signed).unwrap()), "250"),
+                    ("QUIT".to_string(), "221"),
+                ],
+            )
+            .await
+        }
+    };
+    // Signed by the loop's domain, but from another of its addresses (any
+    // user there could write one): suppresses, does not count.
+    by_smtp("b@example.test", "someone@fbl.example.test").await;
     let list = suppressed(&suppressions(&app, &org).await);
     assert!(
         list.contains(&("b@example.test".into(), "complaint".into())),
         "{list:?}"
     );
     assert_eq!(reputation(&app, &org.key).await["complaints"], 1);
+    // The loop's own report about the same delivery then counts it.
+    by_smtp("b@example.test", "fbl@fbl.example.test").await;
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 2);
+    // So does its report about a@, whose unsigned report came first; again, nothing.
+    by_smtp("a@example.test", "fbl@fbl.example.test").await;
+    by_smtp("a@example.test", "fbl@fbl.example.test").await;
+    assert_eq!(reputation(&app, &org.key).await["complaints"], 3);
 
     // The history shows each message's events as webhooks shape them.
     let events = app
