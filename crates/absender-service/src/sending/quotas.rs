@@ -30,7 +30,13 @@ const RECOUNT_AFTER_MS: i64 = 1_000;
 pub(crate) struct Quotas {
     buckets: moka::sync::Cache<String, Arc<Mutex<TokenBucket>>>,
     counts: moka::sync::Cache<String, Arc<DayCount>>,
+    /// `Reject` events per organization: a client looping on refused
+    /// sends must not flood the outbox every destination shares.
+    rejects: moka::sync::Cache<String, Arc<Mutex<TokenBucket>>>,
 }
+
+/// `Reject` events an organization makes a second at most (and in a burst).
+const REJECT_EVENTS_PER_SECOND: f64 = 10.0;
 
 fn per_org<T: Send + Sync + 'static>() -> moka::sync::Cache<String, Arc<T>> {
     moka::sync::Cache::builder()
@@ -44,7 +50,21 @@ impl Default for Quotas {
         Self {
             buckets: per_org(),
             counts: per_org(),
+            rejects: per_org(),
         }
+    }
+}
+
+impl Quotas {
+    /// Whether `org_id` may make another `Reject` event at `now_ms`.
+    pub(crate) fn reject_event_allowed(&self, org_id: &str, now_ms: i64) -> bool {
+        let bucket = self.rejects.get_with(org_id.to_string(), || {
+            Arc::new(Mutex::new(TokenBucket::new(
+                REJECT_EVENTS_PER_SECOND,
+                now_ms,
+            )))
+        });
+        bucket.lock().expect("reject bucket").take(now_ms).is_ok()
     }
 }
 
@@ -276,5 +296,28 @@ impl Sending<'_> {
                 what: format!("{} may send {rate} messages a second", org.name),
                 daily: false,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reject_events_are_limited_per_organization() {
+        let quotas = Quotas::default();
+        let allowed = (0..50)
+            .filter(|_| quotas.reject_event_allowed("org_a", 1_000))
+            .count();
+        assert_eq!(allowed, 10, "a burst of ten");
+        assert!(
+            quotas.reject_event_allowed("org_b", 1_000),
+            "another organization's own"
+        );
+        assert!(!quotas.reject_event_allowed("org_a", 1_050));
+        assert!(
+            quotas.reject_event_allowed("org_a", 1_100),
+            "one more each 100 ms"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! (by API, SES or SMTP) for its own rules — the sender rule, a suppressed
 //! recipient, the sandbox, a pause, a malformed or oversized message — so a
 //! platform sees refusals its clients may have swallowed. A quota refusal
-//! (try again later) or a failure of absender itself makes none.
+//! (try again later) or a failure of absender itself makes none, and an
+//! organization makes at most 10 a second (beyond, they are counted only).
 
 use super::Sending;
 use crate::ServiceError;
@@ -37,6 +38,15 @@ impl Sending<'_> {
         let Some((code, reason)) = refusal(error) else {
             return;
         };
+        if !self
+            .app
+            .inner
+            .quotas
+            .reject_event_allowed(org_id, self.app.now_ms())
+        {
+            self.app.inner.metrics.refused("reject_event_limited");
+            return;
+        }
         let store = &self.app.inner.store;
         match store.any_webhook_wants(org_id, "Reject").await {
             Ok(true) => {}
