@@ -15,6 +15,12 @@ pub enum StoreError {
     /// The database failed.
     #[error(transparent)]
     Database(sqlx::Error),
+    /// The database was migrated by a newer absender than this one.
+    #[error(
+        "the database's schema has migration {applied}, newer than this absender knows (up to {known}): \
+         run the newer absender (every node of a cluster upgrades to it), or restore a backup made before the upgrade"
+    )]
+    NewerSchema { applied: i64, known: i64 },
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),

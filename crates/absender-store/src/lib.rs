@@ -102,7 +102,16 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await?;
+        // On PostgreSQL sqlx runs the migrations under an advisory lock:
+        // nodes starting at once wait for the first, then find nothing to do.
+        match migrator.run(&pool).await {
+            Ok(()) => {}
+            Err(sqlx::migrate::MigrateError::VersionMissing(applied)) => {
+                let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+                return Err(StoreError::NewerSchema { applied, known });
+            }
+            Err(e) => return Err(e.into()),
+        }
         let queue_writer = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
