@@ -31,6 +31,42 @@ impl Store {
             .await?)
     }
 
+    /// Stores `key` as the domain's first platform key, unless a key was
+    /// made first already; whether this call's key is the one. Nodes that
+    /// start at once each make a key: one wins the claim (a setting, written
+    /// in the same transaction as the key), the others drop theirs. A loser
+    /// waits on PostgreSQL until the winner commits, so the key is there.
+    pub async fn insert_first_platform_key(
+        &self,
+        key: &PlatformKeyRow,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(format!("platform_key_first:{}", key.domain))
+        .bind(&key.selector)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            return Ok(false);
+        }
+        sqlx::query(INSERT)
+            .bind(&key.selector)
+            .bind(&key.domain)
+            .bind(&key.algorithm)
+            .bind(&key.private_key_enc)
+            .bind(&key.public_key)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.dns_changed();
+        Ok(true)
+    }
+
     /// Stores a new platform key; it signs from now on.
     pub async fn insert_platform_key(&self, key: &PlatformKeyRow) -> Result<(), StoreError> {
         sqlx::query(INSERT)

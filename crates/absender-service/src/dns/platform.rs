@@ -36,8 +36,10 @@ impl Zones<'_> {
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("key generation failed: {e}")))?;
-        self.app.inner.store.insert_platform_key(&key).await?;
-        tracing::info!(selector = %key.selector, domain = %key.domain, "platform DKIM key generated");
+        // Nodes starting at once: one key is kept, the others dropped.
+        if self.app.inner.store.insert_first_platform_key(&key).await? {
+            tracing::info!(selector = %key.selector, domain = %key.domain, "platform DKIM key generated");
+        }
         Ok(())
     }
 

@@ -1192,6 +1192,39 @@ async fn the_newest_platform_key_comes_first(store: &Store) {
         1
     );
     assert!(store.platform_keys("other.test").await.unwrap().is_empty());
+
+    // Three nodes starting at once each made a first key: one is kept.
+    let firsts = ["n1", "n2", "n3"].map(|s| PlatformKeyRow {
+        domain: "first.test".into(),
+        ..key(s, 3)
+    });
+    let won = futures_join3(
+        store.insert_first_platform_key(&firsts[0]),
+        store.insert_first_platform_key(&firsts[1]),
+        store.insert_first_platform_key(&firsts[2]),
+    )
+    .await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    assert_eq!(store.platform_keys("first.test").await.unwrap().len(), 1);
+    // Later rotations add keys as before.
+    store
+        .insert_platform_key(&PlatformKeyRow {
+            domain: "first.test".into(),
+            ..key("n4", 4)
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.platform_keys("first.test").await.unwrap().len(), 2);
+}
+
+/// Runs three claims side by side (on PostgreSQL each on its own connection).
+async fn futures_join3(
+    a: impl std::future::Future<Output = Result<bool, StoreError>>,
+    b: impl std::future::Future<Output = Result<bool, StoreError>>,
+    c: impl std::future::Future<Output = Result<bool, StoreError>>,
+) -> [bool; 3] {
+    let (a, b, c) = tokio::join!(a, b, c);
+    [a.unwrap(), b.unwrap(), c.unwrap()]
 }
 
 fn queued(id: &str, recipients: &[&str], at: i64) -> NewMessage {
