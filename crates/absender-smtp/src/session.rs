@@ -669,13 +669,13 @@ impl Session {
     /// requests, each recipient handled on its own; one answer for all.
     async fn inbound_mail(&self, recipients: &[String], data: &[u8]) -> String {
         let mut answer = None;
+        // Parsed once per message, not once per recipient.
+        let feedback_report = absender_service::sending::complaints::is_feedback_report(data);
+        let suppressions = self.app.suppressions();
         for recipient in recipients {
-            let suppressions = self.app.suppressions();
             let this = if suppressions.is_unsubscribe_address(recipient) {
                 self.unsubscribe_request(data).await
-            } else if suppressions.is_feedback_address(recipient)
-                || absender_service::sending::complaints::is_feedback_report(data)
-            {
+            } else if suppressions.is_feedback_address(recipient) || feedback_report {
                 self.feedback_report(recipient, data).await
             } else {
                 self.bounce_report(recipient, data).await

@@ -258,11 +258,12 @@ impl Sending<'_> {
         category: Option<Category>,
         interface: &'static str,
     ) -> Result<String, ServiceError> {
-        let from = absender_mail::inspect::first_from(&data);
         let result = self
-            .accept_raw(org, recipients, data, category, interface)
+            .accept_raw(org, recipients, &data, category, interface)
             .await;
         if let Err(e) = &result {
+            // Read only for a refusal: accepted mail is parsed once.
+            let from = absender_mail::inspect::first_from(&data);
             let category = category.unwrap_or(Category::Booking);
             let from = from.as_deref().unwrap_or_default();
             self.rejected(
@@ -281,14 +282,14 @@ impl Sending<'_> {
         &self,
         org: &Organization,
         recipients: &[String],
-        data: Vec<u8>,
+        data: &[u8],
         category: Option<Category>,
         interface: &'static str,
     ) -> Result<String, ServiceError> {
         let org = &org.row;
         let started = Instant::now();
         // One author (RFC 5322 §3.6); Bcc and control headers are gone before signing.
-        let headers = submitted(&data).map_err(|e| ServiceError::BadRequest {
+        let headers = submitted(data).map_err(|e| ServiceError::BadRequest {
             code: "invalid_message",
             message: e.to_string(),
         })?;
