@@ -59,6 +59,22 @@ impl TokenBucket {
         }
     }
 
+    /// A bucket that held `tokens` at `at_ms` (kept elsewhere, e.g. shared
+    /// by several nodes in a database).
+    pub fn holding(rate: f64, tokens: f64, at_ms: i64) -> Self {
+        Self {
+            rate,
+            burst: rate.max(1.0),
+            tokens,
+            at_ms,
+        }
+    }
+
+    /// The most it saves up: `rate`, and at least one.
+    pub fn burst(&self) -> f64 {
+        self.burst
+    }
+
     /// Its rate a second.
     pub fn rate(&self) -> f64 {
         self.rate

@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
         .merge(routes::identities::router())
         .merge(routes::inbound::router())
         .merge(routes::messages::router())
+        .merge(routes::nodes::router())
         .merge(routes::outbox::router())
         .merge(routes::send_settings::router())
         .merge(routes::smtp_credentials::router())

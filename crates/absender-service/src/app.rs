@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub key_generation: tokio::sync::Semaphore,
     /// Cancelled when the server begins to stop: checks in flight end at once.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Cancelled when another node declared this one dead: the server stops.
+    pub(crate) declared_dead: tokio_util::sync::CancellationToken,
 }
 
 impl App {
@@ -155,6 +157,11 @@ impl App {
     /// Email templates.
     pub fn templates(&self) -> crate::Templates<'_> {
         crate::Templates { app: self }
+    }
+
+    /// This node among the others: heartbeat, dead nodes, the list.
+    pub fn cluster(&self) -> crate::Cluster<'_> {
+        crate::Cluster { app: self }
     }
 
     /// The SES v2 API's operations.
@@ -229,9 +236,9 @@ impl App {
             .helo_name
             .clone()
             .unwrap_or_else(|| settings.platform.domain.clone());
-        // This node's name on the leases it takes: a random id and its
-        // start, so that a restarted node is another owner.
-        let node = format!("{}@{}", crate::secrets::new_id("node"), clock.now_ms());
+        // This node's name on the leases it takes, new at every start, so
+        // that a restarted node is another owner.
+        let node = crate::secrets::new_id("node");
         let queue = Queue::start(
             store.clone(),
             settings.sending.workers,
@@ -264,6 +271,7 @@ impl App {
                     crate::identity::limits::KEY_GENERATIONS_AT_ONCE,
                 ),
                 stopping: tokio_util::sync::CancellationToken::new(),
+                declared_dead: tokio_util::sync::CancellationToken::new(),
             }),
         })
     }

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub delivery_seconds: Histogram,
     /// Deliveries this node holds in memory right now.
     pub in_flight: Gauge,
+    /// Other nodes this node declared dead (their work freed).
+    pub nodes_declared_dead: Counter,
 }
 
 fn seconds_histogram() -> Histogram {
@@ -90,7 +92,14 @@ impl Default for Metrics {
             "Deliveries held by this node's workers",
             in_flight.clone(),
         );
+        let nodes_declared_dead = Counter::default();
+        registry.register(
+            "nodes_declared_dead",
+            "Other nodes this node found silent for cluster.dead_after and declared dead, freeing their work",
+            nodes_declared_dead.clone(),
+        );
         Self {
+            nodes_declared_dead,
             registry,
             accepted,
             refused,

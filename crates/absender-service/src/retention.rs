@@ -7,6 +7,9 @@ use crate::{App, ServiceError};
 use serde::Serialize;
 use std::time::Duration;
 
+/// How long the list of nodes shows one that ended.
+const NODES_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Rows per statement: small enough that other writers barely wait.
 const BATCH: i64 = 500;
 
@@ -23,6 +26,8 @@ pub struct Swept {
     pub webhook_events: u64,
     /// Domains whose keys were rotated (`dkim.rotate_after`).
     pub rotated: u64,
+    /// Nodes that ended (dead or stopped) more than a week ago.
+    pub nodes: u64,
 }
 
 impl App {
@@ -48,6 +53,7 @@ impl App {
             })
             .await?,
             rotated: self.identities().rotate_due_keys().await?,
+            nodes: store.sweep_nodes(before(NODES_KEPT)).await?,
         };
         if swept != Swept::default() {
             tracing::info!(?swept, "retention sweep");

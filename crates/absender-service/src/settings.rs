@@ -34,6 +34,31 @@ pub struct Settings {
     pub reputation: ReputationSettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Several nodes on one database: heartbeats and when a node is dead.
+    pub cluster: ClusterSettings,
+}
+
+/// Several nodes on one database (`[cluster]`). Every node registers and
+/// beats; a node silent for `dead_after` is declared dead by another, which
+/// frees the work it held at once (instead of when its leases run out).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// How often a node writes its heartbeat and looks for dead nodes.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat: Duration,
+    /// A node whose last heartbeat is older than this is dead.
+    #[serde(with = "humantime_serde")]
+    pub dead_after: Duration,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(2),
+            dead_after: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Webhook delivery (`[webhooks]`): at least once, retried with

@@ -8,16 +8,18 @@ use crate::{
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
-     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3) \
-     RETURNING ",
+     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3)",
+    owner_alive!(),
+    " RETURNING ",
     identity_columns!()
 );
 // PostgreSQL: nodes skip rows another node is claiming right now.
 const CLAIM_POSTGRES: &str = concat!(
     "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
-     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     RETURNING ",
+     AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    owner_alive!(),
+    " RETURNING ",
     identity_columns!()
 );
 const SAVE_IDENTITY: &str = "UPDATE identities SET dkim_status = $2, spf_status = $3, next_check_at = $4, \
@@ -46,7 +48,10 @@ const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
      FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
-const CLAIM_ONE: &str = "UPDATE identities SET lease_until = $3, lease_owner = $4 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)";
+const CLAIM_ONE: &str = concat!(
+    "UPDATE identities SET lease_until = $3, lease_owner = $4 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)",
+    owner_alive!()
+);
 const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1 AND lease_owner = $3";
 const SCHEDULE_ALL: &str =
     "UPDATE identities SET next_check_at = $1 WHERE lease_until IS NULL OR lease_until < $1";

@@ -3,6 +3,14 @@
 //! milliseconds); each dialect has its own migrations with the same file names.
 //! Rows are plain data: decisions about them belong to the core.
 
+/// A claim's condition that its owner (`$4`) was not declared dead: a node
+/// that missed its heartbeats takes no new work, even before it notices.
+macro_rules! owner_alive {
+    () => {
+        " AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.id = $4 AND nodes.dead_at IS NOT NULL)"
+    };
+}
+
 mod access_keys;
 mod checks;
 mod complaints;
@@ -13,6 +21,7 @@ mod identities;
 mod keys;
 mod limits;
 mod messages;
+mod nodes;
 mod orgs;
 mod outbox;
 mod own_keys;
@@ -32,6 +41,7 @@ mod webhooks;
 pub use error::StoreError;
 pub use history::{DayCounts, MessageHistory};
 pub use identities::NewIdentity;
+pub use nodes::{FreedWork, NodeWithWork};
 pub use rows::*;
 
 use sqlx::AnyPool;

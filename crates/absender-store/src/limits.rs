@@ -1,8 +1,55 @@
 //! What the abuse limits count: times of events by kind and subject.
 
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
+
+// One statement takes a token or takes none, so nodes taking at once never
+// both get the last one. The bucket fills at $2 a second up to $3.
+const TAKE_TOKEN_POSTGRES: &str = "INSERT INTO send_rate_buckets (org_id, tokens, at) VALUES ($1, $3 - 1, $4) \
+     ON CONFLICT (org_id) DO UPDATE SET \
+     tokens = LEAST($3, send_rate_buckets.tokens + GREATEST(0, $4 - send_rate_buckets.at) * $2 / 1000) - 1, \
+     at = GREATEST(send_rate_buckets.at, $4) \
+     WHERE LEAST($3, send_rate_buckets.tokens + GREATEST(0, $4 - send_rate_buckets.at) * $2 / 1000) >= 1 \
+     RETURNING tokens";
+const TAKE_TOKEN_SQLITE: &str = "INSERT INTO send_rate_buckets (org_id, tokens, at) VALUES ($1, $3 - 1, $4) \
+     ON CONFLICT (org_id) DO UPDATE SET \
+     tokens = MIN($3, send_rate_buckets.tokens + MAX(0, $4 - send_rate_buckets.at) * $2 / 1000.0) - 1, \
+     at = MAX(send_rate_buckets.at, $4) \
+     WHERE MIN($3, send_rate_buckets.tokens + MAX(0, $4 - send_rate_buckets.at) * $2 / 1000.0) >= 1 \
+     RETURNING tokens";
+const BUCKET: &str = "SELECT tokens, at FROM send_rate_buckets WHERE org_id = $1";
 
 impl Store {
+    /// Takes a token from `org_id`'s send-rate bucket (`rate` a second, at
+    /// most `burst` saved up) at `now_ms`: `None` when taken, else the
+    /// bucket as it stands (tokens, when), to tell the wait.
+    pub async fn take_send_token(
+        &self,
+        org_id: &str,
+        rate: f64,
+        burst: f64,
+        now_ms: i64,
+    ) -> Result<Option<(f64, i64)>, StoreError> {
+        let take = match self.backend {
+            Backend::Sqlite => TAKE_TOKEN_SQLITE,
+            Backend::Postgres => TAKE_TOKEN_POSTGRES,
+        };
+        let taken: Option<(f64,)> = sqlx::query_as(take)
+            .bind(org_id)
+            .bind(rate)
+            .bind(burst)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+        Ok(sqlx::query_as(BUCKET)
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .or(Some((0.0, now_ms))))
+    }
+
     /// Notes that `kind` happened for `subject` at `at_ms`.
     pub async fn record_limit_event(
         &self,

@@ -20,14 +20,18 @@ macro_rules! delivery_columns {
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE deliveries SET lease_until = $2, lease_owner = $4 WHERE (message_id, recipient) IN (\
      SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
-     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3) RETURNING ",
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3)",
+    owner_alive!(),
+    " RETURNING ",
     delivery_columns!()
 );
 // PostgreSQL: nodes skip rows another node is claiming right now.
 const CLAIM_POSTGRES: &str = concat!(
     "UPDATE deliveries SET lease_until = $2, lease_owner = $4 WHERE (message_id, recipient) IN (\
      SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
-     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ",
+     AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    owner_alive!(),
+    " RETURNING ",
     delivery_columns!()
 );
 const QUEUED_MESSAGE: &str =

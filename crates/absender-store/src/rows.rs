@@ -487,3 +487,20 @@ pub struct ComplaintRow {
     pub arrival_date: Option<String>,
     pub created_at: i64,
 }
+
+/// A node of the cluster, as it registered and last beat.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NodeRow {
+    /// `node_…`, new at every start.
+    pub id: String,
+    /// Its listeners as JSON (`{"http": "…", "smtp": "…", "dns": "…"}`).
+    pub listeners: String,
+    /// The absender version it runs.
+    pub version: String,
+    pub started_at: i64,
+    pub last_heartbeat_at: i64,
+    /// When another node declared it dead.
+    pub dead_at: Option<i64>,
+    /// When it stopped in good order.
+    pub stopped_at: Option<i64>,
+}

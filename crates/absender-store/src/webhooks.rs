@@ -40,20 +40,28 @@ const WANTED: &str = "SELECT COUNT(*) FROM webhooks WHERE enabled = 1 AND (org_i
 // PostgreSQL nodes skip the rows another node is claiming right now. An
 // `sns` destination gets nothing but its confirmation until it is confirmed
 // (its events wait unclaimed, as SNS holds them).
-const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
-     WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
+     WHERE status = 'pending' AND lease_until < $1",
+    owner_alive!(),
+    " AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
      AND lease_until < $1 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id \
      AND w.format = 'sns' AND webhook_deliveries.event_id NOT LIKE w.id || '.subscription%' \
      AND NOT EXISTS (SELECT 1 FROM sns_confirmations c WHERE c.webhook_id = w.id)) \
-     ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id";
-const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
-     WHERE status = 'pending' AND lease_until < $1 AND (event_id, webhook_id) IN (\
+     ORDER BY next_attempt_at LIMIT $3) RETURNING event_id, webhook_id"
+);
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
+     WHERE status = 'pending' AND lease_until < $1",
+    owner_alive!(),
+    " AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
      AND lease_until < $1 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id \
      AND w.format = 'sns' AND webhook_deliveries.event_id NOT LIKE w.id || '.subscription%' \
      AND NOT EXISTS (SELECT 1 FROM sns_confirmations c WHERE c.webhook_id = w.id)) \
-     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id";
+     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING event_id, webhook_id"
+);
 const JOBS: &str = "SELECT d.event_id, d.webhook_id, d.attempts, e.event_type, e.body, e.created_at AS event_created_at, \
      w.url, w.format, w.secret_enc, w.previous_secret_enc, w.previous_until, w.org_id, w.enabled, c.confirmed_at \
      FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \

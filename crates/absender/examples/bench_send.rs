@@ -18,6 +18,9 @@
 //!   closes it prints the counts and the lag's p50/p99 (bench/webhooks.sh).
 //!   With `WEBHOOK_URL` set, `smtp` adds a destination there for `Send` and
 //!   `Delivery` events before it serves.
+//! - With `DATABASE_URL` (and `MASTER_KEY`) the node uses that PostgreSQL
+//!   database; `JOIN=1` starts a further node on it without the set-up
+//!   (bench/cluster.sh).
 //!
 //! Everything runs on 127.0.0.1; absender's own DNS server is the only resolver.
 
@@ -46,6 +49,9 @@ fn config(dir: &Path) -> Config {
     config.dns.listen = "127.0.0.1:0".parse().unwrap();
     config.smtp.listen = "127.0.0.1:0".parse().unwrap();
     config.dns.resolvers = Resolvers::Local;
+    // bench/cluster.sh: nodes on one PostgreSQL database share its URL and the master key.
+    config.database_url = std::env::var("DATABASE_URL").ok();
+    config.master_key = std::env::var("MASTER_KEY").ok().map(Into::into);
     config
 }
 
@@ -146,7 +152,12 @@ fn peak_rss_mib() -> f64 {
 
 async fn smtp(sink: SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
-    let key = setup(dir.path()).await;
+    // JOIN=1: another node on the same database (DATABASE_URL) set it up.
+    let key = if std::env::var("JOIN").is_ok_and(|v| v == "1") {
+        String::new()
+    } else {
+        setup(dir.path()).await
+    };
     let running = relaying(dir.path(), sink).await;
     if let Ok(url) = std::env::var("WEBHOOK_URL").map(|u| u.trim().to_string())
         && !url.is_empty()

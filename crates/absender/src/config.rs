@@ -3,9 +3,9 @@
 
 use absender_service::Settings;
 use absender_service::settings::{
-    CheckSettings, DeliveryMode, DkimSettings, DnsSettings, LimitSettings, PlatformSettings,
-    ReputationSettings, Resolvers, RetentionSettings, SendingSettings, SesSettings,
-    VerificationSettings, WebhookSettings,
+    CheckSettings, ClusterSettings, DeliveryMode, DkimSettings, DnsSettings, LimitSettings,
+    PlatformSettings, ReputationSettings, Resolvers, RetentionSettings, SendingSettings,
+    SesSettings, VerificationSettings, WebhookSettings,
 };
 use anyhow::Context;
 use secrecy::SecretString;
@@ -51,6 +51,8 @@ pub struct Config {
     pub reputation: ReputationSettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Several nodes on one database: heartbeats, when a node is dead.
+    pub cluster: ClusterSettings,
     /// The SMTP submission listener.
     pub smtp: SmtpConfig,
 }
@@ -159,6 +161,7 @@ impl Default for Config {
             dkim: DkimSettings::default(),
             reputation: ReputationSettings::default(),
             webhooks: WebhookSettings::default(),
+            cluster: ClusterSettings::default(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -255,6 +258,7 @@ impl Config {
             dkim: self.dkim.clone(),
             reputation: self.reputation.clone(),
             webhooks: self.webhooks.clone(),
+            cluster: self.cluster.clone(),
         }
     }
 

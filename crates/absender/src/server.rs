@@ -47,6 +47,8 @@ pub struct Running {
     stop_retention: oneshot::Sender<()>,
     retention: JoinHandle<()>,
     webhooks: JoinHandle<()>,
+    stop_heartbeat: oneshot::Sender<()>,
+    heartbeat: JoinHandle<Result<(), absender_service::cluster::DeclaredDead>>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -66,20 +68,22 @@ impl Running {
         let _ = self.stop_checks.send(());
         let _ = self.stop_delivery.send(());
         let _ = self.stop_retention.send(());
+        let _ = self.stop_heartbeat.send(());
         let smtp_tls = async {
             if let Some(smtp) = self.smtp_tls {
                 smtp.stop().await;
             }
         };
         // The webhook dispatcher ends with the app's stop signal.
-        let (http, (), (), checks, delivery, retention, webhooks) = tokio::join!(
+        let (http, (), (), checks, delivery, retention, webhooks, heartbeat) = tokio::join!(
             self.task,
             self.smtp.stop(),
             smtp_tls,
             self.scheduler,
             self.delivery,
             self.retention,
-            self.webhooks
+            self.webhooks,
+            self.heartbeat
         );
         http?;
         checks?;
@@ -87,14 +91,25 @@ impl Running {
         retention?;
         webhooks?;
         self.dns.stop().await;
+        // What is still held goes to the other nodes at once.
+        if let Err(e) = self.app.cluster().leave().await {
+            tracing::warn!(error = %e, "could not mark this node stopped; its leases run out");
+        }
         self.app.store().close().await;
+        heartbeat??;
         Ok(())
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then stops gracefully.
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully; or until
+    /// another node declares this one dead, then stops and fails (so that a
+    /// supervisor starts it afresh).
     pub async fn serve_until_signal(self) -> anyhow::Result<()> {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
+        let app = self.app.clone();
+        let cluster = app.cluster();
+        tokio::select! {
+            () = shutdown_signal() => tracing::info!("shutting down"),
+            () = cluster.declared_dead() => tracing::error!("declared dead by another node: stopping"),
+        }
         self.stop().await
     }
 }
@@ -253,7 +268,27 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let task = tokio::spawn(absender_http::serve(listener, router, timeouts, async {
         let _ = stopped.await;
     }));
-    tracing::info!(http = %http_addr, dns = %dns_addr, smtp = %smtp_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
+    app.cluster()
+        .register(&absender_service::cluster::Listeners {
+            http: http_addr.to_string(),
+            smtp: smtp_addr.to_string(),
+            smtp_tls: smtp_tls_addr.map(|a| a.to_string()),
+            dns: dns_addr.to_string(),
+        })
+        .await
+        .context("registering this node")?;
+    let (stop_heartbeat, heartbeat_stopped) = oneshot::channel::<()>();
+    let heartbeat = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.cluster()
+                .run_heartbeat(async {
+                    let _ = heartbeat_stopped.await;
+                })
+                .await
+        })
+    };
+    tracing::info!(node = %app.cluster().node_id(), http = %http_addr, dns = %dns_addr, smtp = %smtp_addr, public_url = %public_url, backend = ?app.store().backend(), "absender listening");
     Ok(Running {
         http_addr,
         dns_addr,
@@ -269,6 +304,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         stop_retention,
         retention,
         webhooks,
+        stop_heartbeat,
+        heartbeat,
         public_url,
         new_admin_key,
         app,

@@ -5,6 +5,7 @@ pub mod health;
 pub mod identities;
 pub mod inbound;
 pub mod messages;
+pub mod nodes;
 pub mod orgs;
 pub mod outbox;
 pub mod send_settings;

@@ -155,6 +155,14 @@ impl Queue {
     }
 }
 
+impl Queue {
+    /// Work another node held was freed: claim at once, not at the next poll.
+    pub(crate) fn wake_for_freed_work(&self) {
+        self.backlog.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
 /// Commits whatever requests are waiting, together; answers each, and hands
 /// the messages leased at intake to the delivery loop.
 async fn write_intake(

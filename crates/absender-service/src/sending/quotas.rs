@@ -203,7 +203,7 @@ impl Sending<'_> {
         let n = recipients.len() as i64;
         let Some(limit) = day_limit(&org) else {
             if let Some(rate) = org.max_send_rate {
-                self.within_rate(&org, rate)?;
+                self.within_rate(&org, rate).await?;
             }
             return Ok(Admission { held: None });
         };
@@ -234,7 +234,7 @@ impl Sending<'_> {
             return Err(self.over_day(&org, limit, counted.sent, now).await?);
         }
         if let Some(rate) = org.max_send_rate {
-            self.within_rate(&org, rate)?;
+            self.within_rate(&org, rate).await?;
         }
         counted.sent += n;
         count.in_flight.fetch_add(n, Ordering::Relaxed);
@@ -279,9 +279,26 @@ impl Sending<'_> {
         })
     }
 
-    /// Takes a token from the organization's bucket of `rate` a second.
-    fn within_rate(&self, org: &OrgRow, rate: f64) -> Result<(), ServiceError> {
+    /// Takes a token from the organization's bucket of `rate` a second. On
+    /// PostgreSQL the bucket is in the database, one for every node (the
+    /// rate holds across the cluster); SQLite has one node, which keeps it
+    /// in memory.
+    async fn within_rate(&self, org: &OrgRow, rate: f64) -> Result<(), ServiceError> {
         let now = self.app.now_ms();
+        let refused = |retry_after| ServiceError::QuotaExceeded {
+            retry_after,
+            what: format!("{} may send {rate} messages a second", org.name),
+            daily: false,
+        };
+        let store = &self.app.inner.store;
+        if store.backend() == absender_store::Backend::Postgres {
+            let burst = TokenBucket::new(rate, now).burst();
+            let Some((tokens, at)) = store.take_send_token(&org.id, rate, burst, now).await? else {
+                return Ok(());
+            };
+            let wait = TokenBucket::holding(rate, tokens, at).take(now).err();
+            return Err(refused(wait.unwrap_or(Duration::from_millis(1))));
+        }
         let bucket = self.app.inner.quotas.buckets.get_with(org.id.clone(), || {
             Arc::new(Mutex::new(TokenBucket::new(rate, now)))
         });
@@ -289,13 +306,7 @@ impl Sending<'_> {
         if bucket.rate() != rate {
             *bucket = TokenBucket::new(rate, now);
         }
-        bucket
-            .take(now)
-            .map_err(|retry_after| ServiceError::QuotaExceeded {
-                retry_after,
-                what: format!("{} may send {rate} messages a second", org.name),
-                daily: false,
-            })
+        bucket.take(now).map_err(refused)
     }
 }
 

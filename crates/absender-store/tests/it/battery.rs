@@ -21,6 +21,8 @@ crate::battery!(
     queued_deliveries_are_leased_once_finished_and_suppress_hard_bounces,
     large_batches_are_stored_and_finished_row_by_row_correctly,
     ui_sessions_expire_and_sign_in_links_work_once,
+    a_silent_node_is_declared_dead_once_and_its_work_freed_at_once,
+    a_send_rate_bucket_gives_each_token_once_and_refills,
 );
 
 fn new_org(id: &str) -> NewOrg {
@@ -1681,4 +1683,181 @@ async fn ui_sessions_expire_and_sign_in_links_work_once(store: &Store) {
     );
     let contacts = store.orgs_by_contact("CONTACT@acme.test").await.unwrap();
     assert_eq!(contacts.len(), 1);
+}
+
+fn node(id: &str, at: i64) -> NodeRow {
+    NodeRow {
+        id: id.into(),
+        listeners: format!(r#"{{"http":"127.0.0.1:{at}"}}"#),
+        version: "0.1.0".into(),
+        started_at: at,
+        last_heartbeat_at: at,
+        dead_at: None,
+        stopped_at: None,
+    }
+}
+
+async fn a_silent_node_is_declared_dead_once_and_its_work_freed_at_once(store: &Store) {
+    store.insert_org(&new_org("acme")).await.unwrap();
+    store
+        .enqueue_messages(&[&queued("m1", &["a@x.test", "b@x.test"], 10)])
+        .await
+        .unwrap();
+    store
+        .insert_identity(&new_identity("i1", "acme", "a@acme.test"))
+        .await
+        .unwrap();
+    store.schedule_check("i1", 5).await.unwrap();
+    for id in ["node-a", "node-b", "node-c"] {
+        store.register_node(&node(id, 100)).await.unwrap();
+    }
+    // node-a holds both deliveries and the check, with leases far ahead.
+    let held = store
+        .claim_due_deliveries(100, 1_000_000, 10, "node-a")
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(
+        store
+            .claim_due_checks(100, 1_000_000, 10, "node-a")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let listed = store.nodes(200).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    let a = listed.iter().find(|n| n.node.id == "node-a").unwrap();
+    assert_eq!((a.deliveries_held, a.checks_held), (2, 1));
+
+    // node-b and node-c beat at 5,000; node-a does not.
+    assert!(store.node_heartbeat("node-b", 5_000).await.unwrap());
+    assert!(store.node_heartbeat("node-c", 5_000).await.unwrap());
+    assert!(
+        store
+            .declare_dead_nodes("node-b", 5_000, 50)
+            .await
+            .unwrap()
+            .is_empty(),
+        "node-a beat at 100, after the cut-off"
+    );
+    // node-b and node-c look at once; one of them declares node-a dead.
+    let (by_b, by_c) = tokio::join!(
+        store.declare_dead_nodes("node-b", 5_100, 1_000),
+        store.declare_dead_nodes("node-c", 5_100, 1_000),
+    );
+    let mut freed: Vec<FreedWork> = by_b.unwrap();
+    freed.extend(by_c.unwrap());
+    assert_eq!(
+        freed,
+        [FreedWork {
+            node: "node-a".into(),
+            deliveries: 2,
+            checks: 1,
+            webhook_deliveries: 0,
+        }],
+        "declared once, everything it held freed"
+    );
+    // Freed at once: another node takes them now, long before the leases end.
+    let taken = store
+        .claim_due_deliveries(5_200, 20_000, 10, "node-b")
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 2);
+    assert_eq!(
+        store
+            .claim_due_checks(5_200, 20_000, 10, "node-c")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // node-a, back from its pause, learns that it is dead and takes nothing.
+    assert!(!store.node_heartbeat("node-a", 5_300).await.unwrap());
+    store
+        .enqueue_messages(&[&queued("m2", &["c@x.test"], 10)])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_due_deliveries(5_300, 30_000, 10, "node-a")
+            .await
+            .unwrap()
+            .is_empty(),
+        "a dead node claims nothing"
+    );
+
+    // node-c stops in good order: what it holds is freed, and nobody
+    // declares it dead later.
+    let stopped = store.stop_node("node-c", 6_000).await.unwrap();
+    assert_eq!(stopped.checks, 1);
+    assert!(
+        !store
+            .claim_check("i1", 6_000, 30_000, "node-a")
+            .await
+            .unwrap(),
+        "a dead node checks nothing"
+    );
+    assert!(
+        store
+            .claim_check("i1", 6_000, 30_000, "node-b")
+            .await
+            .unwrap()
+    );
+    assert!(!store.node_heartbeat("node-c", 6_100).await.unwrap());
+    assert!(
+        store
+            .declare_dead_nodes("node-b", 100_000, 90_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let listed = store.nodes(6_200).await.unwrap();
+    let state = |id: &str| {
+        let n = &listed.iter().find(|n| n.node.id == id).unwrap().node;
+        (n.dead_at, n.stopped_at)
+    };
+    assert_eq!(state("node-a"), (Some(5_100), None));
+    assert_eq!(state("node-b"), (None, None));
+    assert_eq!(state("node-c"), (None, Some(6_000)));
+    let b = listed.iter().find(|n| n.node.id == "node-b").unwrap();
+    assert_eq!((b.deliveries_held, b.checks_held), (2, 1));
+
+    // Ended nodes are forgotten after a while; a live one stays.
+    assert_eq!(store.sweep_nodes(7_000).await.unwrap(), 2);
+    assert_eq!(store.nodes(7_000).await.unwrap().len(), 1);
+}
+
+async fn a_send_rate_bucket_gives_each_token_once_and_refills(store: &Store) {
+    // 2 a second, 2 saved up at most.
+    let take = |at: i64| store.take_send_token("acme", 2.0, 2.0, at);
+    assert_eq!(take(1_000).await.unwrap(), None);
+    assert_eq!(take(1_000).await.unwrap(), None);
+    let (tokens, at) = take(1_000).await.unwrap().expect("empty");
+    assert!(tokens < 1.0 && at == 1_000, "{tokens} at {at}");
+    assert_eq!(
+        take(1_500).await.unwrap(),
+        None,
+        "one back after half a second"
+    );
+    assert!(take(1_500).await.unwrap().is_some());
+    // Ten seconds later it holds two, not twenty; takers at once get two.
+    let (a, b, c, d) = tokio::join!(take(11_500), take(11_500), take(11_500), take(11_500));
+    let takes = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    assert_eq!(takes.iter().filter(|t| t.is_none()).count(), 2, "{takes:?}");
+    assert_eq!(
+        store
+            .take_send_token("other", 0.5, 1.0, 11_500)
+            .await
+            .unwrap(),
+        None,
+        "another organization has its own; a rate below one saves up one"
+    );
+    assert!(
+        store
+            .take_send_token("other", 0.5, 1.0, 12_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

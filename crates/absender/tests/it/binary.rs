@@ -21,6 +21,28 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Its exit status, once it exits within `limit`.
+    pub fn exit_within(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Stops it as a supervisor does (SIGTERM) and waits; its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        self.child.wait().unwrap()
+    }
+}
+
 fn command() -> Command {
     let mut command = Command::new(BIN);
     for (name, _) in std::env::vars() {

@@ -4,6 +4,11 @@
 mod access_keys;
 mod binary;
 mod browser;
+// The benchmarks' API helpers: set-up over HTTP against a node's URL.
+#[path = "../../examples/common/mod.rs"]
+#[allow(dead_code)]
+mod bench_common;
+mod cluster;
 mod complaints;
 mod crash;
 mod cross_tenant;

@@ -29,7 +29,7 @@ impl Page {
     }
 
     /// The CSRF token of the first form on the page.
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         let start = self
             .body
             .find("name=\"csrf\" value=\"")
@@ -49,6 +49,14 @@ pub struct Browser {
 impl Browser {
     pub fn new(app: &TestApp, language: &str) -> Browser {
         Self::at(&app.base, language)
+    }
+
+    /// The same browser (its cookies) speaking to the server at `base`:
+    /// another node behind the same load balancer.
+    pub fn moved_to(&self, base: &str) -> Browser {
+        let moved = Self::at(base, &self.language);
+        *moved.cookies.lock().unwrap() = self.cookies.lock().unwrap().clone();
+        moved
     }
 
     /// A browser for the server at `base`.
@@ -115,7 +123,7 @@ impl Browser {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form)).await
     }
 

@@ -1,0 +1,598 @@
+//! Several nodes on one PostgreSQL database: three `absender serve`
+//! processes share the database, the master key and the operator key. 5,000
+//! messages are submitted over them by SMTP and the API; one node is killed
+//! (SIGKILL) mid-delivery and restarted 20 s later. Every accepted message
+//! arrives; the survivors take the dead node's work once its heartbeat is
+//! `cluster.dead_after` old, long before its leases would run out.
+
+use crate::bench_common::{ADMIN_KEY, api, confirm_latest, publish, upgraded_org};
+use crate::binary::{Server, serve_with};
+use crate::helpers::{TestApp, code, spawn_with};
+use crate::messages::booking;
+use crate::smtp_sink::SmtpSink;
+use crate::ui::Browser;
+use absender_service::Clock;
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const MESSAGES: usize = 5_000;
+/// Deliveries in flight per node at most (`sending.in_flight`): the bound
+/// on what a kill can cut off, and so on the duplicates.
+const IN_FLIGHT: usize = 200;
+/// Clients per node and interface.
+const CLIENTS: usize = 3;
+const SENDER: &str = "a@example.com";
+
+/// What every node of the test cluster shares, and starts a node with.
+struct Nodes {
+    env: Vec<(String, String)>,
+    config: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Nodes {
+    async fn start(&self, relay: Option<std::net::SocketAddr>) -> Server {
+        let mut env = self.env.clone();
+        if let Some(relay) = relay {
+            env.push(("ABSENDER_DELIVERY_MODE".into(), "relay".into()));
+            env.push(("ABSENDER_RELAY".into(), relay.to_string()));
+        }
+        // Each node its own data dir: nothing but the database is shared.
+        let data_dir = tempfile::tempdir_in(self.dir.path()).unwrap().keep();
+        let config = self.config.to_str().unwrap().to_string();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            serve_with(&data_dir, &["--config", &config], &env)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// `GET /api/v1/nodes` as the operator.
+async fn nodes(http: &reqwest::Client, url: &str) -> Vec<Value> {
+    let listed = api(http, url, Method::GET, "/api/v1/nodes", ADMIN_KEY, None).await;
+    listed["items"].as_array().unwrap().clone()
+}
+
+fn message_id(data: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(data);
+    let line = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))?;
+    Some(line.split('<').nth(1)?.split('@').next()?.to_string())
+}
+
+/// One submission, to the node at `urls[node]`/`smtp[node]`: its message id,
+/// or `None` when the node refused or did not answer.
+async fn submit(
+    http: &reqwest::Client,
+    key: &str,
+    target: (&str, &str),
+    by_smtp: bool,
+    n: usize,
+) -> Option<String> {
+    let to = format!("guest{n}@example.test");
+    if by_smtp {
+        let (host, port) = target.1.rsplit_once(':').unwrap();
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port.parse().unwrap())
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        let envelope =
+            Envelope::new(Some(SENDER.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        let data =
+            format!("From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: Buchung {n}\r\n\r\nDanke!\r\n");
+        let reply = transport.send_raw(&envelope, data.as_bytes()).await.ok()?;
+        let text = reply.message().collect::<Vec<_>>().join(" ");
+        return Some(text.split("queued as ").nth(1)?.trim().to_string());
+    }
+    let body = json!({"from": SENDER, "category": "booking", "to": [to], "subject": format!("Buchung {n}"), "text": "Danke!"});
+    let response = http
+        .post(format!("{}/api/v1/messages", target.0))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    if response.status() != StatusCode::ACCEPTED {
+        return None;
+    }
+    let sent: Value = response.json().await.ok()?;
+    Some(sent["id"].as_str()?.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_lose_nothing_when_one_is_killed_mid_delivery() {
+    let test = "cluster::three_nodes_lose_nothing_when_one_is_killed_mid_delivery";
+    let Some(admin_url) = crate::tools::postgres_url(test) else {
+        return;
+    };
+    let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_cluster").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absender.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sending]\nin_flight = {IN_FLIGHT}\n\n[smtp]\ntrusted_clients = [\"127.0.0.1\"]\n"
+        ),
+    )
+    .unwrap();
+    let cluster = Nodes {
+        env: vec![
+            ("ABSENDER_DATABASE_URL".into(), db.url()),
+            (
+                "ABSENDER_MASTER_KEY".into(),
+                absender_service::MasterKey::generate().to_base64(),
+            ),
+            ("ABSENDER_ADMIN_KEY".into(), ADMIN_KEY.into()),
+        ],
+        config,
+        dir,
+    };
+    let http = reqwest::Client::new();
+
+    // Set-up on a first node in capture mode: an organization with
+    // a@example.com verified in a local zone. It then stops in good order.
+    let setup = cluster.start(None).await;
+    let key = upgraded_org(&http, &setup.url, "Acme", "team@example.com").await;
+    let zone = json!({"name": "example.com"});
+    api(
+        &http,
+        &setup.url,
+        Method::POST,
+        "/api/v1/dns/zones",
+        ADMIN_KEY,
+        Some(zone),
+    )
+    .await;
+    let identity = json!({"address": SENDER, "scope": "all"});
+    let identity = api(
+        &http,
+        &setup.url,
+        Method::POST,
+        "/api/v1/identities",
+        &key,
+        Some(identity),
+    )
+    .await;
+    let id = identity["id"].as_str().unwrap();
+    confirm_latest(&http, &setup.url).await;
+    let path = format!("/api/v1/identities/{id}/dns-records");
+    let records = api(&http, &setup.url, Method::GET, &path, &key, None).await;
+    publish(
+        &http,
+        &setup.url,
+        "example.com",
+        records["records"].as_array().unwrap(),
+    )
+    .await;
+    let path = format!("/api/v1/identities/{id}/check");
+    let checked = api(&http, &setup.url, Method::POST, &path, &key, None).await;
+    assert_eq!(checked["status"], "SUCCESS", "{checked}");
+    let setup_id = nodes(&http, &setup.url).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        setup.terminate().success(),
+        "a SIGTERM stops a node in good order"
+    );
+
+    // Three nodes relay to one sink.
+    let sink = SmtpSink::start().await;
+    sink.slow_down(Duration::from_millis(5));
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(Some(cluster.start(Some(sink.addr)).await));
+    }
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|s| s.as_ref().unwrap().url.clone())
+        .collect();
+    let smtp: Vec<String> = servers
+        .iter()
+        .map(|s| s.as_ref().unwrap().smtp.clone())
+        .collect();
+    let listed = nodes(&http, &urls[1]).await;
+    let state = |list: &[Value], id: &str| {
+        list.iter()
+            .find(|n| n["id"] == id)
+            .map(|n| n["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(state(&listed, &setup_id).as_deref(), Some("stopped"));
+    let alive: Vec<&Value> = listed.iter().filter(|n| n["state"] == "alive").collect();
+    assert_eq!(alive.len(), 3, "{listed:?}");
+    for node in &alive {
+        for field in [
+            "id",
+            "version",
+            "started_at",
+            "last_heartbeat_at",
+            "deliveries_held",
+            "checks_held",
+        ] {
+            assert!(!node[field].is_null(), "{field} in {node}");
+        }
+        assert!(
+            smtp.iter().any(|s| node["listeners"]["smtp"] == s.as_str()),
+            "{node}"
+        );
+    }
+    let refused = http
+        .get(format!("{}/api/v1/nodes", urls[0]))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "an organization may not list nodes"
+    );
+
+    // Clients spread over the nodes and interfaces; a client whose node
+    // fails moves to the next one and sends the message again.
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refusals = Arc::new(Mutex::new(0usize));
+    let clients = 3 * 2 * CLIENTS;
+    let mut senders = Vec::new();
+    for client in 0..clients {
+        let (http, key, accepted, refusals) = (
+            http.clone(),
+            key.clone(),
+            accepted.clone(),
+            refusals.clone(),
+        );
+        let (urls, smtp) = (urls.clone(), smtp.clone());
+        senders.push(tokio::spawn(async move {
+            let by_smtp = client % 2 == 1;
+            let mut node = client % 3;
+            for n in (client..MESSAGES).step_by(clients) {
+                let mut tries = 0;
+                loop {
+                    if let Some(id) =
+                        submit(&http, &key, (&urls[node], &smtp[node]), by_smtp, n).await
+                    {
+                        accepted.lock().unwrap().push(id);
+                        break;
+                    }
+                    *refusals.lock().unwrap() += 1;
+                    tries += 1;
+                    assert!(tries < 30, "message {n} refused by every node");
+                    node = (node + 1) % 3;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }));
+    }
+
+    // Kill node 2 once deliveries are well under way.
+    let started = Instant::now();
+    while sink.count() < 1_500 && started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let victim = nodes(&http, &urls[2])
+        .await
+        .into_iter()
+        .find(|n| n["this_node"] == true)
+        .unwrap();
+    let victim_id = victim["id"].as_str().unwrap().to_string();
+    let held_before_kill = victim["deliveries_held"].as_i64().unwrap();
+    let delivered_at_kill = sink.count();
+    let accepted_at_kill: HashSet<String> = accepted.lock().unwrap().iter().cloned().collect();
+    servers[2] = None; // SIGKILL
+    let killed_at = Instant::now();
+    assert!(delivered_at_kill >= 1_500, "the kill came mid-delivery");
+
+    // The survivors declare it dead and take its work: everything accepted
+    // before the kill is delivered before the node comes back.
+    let (mut takeover, mut caught_up) = (None, None);
+    while killed_at.elapsed() < Duration::from_secs(20) && caught_up.is_none() {
+        if takeover.is_none()
+            && state(&nodes(&http, &urls[0]).await, &victim_id).as_deref() == Some("dead")
+        {
+            takeover = Some(killed_at.elapsed());
+        }
+        let delivered: HashSet<String> = sink
+            .received()
+            .iter()
+            .filter_map(|r| message_id(&r.data))
+            .collect();
+        if takeover.is_some() && accepted_at_kill.is_subset(&delivered) {
+            caught_up = Some(killed_at.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let takeover = takeover.expect("a survivor declared the killed node dead within 20 s");
+    let caught_up =
+        caught_up.expect("the survivors delivered what was accepted before the kill within 20 s");
+
+    // Restart it 20 s after the kill: a new node joins.
+    tokio::time::sleep(Duration::from_secs(20).saturating_sub(killed_at.elapsed())).await;
+    let restarted = cluster.start(Some(sink.addr)).await;
+    for s in senders {
+        s.await.unwrap();
+    }
+    let accepted: HashSet<String> = accepted.lock().unwrap().iter().cloned().collect();
+    assert_eq!(
+        accepted.len(),
+        MESSAGES,
+        "every message was accepted by some node"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    loop {
+        counts.clear();
+        for r in sink.received() {
+            *counts.entry(message_id(&r.data).unwrap()).or_default() += 1;
+        }
+        if accepted.iter().all(|id| counts.contains_key(id)) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all_delivered_after = killed_at.elapsed();
+    let missing: Vec<&String> = accepted
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    let unacknowledged = counts.keys().filter(|id| !accepted.contains(*id)).count();
+    println!(
+        "cluster kill test: {} accepted over 3 nodes ({} refusals retried elsewhere), {} delivered at the kill, \
+         the killed node held {held_before_kill} deliveries just before; declared dead and its work freed {:.1} s after the kill; \
+         all accepted before the kill delivered {:.1} s after it, all {:.1} s after it; {} missing, {duplicates} duplicates, {unacknowledged} stored but not acknowledged",
+        accepted.len(),
+        refusals.lock().unwrap(),
+        delivered_at_kill,
+        takeover.as_secs_f64(),
+        caught_up.as_secs_f64(),
+        all_delivered_after.as_secs_f64(),
+        missing.len(),
+    );
+    assert!(
+        missing.is_empty(),
+        "lost: {} e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert!(
+        duplicates <= IN_FLIGHT,
+        "{duplicates} duplicates, but the killed node held at most {IN_FLIGHT} deliveries in flight"
+    );
+    // Requests cut off by the kill: at most one per client of the killed node.
+    assert!(unacknowledged <= clients, "{unacknowledged}");
+
+    let listed = nodes(&http, &restarted.url).await;
+    assert_eq!(state(&listed, &victim_id).as_deref(), Some("dead"));
+    assert_eq!(
+        listed.iter().filter(|n| n["state"] == "alive").count(),
+        3,
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().all(|n| n["deliveries_held"] == 0),
+        "nothing left held: {listed:?}"
+    );
+    drop(restarted);
+    drop(servers);
+}
+
+/// Two nodes in this process on one PostgreSQL database, sharing the master
+/// key, as the README says nodes must.
+async fn two_nodes(test: &str) -> Option<(TestApp, TestApp, crate::tools::ScratchDatabase)> {
+    let admin_url = crate::tools::postgres_url(test)?;
+    let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_two").await;
+    let master_key = absender_service::MasterKey::generate().to_base64();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = absender::config::Config {
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(db.url()),
+            master_key: Some(master_key.clone().into()),
+            ..absender::config::Config::default()
+        };
+        config.limits.identity_requests_per_hour = 3;
+        nodes.push(spawn_with(config, Some(dir)).await);
+    }
+    let b = nodes.pop().unwrap();
+    let a = nodes.pop().unwrap();
+    // One time on both (b's clock was made later): nodes keep their clocks
+    // in step, and the shared limits are about time.
+    let (at_a, at_b) = (a.clock.now_ms(), b.clock.now_ms());
+    a.clock
+        .advance(Duration::from_millis(u64::try_from(at_b - at_a).unwrap()));
+    Some((a, b, db))
+}
+
+/// The TXT answer for `name` from a node's DNS server, if any.
+async fn txt(node: &TestApp, name: &str) -> Option<String> {
+    let answer = node.resolver().txt_lookup(name).await.ok()?;
+    answer.answers().iter().find_map(|r| match &r.data {
+        hickory_resolver::proto::rr::RData::TXT(txt) => Some(txt.to_string()),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn two_nodes_share_limits_sessions_and_dns_answers() {
+    let Some((a, b, _db)) =
+        two_nodes("cluster::two_nodes_share_limits_sessions_and_dns_answers").await
+    else {
+        return;
+    };
+    let org = a.upgraded_org("Acme", "en").await;
+
+    // The operator's send rate is one bucket for the cluster: 2 a second
+    // is 2 over both nodes (each node's clock stands still here).
+    let path = format!("/api/v1/orgs/{}", org.id);
+    a.json(
+        Method::PATCH,
+        &path,
+        Some(crate::helpers::ADMIN_KEY),
+        Some(json!({"max_send_rate": 2})),
+        StatusCode::OK,
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for node in [&a, &b, &a, &b] {
+        let sent = node
+            .call(
+                Method::POST,
+                "/api/v1/messages",
+                Some(&org.key),
+                Some(booking(json!({}))),
+            )
+            .await;
+        statuses.push(sent.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "two a second across both nodes"
+    );
+
+    // Identity requests: 3 an hour across the cluster, not 3 a node.
+    for (n, node) in [&a, &b, &a].into_iter().enumerate() {
+        node.request_identity(&org, &format!("events{n}@acme.test"), "recipients")
+            .await;
+    }
+    let refused = b
+        .json(
+            Method::POST,
+            "/api/v1/identities",
+            Some(&org.key),
+            Some(json!({"address": "events9@acme.test", "scope": "recipients"})),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    assert_eq!(code(&refused), "rate_limited");
+
+    // A UI session made on one node holds on the other, with its CSRF token;
+    // signing out there ends it everywhere.
+    let on_a = Browser::at(&a.base, "en");
+    on_a.sign_in(&org.key).await;
+    assert_eq!(on_a.get("/ui/identities").await.status, StatusCode::OK);
+    let on_b = on_a.moved_to(&b.base);
+    assert_eq!(
+        on_b.get("/ui/identities").await.status,
+        StatusCode::OK,
+        "signed in on the other node"
+    );
+    let csrf = on_a.get("/ui/identities").await.csrf();
+    let out = on_b.post("/ui/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        out.status,
+        StatusCode::SEE_OTHER,
+        "the token made on one node is good on the other"
+    );
+    assert_ne!(
+        on_a.get("/ui/identities").await.status,
+        StatusCode::OK,
+        "signed out on both"
+    );
+
+    // DNS: a record written through one node is answered by the other within
+    // dns.answer_cache_ttl, and so is its change.
+    let ttl = a.config.dns.answer_cache_ttl;
+    a.zone("shared.test").await;
+    let id = a
+        .record("shared.test", "probe.shared.test", "TXT", "first")
+        .await;
+    let within = |started: Instant| started.elapsed() <= ttl + Duration::from_millis(500);
+    let started = Instant::now();
+    while txt(&b, "probe.shared.test.").await.as_deref() != Some("first") {
+        assert!(
+            within(started),
+            "the other node answers the new record within {ttl:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let path = format!("/api/v1/dns/zones/shared.test/records/{id}");
+    a.call(Method::DELETE, &path, Some(crate::helpers::ADMIN_KEY), None)
+        .await;
+    a.record("shared.test", "probe.shared.test", "TXT", "second")
+        .await;
+    assert_eq!(
+        txt(&a, "probe.shared.test.").await.as_deref(),
+        Some("second"),
+        "at once where it was written"
+    );
+    let started = Instant::now();
+    while txt(&b, "probe.shared.test.").await.as_deref() != Some("second") {
+        assert!(
+            within(started),
+            "the other node answers the change within {ttl:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_declared_dead_by_another_stops_and_exits_for_its_supervisor() {
+    let test = "cluster::a_node_declared_dead_by_another_stops_and_exits_for_its_supervisor";
+    let Some(admin_url) = crate::tools::postgres_url(test) else {
+        return;
+    };
+    let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_dead").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absender.toml");
+    std::fs::write(&config, "[cluster]\nheartbeat = \"200ms\"\n").unwrap();
+    let cluster = Nodes {
+        env: vec![
+            ("ABSENDER_DATABASE_URL".into(), db.url()),
+            ("ABSENDER_ADMIN_KEY".into(), ADMIN_KEY.into()),
+        ],
+        config,
+        dir,
+    };
+    let mut node = cluster.start(None).await;
+    let http = reqwest::Client::new();
+    let id = nodes(&http, &node.url).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Another node (here: the test, through the store) finds it silent
+    // (as after a long pause) and declares it dead.
+    let store = absender_store::Store::connect(&db.url()).await.unwrap();
+    let later = absender_service::Clock::now_ms(&absender_service::SystemClock) + 3_600_000;
+    let freed = store
+        .declare_dead_nodes("node_other", later, later)
+        .await
+        .unwrap();
+    assert_eq!(freed.len(), 1);
+    assert_eq!(freed[0].node, id);
+    store.close().await;
+
+    let status = tokio::task::spawn_blocking(move || {
+        let status = node.exit_within(Duration::from_secs(15));
+        (status, node)
+    })
+    .await
+    .unwrap();
+    let (status, _node) = status;
+    let status = status.expect("the node exits once it finds itself declared dead");
+    assert_eq!(
+        status.code(),
+        Some(4),
+        "the server's failure (as a failed start), so that its supervisor restarts it"
+    );
+}
