@@ -36,7 +36,7 @@ cleanup() {
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"; }
 trap cleanup EXIT
-median() { sort -g | awk '{v[NR]=$1} END{printf "%.1f", (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
+median() { sort -g | awk -v f="${1:-%.1f}" '{v[NR]=$1} END{printf f, (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 sink_count() { local t re=$'mesg=([0-9]+)\r[^\r]*$'; t=$(tail -c 256 "$WORK/sink.count"); if [[ $t =~ $re ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi; }
 # CPU seconds (user + system) of the given processes so far.
 cpu_of() { local total=0 p f; for p in "$@"; do f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null) || continue; total=$(( total + ${f% *} + ${f#* } )); done
@@ -75,7 +75,7 @@ one_config() {
   case $name in
     sqlite) nodes=(a); envs=("") ;;
     pg1|pg2)
-      psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+      psql -q "$PG/postgres" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
       local key; key=$(head -c 32 /dev/urandom | base64)
       envs=("DATABASE_URL=$PG/$DB MASTER_KEY=$key")
       if [[ $name == pg1 ]]; then nodes=(a); else nodes=(a b); envs+=("DATABASE_URL=$PG/$DB MASTER_KEY=$key JOIN=1"); fi ;;
@@ -111,7 +111,7 @@ one_config() {
   local labels=(); for i in "${!nodes[@]}"; do labels+=("$name${nodes[$i]}"); done
   stop_nodes "${labels[@]}"
   local m a p
-  m=$(printf '%s\n' "${rates[@]}" | median); a=$(printf '%s\n' "${cpu_a[@]}" | median); p=$(printf '%s\n' "${cpu_p[@]}" | median)
+  m=$(printf '%s\n' "${rates[@]}" | median); a=$(printf '%s\n' "${cpu_a[@]}" | median %.3f); p=$(printf '%s\n' "${cpu_p[@]}" | median %.3f)
   echo "$name: $m msg/s (runs: ${rates[*]}); CPU ms per message: absender $a, postgres $p ($(awk -v a="$a" -v p="$p" 'BEGIN{ if (a+p>0) printf "%.0f", 100*p/(a+p); else print 0 }')% database)"
 }
 

@@ -116,6 +116,8 @@ pub(crate) struct Inner {
     pub stopping: tokio_util::sync::CancellationToken,
     /// Cancelled when another node declared this one dead: the server stops.
     pub(crate) declared_dead: tokio_util::sync::CancellationToken,
+    /// When this node's last heartbeat that was written had been sent.
+    pub(crate) last_beat: std::sync::Mutex<std::time::Instant>,
 }
 
 impl App {
@@ -210,6 +212,16 @@ impl App {
                 ),
             });
         }
+        let cluster = &settings.cluster;
+        if cluster.heartbeat < std::time::Duration::from_millis(100)
+            || cluster.dead_after < cluster.heartbeat * 3
+        {
+            return Err(ServiceError::Invalid {
+                field: "cluster.heartbeat",
+                message: "must be at least 100ms, and cluster.dead_after at least three heartbeats"
+                    .into(),
+            });
+        }
         if settings.sending.slot_wait < std::time::Duration::from_millis(100) {
             return Err(ServiceError::Invalid {
                 field: "sending.slot_wait",
@@ -272,6 +284,7 @@ impl App {
                 ),
                 stopping: tokio_util::sync::CancellationToken::new(),
                 declared_dead: tokio_util::sync::CancellationToken::new(),
+                last_beat: std::sync::Mutex::new(std::time::Instant::now()),
             }),
         })
     }

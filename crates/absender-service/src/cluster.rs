@@ -59,6 +59,29 @@ impl Cluster<'_> {
         &self.app.inner.node
     }
 
+    /// Whether this node's last heartbeat was written recently enough that
+    /// no other node can have declared it dead (a margin of one heartbeat
+    /// within `dead_after`). Measured in this process's own monotonic time:
+    /// a pause or a lost database link stops its deliveries before the
+    /// others take them.
+    pub fn beating(&self) -> bool {
+        let settings = &self.app.inner.settings.cluster;
+        let allowed = settings.dead_after.saturating_sub(settings.heartbeat);
+        self.app
+            .inner
+            .last_beat
+            .lock()
+            .expect("last beat")
+            .elapsed()
+            < allowed
+            && !self.app.inner.declared_dead.is_cancelled()
+    }
+
+    fn beat_written(&self, sent_at: std::time::Instant) {
+        let mut last = self.app.inner.last_beat.lock().expect("last beat");
+        *last = (*last).max(sent_at);
+    }
+
     /// Resolves when another node declared this one dead.
     pub async fn declared_dead(&self) {
         self.app.inner.declared_dead.cancelled().await;
@@ -68,7 +91,10 @@ impl Cluster<'_> {
     /// node of an earlier run is declared dead at once, its leases freed.
     pub async fn register(&self, listeners: &Listeners) -> Result<(), ServiceError> {
         let store = &self.app.inner.store;
-        let now = self.app.now_ms();
+        let sent_at = std::time::Instant::now();
+        // The database's clock: nodes compare heartbeats, and their own
+        // clocks may differ.
+        let now = store.database_now_ms().await?;
         store
             .register_node(&NodeRow {
                 id: self.node_id().to_string(),
@@ -81,8 +107,10 @@ impl Cluster<'_> {
                 stopped_at: None,
             })
             .await?;
+        self.beat_written(sent_at);
         if store.backend() == absender_store::Backend::Sqlite {
-            self.declare_dead(i64::MAX).await;
+            // One node per SQLite file: every earlier one is gone.
+            self.declare_dead(now, i64::MAX).await;
         }
         Ok(())
     }
@@ -103,33 +131,38 @@ impl Cluster<'_> {
                 () = &mut shutdown => return Ok(()),
                 _ = tick.tick() => {}
             }
-            let now = self.app.now_ms();
-            match self
-                .app
-                .inner
-                .store
-                .node_heartbeat(self.node_id(), now)
-                .await
-            {
-                Ok(true) => {}
+            let store = &self.app.inner.store;
+            let sent_at = std::time::Instant::now();
+            let now = match store.database_now_ms().await {
+                Ok(now) => now,
+                Err(e) => {
+                    tracing::warn!(error = %e, "writing this node's heartbeat failed");
+                    continue;
+                }
+            };
+            match store.node_heartbeat(self.node_id(), now).await {
+                Ok(true) => self.beat_written(sent_at),
                 Ok(false) => {
                     let dead = DeclaredDead {
                         node: self.node_id().to_string(),
                     };
                     tracing::error!("{dead}");
                     self.app.inner.declared_dead.cancel();
+                    self.app.inner.queue.fence_all();
                     return Err(dead);
                 }
                 Err(e) => tracing::warn!(error = %e, "writing this node's heartbeat failed"),
             }
-            self.declare_dead(now.saturating_sub(dead_after)).await;
+            // On SQLite this is the only node (others were declared dead at its start).
+            if store.backend() == absender_store::Backend::Postgres {
+                self.declare_dead(now, now.saturating_sub(dead_after)).await;
+            }
         }
     }
 
     /// Declares every other node silent since `silent_since_ms` dead and
     /// frees its work; wakes this node's delivery loop for what was freed.
-    async fn declare_dead(&self, silent_since_ms: i64) {
-        let now = self.app.now_ms();
+    async fn declare_dead(&self, now: i64, silent_since_ms: i64) {
         let store = &self.app.inner.store;
         match store
             .declare_dead_nodes(self.node_id(), now, silent_since_ms)
@@ -163,12 +196,12 @@ impl Cluster<'_> {
     /// Marks this node stopped and frees what it still holds (the last step
     /// of a stop in good order, and of a node declared dead).
     pub async fn leave(&self) -> Result<(), ServiceError> {
-        let freed = self
-            .app
-            .inner
-            .store
-            .stop_node(self.node_id(), self.app.now_ms())
-            .await?;
+        // Attempts abandoned by the stop must not send DATA once another
+        // node may have taken their deliveries.
+        self.app.inner.queue.fence_all();
+        let store = &self.app.inner.store;
+        let now = store.database_now_ms().await?;
+        let freed = store.stop_node(self.node_id(), now).await?;
         if freed.deliveries + freed.checks + freed.webhook_deliveries > 0 {
             tracing::info!(
                 deliveries = freed.deliveries,

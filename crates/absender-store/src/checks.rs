@@ -18,7 +18,7 @@ const CLAIM_POSTGRES: &str = concat!(
     "UPDATE identities SET lease_until = $2, lease_owner = $4 WHERE id IN (\
      SELECT id FROM identities WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
      AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
-    owner_alive!(),
+    owner_alive_locked!(),
     " RETURNING ",
     identity_columns!()
 );

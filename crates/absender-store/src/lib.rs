@@ -3,11 +3,21 @@
 //! milliseconds); each dialect has its own migrations with the same file names.
 //! Rows are plain data: decisions about them belong to the core.
 
-/// A claim's condition that its owner (`$4`) was not declared dead: a node
-/// that missed its heartbeats takes no new work, even before it notices.
+/// A claim's condition that its owner (`$4`) was neither declared dead nor
+/// stopped: a node that missed its heartbeats takes no new work, even before
+/// it notices. An owner not in `nodes` (tests, the store alone) may claim.
 macro_rules! owner_alive {
     () => {
-        " AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.id = $4 AND nodes.dead_at IS NOT NULL)"
+        " AND COALESCE((SELECT n.dead_at IS NULL AND n.stopped_at IS NULL FROM nodes n WHERE n.id = $4), TRUE)"
+    };
+}
+
+/// `owner_alive!` for PostgreSQL: the owner's row is locked (shared) until
+/// the claim commits, so a node declaring the owner dead at that moment
+/// waits, then frees what the claim took; or the claim waits, and sees it dead.
+macro_rules! owner_alive_locked {
+    () => {
+        " AND COALESCE((SELECT n.dead_at IS NULL AND n.stopped_at IS NULL FROM nodes n WHERE n.id = $4 FOR SHARE), TRUE)"
     };
 }
 

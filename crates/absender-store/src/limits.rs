@@ -3,17 +3,19 @@
 use crate::{Backend, Store, StoreError};
 
 // One statement takes a token or takes none, so nodes taking at once never
-// both get the last one. The bucket fills at $2 a second up to $3.
+// both get the last one. The bucket fills at $2 a second up to $3; a node
+// whose clock is behind refills nothing and moves `at` back (a node ahead
+// then refills that much more: bounded by the skew, and nobody is blocked).
 const TAKE_TOKEN_POSTGRES: &str = "INSERT INTO send_rate_buckets (org_id, tokens, at) VALUES ($1, $3 - 1, $4) \
      ON CONFLICT (org_id) DO UPDATE SET \
      tokens = LEAST($3, send_rate_buckets.tokens + GREATEST(0, $4 - send_rate_buckets.at) * $2 / 1000) - 1, \
-     at = GREATEST(send_rate_buckets.at, $4) \
+     at = $4 \
      WHERE LEAST($3, send_rate_buckets.tokens + GREATEST(0, $4 - send_rate_buckets.at) * $2 / 1000) >= 1 \
      RETURNING tokens";
 const TAKE_TOKEN_SQLITE: &str = "INSERT INTO send_rate_buckets (org_id, tokens, at) VALUES ($1, $3 - 1, $4) \
      ON CONFLICT (org_id) DO UPDATE SET \
      tokens = MIN($3, send_rate_buckets.tokens + MAX(0, $4 - send_rate_buckets.at) * $2 / 1000.0) - 1, \
-     at = MAX(send_rate_buckets.at, $4) \
+     at = $4 \
      WHERE MIN($3, send_rate_buckets.tokens + MAX(0, $4 - send_rate_buckets.at) * $2 / 1000.0) >= 1 \
      RETURNING tokens";
 const BUCKET: &str = "SELECT tokens, at FROM send_rate_buckets WHERE org_id = $1";

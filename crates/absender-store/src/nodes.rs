@@ -42,7 +42,21 @@ pub struct NodeWithWork {
     pub checks_held: i64,
 }
 
+// The database's clock in Unix milliseconds: nodes compare heartbeats in
+// one clock, whatever their own say.
+const NOW_POSTGRES: &str = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+const NOW_SQLITE: &str = "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS BIGINT)";
+
 impl Store {
+    /// The database server's time now, in Unix milliseconds.
+    pub async fn database_now_ms(&self) -> Result<i64, StoreError> {
+        let sql = match self.backend {
+            crate::Backend::Sqlite => NOW_SQLITE,
+            crate::Backend::Postgres => NOW_POSTGRES,
+        };
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
     /// Enters a node that starts now.
     pub async fn register_node(&self, node: &NodeRow) -> Result<(), StoreError> {
         sqlx::query(REGISTER)

@@ -30,7 +30,7 @@ const CLAIM_POSTGRES: &str = concat!(
     "UPDATE deliveries SET lease_until = $2, lease_owner = $4 WHERE (message_id, recipient) IN (\
      SELECT message_id, recipient FROM deliveries WHERE status = 'queued' AND next_attempt_at <= $1 \
      AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
-    owner_alive!(),
+    owner_alive_locked!(),
     " RETURNING ",
     delivery_columns!()
 );

@@ -54,7 +54,7 @@ const CLAIM_SQLITE: &str = concat!(
 const CLAIM_POSTGRES: &str = concat!(
     "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $4 \
      WHERE status = 'pending' AND lease_until < $1",
-    owner_alive!(),
+    owner_alive_locked!(),
     " AND (event_id, webhook_id) IN (\
      SELECT event_id, webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
      AND lease_until < $1 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id \

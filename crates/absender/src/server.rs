@@ -68,23 +68,25 @@ impl Running {
         let _ = self.stop_checks.send(());
         let _ = self.stop_delivery.send(());
         let _ = self.stop_retention.send(());
-        let _ = self.stop_heartbeat.send(());
         let smtp_tls = async {
             if let Some(smtp) = self.smtp_tls {
                 smtp.stop().await;
             }
         };
         // The webhook dispatcher ends with the app's stop signal.
-        let (http, (), (), checks, delivery, retention, webhooks, heartbeat) = tokio::join!(
+        let (http, (), (), checks, delivery, retention, webhooks) = tokio::join!(
             self.task,
             self.smtp.stop(),
             smtp_tls,
             self.scheduler,
             self.delivery,
             self.retention,
-            self.webhooks,
-            self.heartbeat
+            self.webhooks
         );
+        // The heartbeat goes on while the rest drains, so that a slow stop
+        // is not taken for a death (its work freed under it).
+        let _ = self.stop_heartbeat.send(());
+        let heartbeat = self.heartbeat.await;
         http?;
         checks?;
         delivery?;

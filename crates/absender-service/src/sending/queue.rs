@@ -156,6 +156,15 @@ impl Queue {
 }
 
 impl Queue {
+    /// Ends every lease this node holds, as far as its workers know: an
+    /// attempt that has not sent DATA yet does not (the node is leaving, or
+    /// was declared dead, and its deliveries go to the others).
+    pub(crate) fn fence_all(&self) {
+        for lease in self.held.lock().expect("held lock").values() {
+            lease.until_ms.store(0, Ordering::Release);
+        }
+    }
+
     /// Work another node held was freed: claim at once, not at the next poll.
     pub(crate) fn wake_for_freed_work(&self) {
         self.backlog.store(true, Ordering::Release);
@@ -601,10 +610,13 @@ impl Delivery<'_> {
         let lease = queue.lease_of(d);
         let margin_ms = i64::try_from(self.app.inner.settings.sending.lease.as_millis() / 6)
             .unwrap_or(i64::MAX);
+        // And only while this node's heartbeat is recent enough that no
+        // other node can have declared it dead and taken its work.
         let still_ours = || {
-            lease
-                .as_ref()
-                .is_some_and(|lease| lease.runs_beyond(self.app.now_ms(), margin_ms))
+            self.app.cluster().beating()
+                && lease
+                    .as_ref()
+                    .is_some_and(|lease| lease.runs_beyond(self.app.now_ms(), margin_ms))
         };
         if !still_ours() {
             return Attempt::Fenced;

@@ -279,10 +279,11 @@ impl Sending<'_> {
         })
     }
 
-    /// Takes a token from the organization's bucket of `rate` a second. On
-    /// PostgreSQL the bucket is in the database, one for every node (the
-    /// rate holds across the cluster); SQLite has one node, which keeps it
-    /// in memory.
+    /// Takes a token from the organization's bucket of `rate` a second. This
+    /// node's bucket in memory refuses first (at no cost: a client looping
+    /// on refusals never reaches the database); on PostgreSQL the bucket
+    /// that decides is then the database's, one for every node, so the rate
+    /// holds across the cluster.
     async fn within_rate(&self, org: &OrgRow, rate: f64) -> Result<(), ServiceError> {
         let now = self.app.now_ms();
         let refused = |retry_after| ServiceError::QuotaExceeded {
@@ -290,23 +291,27 @@ impl Sending<'_> {
             what: format!("{} may send {rate} messages a second", org.name),
             daily: false,
         };
+        let local = {
+            let bucket = self.app.inner.quotas.buckets.get_with(org.id.clone(), || {
+                Arc::new(Mutex::new(TokenBucket::new(rate, now)))
+            });
+            let mut bucket = bucket.lock().expect("bucket");
+            if bucket.rate() != rate {
+                *bucket = TokenBucket::new(rate, now);
+            }
+            bucket.take(now)
+        };
+        local.map_err(refused)?;
         let store = &self.app.inner.store;
-        if store.backend() == absender_store::Backend::Postgres {
-            let burst = TokenBucket::new(rate, now).burst();
-            let Some((tokens, at)) = store.take_send_token(&org.id, rate, burst, now).await? else {
-                return Ok(());
-            };
-            let wait = TokenBucket::holding(rate, tokens, at).take(now).err();
-            return Err(refused(wait.unwrap_or(Duration::from_millis(1))));
+        if store.backend() == absender_store::Backend::Sqlite {
+            return Ok(());
         }
-        let bucket = self.app.inner.quotas.buckets.get_with(org.id.clone(), || {
-            Arc::new(Mutex::new(TokenBucket::new(rate, now)))
-        });
-        let mut bucket = bucket.lock().expect("bucket");
-        if bucket.rate() != rate {
-            *bucket = TokenBucket::new(rate, now);
-        }
-        bucket.take(now).map_err(refused)
+        let burst = TokenBucket::new(rate, now).burst();
+        let Some((tokens, at)) = store.take_send_token(&org.id, rate, burst, now).await? else {
+            return Ok(());
+        };
+        let wait = TokenBucket::holding(rate, tokens, at).take(now).err();
+        Err(refused(wait.unwrap_or(Duration::from_millis(1))))
     }
 }
 
