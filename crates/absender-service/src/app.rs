@@ -212,16 +212,7 @@ impl App {
                 ),
             });
         }
-        let cluster = &settings.cluster;
-        if cluster.heartbeat < std::time::Duration::from_millis(100)
-            || cluster.dead_after < cluster.heartbeat * 3
-        {
-            return Err(ServiceError::Invalid {
-                field: "cluster.heartbeat",
-                message: "must be at least 100ms, and cluster.dead_after at least three heartbeats"
-                    .into(),
-            });
-        }
+        settings.cluster.check()?;
         if settings.sending.slot_wait < std::time::Duration::from_millis(100) {
             return Err(ServiceError::Invalid {
                 field: "sending.slot_wait",

@@ -52,6 +52,23 @@ pub struct ClusterSettings {
     pub dead_after: Duration,
 }
 
+impl ClusterSettings {
+    /// Refuses a heartbeat that cannot keep a node alive: shorter than
+    /// 100 ms, or `dead_after` shorter than three heartbeats (nodes would
+    /// declare each other dead between two beats).
+    pub fn check(&self) -> Result<(), crate::ServiceError> {
+        let three = self.heartbeat.checked_mul(3).unwrap_or(Duration::MAX);
+        if self.heartbeat < Duration::from_millis(100) || self.dead_after < three {
+            return Err(crate::ServiceError::Invalid {
+                field: "cluster.heartbeat",
+                message: "must be at least 100ms, and cluster.dead_after at least three heartbeats"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for ClusterSettings {
     fn default() -> Self {
         Self {

@@ -48,9 +48,13 @@ const INSERT_EVENT: &str = "INSERT INTO identity_events (id, identity_id, org_id
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const EVENTS: &str = "SELECT id, identity_id, org_id, part, from_status, to_status, detail, created_at \
      FROM identity_events WHERE identity_id = $1 ORDER BY created_at, id";
-const CLAIM_ONE: &str = concat!(
+const CLAIM_ONE_SQLITE: &str = concat!(
     "UPDATE identities SET lease_until = $3, lease_owner = $4 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)",
     owner_alive!()
+);
+const CLAIM_ONE_POSTGRES: &str = concat!(
+    "UPDATE identities SET lease_until = $3, lease_owner = $4 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)",
+    owner_alive_locked!()
 );
 const RELEASE: &str = "UPDATE identities SET lease_until = NULL, next_check_at = $2 WHERE id = $1 AND lease_owner = $3";
 const SCHEDULE_ALL: &str =
@@ -92,7 +96,11 @@ impl Store {
         lease_until_ms: i64,
         owner: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(CLAIM_ONE)
+        let claim = match self.backend {
+            Backend::Sqlite => CLAIM_ONE_SQLITE,
+            Backend::Postgres => CLAIM_ONE_POSTGRES,
+        };
+        let done = sqlx::query(claim)
             .bind(identity_id)
             .bind(now_ms)
             .bind(lease_until_ms)

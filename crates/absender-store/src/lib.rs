@@ -12,12 +12,14 @@ macro_rules! owner_alive {
     };
 }
 
-/// `owner_alive!` for PostgreSQL: the owner's row is locked (shared) until
-/// the claim commits, so a node declaring the owner dead at that moment
-/// waits, then frees what the claim took; or the claim waits, and sees it dead.
+/// `owner_alive!` for PostgreSQL: the owner's row is key-share locked until
+/// the claim commits. A node declaring the owner dead locks that row for
+/// update first, so it waits for the claim and then frees what it took; or
+/// the claim waits, and sees the owner dead. (A key-share lock does not
+/// stand in the way of the owner's heartbeat, which updates no key.)
 macro_rules! owner_alive_locked {
     () => {
-        " AND COALESCE((SELECT n.dead_at IS NULL AND n.stopped_at IS NULL FROM nodes n WHERE n.id = $4 FOR SHARE), TRUE)"
+        " AND COALESCE((SELECT n.dead_at IS NULL AND n.stopped_at IS NULL FROM nodes n WHERE n.id = $4 FOR KEY SHARE), TRUE)"
     };
 }
 
@@ -91,6 +93,11 @@ pub struct Store {
     webhooks_seen: Arc<std::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 
+/// How long a PostgreSQL session may sit idle inside a transaction; well
+/// below `cluster.dead_after`'s default, and far above any of absender's
+/// own transactions, which never wait on anything but the database.
+const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '5s'";
+
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
@@ -110,6 +117,18 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        // A node paused in the middle of a transaction (a
+                        // stopped VM, a lost network) must not hold its row
+                        // locks for the others longer than this: the server
+                        // ends such a session, and the transaction with it.
+                        sqlx::query(IDLE_IN_TRANSACTION).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         if backend == Backend::Sqlite {

@@ -9,6 +9,10 @@ const REGISTER: &str = "INSERT INTO nodes (id, listeners, version, started_at, l
 const BEAT: &str = "UPDATE nodes SET last_heartbeat_at = $2 WHERE id = $1 AND dead_at IS NULL AND stopped_at IS NULL";
 const DECLARE_DEAD: &str = "UPDATE nodes SET dead_at = $1 WHERE dead_at IS NULL AND stopped_at IS NULL \
      AND last_heartbeat_at < $2 AND id <> $3 RETURNING id";
+// PostgreSQL: waits for claims that hold the row key-share locked (see
+// `owner_alive_locked!`), and keeps new ones waiting until the commit.
+const LOCK_NODE: &str = "SELECT id FROM nodes WHERE id = $1 FOR UPDATE";
+const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '1s'";
 const STOPPED: &str = "UPDATE nodes SET stopped_at = $2 WHERE id = $1 AND stopped_at IS NULL";
 const FREE_DELIVERIES: &str = "UPDATE deliveries SET lease_until = 0 \
      WHERE status = 'queued' AND lease_until > 0 AND lease_owner = $1";
@@ -91,6 +95,11 @@ impl Store {
         silent_since_ms: i64,
     ) -> Result<Vec<FreedWork>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            // Locks a paused node still holds must not stall the heartbeat
+            // of the node asking: it gives up and asks again at its next beat.
+            sqlx::query(LOCK_TIMEOUT).execute(&mut *tx).await?;
+        }
         let dead: Vec<(String,)> = sqlx::query_as(DECLARE_DEAD)
             .bind(now_ms)
             .bind(silent_since_ms)
@@ -99,6 +108,7 @@ impl Store {
             .await?;
         let mut freed = Vec::with_capacity(dead.len());
         for (node,) in dead {
+            self.lock_node(&mut tx, &node).await?;
             let mut work = FreedWork {
                 node,
                 ..FreedWork::default()
@@ -124,6 +134,7 @@ impl Store {
     /// and frees what it still holds, for the others to take at once.
     pub async fn stop_node(&self, id: &str, now_ms: i64) -> Result<FreedWork, StoreError> {
         let mut tx = self.pool.begin().await?;
+        self.lock_node(&mut tx, id).await?;
         sqlx::query(STOPPED)
             .bind(id)
             .bind(now_ms)
@@ -146,6 +157,19 @@ impl Store {
         }
         tx.commit().await?;
         Ok(work)
+    }
+
+    /// Waits for the node's claims in flight (PostgreSQL; SQLite writes one
+    /// at a time anyway).
+    async fn lock_node(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query(LOCK_NODE).bind(id).execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// Every node known, the oldest first, with the leases each holds at `now_ms`.

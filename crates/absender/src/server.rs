@@ -118,6 +118,8 @@ impl Running {
 
 /// Opens the database, prepares keys and binds the listeners.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    // Before anything is bound or opened.
+    config.cluster.check()?;
     private_dir(&config.data_dir)?;
     if let Some(db) = config.sqlite_path() {
         // SQLite gives its -wal and -shm files the database file's mode.

@@ -439,7 +439,12 @@ impl Delivery<'_> {
             let mut full = false;
             let polling = last_claim.is_none_or(|at| at.elapsed() >= settings.poll_interval);
             // Cleared before the claim: a message stored meanwhile sets it again.
-            if free > 0 && (queue.backlog.swap(false, Ordering::AcqRel) || polling) {
+            // A node whose heartbeat is not being written claims nothing:
+            // it could not send what it claimed (see `beating`).
+            if free > 0
+                && self.app.cluster().beating()
+                && (queue.backlog.swap(false, Ordering::AcqRel) || polling)
+            {
                 last_claim = Some(Instant::now());
                 let now = self.app.now_ms();
                 match self
@@ -494,6 +499,9 @@ impl Delivery<'_> {
         if tokio::time::timeout(STOP_GRACE, &mut writer).await.is_err() {
             writer.abort();
         }
+        // Nothing writes results any more: attempts still running must not
+        // send DATA, as their deliveries go to the other nodes.
+        queue.fence_all();
     }
 
     /// A worker task for a message leased at intake (already counted in flight).

@@ -1800,6 +1800,20 @@ async fn a_silent_node_is_declared_dead_once_and_its_work_freed_at_once(store: &
     );
     assert!(
         store
+            .claim_due_deliveries(6_000, 30_000, 10, "node-c")
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stopped node claims nothing"
+    );
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let database = store.database_now_ms().await.unwrap();
+    assert!((database - system).abs() < 60_000, "{database} vs {system}");
+    assert!(
+        store
             .claim_check("i1", 6_000, 30_000, "node-b")
             .await
             .unwrap()

@@ -34,6 +34,16 @@ impl Server {
         None
     }
 
+    /// Sends it a signal (`STOP`, `CONT`, …) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
     /// Stops it as a supervisor does (SIGTERM) and waits; its exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

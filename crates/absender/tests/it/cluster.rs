@@ -42,6 +42,77 @@ struct Nodes {
 }
 
 impl Nodes {
+    /// Nodes on `db` with `config` (TOML), a new master key and the test's operator key.
+    fn new(db: &crate::tools::ScratchDatabase, config: &str) -> Nodes {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absender.toml");
+        std::fs::write(&path, config).unwrap();
+        Nodes {
+            env: vec![
+                ("ABSENDER_DATABASE_URL".into(), db.url()),
+                (
+                    "ABSENDER_MASTER_KEY".into(),
+                    absender_service::MasterKey::generate().to_base64(),
+                ),
+                ("ABSENDER_ADMIN_KEY".into(), ADMIN_KEY.into()),
+            ],
+            config: path,
+            dir,
+        }
+    }
+
+    /// Set-up on a first node in capture mode: an organization with
+    /// a@example.com verified in a local zone; the node then stops in good
+    /// order. The organization's key and the set-up node's id.
+    async fn set_up_acme(&self, http: &reqwest::Client) -> (String, String) {
+        let setup = self.start(None).await;
+        let url = &setup.url;
+        let key = upgraded_org(http, url, "Acme", "team@example.com").await;
+        let zone = json!({"name": "example.com"});
+        api(
+            http,
+            url,
+            Method::POST,
+            "/api/v1/dns/zones",
+            ADMIN_KEY,
+            Some(zone),
+        )
+        .await;
+        let identity = json!({"address": SENDER, "scope": "all"});
+        let identity = api(
+            http,
+            url,
+            Method::POST,
+            "/api/v1/identities",
+            &key,
+            Some(identity),
+        )
+        .await;
+        let id = identity["id"].as_str().unwrap();
+        confirm_latest(http, url).await;
+        let path = format!("/api/v1/identities/{id}/dns-records");
+        let records = api(http, url, Method::GET, &path, &key, None).await;
+        publish(
+            http,
+            url,
+            "example.com",
+            records["records"].as_array().unwrap(),
+        )
+        .await;
+        let path = format!("/api/v1/identities/{id}/check");
+        let checked = api(http, url, Method::POST, &path, &key, None).await;
+        assert_eq!(checked["status"], "SUCCESS", "{checked}");
+        let setup_id = nodes(http, url).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            setup.terminate().success(),
+            "a SIGTERM stops a node in good order"
+        );
+        (key, setup_id)
+    }
+
     async fn start(&self, relay: Option<std::net::SocketAddr>) -> Server {
         let mut env = self.env.clone();
         if let Some(relay) = relay {
@@ -191,75 +262,14 @@ async fn three_nodes_lose_nothing_when_one_is_killed_or_all_restarted_in_turn() 
         return;
     };
     let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_cluster").await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("absender.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let cluster = Nodes::new(
+        &db,
+        &format!(
             "[sending]\nin_flight = {IN_FLIGHT}\n\n[smtp]\ntrusted_clients = [\"127.0.0.1\"]\n"
         ),
-    )
-    .unwrap();
-    let cluster = Nodes {
-        env: vec![
-            ("ABSENDER_DATABASE_URL".into(), db.url()),
-            (
-                "ABSENDER_MASTER_KEY".into(),
-                absender_service::MasterKey::generate().to_base64(),
-            ),
-            ("ABSENDER_ADMIN_KEY".into(), ADMIN_KEY.into()),
-        ],
-        config,
-        dir,
-    };
-    let http = reqwest::Client::new();
-
-    // Set-up on a first node in capture mode: an organization with
-    // a@example.com verified in a local zone. It then stops in good order.
-    let setup = cluster.start(None).await;
-    let key = upgraded_org(&http, &setup.url, "Acme", "team@example.com").await;
-    let zone = json!({"name": "example.com"});
-    api(
-        &http,
-        &setup.url,
-        Method::POST,
-        "/api/v1/dns/zones",
-        ADMIN_KEY,
-        Some(zone),
-    )
-    .await;
-    let identity = json!({"address": SENDER, "scope": "all"});
-    let identity = api(
-        &http,
-        &setup.url,
-        Method::POST,
-        "/api/v1/identities",
-        &key,
-        Some(identity),
-    )
-    .await;
-    let id = identity["id"].as_str().unwrap();
-    confirm_latest(&http, &setup.url).await;
-    let path = format!("/api/v1/identities/{id}/dns-records");
-    let records = api(&http, &setup.url, Method::GET, &path, &key, None).await;
-    publish(
-        &http,
-        &setup.url,
-        "example.com",
-        records["records"].as_array().unwrap(),
-    )
-    .await;
-    let path = format!("/api/v1/identities/{id}/check");
-    let checked = api(&http, &setup.url, Method::POST, &path, &key, None).await;
-    assert_eq!(checked["status"], "SUCCESS", "{checked}");
-    let setup_id = nodes(&http, &setup.url).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        setup.terminate().success(),
-        "a SIGTERM stops a node in good order"
     );
+    let http = reqwest::Client::new();
+    let (key, setup_id) = cluster.set_up_acme(&http).await;
 
     // Three nodes relay to one sink.
     let sink = SmtpSink::start().await;
@@ -652,17 +662,7 @@ async fn a_node_declared_dead_by_another_stops_and_exits_for_its_supervisor() {
         return;
     };
     let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_dead").await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("absender.toml");
-    std::fs::write(&config, "[cluster]\nheartbeat = \"200ms\"\n").unwrap();
-    let cluster = Nodes {
-        env: vec![
-            ("ABSENDER_DATABASE_URL".into(), db.url()),
-            ("ABSENDER_ADMIN_KEY".into(), ADMIN_KEY.into()),
-        ],
-        config,
-        dir,
-    };
+    let cluster = Nodes::new(&db, "[cluster]\nheartbeat = \"200ms\"\n");
     let mut node = cluster.start(None).await;
     let http = reqwest::Client::new();
     let id = nodes(&http, &node.url).await[0]["id"]
@@ -720,4 +720,66 @@ async fn a_heartbeat_that_cannot_keep_a_node_alive_is_refused_at_start() {
             "{words}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_paused_past_dead_after_sends_nothing_the_others_took_over() {
+    let test = "cluster::a_node_paused_past_dead_after_sends_nothing_the_others_took_over";
+    let Some(admin_url) = crate::tools::postgres_url(test) else {
+        return;
+    };
+    let db = crate::tools::ScratchDatabase::create(&admin_url, "absender_pause").await;
+    // One session to the relay: the paused node's deliveries wait for it.
+    let cluster = Nodes::new(&db, "[sending]\nper_destination = 1\n");
+    let http = reqwest::Client::new();
+    let (key, _) = cluster.set_up_acme(&http).await;
+    let sink = SmtpSink::start().await;
+    sink.slow_down(Duration::from_millis(100));
+    let paused = cluster.start(Some(sink.addr)).await;
+    let _other = cluster.start(Some(sink.addr)).await;
+
+    // Messages the node about to be paused accepted: leased to it at intake.
+    let mut ids = HashSet::new();
+    for n in 0..40 {
+        let id = submit(&http, &key, (&paused.url, &paused.smtp), false, n).await;
+        ids.insert(id.expect("accepted"));
+    }
+    let started = Instant::now();
+    while sink.count() < 2 && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    paused.signal("STOP"); // a long pause, as of a VM or a lost network
+    let delivered_at_pause = sink.count();
+
+    // The other node declares it dead and delivers what it held.
+    let counts = all_delivered(&sink, &ids).await;
+    assert!(
+        ids.iter().all(|id| counts.contains_key(id)),
+        "all delivered by the other node"
+    );
+
+    // Back from its pause, its heartbeat is too old: its workers send
+    // nothing, and it learns that it is dead and exits.
+    paused.signal("CONT");
+    let mut paused = paused;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = paused.exit_within(Duration::from_secs(15));
+        (status, paused)
+    })
+    .await
+    .unwrap()
+    .0
+    .expect("the paused node exits once it finds itself declared dead");
+    assert_eq!(status.code(), Some(4));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let duplicates: usize = received(&sink).values().map(|n| n - 1).sum();
+    println!(
+        "cluster pause test: {} messages, {delivered_at_pause} delivered before the pause, {duplicates} sent twice",
+        ids.len()
+    );
+    // At most the one in DATA at the pause (one session to the relay).
+    assert!(
+        duplicates <= 1,
+        "{duplicates} sent again by the paused node"
+    );
 }
