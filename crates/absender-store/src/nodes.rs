@@ -29,6 +29,29 @@ const CHECKS_HELD: &str =
     "SELECT lease_owner, COUNT(*) FROM identities WHERE lease_until > $1 GROUP BY lease_owner";
 const SWEEP: &str = "DELETE FROM nodes WHERE last_heartbeat_at < $1 AND (dead_at IS NOT NULL OR stopped_at IS NOT NULL)";
 
+/// Frees what `node` holds (deliveries, checks, webhook deliveries).
+async fn free_work(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    node: String,
+) -> Result<FreedWork, StoreError> {
+    let mut work = FreedWork {
+        node,
+        ..FreedWork::default()
+    };
+    for (sql, count) in [
+        (FREE_DELIVERIES, &mut work.deliveries),
+        (FREE_CHECKS, &mut work.checks),
+        (FREE_EVENTS, &mut work.webhook_deliveries),
+    ] {
+        *count = sqlx::query(sql)
+            .bind(&work.node)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(work)
+}
+
 /// What a dead node held and was freed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FreedWork {
@@ -109,22 +132,7 @@ impl Store {
         let mut freed = Vec::with_capacity(dead.len());
         for (node,) in dead {
             self.lock_node(&mut tx, &node).await?;
-            let mut work = FreedWork {
-                node,
-                ..FreedWork::default()
-            };
-            for (sql, count) in [
-                (FREE_DELIVERIES, &mut work.deliveries),
-                (FREE_CHECKS, &mut work.checks),
-                (FREE_EVENTS, &mut work.webhook_deliveries),
-            ] {
-                *count = sqlx::query(sql)
-                    .bind(&work.node)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            freed.push(work);
+            freed.push(free_work(&mut tx, node).await?);
         }
         tx.commit().await?;
         Ok(freed)
@@ -140,21 +148,7 @@ impl Store {
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        let mut work = FreedWork {
-            node: id.to_string(),
-            ..FreedWork::default()
-        };
-        for (sql, count) in [
-            (FREE_DELIVERIES, &mut work.deliveries),
-            (FREE_CHECKS, &mut work.checks),
-            (FREE_EVENTS, &mut work.webhook_deliveries),
-        ] {
-            *count = sqlx::query(sql)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
+        let work = free_work(&mut tx, id.to_string()).await?;
         tx.commit().await?;
         Ok(work)
     }
