@@ -624,7 +624,8 @@ async fn two_nodes_share_limits_sessions_and_dns_answers() {
     let id = a
         .record("shared.test", "probe.shared.test", "TXT", "first")
         .await;
-    let within = |started: Instant| started.elapsed() <= ttl + Duration::from_millis(500);
+    // A second to spare for the questions themselves on a loaded machine.
+    let within = |started: Instant| started.elapsed() <= ttl + Duration::from_secs(1);
     let started = Instant::now();
     while txt(&b, "probe.shared.test.").await.as_deref() != Some("first") {
         assert!(
