@@ -10,6 +10,7 @@
 
 use crate::bench_common::{ADMIN_KEY, api, confirm_latest, publish, upgraded_org};
 use crate::binary::{Server, serve_with};
+use crate::crash::message_id;
 use crate::helpers::{TestApp, code, spawn_with};
 use crate::messages::booking;
 use crate::smtp_sink::SmtpSink;
@@ -136,14 +137,6 @@ impl Nodes {
 async fn nodes(http: &reqwest::Client, url: &str) -> Vec<Value> {
     let listed = api(http, url, Method::GET, "/api/v1/nodes", ADMIN_KEY, None).await;
     listed["items"].as_array().unwrap().clone()
-}
-
-fn message_id(data: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(data);
-    let line = text
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))?;
-    Some(line.split('<').nth(1)?.split('@').next()?.to_string())
 }
 
 /// One submission, to the node at `urls[node]`/`smtp[node]`: its message id,
@@ -824,26 +817,22 @@ async fn three_nodes_started_at_once_on_an_empty_database_keep_one_of_each_singl
     let keys = a.app().store().platform_keys(&domain).await.unwrap();
     assert_eq!(keys.len(), 1, "one platform DKIM key, not one per node");
     // Every node publishes and signs with that one key.
-    let published = |node: &TestApp| {
-        let node = node.base.clone();
-        async move {
-            let http = reqwest::Client::new();
-            let records: Value = http
-                .get(format!("{node}/api/v1/platform/dns-records"))
-                .bearer_auth(crate::helpers::ADMIN_KEY)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            records.to_string()
-        }
-    };
-    let first = published(&a).await;
-    assert!(first.contains(&keys[0].selector), "{first}");
-    assert_eq!(published(&b).await, first);
-    assert_eq!(published(&c).await, first);
+    let (path, admin) = (
+        "/api/v1/platform/dns-records",
+        Some(crate::helpers::ADMIN_KEY),
+    );
+    let mut published = Vec::new();
+    for node in [&a, &b, &c] {
+        let records = node
+            .json(Method::GET, path, admin, None, StatusCode::OK)
+            .await;
+        published.push(records.to_string());
+    }
+    assert!(published[0].contains(&keys[0].selector), "{}", published[0]);
+    assert!(
+        published.iter().all(|p| *p == published[0]),
+        "{published:?}"
+    );
     let listed = a
         .json(
             Method::GET,

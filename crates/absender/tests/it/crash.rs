@@ -19,7 +19,8 @@ const MESSAGES: usize = 2_000;
 const IN_FLIGHT: usize = 200;
 const ADMIN: &str = "abs_admin_crash-test-key";
 
-fn message_id(data: &[u8]) -> Option<String> {
+/// The `msg_…` id in a delivered message's Message-ID.
+pub(crate) fn message_id(data: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(data);
     let line = text
         .lines()
