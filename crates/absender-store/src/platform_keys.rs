@@ -53,15 +53,7 @@ impl Store {
         if !claimed {
             return Ok(false);
         }
-        sqlx::query(INSERT)
-            .bind(&key.selector)
-            .bind(&key.domain)
-            .bind(&key.algorithm)
-            .bind(&key.private_key_enc)
-            .bind(&key.public_key)
-            .bind(key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        insert(key).execute(&mut *tx).await?;
         tx.commit().await?;
         self.dns_changed();
         Ok(true)
@@ -69,16 +61,19 @@ impl Store {
 
     /// Stores a new platform key; it signs from now on.
     pub async fn insert_platform_key(&self, key: &PlatformKeyRow) -> Result<(), StoreError> {
-        sqlx::query(INSERT)
-            .bind(&key.selector)
-            .bind(&key.domain)
-            .bind(&key.algorithm)
-            .bind(&key.private_key_enc)
-            .bind(&key.public_key)
-            .bind(key.created_at)
-            .execute(&self.pool)
-            .await?;
+        insert(key).execute(&self.pool).await?;
         self.dns_changed();
         Ok(())
     }
+}
+
+/// The statement that stores `key`.
+fn insert(key: &PlatformKeyRow) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(INSERT)
+        .bind(&key.selector)
+        .bind(&key.domain)
+        .bind(&key.algorithm)
+        .bind(&key.private_key_enc)
+        .bind(&key.public_key)
+        .bind(key.created_at)
 }

@@ -246,6 +246,23 @@ async fn signed_events_reach_a_receiver_that_verifies_them_and_failures_are_retr
 }
 
 /// The destination's first recorded attempt (at most 10 s).
+/// A server relaying to a sink (which refuses gone@example.test for good)
+/// with webhooks to loopback allowed, and Acme with a verified sender.
+async fn relaying_acme() -> (TestApp, crate::smtp_sink::SmtpSink, Org) {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    sink.answer(
+        "gone@example.test",
+        crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::delivery::relay_config(&sink, 2, dir.path());
+    config.webhooks = webhook_config(&dir).webhooks;
+    let mut app = spawn_with(config, Some(dir)).await;
+    app.mailbox = Some(sink.clone());
+    let (org, _) = crate::messages::acme(&app).await;
+    (app, sink, org)
+}
+
 async fn first_attempt(app: &TestApp, org: &Org, path: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -388,21 +405,11 @@ async fn a_messages_send_delivery_and_bounce_arrive_as_ses_shaped_events() {
         return;
     };
     let receiver = Receiver::start(&python, 0);
-    let sink = crate::smtp_sink::SmtpSink::start().await;
-    sink.answer(
-        "gone@example.test",
-        crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
-    );
+    let (app, sink, org) = relaying_acme().await;
     sink.answer(
         "later@example.test",
         crate::smtp_sink::Reply::Refuse("451 4.2.0 try later".into()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = crate::delivery::relay_config(&sink, 2, dir.path());
-    config.webhooks = webhook_config(&dir).webhooks;
-    let mut app = spawn_with(config, Some(dir)).await;
-    app.mailbox = Some(sink.clone());
-    let (org, _) = crate::messages::acme(&app).await;
     let created = create(
         &app,
         &org.key,
@@ -751,17 +758,7 @@ async fn an_sns_destination_confirms_then_gets_signed_ses_notifications() {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     };
-    let sink = crate::smtp_sink::SmtpSink::start().await;
-    sink.answer(
-        "gone@example.test",
-        crate::smtp_sink::Reply::Refuse("550 5.1.1 no such user".into()),
-    );
-    let app_dir = tempfile::tempdir().unwrap();
-    let mut config = crate::delivery::relay_config(&sink, 2, app_dir.path());
-    config.webhooks = webhook_config(&app_dir).webhooks;
-    let mut app = spawn_with(config, Some(app_dir)).await;
-    app.mailbox = Some(sink.clone());
-    let (org, _) = crate::messages::acme(&app).await;
+    let (app, _sink, org) = relaying_acme().await;
     create(
         &app,
         &org.key,
